@@ -1,0 +1,101 @@
+#include "actors/engine.hpp"
+
+#include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/connection_actor.hpp"
+#include "actors/logger_actor.hpp"
+#include "actors/task_actor.hpp"
+
+namespace tb {
+
+namespace {
+
+conflict_policy policy_of(config::conflict_policy p) {
+  switch (p) {
+    case config::conflict_policy::source_wins:
+      return conflict_policy::source_wins;
+    case config::conflict_policy::target_wins:
+      return conflict_policy::target_wins;
+    case config::conflict_policy::newest_wins:
+      break;
+  }
+  return conflict_policy::newest_wins;
+}
+
+} // namespace
+
+engine::engine(caf::actor_system& sys, storage::sync_state& store)
+  : sys_(sys), store_(store), logger_(sys.spawn(logger, &store)) {
+}
+
+engine::~engine() {
+  stop(std::chrono::seconds{10});
+}
+
+void engine::add_connection(std::shared_ptr<tracker_adapter> adapter) {
+  auto name = adapter->connection();
+  auto handle = sys_.spawn<caf::detached>(connection, std::move(adapter));
+  connections_.insert_or_assign(name, std::make_pair(handle, name));
+}
+
+void engine::add_task(const config::task_config& t) {
+  auto ctx = std::make_shared<task_context>();
+  ctx->name = t.name;
+  auto fill = [&](side s, const config::scope_config& scope) {
+    auto& ts = ctx->sides[static_cast<int>(s)];
+    ts.connection = scope.connection;
+    ts.project = scope.project;
+    ts.conn = connections_.at(scope.connection).first;
+  };
+  fill(side::source, t.source);
+  fill(side::target, t.target);
+  ctx->sides[0].rules.rename = t.field_mappings;
+  ctx->sides[1].rules = ctx->sides[0].rules.inverted();
+  ctx->two_way = t.dir == config::direction::two_way;
+  ctx->policy = policy_of(t.on_conflict);
+  ctx->poll_interval = t.poll_interval;
+  ctx->poll_overlap = t.poll_overlap;
+  ctx->store = &store_;
+  ctx->log = logger_;
+  tasks_.push_back(sys_.spawn(task, std::shared_ptr<const task_context>{ctx}, true));
+  log(log_level::info, t.name,
+      std::string{"started: "} + t.source.connection + "/" + t.source.project
+        + (ctx->two_way ? " <-> " : " -> ") + t.target.connection + "/" + t.target.project);
+}
+
+void engine::log(log_level level, const std::string& task, const std::string& message) {
+  caf::anon_send(logger_, log_atom::value, level, task, message);
+}
+
+std::vector<task_status> engine::status(std::chrono::milliseconds timeout) {
+  std::vector<task_status> out;
+  caf::scoped_actor self{sys_};
+  for (auto& t : tasks_)
+    self->request(t, timeout, status_atom::value)
+      .receive([&](task_status& s) { out.push_back(std::move(s)); }, [](caf::error&) {});
+  return out;
+}
+
+bool engine::stop(std::chrono::milliseconds grace) {
+  if (stopped_)
+    return true;
+  stopped_ = true;
+  bool clean = true;
+  caf::scoped_actor self{sys_};
+  for (auto& t : tasks_)
+    self->request(t, grace, stop_atom::value)
+      .receive([](bool) {}, [&](caf::error&) { clean = false; });
+  log(log_level::info, "", clean ? "stopped cleanly" : "stopped; unsynced changes stay queued");
+  self->request(logger_, grace, flush_atom::value, true).receive([](bool) {}, [](caf::error&) {});
+  for (auto& t : tasks_)
+    self->send_exit(t, caf::exit_reason::user_shutdown);
+  for (auto& [name, c] : connections_)
+    self->send_exit(c.first, caf::exit_reason::user_shutdown);
+  self->send_exit(logger_, caf::exit_reason::user_shutdown);
+  tasks_.clear();
+  connections_.clear();
+  return clean;
+}
+
+} // namespace tb

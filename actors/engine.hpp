@@ -1,0 +1,47 @@
+#pragma once
+// The engine: spawns and stops the actors of a configuration: a connection
+// actor per tracker connection, the logger, and a task actor per task.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+
+#include "actors/fwd.hpp"
+#include "adapters/tracker_adapter.hpp"
+#include "config/config.hpp"
+#include "storage/sync_state.hpp"
+
+namespace tb {
+
+class engine {
+ public:
+  engine(caf::actor_system& sys, storage::sync_state& store);
+  ~engine();
+
+  // Adapter calls block: each connection actor gets its own thread.
+  void add_connection(std::shared_ptr<tracker_adapter> adapter);
+  // The task's connections must have been added.
+  void add_task(const config::task_config& t);
+
+  void log(log_level level, const std::string& task, const std::string& message);
+  std::vector<task_status> status(std::chrono::milliseconds timeout);
+
+  // Stops polling, lets each issue actor finish the write it is in, flushes
+  // the log and ends every actor. False if the grace ran out first (what was
+  // not synced stays queued for the next start).
+  bool stop(std::chrono::milliseconds grace);
+
+ private:
+  caf::actor_system& sys_;
+  storage::sync_state& store_;
+  logger_actor logger_;
+  std::map<std::string, std::pair<connection_actor, std::string>> connections_;
+  std::vector<task_actor> tasks_;
+  bool stopped_ = false;
+};
+
+} // namespace tb

@@ -1,0 +1,94 @@
+#pragma once
+// Atoms, message types and actor interfaces, declared once.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "domain/model.hpp"
+#include "domain/result.hpp"
+#include "domain/sync.hpp"
+
+namespace tb {
+
+using poll_atom = caf::atom_constant<caf::atom("poll")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+using create_atom = caf::atom_constant<caf::atom("create")>;
+using update_atom = caf::atom_constant<caf::atom("update")>;
+using find_atom = caf::atom_constant<caf::atom("find")>;
+using changes_atom = caf::atom_constant<caf::atom("changes")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using alias_atom = caf::atom_constant<caf::atom("alias")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using log_atom = caf::atom_constant<caf::atom("log")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+
+using stamps_result = result<std::vector<issue_stamp>>;
+using issue_result = result<issue>;
+using write_outcome = result<write_result>;
+using find_result = result<std::optional<std::string>>;
+
+enum class log_level : std::uint8_t { debug, info, warn, error };
+const char* to_string(log_level l);
+
+// What a task reports about itself.
+struct task_status {
+  std::string name;
+  std::string state; // "running", "stopping"
+  std::uint64_t synced = 0; // issue passes that finished without error
+  std::uint64_t failed = 0;
+  std::uint64_t active = 0; // issue actors alive now
+};
+
+// One per tracker connection: owns the adapter and runs its blocking calls.
+using connection_actor = caf::typed_actor<
+  caf::replies_to<poll_atom, std::string, timestamp, std::uint32_t>::with<stamps_result>,
+  caf::replies_to<read_atom, std::string, std::string>::with<issue_result>,
+  caf::replies_to<create_atom, std::string, replica_write>::with<write_outcome>,
+  caf::replies_to<update_atom, std::string, std::string, replica_write>::with<write_outcome>,
+  caf::replies_to<find_atom, std::string, std::string>::with<find_result>>;
+
+// The system log: spdlog and the LMDB log, written in batches.
+using logger_actor = caf::typed_actor<
+  caf::reacts_to<log_atom, log_level, std::string, std::string>, // level, task, message
+  caf::reacts_to<flush_atom>,
+  caf::replies_to<flush_atom, bool>::with<bool>>; // flush now and confirm
+
+// One per sync task.
+using task_actor = caf::typed_actor<
+  caf::reacts_to<changes_atom, side, std::vector<issue_stamp>>,  // from a poller
+  caf::reacts_to<done_atom, issue_ref, std::uint64_t, bool>,      // key, wakes seen, ok
+  caf::reacts_to<alias_atom, issue_ref, issue_ref>,               // key, canonical key
+  caf::replies_to<status_atom>::with<task_status>,
+  caf::replies_to<stop_atom>::with<bool>>;
+
+// One per task side that is polled.
+using poller_actor = caf::typed_actor<caf::reacts_to<caf::tick_atom>>;
+
+// One per issue pair while it has work.
+using issue_actor = caf::typed_actor<
+  caf::reacts_to<wake_atom, issue_ref, timestamp>, // which issue changed, its updated
+  caf::reacts_to<stop_atom>>;
+
+} // namespace tb
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::side)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_ref)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_stamp)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<tb::issue_stamp>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::replica_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::stamps_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::write_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::find_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::log_level)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::task_status)

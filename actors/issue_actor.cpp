@@ -1,0 +1,329 @@
+#include "actors/issue_actor.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "domain/time.hpp"
+
+namespace tb {
+
+// --- state: the pass's bookkeeping, no messaging ---------------------------
+
+std::string issue_state::id_at(side s) const {
+  return s == key.where ? key.id : twin_id.value_or("");
+}
+
+void issue_state::reset_pass() {
+  twin_id.reset();
+  issues[0].reset();
+  issues[1].reset();
+  handled[0].clear();
+  handled[1].clear();
+  plan = {};
+  next_step = 0;
+}
+
+void issue_state::load_ledger() {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+  for (auto s : {side::source, side::target})
+    if (auto id = id_at(s); !id.empty())
+      handled[static_cast<int>(s)] = ctx->store->handled(t, ctx->name, issue_ref{s, id});
+}
+
+void issue_state::make_plan() {
+  auto view = [&](side s) {
+    auto& i = issue_at(s);
+    return side_view{i ? &*i : nullptr, &handled[static_cast<int>(s)], side_of(s).connection};
+  };
+  plan = plan_replay(view(side::source), view(side::target), twin_id.has_value(), ctx->two_way,
+                     ctx->policy, side_of(side::source).rules, side_of(side::target).rules);
+}
+
+void issue_state::commit_step(const replay_step& step, const write_result* produced) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  issue_ref from{step.from, id_at(step.from)};
+  ctx->store->add_handled(t, ctx->name, from, {step.entry_id});
+  if (produced) {
+    ctx->store->add_handled(t, ctx->name, issue_ref{other(step.from), produced->issue_id},
+                            produced->entry_ids);
+    if (step.creation)
+      ctx->store->link(t, ctx->name, from, produced->issue_id);
+  }
+  t.commit();
+}
+
+void issue_state::commit_pass_done() {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  for (auto s : {side::source, side::target})
+    if (auto& i = issue_at(s))
+      ctx->store->dequeue_if_covered(t, ctx->name, issue_ref{s, i->id}, i->updated);
+  ctx->store->clear_error(t, ctx->name, key);
+  t.commit();
+}
+
+void issue_state::record_error(const sync_error& err) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms());
+  t.commit();
+}
+
+// --- the pass: reads, plan, one write after another ------------------------
+
+namespace {
+
+using self_ptr = issue_actor::stateful_pointer<issue_state>;
+
+void start_pass(self_ptr self);
+void run_next_step(self_ptr self);
+
+std::string describe_key(const issue_state& st) {
+  auto& s = st.side_of(st.key.where);
+  return "connection " + s.connection + ", project " + s.project + ", issue " + st.key.id;
+}
+
+void finish_pass(self_ptr self, bool ok) {
+  auto& st = self->state;
+  st.running = false;
+  if (st.stopping) {
+    self->quit();
+    return;
+  }
+  if (st.dirty) {
+    start_pass(self);
+    return;
+  }
+  self->send(st.task, done_atom::value, st.key, st.wakes, ok);
+}
+
+void fail(self_ptr self, const sync_error& err) {
+  auto& st = self->state;
+  auto where = err.where.empty() ? describe_key(st) : err.where;
+  try {
+    st.record_error(sync_error{err.kind, where, err.message});
+  } catch (const std::exception& e) {
+    self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
+               std::string{"cannot record an error item: "} + e.what());
+  }
+  self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
+             "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
+               + " (kept in the error list; retried on its next change or restart)");
+  finish_pass(self, false);
+}
+
+sync_error request_failed(const issue_state& st, side s, const caf::error& e) {
+  return {error_kind::unavailable, "connection " + st.side_of(s).connection,
+          "no answer from the connection: " + to_string(e)};
+}
+
+// Runs f, turning an exception (a storage failure) into a failed pass.
+template <class F>
+void guarded(self_ptr self, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    fail(self, sync_error{error_kind::internal, "", e.what()});
+  }
+}
+
+// Reads one issue of the pair into the pass, then continues with next().
+template <class Next>
+void read_issue(self_ptr self, side s, const std::string& id, Next next) {
+  auto& st = self->state;
+  self->request(st.side_of(s).conn, st.ctx->request_timeout, read_atom::value,
+                st.side_of(s).project, id)
+    .then(
+      [self, s, next](issue_result& r) {
+        if (!r) {
+          fail(self, r.error());
+          return;
+        }
+        self->state.issue_at(s) = std::move(*r);
+        guarded(self, next);
+      },
+      [self, s](caf::error& e) { fail(self, request_failed(self->state, s, e)); });
+}
+
+void plan_and_apply(self_ptr self) {
+  auto& st = self->state;
+  st.load_ledger();
+  st.make_plan();
+  if (!st.twin_id && !st.plan.steps.empty() && !st.plan.steps.front().creation) {
+    fail(self, {error_kind::conflict, describe_key(st),
+                "the issue has no twin but its creation was already synced (was the twin "
+                "deleted?)"});
+    return;
+  }
+  for (auto& c : st.plan.conflicts)
+    self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name,
+               to_string(st.key) + ": " + describe(c, st.ctx->policy));
+  run_next_step(self);
+}
+
+// Once linked, a two-way pass also reads the twin: its own new entries are
+// synced back, and conflicts need both sides.
+void read_twin_then_plan(self_ptr self) {
+  auto& st = self->state;
+  auto twin_side = other(st.key.where);
+  if (st.ctx->two_way)
+    read_issue(self, twin_side, *st.twin_id, [self] { plan_and_apply(self); });
+  else
+    plan_and_apply(self);
+}
+
+// An unlinked issue may be a twin that TrackBridge made earlier: a retried
+// create finds it by its alt_id instead of making another.
+void find_twin_by_alt_id(self_ptr self) {
+  auto& st = self->state;
+  auto twin_side = other(st.key.where);
+  auto alt = common_id(st.side_of(st.key.where).connection, *st.issue_at(st.key.where));
+  self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, find_atom::value,
+                st.side_of(twin_side).project, alt)
+    .then(
+      [self](find_result& r) {
+        if (!r) {
+          fail(self, r.error());
+          return;
+        }
+        guarded(self, [self, &r] {
+          auto& st = self->state;
+          if (!*r) {
+            plan_and_apply(self);
+            return;
+          }
+          st.twin_id = **r;
+          storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+          st.ctx->store->link(t, st.ctx->name, st.key, *st.twin_id);
+          t.commit();
+          self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+                     to_string(st.key) + ": linked to its existing twin " + *st.twin_id);
+          read_twin_then_plan(self);
+        });
+      },
+      [self, twin_side](caf::error& e) {
+        fail(self, request_failed(self->state, twin_side, e));
+      });
+}
+
+// A two-way task polls both sides, so it sees the twins it creates; such an
+// issue's alt_id names its origin on the other side, whose actor owns the pair.
+void resolve_unlinked(self_ptr self) {
+  auto& st = self->state;
+  auto twin_side = other(st.key.where);
+  auto& i = *st.issue_at(st.key.where);
+  auto prefix = st.side_of(twin_side).connection + "/";
+  if (!st.ctx->two_way || i.alt_id.rfind(prefix, 0) != 0) {
+    find_twin_by_alt_id(self);
+    return;
+  }
+  auto origin_id = i.alt_id.substr(prefix.size());
+  self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, read_atom::value,
+                st.side_of(twin_side).project, origin_id)
+    .then(
+      [self, twin_side, origin_id](issue_result& r) {
+        auto& st = self->state;
+        if (!r) { // not in the task's other project: an original here
+          find_twin_by_alt_id(self);
+          return;
+        }
+        st.running = false;
+        self->send(st.task, alias_atom::value, st.key, issue_ref{twin_side, origin_id});
+      },
+      [self, twin_side](caf::error& e) {
+        fail(self, request_failed(self->state, twin_side, e));
+      });
+}
+
+void on_written(self_ptr self, write_outcome& r) {
+  if (!r) {
+    fail(self, r.error());
+    return;
+  }
+  guarded(self, [self, &r] {
+    auto& st = self->state;
+    auto& step = st.plan.steps[st.next_step];
+    st.commit_step(step, &*r);
+    if (step.creation)
+      st.twin_id = r->issue_id;
+    ++st.next_step;
+    run_next_step(self);
+  });
+}
+
+void run_next_step(self_ptr self) {
+  auto& st = self->state;
+  // Skipped steps only need their ledger entry.
+  while (st.next_step < st.plan.steps.size() && st.plan.steps[st.next_step].skip) {
+    st.commit_step(st.plan.steps[st.next_step], nullptr);
+    ++st.next_step;
+  }
+  if (st.stopping) { // kept: the queue still holds the change for the next start
+    finish_pass(self, true);
+    return;
+  }
+  if (st.next_step == st.plan.steps.size()) {
+    st.commit_pass_done();
+    finish_pass(self, true);
+    return;
+  }
+  auto& step = st.plan.steps[st.next_step];
+  auto to = other(step.from);
+  auto& target = st.side_of(to);
+  auto on_error = [self, to](caf::error& e) { fail(self, request_failed(self->state, to, e)); };
+  if (step.creation)
+    self
+      ->request(target.conn, st.ctx->request_timeout, create_atom::value, target.project,
+                step.write)
+      .then([self](write_outcome& r) { on_written(self, r); }, on_error);
+  else
+    self
+      ->request(target.conn, st.ctx->request_timeout, update_atom::value, target.project,
+                st.id_at(to), step.write)
+      .then([self](write_outcome& r) { on_written(self, r); }, on_error);
+}
+
+void start_pass(self_ptr self) {
+  auto& st = self->state;
+  st.running = true;
+  st.dirty = false;
+  st.reset_pass();
+  guarded(self, [self] {
+    auto& st = self->state;
+    {
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+      if (auto link = st.ctx->store->find_twin(t, st.ctx->name, st.key))
+        st.twin_id = link->twin_id;
+    }
+    read_issue(self, st.key.where, st.key.id, [self] {
+      if (self->state.twin_id)
+        read_twin_then_plan(self);
+      else
+        resolve_unlinked(self);
+    });
+  });
+}
+
+} // namespace
+
+issue_actor::behavior_type issue_worker(issue_actor::stateful_pointer<issue_state> self,
+                                        std::shared_ptr<const task_context> ctx,
+                                        task_actor task, issue_ref key) {
+  self->state.ctx = std::move(ctx);
+  self->state.task = std::move(task);
+  self->state.key = std::move(key);
+  return {
+    [self](wake_atom, const issue_ref&, timestamp) {
+      auto& st = self->state;
+      ++st.wakes;
+      if (st.running)
+        st.dirty = true;
+      else
+        start_pass(self);
+    },
+    [self](stop_atom) {
+      self->state.stopping = true;
+      if (!self->state.running)
+        self->quit();
+    },
+  };
+}
+
+} // namespace tb

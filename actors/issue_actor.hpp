@@ -1,0 +1,52 @@
+#pragma once
+// The issue actor: one per synced issue pair while the pair has work. A
+// pass reads the pair, plans the replay of its not-yet-synced history
+// entries, and applies them to the other side strictly in order, recording
+// each applied entry and the entry ids it produced in one transaction.
+// Wakes that arrive during a pass start one more pass after it.
+
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "actors/task_context.hpp"
+
+namespace tb {
+
+struct issue_state {
+  std::shared_ptr<const task_context> ctx;
+  task_actor task;
+  issue_ref key; // the pair's origin issue (or the issue that woke us, unmapped)
+  std::uint64_t wakes = 0;
+  bool running = false;
+  bool dirty = false;
+  bool stopping = false;
+
+  // The pass under way.
+  std::optional<std::string> twin_id;
+  std::optional<issue> issues[2];
+  std::set<std::string> handled[2];
+  replay_plan plan;
+  std::size_t next_step = 0;
+
+  const task_side& side_of(side s) const { return ctx->at(s); }
+  std::optional<issue>& issue_at(side s) { return issues[static_cast<int>(s)]; }
+  std::string id_at(side s) const;
+  void reset_pass();
+  void load_ledger();
+  void make_plan();
+  // Records one applied step: the entry it replayed, the entries it made,
+  // and the new link when it created the twin. One transaction.
+  void commit_step(const replay_step& step, const write_result* produced);
+  // Drops queued changes that this pass's reads covered, and the error item.
+  void commit_pass_done();
+  void record_error(const sync_error& err);
+
+  static inline const char* name = "issue";
+};
+
+issue_actor::behavior_type issue_worker(issue_actor::stateful_pointer<issue_state> self,
+                                        std::shared_ptr<const task_context> ctx,
+                                        task_actor task, issue_ref key);
+
+} // namespace tb

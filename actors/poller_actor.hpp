@@ -1,0 +1,49 @@
+#pragma once
+// The poller: one per polled task side. It asks its connection for issues
+// changed since the watermark (minus an overlap, de-duplicated), queues them
+// durably with the new watermark in one transaction, and only then tells
+// the task.
+
+#include <chrono>
+#include <map>
+
+#include "actors/fwd.hpp"
+#include "storage/sync_state.hpp"
+
+namespace tb {
+
+struct poller_settings {
+  std::string task;
+  side where = side::source;
+  std::string project;
+  std::chrono::milliseconds interval{5000};
+  std::chrono::milliseconds overlap{2000};
+  std::uint32_t page_size = 500;
+};
+
+struct poller_state {
+  poller_settings settings;
+  connection_actor conn;
+  task_actor task;
+  logger_actor log;
+  storage::sync_state* store = nullptr;
+  timestamp watermark = 0;
+  bool polling = false;
+  bool full_page = false; // the last answer was a full page: go on from the watermark
+  // Issues seen within the overlap window, so a re-read is not re-queued.
+  std::map<std::string, timestamp> recent;
+
+  timestamp since() const;
+  // The stamps not seen before; queues them and moves the watermark, durably.
+  std::vector<issue_stamp> accept(const std::vector<issue_stamp>& stamps);
+
+  static inline const char* name = "poller";
+};
+
+// Polls at once, then every interval (at once again after a full page).
+poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> self,
+                                   poller_settings settings, connection_actor conn,
+                                   task_actor task, logger_actor log,
+                                   storage::sync_state* store);
+
+} // namespace tb

@@ -1,0 +1,152 @@
+#include "actors/task_actor.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/system_messages.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/issue_actor.hpp"
+#include "actors/poller_actor.hpp"
+
+namespace tb {
+
+namespace {
+
+using self_ptr = task_actor::stateful_pointer<task_state>;
+
+void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timestamp updated) {
+  auto& st = self->state;
+  auto i = st.active.find(key);
+  if (i == st.active.end()) {
+    auto handle = self->spawn(issue_worker, st.ctx, caf::actor_cast<task_actor>(self), key);
+    self->monitor(handle);
+    i = st.active.emplace(key, active_issue{handle, 0}).first;
+  }
+  ++i->second.wakes_sent;
+  self->send(i->second.handle, wake_atom::value, changed, updated);
+}
+
+void route(self_ptr self, const issue_ref& changed, timestamp updated) {
+  if (self->state.stopping)
+    return; // still queued in LMDB: the next start syncs it
+  wake(self, self->state.key_of(changed), changed, updated);
+}
+
+void retire(self_ptr self, std::map<issue_ref, active_issue>::iterator i) {
+  self->demonitor(i->second.handle.address());
+  self->send_exit(i->second.handle, caf::exit_reason::user_shutdown);
+  self->state.active.erase(i);
+}
+
+void on_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  for (auto i = st.active.begin(); i != st.active.end(); ++i) {
+    if (i->second.handle.address() != dm.source)
+      continue;
+    if (dm.reason && dm.reason != caf::exit_reason::user_shutdown) {
+      ++st.failed;
+      self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
+                 "the actor of " + to_string(i->first) + " stopped: " + to_string(dm.reason));
+    }
+    st.active.erase(i);
+    break;
+  }
+  if (st.stopping && st.active.empty() && st.stopped) {
+    st.stopped->deliver(true);
+    st.stopped.reset();
+  }
+}
+
+void start_pollers(self_ptr self) {
+  auto& st = self->state;
+  auto& ctx = *st.ctx;
+  for (auto s : {side::source, side::target}) {
+    if (s == side::target && !ctx.two_way)
+      continue;
+    poller_settings settings{ctx.name, s, ctx.at(s).project, ctx.poll_interval, ctx.poll_overlap};
+    st.pollers.push_back(self->spawn(poller, settings, ctx.at(s).conn,
+                                     caf::actor_cast<task_actor>(self), ctx.log, ctx.store));
+  }
+}
+
+// Changes queued before the last stop are synced first.
+void resume_queued(self_ptr self) {
+  auto& st = self->state;
+  std::vector<storage::queued_change> queued;
+  {
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+    queued = st.ctx->store->queued(t, st.ctx->name);
+  }
+  if (!queued.empty())
+    self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+               "resuming " + std::to_string(queued.size()) + " queued changes");
+  for (auto& q : queued)
+    route(self, q.ref, q.updated);
+}
+
+} // namespace
+
+issue_ref task_state::key_of(const issue_ref& changed) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+  if (auto link = ctx->store->find_twin(t, ctx->name, changed)) {
+    aliases.erase(changed);
+    return link->origin == changed.where ? changed
+                                         : issue_ref{other(changed.where), link->twin_id};
+  }
+  if (auto a = aliases.find(changed); a != aliases.end())
+    return a->second;
+  return changed;
+}
+
+task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
+                               std::shared_ptr<const task_context> ctx, bool with_pollers) {
+  self->state.ctx = std::move(ctx);
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  resume_queued(self);
+  if (with_pollers)
+    start_pollers(self);
+  return {
+    [self](changes_atom, side s, const std::vector<issue_stamp>& stamps) {
+      for (auto& stamp : stamps)
+        route(self, issue_ref{s, stamp.id}, stamp.updated);
+    },
+    [self](done_atom, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
+      auto& st = self->state;
+      ++(ok ? st.synced : st.failed);
+      auto i = st.active.find(key);
+      // A wake still in the actor's mailbox keeps it alive for one more pass.
+      if (i != st.active.end() && i->second.wakes_sent == wakes_seen && !st.stopping)
+        retire(self, i);
+    },
+    [self](alias_atom, const issue_ref& key, const issue_ref& origin) {
+      auto& st = self->state;
+      st.aliases[key] = origin;
+      if (auto i = st.active.find(key); i != st.active.end())
+        retire(self, i);
+      if (!st.stopping)
+        wake(self, origin, key, 0);
+    },
+    [self](status_atom) {
+      auto& st = self->state;
+      return task_status{st.ctx->name, st.stopping ? "stopping" : "running", st.synced,
+                         st.failed, st.active.size()};
+    },
+    [self](stop_atom) {
+      auto& st = self->state;
+      st.stopping = true;
+      for (auto& p : st.pollers)
+        self->send_exit(p, caf::exit_reason::user_shutdown);
+      st.pollers.clear();
+      auto rp = self->make_response_promise<bool>();
+      if (st.active.empty()) {
+        rp.deliver(true);
+        return rp;
+      }
+      st.stopped = rp;
+      for (auto& [key, a] : st.active)
+        self->send(a.handle, stop_atom::value);
+      return rp;
+    },
+  };
+}
+
+} // namespace tb

@@ -1,0 +1,44 @@
+#pragma once
+// The task actor: one per sync task. It starts the task's pollers, routes
+// each change to the actor of the issue pair it belongs to (spawning it on
+// demand), retires issue actors when they are idle, and on start resumes
+// the changes that were queued but not synced before the last stop.
+
+#include <map>
+#include <memory>
+#include <optional>
+
+#include <caf/response_promise.hpp>
+
+#include "actors/task_context.hpp"
+
+namespace tb {
+
+struct active_issue {
+  issue_actor handle;
+  std::uint64_t wakes_sent = 0;
+};
+
+struct task_state {
+  std::shared_ptr<const task_context> ctx;
+  std::map<issue_ref, active_issue> active;
+  // Twins a two-way poll saw before their creator recorded the link:
+  // routed to the origin's actor until the link is in LMDB.
+  std::map<issue_ref, issue_ref> aliases;
+  std::vector<poller_actor> pollers;
+  std::uint64_t synced = 0;
+  std::uint64_t failed = 0;
+  bool stopping = false;
+  std::optional<caf::typed_response_promise<bool>> stopped;
+
+  // The pair key an issue belongs to: its origin once mapped, else itself.
+  issue_ref key_of(const issue_ref& changed);
+
+  static inline const char* name = "task";
+};
+
+// start_pollers: false in tests that drive the task by hand.
+task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
+                               std::shared_ptr<const task_context> ctx, bool start_pollers);
+
+} // namespace tb

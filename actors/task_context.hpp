@@ -1,0 +1,35 @@
+#pragma once
+// What a task's actors share, read-only once the task starts: its sides,
+// rules, and the handles of the actors it talks to.
+
+#include <chrono>
+#include <string>
+
+#include "actors/fwd.hpp"
+#include "domain/replay.hpp"
+#include "storage/sync_state.hpp"
+
+namespace tb {
+
+struct task_side {
+  std::string connection;
+  std::string project;
+  connection_actor conn;
+  field_rules rules; // renames for writes made *from* this side to the other
+};
+
+struct task_context {
+  std::string name;
+  task_side sides[2]; // indexed by side
+  bool two_way = false;
+  conflict_policy policy = conflict_policy::newest_wins;
+  std::chrono::milliseconds poll_interval{5000};
+  std::chrono::milliseconds poll_overlap{2000};
+  std::chrono::milliseconds request_timeout{60000};
+  storage::sync_state* store = nullptr;
+  logger_actor log;
+
+  const task_side& at(side s) const { return sides[static_cast<int>(s)]; }
+};
+
+} // namespace tb

@@ -1,0 +1,519 @@
+#include "adapters/local/local_tracker.hpp"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/time.hpp"
+
+// Layout in LMDB (every key starts with the connection name, so several
+// connections share the databases without seeing each other):
+//   local_projects    name, project              -> project
+//   local_issues      name, id                   -> issue without history
+//   local_history     name, id, be64(entry id)   -> history entry
+//   local_by_updated  name, project, be64(updated), id -> ""
+//   local_by_alt_id   name, project, alt_id      -> id
+//   local_counters    name, "issue" | "entry" | "clock" -> be64
+
+namespace tb::local {
+
+namespace {
+
+using json = nlohmann::json;
+using storage::be64;
+using storage::from_be64;
+using storage::key_of;
+using storage::prefix_of;
+using storage::transaction;
+
+std::string encode(const json& j) {
+  auto bytes = json::to_msgpack(j);
+  return {bytes.begin(), bytes.end()};
+}
+
+json decode(std::string_view s) {
+  return json::from_msgpack(s.begin(), s.end());
+}
+
+// Timestamps before the epoch never occur in a write; clamping keeps be64 keys
+// in numeric order.
+std::uint64_t as_key_time(timestamp t) {
+  return static_cast<std::uint64_t>(std::max<timestamp>(t, 0));
+}
+
+// --- records ---------------------------------------------------------------
+
+json project_record(const project& p) {
+  json fields = json::array();
+  for (auto& f : p.custom_fields)
+    fields.push_back({{"name", f.name}, {"type", f.type}, {"values", f.values}});
+  return {{"key", p.key}, {"custom_fields", fields}};
+}
+
+project project_from_record(const json& j) {
+  project p;
+  p.key = j.at("key").get<std::string>();
+  for (auto& f : j.at("custom_fields"))
+    p.custom_fields.push_back({f.at("name").get<std::string>(), f.at("type").get<std::string>(),
+                               f.at("values").get<std::vector<std::string>>()});
+  return p;
+}
+
+json issue_record(const issue& i) {
+  return {{"id", i.id},           {"project", i.project}, {"fields", i.fields},
+          {"alt_id", i.alt_id},   {"created", i.created}, {"updated", i.updated}};
+}
+
+issue issue_from_record(const json& j) {
+  issue i;
+  i.id = j.at("id").get<std::string>();
+  i.project = j.at("project").get<std::string>();
+  i.fields = j.at("fields").get<field_values>();
+  i.alt_id = j.at("alt_id").get<std::string>();
+  i.created = j.at("created").get<timestamp>();
+  i.updated = j.at("updated").get<timestamp>();
+  return i;
+}
+
+json entry_record(const history_entry& e) {
+  json changes = json::array();
+  for (auto& c : e.changes)
+    changes.push_back({c.field, c.old_value, c.new_value});
+  return {{"id", e.id},          {"author", e.author},   {"time", e.time},
+          {"changes", changes},  {"comment", e.comment}, {"creation", e.is_creation}};
+}
+
+history_entry entry_from_record(const json& j) {
+  history_entry e;
+  e.id = j.at("id").get<std::string>();
+  e.author = j.at("author").get<std::string>();
+  e.time = j.at("time").get<timestamp>();
+  for (auto& c : j.at("changes"))
+    e.changes.push_back(
+      {c.at(0).get<std::string>(), c.at(1).get<std::string>(), c.at(2).get<std::string>()});
+  e.comment = j.at("comment").get<std::string>();
+  e.is_creation = j.at("creation").get<bool>();
+  return e;
+}
+
+// --- errors ----------------------------------------------------------------
+
+std::string in_project(const std::string& connection, const std::string& project) {
+  return "connection " + connection + ", project " + project;
+}
+
+std::string in_issue(const std::string& connection, const std::string& id) {
+  return "connection " + connection + ", issue " + id;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  if (items.empty())
+    return "(none)";
+  std::string out;
+  for (auto& s : items)
+    out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+sync_error refused(error_kind kind, std::string where, std::string message) {
+  return sync_error{kind, std::move(where), std::move(message)};
+}
+
+// Storage failures and unreadable records become one located internal error
+// instead of an exception that would kill the caller's actor or request.
+template <class F>
+auto guarded(const std::string& where, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const storage::storage_error& e) {
+    return refused(error_kind::internal, where, std::string{"storage failed: "} + e.what());
+  } catch (const json::exception& e) {
+    return refused(error_kind::internal, where,
+                   std::string{"a stored record cannot be read: "} + e.what());
+  }
+}
+
+// --- validation ------------------------------------------------------------
+
+bool valid_project_key(const std::string& key) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (key.empty() || key.size() > 64 || !alnum(key.front()))
+    return false;
+  return std::all_of(key.begin(), key.end(),
+                     [&](char c) { return alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+std::vector<std::string> field_names(const project& p) {
+  auto names = core_fields();
+  for (auto& f : p.custom_fields)
+    names.push_back(f.name);
+  return names;
+}
+
+custom_field_def* find_field(project& p, const std::string& name) {
+  for (auto& f : p.custom_fields)
+    if (f.name == name)
+      return &f;
+  return nullptr;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& x) {
+  return std::find(items.begin(), items.end(), x) != items.end();
+}
+
+// Checks one value a write sets. With add_missing, a list value the project
+// lacks is added to p (the caller saves p in the write's transaction).
+std::optional<sync_error> check_value(project& p, const std::string& field,
+                                      const std::string& value, list_values lv,
+                                      const std::string& where, bool& project_changed) {
+  if (is_core_field(field))
+    return std::nullopt;
+  auto* def = find_field(p, field);
+  if (!def)
+    return refused(error_kind::invalid, where + ", field " + field,
+                   "unknown field " + field + "; project " + p.key
+                     + " has the fields: " + joined(field_names(p)));
+  if (def->type != "list" || value.empty() || contains(def->values, value))
+    return std::nullopt;
+  if (lv == list_values::strict)
+    return refused(error_kind::invalid, where + ", field " + field,
+                   "value '" + value + "' is not allowed for field " + field
+                     + "; allowed values: " + joined(def->values)
+                     + " (add the value to project " + p.key + " first)");
+  def->values.push_back(value);
+  project_changed = true;
+  return std::nullopt;
+}
+
+std::optional<sync_error> check_field_def(const custom_field_def& f, const std::string& where) {
+  auto at = where + ", field " + f.name;
+  if (f.name.empty())
+    return refused(error_kind::invalid, where, "a custom field needs a non-empty name");
+  if (is_core_field(f.name))
+    return refused(error_kind::invalid, at,
+                   f.name + " is a core field and cannot be a custom field; core fields: "
+                     + joined(core_fields()));
+  if (f.type != "string" && f.type != "list")
+    return refused(error_kind::invalid, at,
+                   "unknown field type '" + f.type + "'; use string or list");
+  if (f.type == "string" && !f.values.empty())
+    return refused(error_kind::invalid, at, "only a list field has values");
+  if (contains(f.values, ""))
+    return refused(error_kind::invalid, at, "a list value cannot be empty (empty clears a field)");
+  return std::nullopt;
+}
+
+// Adds what `wanted` has and `p` lacks; true if p changed.
+result<bool> merge_project(project& p, const project& wanted, const std::string& where) {
+  bool changed = false;
+  for (auto& w : wanted.custom_fields) {
+    auto* have = find_field(p, w.name);
+    if (!have) {
+      p.custom_fields.push_back({w.name, w.type, {}});
+      have = &p.custom_fields.back();
+      changed = true;
+    } else if (have->type != w.type) {
+      return refused(error_kind::conflict, where + ", field " + w.name,
+                     "field " + w.name + " is a " + have->type + " field; it cannot become a "
+                       + w.type + " field");
+    }
+    for (auto& v : w.values)
+      if (!contains(have->values, v)) {
+        have->values.push_back(v);
+        changed = true;
+      }
+  }
+  return changed;
+}
+
+} // namespace
+
+tracker::tracker(storage::environment& env, std::string name)
+  : env_(env),
+    name_(std::move(name)),
+    projects_(env.database("local_projects")),
+    issues_(env.database("local_issues")),
+    history_(env.database("local_history")),
+    by_updated_(env.database("local_by_updated")),
+    by_alt_id_(env.database("local_by_alt_id")),
+    counters_(env.database("local_counters")) {
+}
+
+// --- projects --------------------------------------------------------------
+
+result<project> tracker::ensure_project(const project& wanted) {
+  auto where = in_project(name_, wanted.key);
+  if (!valid_project_key(wanted.key))
+    return refused(error_kind::invalid, where,
+                   "project key '" + wanted.key
+                     + "' is not valid: use 1 to 64 letters, digits, '_', '.' or '-', "
+                       "starting with a letter or digit");
+  for (auto& f : wanted.custom_fields)
+    if (auto err = check_field_def(f, where))
+      return *err;
+  return guarded(where, [&]() -> result<project> {
+    transaction t{env_, transaction::read_write};
+    auto existing = load_project(t, wanted.key);
+    bool created = !existing;
+    project p = existing ? *existing : project{wanted.key, {}};
+    auto changed = merge_project(p, wanted, where);
+    if (!changed)
+      return changed.error();
+    if (created || *changed) {
+      save_project(t, p);
+      t.commit();
+    }
+    return p;
+  });
+}
+
+result<project> tracker::get_project(const std::string& key) {
+  auto where = in_project(name_, key);
+  return guarded(where, [&]() -> result<project> {
+    transaction t{env_, transaction::read_only};
+    if (auto p = load_project(t, key))
+      return *p;
+    return refused(error_kind::not_found, where,
+                   "project " + key + " does not exist in connection " + name_);
+  });
+}
+
+std::vector<project> tracker::projects() {
+  std::vector<project> out;
+  transaction t{env_, transaction::read_only};
+  t.scan(projects_, prefix_of({name_}), [&](std::string_view, std::string_view v) {
+    out.push_back(project_from_record(decode(v)));
+    return true;
+  });
+  return out;
+}
+
+// --- issues ----------------------------------------------------------------
+
+result<issue> tracker::create_issue(const std::string& project_key, const new_issue& n,
+                                    list_values lv) {
+  auto where = in_project(name_, project_key);
+  return guarded(where, [&]() -> result<issue> {
+    transaction t{env_, transaction::read_write};
+    auto p = load_project(t, project_key);
+    if (!p)
+      return refused(error_kind::not_found, where,
+                     "project " + project_key + " does not exist in connection " + name_);
+    bool project_changed = false;
+    for (auto& [field, value] : n.fields)
+      if (auto err = check_value(*p, field, value, lv, where, project_changed))
+        return *err;
+    if (auto s = n.fields.find(core_field::subject); s == n.fields.end() || s->second.empty())
+      return refused(error_kind::invalid, where + ", field subject",
+                     "an issue needs a non-empty subject");
+    auto alt_key = key_of({name_, project_key, n.alt_id});
+    if (!n.alt_id.empty())
+      if (auto existing = t.get(by_alt_id_, alt_key))
+        return refused(error_kind::conflict, where,
+                       "issue " + std::string{*existing} + " already carries alt_id " + n.alt_id);
+
+    issue i;
+    i.id = std::to_string(next_number(t, "issue"));
+    i.project = project_key;
+    i.alt_id = n.alt_id;
+    i.created = i.updated = next_write_time(t);
+    history_entry e;
+    e.id = std::to_string(next_number(t, "entry"));
+    e.author = n.author;
+    e.time = i.created;
+    e.comment = n.comment;
+    e.is_creation = true;
+    for (auto& [field, value] : n.fields)
+      if (!value.empty()) {
+        i.fields[field] = value;
+        e.changes.push_back({field, "", value});
+      }
+
+    if (project_changed)
+      save_project(t, *p);
+    save_issue(t, i);
+    save_entry(t, i.id, e);
+    t.put(by_updated_, key_of({name_, i.project, be64(as_key_time(i.updated)), i.id}), "");
+    if (!i.alt_id.empty())
+      t.put(by_alt_id_, alt_key, i.id);
+    t.commit();
+    i.history.push_back(std::move(e));
+    return i;
+  });
+}
+
+result<issue> tracker::update_issue(const std::string& id, const issue_update& u,
+                                    list_values lv) {
+  auto where = in_issue(name_, id);
+  return guarded(where, [&]() -> result<issue> {
+    transaction t{env_, transaction::read_write};
+    auto i = load_issue(t, id);
+    if (!i)
+      return refused(error_kind::not_found, where,
+                     "issue " + id + " does not exist in connection " + name_);
+    auto p = load_project(t, i->project);
+    if (!p)
+      return refused(error_kind::internal, where,
+                     "the issue's project " + i->project + " is missing from the store");
+    bool project_changed = false;
+    history_entry e;
+    for (auto& [field, value] : u.fields) {
+      if (auto err = check_value(*p, field, value, lv, where, project_changed))
+        return *err;
+      if (field == core_field::subject && value.empty())
+        return refused(error_kind::invalid, where + ", field subject",
+                       "the subject cannot be cleared");
+      auto old = i->fields.count(field) ? i->fields.at(field) : std::string{};
+      if (old != value)
+        e.changes.push_back({field, old, value});
+    }
+    if (e.changes.empty() && u.comment.empty())
+      return refused(error_kind::invalid, where,
+                     "nothing would change: every field given already has that value and "
+                     "there is no comment");
+
+    auto old_index = key_of({name_, i->project, be64(as_key_time(i->updated)), i->id});
+    e.id = std::to_string(next_number(t, "entry"));
+    e.author = u.author;
+    e.time = i->updated = next_write_time(t);
+    e.comment = u.comment;
+    for (auto& c : e.changes)
+      if (c.new_value.empty())
+        i->fields.erase(c.field);
+      else
+        i->fields[c.field] = c.new_value;
+
+    if (project_changed)
+      save_project(t, *p);
+    save_issue(t, *i);
+    save_entry(t, i->id, e);
+    // One index key per issue, at its latest time: a poller sees it once.
+    t.erase(by_updated_, old_index);
+    t.put(by_updated_, key_of({name_, i->project, be64(as_key_time(i->updated)), i->id}), "");
+    i->history = load_history(t, i->id);
+    t.commit();
+    return std::move(*i);
+  });
+}
+
+result<issue> tracker::get_issue(const std::string& id) {
+  auto where = in_issue(name_, id);
+  return guarded(where, [&]() -> result<issue> {
+    transaction t{env_, transaction::read_only};
+    auto i = load_issue(t, id);
+    if (!i)
+      return refused(error_kind::not_found, where,
+                     "issue " + id + " does not exist in connection " + name_);
+    i->history = load_history(t, id);
+    return std::move(*i);
+  });
+}
+
+std::vector<issue_stamp> tracker::changed_since(const std::string& project, timestamp since,
+                                                std::size_t limit) {
+  transaction t{env_, transaction::read_only};
+  return scan_changed(t, project, since, limit);
+}
+
+result<std::vector<issue>> tracker::changed_issues(const std::string& project_key,
+                                                   timestamp since, std::size_t limit) {
+  auto where = in_project(name_, project_key);
+  return guarded(where, [&]() -> result<std::vector<issue>> {
+    transaction t{env_, transaction::read_only};
+    if (!load_project(t, project_key))
+      return refused(error_kind::not_found, where,
+                     "project " + project_key + " does not exist in connection " + name_);
+    std::vector<issue> out;
+    for (auto& stamp : scan_changed(t, project_key, since, limit))
+      if (auto i = load_issue(t, stamp.id))
+        out.push_back(std::move(*i));
+    return out;
+  });
+}
+
+std::optional<std::string> tracker::find_by_alt_id(const std::string& project,
+                                                   const std::string& alt_id) {
+  if (alt_id.empty())
+    return std::nullopt;
+  transaction t{env_, transaction::read_only};
+  if (auto id = t.get(by_alt_id_, key_of({name_, project, alt_id})))
+    return std::string{*id};
+  return std::nullopt;
+}
+
+// --- records in a transaction ----------------------------------------------
+
+std::optional<project> tracker::load_project(transaction& t, const std::string& key) {
+  auto v = t.get(projects_, key_of({name_, key}));
+  if (!v)
+    return std::nullopt;
+  return project_from_record(decode(*v));
+}
+
+void tracker::save_project(transaction& t, const project& p) {
+  t.put(projects_, key_of({name_, p.key}), encode(project_record(p)));
+}
+
+std::optional<issue> tracker::load_issue(transaction& t, const std::string& id) {
+  auto v = t.get(issues_, key_of({name_, id}));
+  if (!v)
+    return std::nullopt;
+  return issue_from_record(decode(*v));
+}
+
+void tracker::save_issue(transaction& t, const issue& i) {
+  t.put(issues_, key_of({name_, i.id}), encode(issue_record(i)));
+}
+
+std::vector<history_entry> tracker::load_history(transaction& t, const std::string& id) {
+  std::vector<history_entry> out;
+  t.scan(history_, prefix_of({name_, id}), [&](std::string_view, std::string_view v) {
+    out.push_back(entry_from_record(decode(v)));
+    return true;
+  });
+  return out;
+}
+
+void tracker::save_entry(transaction& t, const std::string& issue_id, const history_entry& e) {
+  // Entry ids grow in write order, so the key order is the history's order.
+  auto number = std::stoull(e.id);
+  t.put(history_, key_of({name_, issue_id, be64(number)}), encode(entry_record(e)));
+}
+
+std::vector<issue_stamp> tracker::scan_changed(transaction& t, const std::string& project,
+                                               timestamp since, std::size_t limit) {
+  std::vector<issue_stamp> out;
+  if (limit == 0)
+    return out;
+  auto prefix = prefix_of({name_, project});
+  auto from = prefix + be64(as_key_time(since));
+  t.scan_from(by_updated_, prefix, from, [&](std::string_view k, std::string_view) {
+    auto rest = k.substr(prefix.size()); // be64(updated) '\0' id
+    out.push_back({std::string{rest.substr(9)}, static_cast<timestamp>(from_be64(rest))});
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::uint64_t tracker::next_number(transaction& t, const char* counter) {
+  auto key = key_of({name_, counter});
+  auto v = t.get(counters_, key);
+  auto next = (v ? from_be64(*v) : 0) + 1;
+  t.put(counters_, key, be64(next));
+  return next;
+}
+
+timestamp tracker::next_write_time(transaction& t) {
+  // Writes commit in the order they take this value (LMDB has one writer at
+  // a time), so a poller reading changed_since(last seen) misses none.
+  auto key = key_of({name_, "clock"});
+  auto v = t.get(counters_, key);
+  timestamp last = v ? static_cast<timestamp>(from_be64(*v)) : 0;
+  auto now = std::max(now_ms(), last + 1);
+  t.put(counters_, key, be64(static_cast<std::uint64_t>(now)));
+  return now;
+}
+
+} // namespace tb::local

@@ -1,0 +1,43 @@
+#pragma once
+// What the sync engine needs from a tracker, in the common issue model. An
+// adapter is plain C++ and may block; the connection actor that owns it runs
+// it off the scheduler's threads.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/model.hpp"
+#include "domain/result.hpp"
+
+namespace tb {
+
+class tracker_adapter {
+ public:
+  virtual ~tracker_adapter() = default;
+
+  // The connection's name, as the config calls it; replicas' alt_ids use it.
+  virtual const std::string& connection() const = 0;
+
+  // Issues of the project updated at or after `since`, oldest first; at most
+  // `limit`, so a poller pages by asking again from the last one's time.
+  virtual result<std::vector<issue_stamp>> changed_since(const std::string& project,
+                                                         timestamp since, std::size_t limit)
+    = 0;
+
+  // The issue with its whole history; not_found if it is not in the project.
+  virtual result<issue> read_issue(const std::string& project, const std::string& id) = 0;
+
+  virtual result<write_result> create_issue(const std::string& project,
+                                            const replica_write& w) = 0;
+
+  virtual result<write_result> update_issue(const std::string& project, const std::string& id,
+                                            const replica_write& w) = 0;
+
+  // The project's issue stamped with this alt_id: how a retried create finds
+  // the issue it already made.
+  virtual result<std::optional<std::string>> find_by_alt_id(const std::string& project,
+                                                            const std::string& alt_id) = 0;
+};
+
+} // namespace tb

@@ -1,0 +1,301 @@
+#include "api/local_routes.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "domain/time.hpp"
+
+// Statuses: a request the API cannot read (malformed JSON, a body that is not
+// an object, unknown keys, wrong types, bad query parameters) is 400; a
+// well-formed request whose values the tracker refuses (unknown field, list
+// value not allowed, missing subject, an update that changes nothing, a bad
+// project key) is 422; then not_found 404, conflict 409, unavailable 503,
+// internal 500.
+
+namespace tb::api {
+
+namespace {
+
+using json = nlohmann::json;
+using connections = std::shared_ptr<const std::map<std::string, local::tracker*>>;
+
+const std::string base = "/api/v1/local/{connection}";
+constexpr std::size_t default_limit = 100;
+constexpr std::size_t max_limit = 1000;
+
+// Thrown by the helpers below and answered by `answering`, so each handler
+// reads as the happy path.
+struct api_error {
+  int status;
+  std::string where;
+  std::string message;
+};
+
+int status_of(error_kind kind) {
+  switch (kind) {
+    case error_kind::invalid:
+      return 422;
+    case error_kind::not_found:
+      return 404;
+    case error_kind::conflict:
+      return 409;
+    case error_kind::unavailable:
+      return 503;
+    case error_kind::internal:
+      break;
+  }
+  return 500;
+}
+
+template <class T>
+T take(result<T> r) {
+  if (!r)
+    throw api_error{status_of(r.error().kind), r.error().where, r.error().message};
+  return std::move(r.value());
+}
+
+route_handler answering(route_handler h) {
+  return [h = std::move(h)](const http_request& req, const route_params& p) {
+    try {
+      return h(req, p);
+    } catch (const api_error& e) {
+      return error_response(e.status, e.where, e.message);
+    }
+  };
+}
+
+local::tracker& tracker_of(const connections& all, const route_params& p) {
+  auto& name = p.path.at("connection");
+  if (auto i = all->find(name); i != all->end())
+    return *i->second;
+  std::string known;
+  for (auto& [n, t] : *all)
+    known += (known.empty() ? "" : ", ") + n;
+  throw api_error{404, "connection " + name,
+                  "no local connection named " + name + "; configured local connections: "
+                    + (known.empty() ? "(none)" : known)};
+}
+
+// --- request bodies ----------------------------------------------------------
+
+std::string where_key(const std::string& key) {
+  return "request body, key " + key;
+}
+
+json parse_body(const http_request& req, const std::vector<std::string>& allowed_keys) {
+  json body;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::parse_error& e) {
+    throw api_error{400, "request body", std::string{"malformed JSON: "} + e.what()};
+  }
+  if (!body.is_object())
+    throw api_error{400, "request body", "the body must be a JSON object"};
+  std::string allowed;
+  for (auto& k : allowed_keys)
+    allowed += (allowed.empty() ? "" : ", ") + k;
+  for (auto& [key, value] : body.items())
+    if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end())
+      throw api_error{400, where_key(key), "unknown key " + key + "; allowed keys: " + allowed};
+  return body;
+}
+
+std::string string_at(const json& body, const std::string& key, std::string fallback) {
+  if (!body.contains(key))
+    return fallback;
+  if (!body[key].is_string())
+    throw api_error{400, where_key(key), key + " must be a string"};
+  return body[key].get<std::string>();
+}
+
+std::vector<std::string> strings_at(const json& j, const std::string& key,
+                                    const std::string& where) {
+  if (!j.contains(key))
+    return {};
+  auto& v = j[key];
+  if (!v.is_array() || !std::all_of(v.begin(), v.end(), [](auto& x) { return x.is_string(); }))
+    throw api_error{400, where, key + " must be an array of strings"};
+  return v.get<std::vector<std::string>>();
+}
+
+// "" clears a field; null is not accepted, so a typo cannot clear one.
+field_values fields_at(const json& body) {
+  if (!body.contains("fields"))
+    return {};
+  auto& f = body["fields"];
+  if (!f.is_object())
+    throw api_error{400, where_key("fields"), "fields must be an object of field name to string"};
+  field_values out;
+  for (auto& [name, value] : f.items()) {
+    if (!value.is_string())
+      throw api_error{400, where_key("fields") + ", field " + name,
+                      "the value of field " + name + " must be a string (\"\" clears it)"};
+    out[name] = value.get<std::string>();
+  }
+  return out;
+}
+
+local::custom_field_def field_def_from(const json& j, std::size_t index) {
+  auto where = where_key("custom_fields") + ", item " + std::to_string(index);
+  if (!j.is_object())
+    throw api_error{400, where, "a custom field must be an object with name, type, values"};
+  for (auto& [key, value] : j.items())
+    if (key != "name" && key != "type" && key != "values")
+      throw api_error{400, where + ", key " + key,
+                      "unknown key " + key + "; allowed keys: name, type, values"};
+  local::custom_field_def def;
+  if (!j.contains("name") || !j["name"].is_string())
+    throw api_error{400, where + ", key name", "name is required and must be a string"};
+  def.name = j["name"].get<std::string>();
+  if (j.contains("type")) {
+    if (!j["type"].is_string())
+      throw api_error{400, where + ", key type", "type must be a string: string or list"};
+    def.type = j["type"].get<std::string>();
+  }
+  def.values = strings_at(j, "values", where + ", key values");
+  return def;
+}
+
+local::project project_from(const json& body) {
+  local::project p;
+  if (!body.contains("key") || !body["key"].is_string())
+    throw api_error{400, where_key("key"), "key is required and must be a string"};
+  p.key = body["key"].get<std::string>();
+  if (body.contains("custom_fields")) {
+    auto& fields = body["custom_fields"];
+    if (!fields.is_array())
+      throw api_error{400, where_key("custom_fields"), "custom_fields must be an array"};
+    for (std::size_t i = 0; i < fields.size(); ++i)
+      p.custom_fields.push_back(field_def_from(fields[i], i));
+  }
+  return p;
+}
+
+// --- responses ---------------------------------------------------------------
+
+json to_json(const local::project& p) {
+  json fields = json::array();
+  for (auto& f : p.custom_fields)
+    fields.push_back({{"name", f.name}, {"type", f.type}, {"values", f.values}});
+  return {{"key", p.key}, {"custom_fields", fields}};
+}
+
+json without_history(const issue& i) {
+  json j = i;
+  j.erase("history");
+  return j;
+}
+
+// --- query parameters --------------------------------------------------------
+
+void only_query(const route_params& p, const std::vector<std::string>& allowed) {
+  for (auto& [name, value] : p.query)
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
+      throw api_error{400, "query parameter " + name,
+                      "unknown query parameter " + name + "; allowed: updated_since, limit"};
+}
+
+timestamp since_of(const route_params& p) {
+  auto i = p.query.find("updated_since");
+  if (i == p.query.end())
+    return 0;
+  if (auto t = parse_rfc3339(i->second))
+    return *t;
+  throw api_error{400, "query parameter updated_since",
+                  "updated_since must be an RFC 3339 time such as 2026-11-22T04:17:00Z "
+                  "(encode '+' as %2B); got '" + i->second + "'"};
+}
+
+std::size_t limit_of(const route_params& p) {
+  auto i = p.query.find("limit");
+  if (i == p.query.end())
+    return default_limit;
+  auto& text = i->second;
+  bool digits = !text.empty() && text.size() <= 4
+                && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  auto n = digits ? std::stoul(text) : 0;
+  if (n < 1 || n > max_limit)
+    throw api_error{400, "query parameter limit",
+                    "limit must be a whole number from 1 to " + std::to_string(max_limit)
+                      + "; got '" + text + "'"};
+  return n;
+}
+
+// --- handlers ----------------------------------------------------------------
+
+http_response list_projects(local::tracker& t) {
+  json list = json::array();
+  for (auto& p : t.projects())
+    list.push_back(to_json(p));
+  return json_response(200, {{"projects", list}});
+}
+
+http_response ensure_project(local::tracker& t, const http_request& req) {
+  auto wanted = project_from(parse_body(req, {"key", "custom_fields"}));
+  // Only the status tells a new project from an extended one; a race between
+  // two creators changes nothing but which of them sees 201.
+  bool existed = t.get_project(wanted.key).ok();
+  auto p = take(t.ensure_project(wanted));
+  return json_response(existed ? 200 : 201, to_json(p));
+}
+
+http_response create_issue(local::tracker& t, const std::string& project,
+                           const http_request& req) {
+  auto body = parse_body(req, {"author", "fields", "comment"});
+  local::new_issue n{string_at(body, "author", "anonymous"), fields_at(body),
+                     string_at(body, "comment", ""), ""};
+  auto i = take(t.create_issue(project, n));
+  auto res = json_response(201, i);
+  res.headers["Location"] = "/api/v1/local/" + t.name() + "/issues/" + i.id;
+  return res;
+}
+
+http_response update_issue(local::tracker& t, const std::string& id, const http_request& req) {
+  auto body = parse_body(req, {"author", "fields", "comment"});
+  local::issue_update u{string_at(body, "author", "anonymous"), fields_at(body),
+                        string_at(body, "comment", "")};
+  return json_response(200, take(t.update_issue(id, u)));
+}
+
+http_response list_issues(local::tracker& t, const std::string& project,
+                          const route_params& p) {
+  only_query(p, {"updated_since", "limit"});
+  auto since = since_of(p);
+  auto limit = limit_of(p);
+  json list = json::array();
+  for (auto& i : take(t.changed_issues(project, since, limit)))
+    list.push_back(without_history(i));
+  return json_response(200, {{"issues", list}});
+}
+
+} // namespace
+
+void add_local_routes(router& r, std::map<std::string, local::tracker*> trackers) {
+  auto all = std::make_shared<const std::map<std::string, local::tracker*>>(std::move(trackers));
+  auto on = [&](const char* method, const std::string& path, auto handler) {
+    r.add(method, base + path,
+          answering([all, handler](const http_request& req, const route_params& p) {
+            return handler(tracker_of(all, p), req, p);
+          }));
+  };
+  on("GET", "/projects", [](local::tracker& t, auto&, auto&) { return list_projects(t); });
+  on("POST", "/projects",
+     [](local::tracker& t, auto& req, auto&) { return ensure_project(t, req); });
+  on("GET", "/projects/{project}", [](local::tracker& t, auto&, auto& p) {
+    return json_response(200, to_json(take(t.get_project(p.path.at("project")))));
+  });
+  on("POST", "/projects/{project}/issues", [](local::tracker& t, auto& req, auto& p) {
+    return create_issue(t, p.path.at("project"), req);
+  });
+  on("GET", "/projects/{project}/issues", [](local::tracker& t, auto&, auto& p) {
+    return list_issues(t, p.path.at("project"), p);
+  });
+  on("GET", "/issues/{id}", [](local::tracker& t, auto&, auto& p) {
+    return json_response(200, take(t.get_issue(p.path.at("id"))));
+  });
+  on("PUT", "/issues/{id}", [](local::tracker& t, auto& req, auto& p) {
+    return update_issue(t, p.path.at("id"), req);
+  });
+}
+
+} // namespace tb::api

@@ -1,0 +1,159 @@
+// trackbridge: the command line. `run` starts the server, `check` validates a
+// configuration, `version` prints the version.
+
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/engine.hpp"
+#include "adapters/local/local_adapter.hpp"
+#include "adapters/local/local_tracker.hpp"
+#include "api/http_server.hpp"
+#include "api/local_routes.hpp"
+#include "api/router.hpp"
+#include "config/config.hpp"
+#include "storage/sync_state.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_invalid_config = 2;
+
+std::optional<tb::config::config> load_config(const std::string& path) {
+  auto loaded = tb::config::load_file(path);
+  for (auto& p : loaded.problems)
+    std::cerr << path << ": " << tb::config::format(p) << "\n";
+  if (!loaded.problems.empty())
+    std::cerr << loaded.problems.size() << " problem(s); nothing was started\n";
+  return loaded.cfg;
+}
+
+int check(const std::string& path) {
+  auto cfg = load_config(path);
+  if (!cfg)
+    return exit_invalid_config;
+  std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
+            << cfg->tasks.size() << " task(s))\n";
+  return exit_ok;
+}
+
+tb::local::project to_local(const tb::config::local_project& p) {
+  tb::local::project out{p.key, {}};
+  for (auto& f : p.custom_fields)
+    out.custom_fields.push_back({f.name, f.type, f.values});
+  return out;
+}
+
+// Creates the configured embedded trackers and their projects.
+std::map<std::string, std::unique_ptr<tb::local::tracker>>
+open_local_trackers(const tb::config::config& cfg, tb::storage::environment& env) {
+  std::map<std::string, std::unique_ptr<tb::local::tracker>> out;
+  for (auto& c : cfg.connections) {
+    if (c.type != "local")
+      continue;
+    auto t = std::make_unique<tb::local::tracker>(env, c.name);
+    for (auto& p : c.projects)
+      if (auto r = t->ensure_project(to_local(p)); !r)
+        throw std::runtime_error("connection " + c.name + ", project " + p.key + ": "
+                                 + r.error().message);
+    out.emplace(c.name, std::move(t));
+  }
+  return out;
+}
+
+int wait_for_stop_signal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  return sig;
+}
+
+int run(const std::string& path, const std::string& data_dir) {
+  auto cfg = load_config(path);
+  if (!cfg)
+    return exit_invalid_config;
+  if (!data_dir.empty())
+    cfg->storage.directory = data_dir;
+  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+
+  tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
+  tb::storage::sync_state store{env};
+  auto trackers = open_local_trackers(*cfg, env);
+
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{sys_cfg};
+  tb::engine engine{sys, store};
+  for (auto& [name, t] : trackers)
+    engine.add_connection(std::make_shared<tb::local::adapter>(*t));
+  for (auto& t : cfg->tasks)
+    engine.add_task(t);
+
+  tb::api::router router;
+  std::map<std::string, tb::local::tracker*> served;
+  for (auto& [name, t] : trackers)
+    served.emplace(name, t.get());
+  tb::api::add_local_routes(router, served);
+  tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2};
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::error("{} (set server.listen/server.port in {})", e.what(), path);
+    engine.stop(std::chrono::seconds{5});
+    return exit_failure;
+  }
+  spdlog::info("listening on http://{}:{} with {} task(s); data in {}", cfg->server.listen,
+               server.port(), cfg->tasks.size(), cfg->storage.directory);
+
+  int sig = wait_for_stop_signal();
+  spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server.stop();
+  bool clean = engine.stop(std::chrono::seconds{20});
+  spdlog::info("stopped{}", clean ? "" : " (some work stays queued for the next start)");
+  return exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Blocked before any thread starts, so every thread inherits the mask and
+  // the signals reach only wait_for_stop_signal().
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  CLI::App app{"TrackBridge: keeps issues in sync between issue trackers"};
+  app.require_subcommand(1);
+  std::string config_path, data_dir;
+  auto* run_cmd = app.add_subcommand("run", "run the sync server");
+  run_cmd->add_option("--config,-c", config_path, "configuration file (JSON)")->required();
+  run_cmd->add_option("--data-dir", data_dir, "storage directory (overrides storage.directory)");
+  auto* check_cmd = app.add_subcommand("check", "validate a configuration; exit 2 if invalid");
+  check_cmd->add_option("--config,-c", config_path, "configuration file (JSON)")->required();
+  auto* version_cmd = app.add_subcommand("version", "print the version");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*version_cmd) {
+      std::cout << "trackbridge " << TRACKBRIDGE_VERSION << "\n";
+      return exit_ok;
+    }
+    if (*check_cmd)
+      return check(config_path);
+    return run(config_path, data_dir);
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return exit_failure;
+  }
+}

@@ -1,0 +1,928 @@
+#include "config/config.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <initializer_list>
+#include <limits>
+#include <memory>
+#include <set>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "domain/model.hpp"
+
+namespace tb::config {
+namespace {
+
+using nlohmann::json;
+using key_list = std::initializer_list<const char*>;
+
+// Limits that keep hostile input from costing unbounded memory: a real config
+// nests about six levels and is a few kilobytes.
+constexpr int max_nesting = 64;
+constexpr std::uintmax_t max_file_bytes = 16u << 20;
+
+constexpr std::int64_t max_poll_ms = 86'400'000; // one day
+// 64 TiB: half of x86-64's user address space; the size in bytes fits 64 bits.
+constexpr std::int64_t max_map_size_mb = std::int64_t{1} << 26;
+
+const std::vector<std::string> connection_types = {"local"};
+
+// Every problem is collected, not only the first: a user fixes a config in one
+// round instead of one error at a time.
+struct report {
+  std::vector<problem> problems;
+  void add(std::string path, std::string message, std::string hint = {}) {
+    problems.push_back({std::move(path), std::move(message), std::move(hint)});
+  }
+};
+
+// --- text helpers --------------------------------------------------------------
+
+// A JSON-quoted, length-capped form of a user's string: messages stay one
+// readable line, valid UTF-8, whatever the input held.
+std::string quote(const std::string& s) {
+  constexpr std::size_t cap = 100;
+  std::string shown = s.size() > cap ? s.substr(0, cap) + "..." : s;
+  return json(shown).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// Parser messages echo the raw input, which may be any bytes.
+std::string printable(const std::string& s) {
+  constexpr std::size_t cap = 300;
+  std::string out;
+  for (unsigned char c : s.substr(0, cap)) {
+    if (c < 0x20 || c >= 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return s.size() > cap ? out + "..." : out;
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep = ", ") {
+  std::string out;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : sep) + item;
+  return out;
+}
+
+std::string join(key_list items) {
+  return join(std::vector<std::string>(items.begin(), items.end()));
+}
+
+// "\"a\", \"b\" or \"c\"", as the messages for a fixed set of values say it.
+std::string one_of(key_list choices) {
+  std::string out;
+  std::size_t i = 0;
+  for (const char* c : choices) {
+    if (i > 0)
+      out += (i + 1 == choices.size()) ? " or " : ", ";
+    out += quote(c);
+    ++i;
+  }
+  return out;
+}
+
+// --- JSON paths ------------------------------------------------------------------
+
+bool is_plain_key(const std::string& key) {
+  if (key.empty() || key.size() > 64)
+    return false;
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+           || c == '_' || c == '-';
+  });
+}
+
+// Keys with dots or spaces use brackets, so that a path never reads two ways.
+std::string member(const std::string& path, const std::string& key) {
+  return is_plain_key(key) ? path + "." + key : path + "[" + quote(key) + "]";
+}
+
+std::string element(const std::string& path, std::size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+// --- names -------------------------------------------------------------------------
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// Names appear in URLs and storage keys, so they stay within a safe alphabet.
+bool is_valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64 || !is_alnum(s[0]))
+    return false;
+  return std::all_of(s.begin() + 1, s.end(),
+                     [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+void check_name(report& r, const std::string& name, const std::string& path, const char* what) {
+  if (!is_valid_name(name))
+    r.add(path, std::string{"invalid "} + what + " " + quote(name),
+          "use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit; "
+          "names appear in URLs and storage keys");
+}
+
+// --- typed readers: each reports what is wrong and returns nothing ---------------
+
+const json* find(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+std::string got(const json& j) {
+  return std::string{"got "} + j.type_name();
+}
+
+bool is_object_at(report& r, const json& j, const std::string& path) {
+  if (j.is_object())
+    return true;
+  r.add(path, "must be an object, " + got(j));
+  return false;
+}
+
+bool is_array_at(report& r, const json& j, const std::string& path) {
+  if (j.is_array())
+    return true;
+  r.add(path, "must be an array, " + got(j));
+  return false;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// A typo is the usual reason for an unknown key; name the key it most likely meant.
+std::string unknown_key_hint(const std::string& key, key_list allowed) {
+  std::string hint;
+  for (const char* candidate : allowed) {
+    std::string c = candidate;
+    std::size_t longer = std::max(c.size(), key.size()), shorter = std::min(c.size(), key.size());
+    std::size_t d = longer - shorter <= 2 ? edit_distance(key, c) : 3;
+    if (d <= 2 && 2 * d <= c.size()) {
+      hint = "did you mean " + quote(c) + "? ";
+      break;
+    }
+  }
+  return hint + "allowed keys: " + join(allowed);
+}
+
+// Unknown keys are errors, never ignored: a misspelt key would otherwise leave
+// a default in force without a word.
+void check_keys(report& r, const json& object, const std::string& path, key_list allowed) {
+  for (const auto& [key, value] : object.items()) {
+    bool known = std::any_of(allowed.begin(), allowed.end(),
+                             [&key = key](const char* a) { return key == a; });
+    if (!known)
+      r.add(member(path, key), "unknown key " + quote(key), unknown_key_hint(key, allowed));
+  }
+}
+
+std::optional<std::string> string_at(report& r, const json& j, const std::string& path) {
+  if (j.is_string())
+    return j.get<std::string>();
+  r.add(path, "must be a string, " + got(j));
+  return std::nullopt;
+}
+
+std::optional<std::string> nonempty_string_at(report& r, const json& j, const std::string& path) {
+  auto s = string_at(r, j, path);
+  if (s && s->empty()) {
+    r.add(path, "must not be empty");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::int64_t> integer_at(report& r, const json& j, const std::string& path,
+                                       std::int64_t lo, std::int64_t hi,
+                                       std::string hint = {}) {
+  std::optional<std::int64_t> value;
+  if (j.is_number_unsigned()) {
+    auto u = j.get<std::uint64_t>();
+    if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+      value = static_cast<std::int64_t>(u);
+  } else if (j.is_number_integer()) {
+    value = j.get<std::int64_t>();
+  }
+  if (value && *value >= lo && *value <= hi)
+    return value;
+  std::string message = "must be an integer between " + std::to_string(lo) + " and "
+                        + std::to_string(hi);
+  if (!j.is_number())
+    message += ", " + got(j);
+  r.add(path, std::move(message), std::move(hint));
+  return std::nullopt;
+}
+
+// The index of the value in choices.
+std::optional<std::size_t> choice_at(report& r, const json& j, const std::string& path,
+                                     key_list choices) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    std::size_t i = 0;
+    for (const char* c : choices) {
+      if (s == c)
+        return i;
+      ++i;
+    }
+  }
+  std::string actual = j.is_string() ? "got " + quote(j.get<std::string>()) : got(j);
+  r.add(path, "must be " + one_of(choices) + ", " + actual);
+  return std::nullopt;
+}
+
+// --- JSON syntax -----------------------------------------------------------------------
+
+// Checked before parsing: nlohmann parses any depth, at a cost in memory
+// proportional to it.
+bool nests_deeper_than(const std::string& text, int limit) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > limit)
+        return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+// nlohmann keeps the last of duplicate keys without a word; a second task or
+// connection of the same name would silently replace the first.
+class duplicate_key_finder {
+ public:
+  explicit duplicate_key_finder(report& r) : r_(r) {}
+
+  bool on_event(json::parse_event_t event, const json& parsed) {
+    using ev = json::parse_event_t;
+    switch (event) {
+      case ev::object_start:
+      case ev::array_start:
+        push(event == ev::array_start);
+        break;
+      case ev::key:
+        on_key(parsed.get<std::string>());
+        break;
+      case ev::object_end:
+      case ev::array_end:
+        stack_.pop_back();
+        on_value_done();
+        break;
+      case ev::value:
+        on_value_done();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  // Segments, not whole paths, so that memory stays linear in the depth.
+  struct frame {
+    std::string segment;
+    bool is_array = false;
+    std::size_t index = 0;
+    std::string key;
+    std::set<std::string> keys;
+  };
+
+  void push(bool is_array) {
+    frame f;
+    f.segment = child_segment();
+    f.is_array = is_array;
+    stack_.push_back(std::move(f));
+  }
+
+  std::string child_segment() const {
+    if (stack_.empty())
+      return "$";
+    const auto& top = stack_.back();
+    return top.is_array ? element("", top.index) : member("", top.key);
+  }
+
+  std::string path() const {
+    std::string out;
+    for (const auto& f : stack_)
+      out += f.segment;
+    return out;
+  }
+
+  void on_key(std::string key) {
+    auto& top = stack_.back();
+    if (!top.keys.insert(key).second)
+      r_.add(member(path(), key), "duplicate key " + quote(key),
+             "each key may appear once in an object; merge or rename the entries");
+    top.key = std::move(key);
+  }
+
+  void on_value_done() {
+    if (!stack_.empty() && stack_.back().is_array)
+      ++stack_.back().index;
+  }
+
+  report& r_;
+  std::vector<frame> stack_;
+};
+
+// The text of a parser exception without its "[json.exception...] " prefix.
+std::string parser_message(const json::exception& e) {
+  std::string what = e.what();
+  auto end = what.find("] ");
+  return printable(end == std::string::npos ? what : what.substr(end + 2));
+}
+
+std::optional<json> parse_json(report& r, const std::string& text) {
+  if (nests_deeper_than(text, max_nesting)) {
+    r.add("$", "invalid JSON: nested deeper than " + std::to_string(max_nesting) + " levels",
+          "a TrackBridge config nests about six levels");
+    return std::nullopt;
+  }
+  duplicate_key_finder duplicates{r};
+  auto callback = [&duplicates](int, json::parse_event_t event, json& parsed) {
+    return duplicates.on_event(event, parsed);
+  };
+  try {
+    return json::parse(text, callback);
+  } catch (const json::parse_error& e) {
+    r.add("$", "invalid JSON at byte " + std::to_string(e.byte) + ": " + parser_message(e),
+          "JSON allows no comments and no trailing commas; strings must be UTF-8");
+  } catch (const json::exception& e) { // e.g. a number too large for a double
+    r.add("$", "invalid JSON: " + parser_message(e));
+  }
+  return std::nullopt;
+}
+
+// --- sections ----------------------------------------------------------------------------
+
+bool is_listen_address(const std::string& s) {
+  if (s == "localhost")
+    return true;
+  if (s.find('\0') != std::string::npos)
+    return false;
+  in6_addr buf{};
+  return inet_pton(AF_INET, s.c_str(), &buf) == 1 || inet_pton(AF_INET6, s.c_str(), &buf) == 1;
+}
+
+server_config read_server(report& r, const json& j, const std::string& path) {
+  server_config s;
+  if (!is_object_at(r, j, path))
+    return s;
+  check_keys(r, j, path, {"listen", "port"});
+  if (auto* v = find(j, "listen")) {
+    auto listen = string_at(r, *v, member(path, "listen"));
+    if (listen && is_listen_address(*listen))
+      s.listen = *listen;
+    else if (listen)
+      r.add(member(path, "listen"), quote(*listen) + " is not an IP address or \"localhost\"",
+            "use an IPv4 or IPv6 literal: 127.0.0.1 keeps the server local, "
+            "0.0.0.0 listens on all interfaces");
+  }
+  if (auto* v = find(j, "port"))
+    if (auto port = integer_at(r, *v, member(path, "port"), 0, 65535,
+                               "0 picks a free port"))
+      s.port = static_cast<std::uint16_t>(*port);
+  return s;
+}
+
+std::string resolve_directory(const std::string& dir, const std::string& base_dir) {
+  return (std::filesystem::path(base_dir) / dir).lexically_normal().string();
+}
+
+storage_config read_storage(report& r, const json& j, const std::string& path,
+                            const std::string& base_dir) {
+  storage_config s;
+  s.directory = resolve_directory(s.directory, base_dir);
+  if (!is_object_at(r, j, path))
+    return s;
+  check_keys(r, j, path, {"directory", "map_size_mb"});
+  if (auto* v = find(j, "directory")) {
+    auto dir = nonempty_string_at(r, *v, member(path, "directory"));
+    if (dir && dir->find('\0') != std::string::npos)
+      r.add(member(path, "directory"), "must not contain a NUL character");
+    else if (dir)
+      s.directory = resolve_directory(*dir, base_dir);
+  }
+  if (auto* v = find(j, "map_size_mb"))
+    if (auto mb = integer_at(r, *v, member(path, "map_size_mb"), 16, max_map_size_mb,
+                             "the LMDB map size in MiB; 4096 suits most installations"))
+      s.map_size_mb = static_cast<std::uint64_t>(*mb);
+  return s;
+}
+
+log_config read_log(report& r, const json& j, const std::string& path) {
+  log_config l;
+  if (!is_object_at(r, j, path))
+    return l;
+  check_keys(r, j, path, {"level"});
+  if (auto* v = find(j, "level"))
+    if (choice_at(r, *v, member(path, "level"), {"trace", "debug", "info", "warn", "error"}))
+      l.level = v->get<std::string>();
+  return l;
+}
+
+// --- connections ---------------------------------------------------------------------------
+
+std::vector<std::string> read_list_values(report& r, const json& j, const std::string& path) {
+  std::vector<std::string> values;
+  if (!is_array_at(r, j, path))
+    return values;
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    auto value = nonempty_string_at(r, j[i], element(path, i));
+    if (!value)
+      continue;
+    if (!seen.insert(*value).second)
+      r.add(element(path, i), "duplicate value " + quote(*value));
+    values.push_back(*value);
+  }
+  return values;
+}
+
+std::optional<custom_field_def> read_custom_field(report& r, const json& j,
+                                                  const std::string& path) {
+  if (!is_object_at(r, j, path))
+    return std::nullopt;
+  check_keys(r, j, path, {"name", "type", "values"});
+  custom_field_def f;
+  auto* name = find(j, "name");
+  if (!name) {
+    r.add(member(path, "name"), "is required");
+    return std::nullopt;
+  }
+  auto name_value = nonempty_string_at(r, *name, member(path, "name"));
+  if (!name_value)
+    return std::nullopt;
+  f.name = *name_value;
+  if (is_core_field(f.name))
+    r.add(member(path, "name"), quote(f.name) + " is a core field name",
+          "the core fields " + join(core_fields()) + " are built in; rename the custom field");
+
+  bool type_known = true;
+  if (auto* v = find(j, "type")) {
+    auto type = choice_at(r, *v, member(path, "type"), {"string", "list"});
+    type_known = type.has_value();
+    if (type)
+      f.type = *type == 0 ? "string" : "list";
+  }
+  auto* values = find(j, "values");
+  if (f.type == "list") {
+    if (values)
+      f.values = read_list_values(r, *values, member(path, "values"));
+    if (!values || (values->is_array() && values->empty()))
+      r.add(member(path, "values"), "a list field needs at least one value",
+            "e.g. \"values\": [\"Low\", \"Medium\", \"High\"]");
+  } else if (values && type_known) {
+    r.add(member(path, "values"), "only list fields have values",
+          "set \"type\": \"list\" or remove \"values\"");
+  }
+  return f;
+}
+
+std::vector<custom_field_def> read_custom_fields(report& r, const json& j,
+                                                 const std::string& path) {
+  std::vector<custom_field_def> fields;
+  if (!is_array_at(r, j, path))
+    return fields;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    auto field = read_custom_field(r, j[i], element(path, i));
+    if (!field)
+      continue;
+    bool duplicate = std::any_of(fields.begin(), fields.end(),
+                                 [&](const custom_field_def& f) { return f.name == field->name; });
+    if (duplicate)
+      r.add(member(element(path, i), "name"), "duplicate custom field " + quote(field->name),
+            "each custom field of a project needs its own name");
+    fields.push_back(std::move(*field));
+  }
+  return fields;
+}
+
+std::optional<local_project> read_project(report& r, const json& j, const std::string& path) {
+  if (!is_object_at(r, j, path))
+    return std::nullopt;
+  check_keys(r, j, path, {"key", "custom_fields"});
+  auto* key = find(j, "key");
+  if (!key) {
+    r.add(member(path, "key"), "is required", "a project needs a key, e.g. \"key\": \"DEMO\"");
+    return std::nullopt;
+  }
+  auto key_value = string_at(r, *key, member(path, "key"));
+  if (!key_value)
+    return std::nullopt;
+  local_project p;
+  p.key = *key_value;
+  check_name(r, p.key, member(path, "key"), "project key");
+  if (auto* v = find(j, "custom_fields"))
+    p.custom_fields = read_custom_fields(r, *v, member(path, "custom_fields"));
+  return p;
+}
+
+std::vector<local_project> read_projects(report& r, const json& j, const std::string& path) {
+  std::vector<local_project> projects;
+  if (!is_array_at(r, j, path))
+    return projects;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    auto project = read_project(r, j[i], element(path, i));
+    if (!project)
+      continue;
+    auto first = std::find_if(projects.begin(), projects.end(),
+                              [&](const local_project& p) { return p.key == project->key; });
+    if (first != projects.end())
+      r.add(member(element(path, i), "key"), "duplicate project key " + quote(project->key),
+            "each project of a connection needs its own key");
+    projects.push_back(std::move(*project));
+  }
+  return projects;
+}
+
+void read_local_connection(report& r, const json& j, const std::string& path,
+                           connection_config& c) {
+  check_keys(r, j, path, {"type", "projects"});
+  if (auto* v = find(j, "projects"))
+    c.projects = read_projects(r, *v, member(path, "projects"));
+}
+
+connection_config read_connection(report& r, const std::string& name, const json& j,
+                                  const std::string& path) {
+  connection_config c;
+  c.name = name;
+  check_name(r, name, path, "connection name");
+  if (!is_object_at(r, j, path))
+    return c;
+  if (auto* v = find(j, "type")) {
+    auto type = string_at(r, *v, member(path, "type"));
+    if (!type)
+      return c;
+    c.type = *type;
+  }
+  // The type decides which other keys are allowed; an unknown type has none.
+  if (c.type == "local")
+    read_local_connection(r, j, path, c);
+  else
+    r.add(member(path, "type"), "unsupported connection type " + quote(c.type),
+          "supported types: " + join(connection_types));
+  return c;
+}
+
+std::vector<connection_config> read_connections(report& r, const json& top) {
+  const std::string path = "$.connections";
+  std::vector<connection_config> connections;
+  auto* j = find(top, "connections");
+  if (!j) {
+    r.add(path, "is required",
+          "declare at least one connection, e.g. \"a\": {\"type\": \"local\", \"projects\": "
+          "[{\"key\": \"DEMO\"}]}");
+    return connections;
+  }
+  if (!is_object_at(r, *j, path))
+    return connections;
+  if (j->empty())
+    r.add(path, "must declare at least one connection",
+          "e.g. \"a\": {\"type\": \"local\", \"projects\": [{\"key\": \"DEMO\"}]}");
+  // nlohmann's objects are sorted maps, so the vector comes out sorted by name.
+  for (const auto& [name, value] : j->items())
+    connections.push_back(read_connection(r, name, value, member(path, name)));
+  return connections;
+}
+
+// --- tasks ------------------------------------------------------------------------------------
+
+std::optional<scope_config> read_scope(report& r, const json& task, const std::string& task_path,
+                                       const char* side) {
+  const std::string path = member(task_path, side);
+  auto* j = find(task, side);
+  if (!j) {
+    r.add(path, "is required",
+          std::string{"every task needs a "} + side
+              + ": {\"connection\": \"NAME\", \"project\": \"KEY\"}");
+    return std::nullopt;
+  }
+  if (!is_object_at(r, *j, path))
+    return std::nullopt;
+  check_keys(r, *j, path, {"connection", "project"});
+  auto required_string = [&](const char* key) -> std::optional<std::string> {
+    if (auto* v = find(*j, key))
+      return string_at(r, *v, member(path, key));
+    r.add(member(path, key), "is required");
+    return std::nullopt;
+  };
+  auto connection = required_string("connection");
+  auto project = required_string("project");
+  if (!connection || !project)
+    return std::nullopt;
+  return scope_config{*connection, *project};
+}
+
+std::vector<std::string> field_names(const local_project& p) {
+  std::vector<std::string> names = core_fields();
+  for (const auto& f : p.custom_fields)
+    names.push_back(f.name);
+  return names;
+}
+
+bool has_field(const local_project& p, const std::string& name) {
+  return is_core_field(name)
+         || std::any_of(p.custom_fields.begin(), p.custom_fields.end(),
+                        [&](const custom_field_def& f) { return f.name == name; });
+}
+
+// The project a scope names, when its connection declares its projects (a
+// local one); reports a scope that points nowhere.
+const local_project* check_scope(report& r, const scope_config& s, const std::string& path,
+                                 const std::vector<connection_config>& connections) {
+  auto c = std::find_if(connections.begin(), connections.end(),
+                        [&](const connection_config& c) { return c.name == s.connection; });
+  if (c == connections.end()) {
+    std::vector<std::string> names;
+    for (const auto& known : connections)
+      names.push_back(known.name);
+    r.add(member(path, "connection"), "unknown connection " + quote(s.connection),
+          names.empty() ? "no connections are configured"
+                        : "configured connections: " + join(names));
+    return nullptr;
+  }
+  if (c->type != "local")
+    return nullptr;
+  auto p = std::find_if(c->projects.begin(), c->projects.end(),
+                        [&](const local_project& p) { return p.key == s.project; });
+  if (p != c->projects.end())
+    return &*p;
+  std::vector<std::string> keys;
+  for (const auto& known : c->projects)
+    keys.push_back(known.key);
+  r.add(member(path, "project"),
+        "connection " + quote(c->name) + " has no project " + quote(s.project),
+        keys.empty() ? "declare it under $.connections." + c->name + ".projects"
+                     : "projects of " + quote(c->name) + ": " + join(keys));
+  return nullptr;
+}
+
+std::map<std::string, std::string> read_field_mappings(report& r, const json& j,
+                                                       const std::string& path) {
+  std::map<std::string, std::string> mappings;
+  if (!is_object_at(r, j, path))
+    return mappings;
+  for (const auto& [from, to] : j.items()) {
+    if (from.empty())
+      r.add(member(path, from), "the source field name must not be empty");
+    else if (auto name = nonempty_string_at(r, to, member(path, from)))
+      mappings[from] = *name;
+  }
+  return mappings;
+}
+
+// A mapping must be invertible: two-way tasks map target fields back by it, and
+// in either direction two fields landing on one would overwrite each other.
+void check_mappings_distinct(report& r, const std::map<std::string, std::string>& mappings,
+                             const std::string& path) {
+  std::map<std::string, std::string> source_of;
+  for (const auto& [from, to] : mappings) {
+    auto [first, inserted] = source_of.emplace(to, from);
+    if (!inserted)
+      r.add(member(path, from), "maps to " + quote(to) + ", which " + quote(first->second)
+                                    + " also maps to",
+            "map each target field from one source field only");
+  }
+}
+
+struct task_side {
+  const scope_config& scope;
+  const local_project* project; // null when its fields are unknown
+};
+
+std::string describe(const scope_config& s) {
+  return s.connection + "/" + s.project;
+}
+
+// Fields of a local project are known, so a mapping can be checked against them.
+void check_mappings_against_fields(report& r, const std::map<std::string, std::string>& mappings,
+                                   const std::string& path, task_side source,
+                                   task_side target) {
+  for (const auto& [from, to] : mappings) {
+    const std::string at = member(path, from);
+    if (source.project && !has_field(*source.project, from))
+      r.add(at, quote(from) + " is not a field of " + describe(source.scope),
+            "fields of " + describe(source.scope) + ": " + join(field_names(*source.project)));
+    if (target.project && !has_field(*target.project, to))
+      r.add(at, "maps to " + quote(to) + ", which is not a field of " + describe(target.scope),
+            "fields of " + describe(target.scope) + ": " + join(field_names(*target.project)));
+    // An unmapped source field keeps its name, so it lands on `to` as well.
+    if (source.project && to != from && has_field(*source.project, to) && !mappings.count(to))
+      r.add(at, "maps to " + quote(to) + ", which " + describe(source.scope)
+                    + " also has and syncs under its own name",
+            "map " + quote(to) + " to another name as well, or choose another target");
+  }
+}
+
+task_config read_task(report& r, const std::string& name, const json& j, const std::string& path,
+                      const std::vector<connection_config>& connections) {
+  task_config t;
+  t.name = name;
+  check_name(r, name, path, "task name");
+  if (!is_object_at(r, j, path))
+    return t;
+  check_keys(r, j, path,
+             {"source", "target", "direction", "field_mappings", "poll_interval_ms",
+              "poll_overlap_ms", "on_conflict"});
+
+  auto source = read_scope(r, j, path, "source");
+  auto target = read_scope(r, j, path, "target");
+  const local_project* source_project = nullptr;
+  const local_project* target_project = nullptr;
+  if (source) {
+    t.source = *source;
+    source_project = check_scope(r, *source, member(path, "source"), connections);
+  }
+  if (target) {
+    t.target = *target;
+    target_project = check_scope(r, *target, member(path, "target"), connections);
+  }
+  if (source && target && source->connection == target->connection
+      && source->project == target->project)
+    r.add(member(path, "target"), "is the same project as the source (" + describe(*source) + ")",
+          "a task syncs two different projects; change the target's connection or project");
+
+  if (auto* v = find(j, "direction"))
+    if (auto d = choice_at(r, *v, member(path, "direction"), {"one-way", "two-way"}))
+      t.dir = *d == 0 ? direction::one_way : direction::two_way;
+  if (auto* v = find(j, "poll_interval_ms"))
+    if (auto ms = integer_at(r, *v, member(path, "poll_interval_ms"), 100, max_poll_ms))
+      t.poll_interval = std::chrono::milliseconds{*ms};
+  if (auto* v = find(j, "poll_overlap_ms"))
+    if (auto ms = integer_at(r, *v, member(path, "poll_overlap_ms"), 0, max_poll_ms))
+      t.poll_overlap = std::chrono::milliseconds{*ms};
+  if (auto* v = find(j, "on_conflict")) // choices in the enum's order
+    if (auto p = choice_at(r, *v, member(path, "on_conflict"),
+                           {"newest-wins", "source-wins", "target-wins"}))
+      t.on_conflict = static_cast<conflict_policy>(*p);
+
+  if (auto* v = find(j, "field_mappings")) {
+    const std::string mappings_path = member(path, "field_mappings");
+    t.field_mappings = read_field_mappings(r, *v, mappings_path);
+    check_mappings_distinct(r, t.field_mappings, mappings_path);
+    check_mappings_against_fields(r, t.field_mappings, mappings_path,
+                                  {t.source, source_project}, {t.target, target_project});
+  }
+  return t;
+}
+
+std::vector<task_config> read_tasks(report& r, const json& top,
+                                    const std::vector<connection_config>& connections) {
+  const std::string path = "$.tasks";
+  std::vector<task_config> tasks;
+  auto* j = find(top, "tasks");
+  if (!j) {
+    r.add(path, "is required",
+          "declare at least one task, e.g. \"a-to-b\": {\"source\": {\"connection\": \"a\", "
+          "\"project\": \"DEMO\"}, \"target\": {\"connection\": \"b\", \"project\": \"DEMO\"}}");
+    return tasks;
+  }
+  if (!is_object_at(r, *j, path))
+    return tasks;
+  if (j->empty())
+    r.add(path, "must declare at least one task");
+  for (const auto& [name, value] : j->items())
+    tasks.push_back(read_task(r, name, value, member(path, name), connections));
+  return tasks;
+}
+
+config read_config(report& r, const json& doc, const std::string& base_dir) {
+  config c;
+  c.storage.directory = resolve_directory(c.storage.directory, base_dir);
+  if (!doc.is_object()) {
+    r.add("$", "the configuration must be a JSON object, " + got(doc),
+          "start from config/examples/quickstart.json");
+    return c;
+  }
+  check_keys(r, doc, "$", {"server", "storage", "log", "connections", "tasks"});
+  if (auto* v = find(doc, "server"))
+    c.server = read_server(r, *v, "$.server");
+  if (auto* v = find(doc, "storage"))
+    c.storage = read_storage(r, *v, "$.storage", base_dir);
+  if (auto* v = find(doc, "log"))
+    c.log = read_log(r, *v, "$.log");
+  c.connections = read_connections(r, doc);
+  c.tasks = read_tasks(r, doc, c.connections);
+  return c;
+}
+
+// The whole file, or a problem naming it and the OS's reason.
+std::optional<std::string> read_whole_file(report& r, const std::string& path) {
+  auto fail = [&](int err) {
+    r.add("$", "cannot read config file " + quote(path) + ": " + std::strerror(err),
+          "check the path and the file's permissions");
+    return std::nullopt;
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file{std::fopen(path.c_str(), "rb"),
+                                                        &std::fclose};
+  if (!file)
+    return fail(errno);
+  std::string text;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, file.get())) > 0) {
+    text.append(buf, n);
+    if (text.size() > max_file_bytes) {
+      r.add("$", "config file " + quote(path) + " is larger than "
+                     + std::to_string(max_file_bytes >> 20) + " MiB",
+            "is this the right file?");
+      return std::nullopt;
+    }
+  }
+  if (std::ferror(file.get()))
+    return fail(errno);
+  return text;
+}
+
+} // namespace
+
+const connection_config* config::find_connection(const std::string& name) const {
+  auto it = std::find_if(connections.begin(), connections.end(),
+                         [&](const connection_config& c) { return c.name == name; });
+  return it == connections.end() ? nullptr : &*it;
+}
+
+load_result parse(const std::string& text, const std::string& base_dir) {
+  report r;
+  auto doc = parse_json(r, text);
+  if (!doc)
+    return {std::nullopt, std::move(r.problems)};
+  config c = read_config(r, *doc, base_dir);
+  if (!r.problems.empty())
+    return {std::nullopt, std::move(r.problems)};
+  return {std::move(c), {}};
+}
+
+load_result load_file(const std::string& path) {
+  report r;
+  auto text = read_whole_file(r, path);
+  if (!text)
+    return {std::nullopt, std::move(r.problems)};
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(path, ec);
+  auto base_dir = (ec ? std::filesystem::path(path) : absolute).parent_path().string();
+  return parse(*text, base_dir);
+}
+
+std::string format(const problem& p) {
+  std::string out = p.path + ": " + p.message;
+  if (!p.hint.empty())
+    out += " (hint: " + p.hint + ")";
+  return out;
+}
+
+const char* to_string(direction d) {
+  switch (d) {
+    case direction::one_way:
+      return "one-way";
+    case direction::two_way:
+      return "two-way";
+  }
+  return "unknown";
+}
+
+const char* to_string(conflict_policy p) {
+  switch (p) {
+    case conflict_policy::newest_wins:
+      return "newest-wins";
+    case conflict_policy::source_wins:
+      return "source-wins";
+    case conflict_policy::target_wins:
+      return "target-wins";
+  }
+  return "unknown";
+}
+
+} // namespace tb::config

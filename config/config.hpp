@@ -1,0 +1,100 @@
+#pragma once
+// The server's configuration: one JSON file, validated as a whole so that a
+// user sees every problem at once, each with its JSON path and a hint.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace tb::config {
+
+struct server_config {
+  std::string listen = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct storage_config {
+  std::string directory = "data";   // relative paths are relative to the config file
+  std::uint64_t map_size_mb = 4096; // LMDB map size
+};
+
+struct custom_field_def {
+  std::string name;
+  std::string type = "string";     // "string" or "list"
+  std::vector<std::string> values; // allowed values of a list field
+};
+
+struct local_project {
+  std::string key;
+  std::vector<custom_field_def> custom_fields;
+};
+
+struct connection_config {
+  std::string name;
+  std::string type = "local"; // "local" (embedded tracker); more types come later
+  std::vector<local_project> projects; // type local: projects created at start
+};
+
+struct scope_config {
+  std::string connection;
+  std::string project;
+};
+
+enum class direction { one_way, two_way };
+enum class conflict_policy { newest_wins, source_wins, target_wins };
+
+struct task_config {
+  std::string name;
+  scope_config source;
+  scope_config target;
+  direction dir = direction::one_way;
+  // source field name -> target field name; fields not named keep their name
+  std::map<std::string, std::string> field_mappings;
+  std::chrono::milliseconds poll_interval{5000};
+  std::chrono::milliseconds poll_overlap{2000}; // re-read this much before the watermark
+  conflict_policy on_conflict = conflict_policy::newest_wins;
+};
+
+struct log_config {
+  std::string level = "info"; // trace, debug, info, warn, error
+};
+
+struct config {
+  server_config server;
+  storage_config storage;
+  std::vector<connection_config> connections;
+  std::vector<task_config> tasks;
+  log_config log;
+
+  const connection_config* find_connection(const std::string& name) const;
+};
+
+// One validation problem: where ("$.tasks.demo.direction"), what is wrong,
+// and what to do.
+struct problem {
+  std::string path;
+  std::string message;
+  std::string hint;
+};
+
+struct load_result {
+  std::optional<config> cfg; // set only when problems is empty
+  std::vector<problem> problems;
+};
+
+// Parses and validates. base_dir resolves a relative storage.directory.
+load_result parse(const std::string& text, const std::string& base_dir);
+load_result load_file(const std::string& path);
+
+// "$.tasks.demo.direction: must be \"one-way\" or \"two-way\" (hint: ...)"
+std::string format(const problem& p);
+
+const char* to_string(direction d);
+const char* to_string(conflict_policy p);
+
+} // namespace tb::config

@@ -1,0 +1,111 @@
+#pragma once
+// The common issue model every adapter speaks: an issue is its current field
+// values plus its history, and history entry 0 is the creation.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace tb {
+
+// Milliseconds since the Unix epoch, UTC.
+using timestamp = std::int64_t;
+
+// Field names live in one namespace: the core names below, and any other name
+// is a custom field of the issue's project.
+namespace core_field {
+inline constexpr const char* subject = "subject";
+inline constexpr const char* description = "description";
+inline constexpr const char* status = "status";
+inline constexpr const char* priority = "priority";
+inline constexpr const char* assignee = "assignee";
+} // namespace core_field
+
+bool is_core_field(const std::string& name);
+const std::vector<std::string>& core_fields();
+
+using field_values = std::map<std::string, std::string>;
+
+struct field_change {
+  std::string field;
+  std::string old_value; // empty: the field was not set
+  std::string new_value; // empty: the field is cleared
+  friend bool operator==(const field_change&, const field_change&) = default;
+};
+
+struct history_entry {
+  std::string id;  // unique within the tracker connection
+  std::string author;
+  timestamp time = 0;
+  std::vector<field_change> changes;
+  std::string comment;
+  bool is_creation = false; // entry 0: changes are the initial values
+  bool empty() const { return changes.empty() && comment.empty(); }
+};
+
+struct issue {
+  std::string id;
+  std::string project;
+  field_values fields; // current values; core and custom
+  std::string alt_id;  // common id across trackers; empty on an original
+  timestamp created = 0;
+  timestamp updated = 0;
+  std::vector<history_entry> history; // oldest first; [0] is the creation
+};
+
+// An issue's common id: the alt_id it was stamped with when TrackBridge made
+// it, or its own "connection/id" when it is an original.
+std::string common_id(const std::string& connection, const issue& i);
+
+// What an adapter lists when asked for changed issues.
+struct issue_stamp {
+  std::string id;
+  timestamp updated = 0;
+  friend bool operator==(const issue_stamp&, const issue_stamp&) = default;
+};
+
+// A write to a target: a creation (initial values and comment) or an update.
+struct replica_write {
+  std::string author;
+  std::vector<field_change> changes; // old_value is informative only
+  std::string comment;
+  std::string alt_id; // creations only
+};
+
+// What a write produced on the target: its issue id and the history entry
+// ids it recorded there (TrackBridge's own writes, never synced back).
+struct write_result {
+  std::string issue_id;
+  std::vector<std::string> entry_ids;
+  timestamp updated = 0;
+};
+
+enum class error_kind {
+  invalid,     // the request or value is wrong: fix the input or the mapping
+  not_found,   // the issue, project or field does not exist
+  conflict,    // refused because of the current state
+  unavailable, // the tracker could not be reached or failed: retry later
+  internal,
+};
+
+// An error an adapter or the engine reports, located for the user.
+struct sync_error {
+  error_kind kind = error_kind::internal;
+  std::string where; // e.g. "connection b, issue 12, field Severity"
+  std::string message;
+  bool retryable() const { return kind == error_kind::unavailable; }
+};
+
+// JSON forms, as the HTTP API and the LMDB records show them.
+void to_json(nlohmann::json& j, const field_change& c);
+void from_json(const nlohmann::json& j, field_change& c);
+void to_json(nlohmann::json& j, const history_entry& e);
+void from_json(const nlohmann::json& j, history_entry& e);
+void to_json(nlohmann::json& j, const issue& i);
+void from_json(const nlohmann::json& j, issue& i);
+
+} // namespace tb

@@ -1,0 +1,140 @@
+#include "domain/replay.hpp"
+
+#include <algorithm>
+
+namespace tb {
+
+std::string field_rules::map(const std::string& field) const {
+  auto i = rename.find(field);
+  return i == rename.end() ? field : i->second;
+}
+
+field_rules field_rules::inverted() const {
+  field_rules out;
+  for (auto& [from, to] : rename)
+    out.rename.emplace(to, from);
+  return out;
+}
+
+namespace {
+
+bool is_handled(const side_view& v, const history_entry& e) {
+  return v.handled && v.handled->count(e.id) > 0;
+}
+
+// Entries of one side still to sync, oldest first.
+std::vector<const history_entry*> pending(const side_view& v, bool twin_exists) {
+  std::vector<const history_entry*> out;
+  if (!v.current)
+    return out;
+  for (auto& e : v.current->history) {
+    if (is_handled(v, e) || (e.is_creation && twin_exists))
+      continue;
+    out.push_back(&e);
+  }
+  return out;
+}
+
+// The latest change of each field in a list of entries, in source-side names.
+struct last_change {
+  std::string value;
+  timestamp time = 0;
+};
+
+std::map<std::string, last_change> last_changes(const std::vector<const history_entry*>& entries,
+                                                const field_rules* to_source_names) {
+  std::map<std::string, last_change> out;
+  for (auto* e : entries)
+    for (auto& c : e->changes) {
+      auto name = to_source_names ? to_source_names->map(c.field) : c.field;
+      out[name] = {c.new_value, e->time};
+    }
+  return out;
+}
+
+side decide(conflict_policy policy, timestamp source_time, timestamp target_time) {
+  switch (policy) {
+    case conflict_policy::source_wins:
+      return side::source;
+    case conflict_policy::target_wins:
+      return side::target;
+    case conflict_policy::newest_wins:
+      break;
+  }
+  return target_time > source_time ? side::target : side::source;
+}
+
+replay_step make_step(side from, const history_entry& e, const field_rules& rules,
+                      const std::set<std::string>& lost_fields, const std::string& alt_id,
+                      const field_rules* to_source_names) {
+  replay_step step;
+  step.from = from;
+  step.entry_id = e.id;
+  step.creation = e.is_creation;
+  step.write.author = e.author;
+  step.write.comment = e.comment;
+  if (step.creation)
+    step.write.alt_id = alt_id;
+  for (auto& c : e.changes) {
+    auto source_name = to_source_names ? to_source_names->map(c.field) : c.field;
+    if (!step.creation && lost_fields.count(source_name))
+      continue;
+    step.write.changes.push_back({rules.map(c.field), c.old_value, c.new_value});
+  }
+  step.skip = !step.creation && step.write.changes.empty() && step.write.comment.empty();
+  return step;
+}
+
+} // namespace
+
+replay_plan plan_replay(const side_view& source, const side_view& target, bool linked,
+                        bool two_way,
+                        conflict_policy policy, const field_rules& to_target,
+                        const field_rules& to_source) {
+  replay_plan plan;
+  auto from_source = pending(source, linked);
+  std::vector<const history_entry*> from_target;
+  if (two_way)
+    from_target = pending(target, linked);
+  bool both_exist = linked && source.current && target.current;
+
+  // Conflicts exist only between two existing issues that both moved.
+  std::set<std::string> source_lost, target_lost;
+  if (both_exist && two_way && !from_source.empty() && !from_target.empty()) {
+    auto src = last_changes(from_source, nullptr);
+    auto tgt = last_changes(from_target, &to_source);
+    for (auto& [field, s] : src) {
+      auto t = tgt.find(field);
+      if (t == tgt.end() || t->second.value == s.value)
+        continue;
+      auto winner = decide(policy, s.time, t->second.time);
+      plan.conflicts.push_back({field, winner, s.value, t->second.value, s.time, t->second.time});
+      (winner == side::source ? target_lost : source_lost).insert(field);
+    }
+  }
+
+  auto source_alt = source.current ? common_id(source.connection, *source.current) : "";
+  auto target_alt = target.current ? common_id(target.connection, *target.current) : "";
+  size_t i = 0, j = 0;
+  while (i < from_source.size() || j < from_target.size()) {
+    bool take_source = j == from_target.size()
+                       || (i < from_source.size() && from_source[i]->time <= from_target[j]->time);
+    if (take_source)
+      plan.steps.push_back(
+        make_step(side::source, *from_source[i++], to_target, source_lost, source_alt, nullptr));
+    else
+      plan.steps.push_back(make_step(side::target, *from_target[j++], to_source, target_lost,
+                                     target_alt, &to_source));
+  }
+  return plan;
+}
+
+std::string describe(const conflict_decision& d, conflict_policy policy) {
+  const char* rule = policy == conflict_policy::newest_wins   ? "newest wins"
+                     : policy == conflict_policy::source_wins ? "source wins"
+                                                              : "target wins";
+  return "conflict on field " + d.field + ": source set \"" + d.source_value + "\", target set \""
+         + d.target_value + "\"; " + to_string(d.winner) + " kept (" + rule + ")";
+}
+
+} // namespace tb

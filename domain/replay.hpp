@@ -1,0 +1,67 @@
+#pragma once
+// Replay planning: which history entries of a pair still need syncing, how
+// two-way conflicts are decided, and what each write carries. Plain
+// functions over the issue model, so every rule is testable without actors.
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "domain/model.hpp"
+#include "domain/sync.hpp"
+
+namespace tb {
+
+// Field renames for one direction of a task; unnamed fields keep their name.
+struct field_rules {
+  std::map<std::string, std::string> rename;
+  std::string map(const std::string& field) const;
+  field_rules inverted() const;
+};
+
+// One source history entry and the write it becomes on the other side.
+struct replay_step {
+  side from = side::source;
+  std::string entry_id;
+  bool creation = false; // the write creates the twin
+  bool skip = false;     // nothing left to write (all of it lost conflicts)
+  replica_write write;
+};
+
+// A field both sides changed since the last sync, and who won it.
+struct conflict_decision {
+  std::string field; // as the source side names it
+  side winner = side::source;
+  std::string source_value;
+  std::string target_value;
+  timestamp source_time = 0;
+  timestamp target_time = 0;
+};
+
+struct replay_plan {
+  std::vector<replay_step> steps;
+  std::vector<conflict_decision> conflicts;
+};
+
+// What one side of a pair contributes to planning.
+struct side_view {
+  const issue* current = nullptr;           // null: no issue on this side (yet)
+  const std::set<std::string>* handled = nullptr; // ledger; null = nothing handled
+  std::string connection;                  // for the twin's alt_id
+};
+
+// Plans the writes that bring the pair in sync, in history order (two-way:
+// both sides' pending entries interleaved by time, source first on ties).
+// Creation entries matter only while one side has no issue: once both
+// exist, their creations are history that each side already has.
+// linked: the pair's twins both exist (a one-way pass need not read the
+// target to know).
+replay_plan plan_replay(const side_view& source, const side_view& target, bool linked,
+                        bool two_way,
+                        conflict_policy policy, const field_rules& to_target,
+                        const field_rules& to_source);
+
+std::string describe(const conflict_decision& d, conflict_policy policy);
+
+} // namespace tb

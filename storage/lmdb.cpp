@@ -1,0 +1,173 @@
+#include "storage/lmdb.hpp"
+
+#include <filesystem>
+
+namespace tb::storage {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what, int rc) {
+  throw storage_error(what + ": " + mdb_strerror(rc));
+}
+
+MDB_val val(std::string_view s) {
+  return MDB_val{s.size(), const_cast<char*>(s.data())};
+}
+
+std::string_view view(const MDB_val& v) {
+  return {static_cast<const char*>(v.mv_data), v.mv_size};
+}
+
+} // namespace
+
+environment::environment(const environment_options& opts) : dir_(opts.directory) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec)
+    throw storage_error("storage directory " + dir_ + " cannot be created: " + ec.message()
+                        + " (check storage.directory in the config and its permissions)");
+  if (int rc = mdb_env_create(&env_); rc != 0)
+    fail("cannot create an LMDB environment", rc);
+  mdb_env_set_maxdbs(env_, opts.max_databases);
+  mdb_env_set_mapsize(env_, opts.map_size);
+  // MDB_NOTLS: transactions are not tied to threads, so actors on the
+  // scheduler's worker threads may use them.
+  if (int rc = mdb_env_open(env_, dir_.c_str(), MDB_NOTLS, 0640); rc != 0) {
+    mdb_env_close(env_);
+    env_ = nullptr;
+    fail("cannot open the storage directory " + dir_
+           + " (is it an LMDB directory written by TrackBridge, and writable?)",
+         rc);
+  }
+}
+
+environment::~environment() {
+  if (env_)
+    mdb_env_close(env_);
+}
+
+MDB_dbi environment::database(const std::string& name) {
+  std::lock_guard<std::mutex> guard{dbi_mutex_};
+  if (auto i = dbis_.find(name); i != dbis_.end())
+    return i->second;
+  // Opening a named database needs its own write transaction; LMDB allows
+  // the handle to be used by every later transaction once this commits.
+  MDB_txn* txn = nullptr;
+  if (int rc = mdb_txn_begin(env_, nullptr, 0, &txn); rc != 0)
+    fail("cannot open database " + name, rc);
+  MDB_dbi dbi;
+  if (int rc = mdb_dbi_open(txn, name.c_str(), MDB_CREATE, &dbi); rc != 0) {
+    mdb_txn_abort(txn);
+    fail("cannot open database " + name + " in " + dir_, rc);
+  }
+  if (int rc = mdb_txn_commit(txn); rc != 0)
+    fail("cannot open database " + name, rc);
+  dbis_.emplace(name, dbi);
+  return dbi;
+}
+
+transaction::transaction(environment& env, mode m) : env_(env) {
+  if (int rc = mdb_txn_begin(env.handle(), nullptr, m == read_only ? MDB_RDONLY : 0, &txn_);
+      rc != 0)
+    fail("cannot begin a storage transaction in " + env.directory(), rc);
+}
+
+transaction::~transaction() {
+  if (txn_)
+    mdb_txn_abort(txn_);
+}
+
+std::optional<std::string_view> transaction::get(MDB_dbi db, std::string_view key) {
+  MDB_val k = val(key), v;
+  int rc = mdb_get(txn_, db, &k, &v);
+  if (rc == MDB_NOTFOUND)
+    return std::nullopt;
+  if (rc != 0)
+    fail("storage read failed", rc);
+  return view(v);
+}
+
+void transaction::put(MDB_dbi db, std::string_view key, std::string_view value) {
+  MDB_val k = val(key), v = val(value);
+  if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != 0)
+    fail("storage write failed in " + env_.directory(), rc);
+}
+
+bool transaction::erase(MDB_dbi db, std::string_view key) {
+  MDB_val k = val(key);
+  int rc = mdb_del(txn_, db, &k, nullptr);
+  if (rc == MDB_NOTFOUND)
+    return false;
+  if (rc != 0)
+    fail("storage delete failed", rc);
+  return true;
+}
+
+void transaction::scan(MDB_dbi db, std::string_view prefix,
+                       const std::function<bool(std::string_view, std::string_view)>& f) {
+  scan_from(db, prefix, prefix, f);
+}
+
+void transaction::scan_from(MDB_dbi db, std::string_view prefix, std::string_view from,
+                            const std::function<bool(std::string_view, std::string_view)>& f) {
+  MDB_cursor* cur = nullptr;
+  if (int rc = mdb_cursor_open(txn_, db, &cur); rc != 0)
+    fail("storage cursor failed", rc);
+  MDB_val k = val(from), v;
+  int rc = from.empty() ? mdb_cursor_get(cur, &k, &v, MDB_FIRST)
+                        : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  while (rc == 0) {
+    auto key = view(k);
+    if (key.substr(0, prefix.size()) != prefix)
+      break;
+    if (!f(key, view(v)))
+      break;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    fail("storage scan failed", rc);
+}
+
+void transaction::commit() {
+  int rc = mdb_txn_commit(txn_);
+  txn_ = nullptr;
+  if (rc != 0)
+    fail("storage commit failed in " + env_.directory(), rc);
+}
+
+std::string key_of(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  bool first = true;
+  for (auto p : parts) {
+    if (!first)
+      out.push_back('\0');
+    out.append(p);
+    first = false;
+  }
+  return out;
+}
+
+std::string prefix_of(std::initializer_list<std::string_view> parts) {
+  auto out = key_of(parts);
+  out.push_back('\0');
+  return out;
+}
+
+std::string be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t from_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (size_t i = 0; i < 8 && i < s.size(); ++i)
+    v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+} // namespace tb::storage

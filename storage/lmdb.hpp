@@ -1,0 +1,87 @@
+#pragma once
+// A thin RAII layer over LMDB: one environment, named databases, and
+// transactions whose writes commit together or not at all.
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include <lmdb.h>
+
+namespace tb::storage {
+
+// Thrown for anything LMDB refuses; the message names the directory and what
+// to do, because it surfaces at start-up to an operator.
+class storage_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct environment_options {
+  std::string directory;
+  std::uint64_t map_size = std::uint64_t{4} << 30; // sparse: costs no disk until used
+  unsigned max_databases = 32;
+};
+
+class environment {
+ public:
+  explicit environment(const environment_options& opts);
+  ~environment();
+  environment(const environment&) = delete;
+  environment& operator=(const environment&) = delete;
+
+  MDB_env* handle() const { return env_; }
+  const std::string& directory() const { return dir_; }
+
+  // The named database, created on first use. Thread-safe.
+  MDB_dbi database(const std::string& name);
+
+ private:
+  MDB_env* env_ = nullptr;
+  std::string dir_;
+  std::mutex dbi_mutex_;
+  std::unordered_map<std::string, MDB_dbi> dbis_;
+};
+
+class transaction {
+ public:
+  enum mode { read_only, read_write };
+  transaction(environment& env, mode m);
+  ~transaction();
+  transaction(const transaction&) = delete;
+  transaction& operator=(const transaction&) = delete;
+
+  std::optional<std::string_view> get(MDB_dbi db, std::string_view key);
+  void put(MDB_dbi db, std::string_view key, std::string_view value);
+  bool erase(MDB_dbi db, std::string_view key); // false if absent
+
+  // Calls f(key, value) for every key starting with prefix, in key order, until
+  // f returns false. The views are valid during the call only.
+  void scan(MDB_dbi db, std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& f);
+  // Like scan, from the first key >= from (still limited to prefix).
+  void scan_from(MDB_dbi db, std::string_view prefix, std::string_view from,
+                 const std::function<bool(std::string_view, std::string_view)>& f);
+
+  void commit();
+  environment& env() { return env_; }
+
+ private:
+  environment& env_;
+  MDB_txn* txn_ = nullptr;
+};
+
+// Composite keys: parts joined by '\0', so "a" < "a\0b" and prefixes nest.
+std::string key_of(std::initializer_list<std::string_view> parts);
+std::string prefix_of(std::initializer_list<std::string_view> parts); // key_of + '\0'
+
+// Fixed-width big-endian numbers sort like the numbers in keys.
+std::string be64(std::uint64_t v);
+std::uint64_t from_be64(std::string_view s);
+
+} // namespace tb::storage

@@ -1,0 +1,182 @@
+#include "storage/sync_state.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace tb::storage {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string encode(const json& j) {
+  auto bytes = json::to_msgpack(j);
+  return {bytes.begin(), bytes.end()};
+}
+
+json decode(std::string_view s) {
+  return json::from_msgpack(s.begin(), s.end());
+}
+
+std::string ref_key(const std::string& task, const issue_ref& r) {
+  return key_of({task, to_string(r.where), r.id});
+}
+
+side side_of(std::string_view s) {
+  return s == "target" ? side::target : side::source;
+}
+
+} // namespace
+
+sync_state::sync_state(environment& env)
+  : env_(env),
+    mappings_(env.database("mappings")),
+    ledger_(env.database("ledger")),
+    watermarks_(env.database("watermarks")),
+    queue_(env.database("queue")),
+    errors_(env.database("errors")),
+    log_(env.database("log")),
+    meta_(env.database("meta")) {
+}
+
+std::optional<twin_link> sync_state::find_twin(transaction& t, const std::string& task,
+                                               const issue_ref& r) {
+  auto v = t.get(mappings_, ref_key(task, r));
+  if (!v)
+    return std::nullopt;
+  auto j = decode(*v);
+  return twin_link{j.at("twin").get<std::string>(), side_of(j.at("origin").get<std::string>())};
+}
+
+void sync_state::link(transaction& t, const std::string& task, const issue_ref& origin,
+                      const std::string& twin_id) {
+  auto origin_side = to_string(origin.where);
+  t.put(mappings_, ref_key(task, origin), encode({{"twin", twin_id}, {"origin", origin_side}}));
+  t.put(mappings_, ref_key(task, issue_ref{other(origin.where), twin_id}),
+        encode({{"twin", origin.id}, {"origin", origin_side}}));
+}
+
+std::size_t sync_state::mapped_pairs(transaction& t, const std::string& task) {
+  std::size_t n = 0;
+  t.scan(mappings_, prefix_of({task, "source"}), [&](auto, auto) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+std::set<std::string> sync_state::handled(transaction& t, const std::string& task,
+                                          const issue_ref& r) {
+  std::set<std::string> out;
+  if (auto v = t.get(ledger_, ref_key(task, r)))
+    for (auto& id : decode(*v))
+      out.insert(id.get<std::string>());
+  return out;
+}
+
+void sync_state::add_handled(transaction& t, const std::string& task, const issue_ref& r,
+                             const std::vector<std::string>& entry_ids) {
+  if (entry_ids.empty())
+    return;
+  auto ids = handled(t, task, r);
+  ids.insert(entry_ids.begin(), entry_ids.end());
+  t.put(ledger_, ref_key(task, r), encode(json(ids)));
+}
+
+std::optional<timestamp> sync_state::watermark(transaction& t, const std::string& task,
+                                               side s) {
+  auto v = t.get(watermarks_, key_of({task, to_string(s)}));
+  if (!v)
+    return std::nullopt;
+  return static_cast<timestamp>(from_be64(*v));
+}
+
+void sync_state::set_watermark(transaction& t, const std::string& task, side s,
+                               timestamp w) {
+  t.put(watermarks_, key_of({task, to_string(s)}), be64(static_cast<std::uint64_t>(w)));
+}
+
+void sync_state::enqueue(transaction& t, const std::string& task, const queued_change& c) {
+  auto key = ref_key(task, c.ref);
+  if (auto v = t.get(queue_, key); v && static_cast<timestamp>(from_be64(*v)) >= c.updated)
+    return;
+  t.put(queue_, key, be64(static_cast<std::uint64_t>(c.updated)));
+}
+
+std::vector<queued_change> sync_state::queued(transaction& t, const std::string& task) {
+  std::vector<queued_change> out;
+  auto prefix = prefix_of({task});
+  t.scan(queue_, prefix, [&](std::string_view k, std::string_view v) {
+    auto rest = k.substr(prefix.size());
+    auto sep = rest.find('\0');
+    out.push_back({issue_ref{side_of(rest.substr(0, sep)), std::string{rest.substr(sep + 1)}},
+                   static_cast<timestamp>(from_be64(v))});
+    return true;
+  });
+  return out;
+}
+
+bool sync_state::dequeue_if_covered(transaction& t, const std::string& task,
+                                    const issue_ref& r, timestamp seen) {
+  auto key = ref_key(task, r);
+  auto v = t.get(queue_, key);
+  if (!v || static_cast<timestamp>(from_be64(*v)) > seen)
+    return false;
+  return t.erase(queue_, key);
+}
+
+void sync_state::record_error(transaction& t, const std::string& task, const issue_ref& r,
+                              const std::string& where, const std::string& message,
+                              timestamp when) {
+  auto key = ref_key(task, r);
+  std::uint64_t attempts = 1;
+  if (auto v = t.get(errors_, key))
+    attempts = decode(*v).value("attempts", std::uint64_t{0}) + 1;
+  t.put(errors_, key,
+        encode({{"where", where}, {"message", message}, {"time", when}, {"attempts", attempts}}));
+}
+
+bool sync_state::clear_error(transaction& t, const std::string& task, const issue_ref& r) {
+  return t.erase(errors_, ref_key(task, r));
+}
+
+std::vector<error_item> sync_state::errors(transaction& t, const std::string& task) {
+  std::vector<error_item> out;
+  auto prefix = task.empty() ? std::string{} : prefix_of({task});
+  t.scan(errors_, prefix, [&](std::string_view k, std::string_view v) {
+    auto first = k.find('\0');
+    auto second = k.find('\0', first + 1);
+    auto j = decode(v);
+    out.push_back({std::string{k.substr(0, first)},
+                   issue_ref{side_of(k.substr(first + 1, second - first - 1)),
+                             std::string{k.substr(second + 1)}},
+                   j.value("where", ""), j.value("message", ""), j.value("time", timestamp{0}),
+                   j.value("attempts", std::uint64_t{0})});
+    return true;
+  });
+  return out;
+}
+
+std::uint64_t sync_state::append_log(transaction& t, log_record rec) {
+  std::uint64_t seq = 1;
+  if (auto v = t.get(meta_, "log_seq"))
+    seq = from_be64(*v) + 1;
+  t.put(meta_, "log_seq", be64(seq));
+  t.put(log_, be64(seq),
+        encode({{"time", rec.time}, {"level", rec.level}, {"task", rec.task},
+                {"message", rec.message}}));
+  return seq;
+}
+
+std::vector<log_record> sync_state::log(transaction& t, std::uint64_t after_seq,
+                                        std::size_t limit) {
+  std::vector<log_record> out;
+  t.scan_from(log_, "", be64(after_seq + 1), [&](std::string_view k, std::string_view v) {
+    auto j = decode(v);
+    out.push_back({from_be64(k), j.value("time", timestamp{0}), j.value("level", ""),
+                   j.value("task", ""), j.value("message", "")});
+    return out.size() < limit;
+  });
+  return out;
+}
+
+} // namespace tb::storage

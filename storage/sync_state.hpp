@@ -1,0 +1,91 @@
+#pragma once
+// The engine's durable state in LMDB: twin mappings, the per-issue ledger,
+// watermarks, the queue of pending changes, the error list and the system
+// log. Every method takes the caller's transaction so that writes which
+// belong together (an applied entry and the ids it produced) commit together.
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "domain/sync.hpp"
+#include "storage/lmdb.hpp"
+
+namespace tb::storage {
+
+// A mapped pair seen from one side: the twin's id and which side the pair
+// started on (the origin, whose issue is the pair's key).
+struct twin_link {
+  std::string twin_id;
+  side origin = side::source;
+};
+
+struct queued_change {
+  issue_ref ref;
+  timestamp updated = 0;
+};
+
+struct error_item {
+  std::string task;
+  issue_ref ref;
+  std::string where;
+  std::string message;
+  timestamp time = 0;
+  std::uint64_t attempts = 0;
+};
+
+struct log_record {
+  std::uint64_t seq = 0;
+  timestamp time = 0;
+  std::string level; // "info", "warn", "error"
+  std::string task;  // empty: not about one task
+  std::string message;
+};
+
+class sync_state {
+ public:
+  explicit sync_state(environment& env);
+  environment& env() { return env_; }
+
+  // --- twin mappings ---
+  std::optional<twin_link> find_twin(transaction& t, const std::string& task, const issue_ref& r);
+  void link(transaction& t, const std::string& task, const issue_ref& origin,
+            const std::string& twin_id);
+  std::size_t mapped_pairs(transaction& t, const std::string& task);
+
+  // --- ledger: history entry ids of one issue that need no sync any more,
+  // because they were applied to the twin or were written by TrackBridge ---
+  std::set<std::string> handled(transaction& t, const std::string& task, const issue_ref& r);
+  void add_handled(transaction& t, const std::string& task, const issue_ref& r,
+                   const std::vector<std::string>& entry_ids);
+
+  // --- watermarks: the newest `updated` a poller has durably queued ---
+  std::optional<timestamp> watermark(transaction& t, const std::string& task, side s);
+  void set_watermark(transaction& t, const std::string& task, side s, timestamp w);
+
+  // --- queue of changes seen but not yet synced (a set per issue) ---
+  void enqueue(transaction& t, const std::string& task, const queued_change& c);
+  std::vector<queued_change> queued(transaction& t, const std::string& task);
+  // Removes the entry if the sync that just ran read the issue at `seen` or
+  // later, so a change queued meanwhile stays queued.
+  bool dequeue_if_covered(transaction& t, const std::string& task, const issue_ref& r,
+                          timestamp seen);
+
+  // --- error list, one item per issue ---
+  void record_error(transaction& t, const std::string& task, const issue_ref& r,
+                    const std::string& where, const std::string& message, timestamp when);
+  bool clear_error(transaction& t, const std::string& task, const issue_ref& r);
+  std::vector<error_item> errors(transaction& t, const std::string& task);
+
+  // --- system log ---
+  std::uint64_t append_log(transaction& t, log_record rec);
+  std::vector<log_record> log(transaction& t, std::uint64_t after_seq, std::size_t limit);
+
+ private:
+  environment& env_;
+  MDB_dbi mappings_, ledger_, watermarks_, queue_, errors_, log_, meta_;
+};
+
+} // namespace tb::storage

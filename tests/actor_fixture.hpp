@@ -1,0 +1,48 @@
+#pragma once
+// A deterministic actor system (test coordinator) with two in-memory
+// trackers behind real connection actors, real LMDB state and a logger.
+
+#include <caf/test/dsl.hpp>
+
+#include "actors/connection_actor.hpp"
+#include "actors/issue_actor.hpp"
+#include "actors/logger_actor.hpp"
+#include "actors/poller_actor.hpp"
+#include "storage/sync_state.hpp"
+#include "tests/support/memory_adapter.hpp"
+#include "tests/support/temp_dir.hpp"
+
+struct actor_fixture : test_coordinator_fixture<> {
+  tb::test::temp_dir dir;
+  tb::storage::environment env{{dir.path(), std::uint64_t{64} << 20, 32}};
+  tb::storage::sync_state store{env};
+  std::shared_ptr<tb::test::memory_adapter> a = std::make_shared<tb::test::memory_adapter>("a");
+  std::shared_ptr<tb::test::memory_adapter> b = std::make_shared<tb::test::memory_adapter>("b");
+  tb::connection_actor conn_a = sys.spawn(tb::connection, a);
+  tb::connection_actor conn_b = sys.spawn(tb::connection, b);
+  tb::logger_actor log = sys.spawn(tb::logger, &store);
+
+  std::set<std::string> handled(tb::side s, const std::string& id) {
+    tb::storage::transaction t{env, tb::storage::transaction::read_only};
+    return store.handled(t, "t", tb::issue_ref{s, id});
+  }
+
+  std::shared_ptr<tb::task_context> make_context(bool two_way) {
+    auto ctx = std::make_shared<tb::task_context>();
+    ctx->name = "t";
+    ctx->sides[0] = {"a", "P", conn_a, {}};
+    ctx->sides[1] = {"b", "Q", conn_b, {}};
+    ctx->two_way = two_way;
+    ctx->store = &store;
+    ctx->log = log;
+    return ctx;
+  }
+
+
+  ~actor_fixture() {
+    for (auto h : {caf::actor_cast<caf::actor>(conn_a), caf::actor_cast<caf::actor>(conn_b),
+                   caf::actor_cast<caf::actor>(log)})
+      anon_send_exit(h, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+};

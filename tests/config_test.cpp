@@ -1,0 +1,638 @@
+#define CAF_SUITE config
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using nlohmann::json;
+using namespace tb::config;
+
+namespace {
+
+// The smallest config that is valid: two local connections and one task.
+json minimal() {
+  return json::parse(R"({
+    "connections": {
+      "a": { "type": "local", "projects": [ { "key": "DEMO" } ] },
+      "b": { "type": "local", "projects": [ { "key": "DEMO" } ] }
+    },
+    "tasks": {
+      "a-to-b": { "source": { "connection": "a", "project": "DEMO" },
+                  "target": { "connection": "b", "project": "DEMO" } }
+    }
+  })");
+}
+
+// The format's full example, every key set.
+json full() {
+  return json::parse(R"({
+    "server":  { "listen": "127.0.0.1", "port": 9090 },
+    "storage": { "directory": "state", "map_size_mb": 512 },
+    "log":     { "level": "debug" },
+    "connections": {
+      "a": { "type": "local",
+             "projects": [ { "key": "DEMO",
+                             "custom_fields": [ { "name": "Severity", "type": "list", "values": ["Low","Medium","High"] },
+                                                { "name": "Customer", "type": "string" } ] } ] },
+      "b": { "type": "local",
+             "projects": [ { "key": "DEMO",
+                             "custom_fields": [ { "name": "Impact", "type": "list", "values": ["Low","Medium","High"] } ] } ] }
+    },
+    "tasks": {
+      "a-to-b": { "source": { "connection": "a", "project": "DEMO" },
+                  "target": { "connection": "b", "project": "DEMO" },
+                  "direction": "two-way",
+                  "field_mappings": { "Severity": "Impact" },
+                  "poll_interval_ms": 1000,
+                  "poll_overlap_ms": 3000,
+                  "on_conflict": "target-wins" }
+    }
+  })");
+}
+
+load_result parse_json(const json& j) {
+  return parse(j.dump(), "/etc/trackbridge");
+}
+
+std::string listing(const load_result& r) {
+  std::string out;
+  for (const auto& p : r.problems)
+    out += "\n  " + format(p);
+  return out.empty() ? " (none)" : out;
+}
+
+// True when a problem sits at exactly this path and its message contains the
+// fragment; otherwise prints what was reported instead.
+bool reports(const load_result& r, const std::string& path, const std::string& fragment = {}) {
+  for (const auto& p : r.problems)
+    if (p.path == path && p.message.find(fragment) != std::string::npos)
+      return !r.cfg;
+  CAF_MESSAGE("expected a problem at " << path << " containing \"" << fragment
+                                       << "\"; reported:" << listing(r));
+  return false;
+}
+
+bool reports(const json& j, const std::string& path, const std::string& fragment = {}) {
+  return reports(parse_json(j), path, fragment);
+}
+
+const problem* problem_at(const load_result& r, const std::string& path) {
+  for (const auto& p : r.problems)
+    if (p.path == path)
+      return &p;
+  return nullptr;
+}
+
+bool is_valid(const load_result& r) {
+  if (r.cfg && r.problems.empty())
+    return true;
+  CAF_MESSAGE("expected no problems; reported:" << listing(r));
+  return false;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out{path, std::ios::binary};
+  out << text;
+}
+
+json& project(json& j, const char* connection, std::size_t i = 0) {
+  return j["connections"][connection]["projects"][i];
+}
+
+json& task(json& j) {
+  return j["tasks"]["a-to-b"];
+}
+
+} // namespace
+
+// --- valid configs --------------------------------------------------------------
+
+CAF_TEST(a_full_config_yields_every_value) {
+  auto r = parse_json(full());
+  CAF_REQUIRE(is_valid(r));
+  const auto& c = *r.cfg;
+  CAF_CHECK_EQUAL(c.server.listen, "127.0.0.1");
+  CAF_CHECK_EQUAL(c.server.port, 9090);
+  CAF_CHECK_EQUAL(c.storage.directory, "/etc/trackbridge/state");
+  CAF_CHECK_EQUAL(c.storage.map_size_mb, 512u);
+  CAF_CHECK_EQUAL(c.log.level, "debug");
+  CAF_REQUIRE_EQUAL(c.connections.size(), 2u);
+  CAF_CHECK_EQUAL(c.connections[0].name, "a");
+  CAF_CHECK_EQUAL(c.connections[0].type, "local");
+  CAF_REQUIRE_EQUAL(c.connections[0].projects.size(), 1u);
+  const auto& demo = c.connections[0].projects[0];
+  CAF_CHECK_EQUAL(demo.key, "DEMO");
+  CAF_REQUIRE_EQUAL(demo.custom_fields.size(), 2u);
+  CAF_CHECK_EQUAL(demo.custom_fields[0].name, "Severity");
+  CAF_CHECK_EQUAL(demo.custom_fields[0].type, "list");
+  CAF_CHECK(demo.custom_fields[0].values == (std::vector<std::string>{"Low", "Medium", "High"}));
+  CAF_CHECK_EQUAL(demo.custom_fields[1].name, "Customer");
+  CAF_CHECK_EQUAL(demo.custom_fields[1].type, "string");
+  CAF_CHECK(demo.custom_fields[1].values.empty());
+  CAF_CHECK_EQUAL(c.connections[1].name, "b");
+  CAF_REQUIRE_EQUAL(c.tasks.size(), 1u);
+  const auto& t = c.tasks[0];
+  CAF_CHECK_EQUAL(t.name, "a-to-b");
+  CAF_CHECK_EQUAL(t.source.connection, "a");
+  CAF_CHECK_EQUAL(t.source.project, "DEMO");
+  CAF_CHECK_EQUAL(t.target.connection, "b");
+  CAF_CHECK_EQUAL(t.target.project, "DEMO");
+  CAF_CHECK_EQUAL(to_string(t.dir), std::string{"two-way"});
+  CAF_CHECK(t.field_mappings == (std::map<std::string, std::string>{{"Severity", "Impact"}}));
+  CAF_CHECK_EQUAL(t.poll_interval.count(), 1000);
+  CAF_CHECK_EQUAL(t.poll_overlap.count(), 3000);
+  CAF_CHECK_EQUAL(to_string(t.on_conflict), std::string{"target-wins"});
+}
+
+CAF_TEST(omitted_keys_take_their_defaults) {
+  auto r = parse_json(minimal());
+  CAF_REQUIRE(is_valid(r));
+  const auto& c = *r.cfg;
+  CAF_CHECK_EQUAL(c.server.listen, "127.0.0.1");
+  CAF_CHECK_EQUAL(c.server.port, 8080);
+  CAF_CHECK_EQUAL(c.storage.directory, "/etc/trackbridge/data");
+  CAF_CHECK_EQUAL(c.storage.map_size_mb, 4096u);
+  CAF_CHECK_EQUAL(c.log.level, "info");
+  CAF_CHECK(c.connections[0].projects[0].custom_fields.empty());
+  const auto& t = c.tasks[0];
+  CAF_CHECK(t.dir == direction::one_way);
+  CAF_CHECK(t.field_mappings.empty());
+  CAF_CHECK_EQUAL(t.poll_interval.count(), 5000);
+  CAF_CHECK_EQUAL(t.poll_overlap.count(), 2000);
+  CAF_CHECK(t.on_conflict == conflict_policy::newest_wins);
+}
+
+CAF_TEST(a_connection_type_defaults_to_local_and_a_field_type_to_string) {
+  auto j = minimal();
+  j["connections"]["a"].erase("type");
+  project(j, "a")["custom_fields"] = json::parse(R"([{"name": "Customer"}])");
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->connections[0].type, "local");
+  CAF_CHECK_EQUAL(r.cfg->connections[0].projects[0].custom_fields[0].type, "string");
+}
+
+CAF_TEST(connections_and_tasks_come_sorted_by_name) {
+  auto j = minimal();
+  j["connections"]["0-first"] = j["connections"]["b"];
+  j["tasks"]["z-last"] = task(j);
+  j["tasks"]["z-last"]["target"]["connection"] = "0-first";
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->connections[0].name, "0-first");
+  CAF_CHECK_EQUAL(r.cfg->connections[2].name, "b");
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].name, "a-to-b");
+  CAF_CHECK_EQUAL(r.cfg->tasks[1].name, "z-last");
+}
+
+CAF_TEST(listen_accepts_ipv4_ipv6_and_localhost_and_port_zero) {
+  for (auto listen : {"0.0.0.0", "::1", "::", "fe80::1", "localhost"}) {
+    auto j = minimal();
+    j["server"] = {{"listen", listen}, {"port", 0}};
+    auto r = parse_json(j);
+    CAF_CHECK(is_valid(r));
+    if (r.cfg)
+      CAF_CHECK_EQUAL(r.cfg->server.port, 0);
+  }
+}
+
+CAF_TEST(mappings_may_swap_fields_and_target_core_fields) {
+  auto j = full();
+  project(j, "b")["custom_fields"].push_back({{"name", "Customer"}});
+  task(j)["field_mappings"] = {{"Severity", "priority"}, {"priority", "Impact"},
+                               {"Customer", "subject"}, {"subject", "Customer"}};
+  CAF_CHECK(is_valid(parse_json(j)));
+}
+
+// --- syntax and types -----------------------------------------------------------
+
+CAF_TEST(json_syntax_errors_name_the_position) {
+  auto r = parse("{\n  \"server\": { \"port\": 1, }\n}", "");
+  CAF_REQUIRE(reports(r, "$", "invalid JSON at byte"));
+  CAF_CHECK(r.problems[0].message.find("line 2") != std::string::npos);
+  CAF_CHECK(reports(parse("", ""), "$", "invalid JSON"));
+  CAF_CHECK(reports(parse("{} trailing", ""), "$", "invalid JSON"));
+}
+
+CAF_TEST(the_top_level_must_be_an_object) {
+  for (auto text : {"[]", "null", "42", "\"config\""})
+    CAF_CHECK(reports(parse(text, ""), "$", "must be a JSON object"));
+}
+
+CAF_TEST(unknown_keys_are_errors_with_their_path) {
+  auto j = full();
+  j["srever"] = json::object();
+  j["server"]["prot"] = 1;
+  project(j, "a")["custom_fields"][0]["colour"] = "red";
+  task(j)["source"]["filter"] = "x";
+  task(j)["retries"] = 3;
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.srever", "unknown key \"srever\""));
+  CAF_CHECK(reports(r, "$.server.prot", "unknown key \"prot\""));
+  CAF_CHECK(reports(r, "$.connections.a.projects[0].custom_fields[0].colour", "unknown key"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.source.filter", "unknown key"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.retries", "unknown key"));
+  auto* p = problem_at(r, "$.server.prot");
+  CAF_REQUIRE(p != nullptr);
+  CAF_CHECK_EQUAL(p->hint, "did you mean \"port\"? allowed keys: listen, port");
+}
+
+CAF_TEST(keys_that_are_not_plain_words_are_bracketed_in_paths) {
+  auto j = minimal();
+  j["server"]["the port"] = 1;
+  j["connections"]["c.d"] = {{"type", "jira"}};
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.server[\"the port\"]", "unknown key"));
+  CAF_CHECK(reports(r, "$.connections[\"c.d\"].type", "unsupported connection type \"jira\""));
+}
+
+CAF_TEST(values_of_the_wrong_type_are_reported) {
+  auto j = minimal();
+  j["server"] = {{"listen", 127}, {"port", "8080"}};
+  j["storage"] = {{"directory", json::array()}, {"map_size_mb", 64.5}};
+  j["log"] = {{"level", nullptr}};
+  j["connections"]["b"]["projects"] = json::object();
+  task(j)["poll_interval_ms"] = true;
+  task(j)["field_mappings"] = json::array();
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.server.listen", "must be a string, got number"));
+  CAF_CHECK(reports(r, "$.server.port", "must be an integer between 0 and 65535, got string"));
+  CAF_CHECK(reports(r, "$.storage.directory", "must be a string, got array"));
+  CAF_CHECK(reports(r, "$.storage.map_size_mb", "must be an integer"));
+  CAF_CHECK(reports(r, "$.log.level", "got null"));
+  CAF_CHECK(reports(r, "$.connections.b.projects", "must be an array, got object"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.poll_interval_ms", "must be an integer"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.field_mappings", "must be an object, got array"));
+}
+
+CAF_TEST(arrays_or_nulls_where_objects_belong_are_reported) {
+  auto j = minimal();
+  j["server"] = json::array();
+  j["storage"] = nullptr;
+  j["connections"]["a"] = json::array();
+  task(j)["source"] = "a/DEMO";
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.server", "must be an object, got array"));
+  CAF_CHECK(reports(r, "$.storage", "must be an object, got null"));
+  CAF_CHECK(reports(r, "$.connections.a", "must be an object, got array"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.source", "must be an object, got string"));
+  CAF_CHECK(reports(parse(R"({"connections": [], "tasks": []})", ""), "$.tasks", "must be an object"));
+}
+
+CAF_TEST(huge_numbers_are_reported_not_wrapped) {
+  auto with_port = [](const std::string& port) {
+    return parse(R"({"server": {"port": )" + port + R"(}, "connections": {"a": {}}, "tasks": {}})", "");
+  };
+  CAF_CHECK(reports(with_port("65536"), "$.server.port", "between 0 and 65535"));
+  CAF_CHECK(reports(with_port("-1"), "$.server.port", "between 0 and 65535"));
+  CAF_CHECK(reports(with_port("18446744073709551615"), "$.server.port", "between 0 and 65535"));
+  CAF_CHECK(reports(with_port("18446744073709551616"), "$.server.port", "must be an integer"));
+  CAF_CHECK(reports(with_port("-9223372036854775809"), "$.server.port", "must be an integer"));
+  CAF_CHECK(reports(with_port("1e400"), "$", "invalid JSON"));
+  auto j = minimal();
+  j["storage"]["map_size_mb"] = std::numeric_limits<std::uint64_t>::max();
+  CAF_CHECK(reports(j, "$.storage.map_size_mb", "between 16 and"));
+}
+
+CAF_TEST(input_that_is_not_utf8_is_reported_in_printable_text) {
+  auto r = parse("{\"log\": {\"level\": \"\xff\xfe\"}}", "");
+  CAF_REQUIRE(reports(r, "$", "invalid JSON"));
+  auto text = format(r.problems[0]);
+  CAF_CHECK(std::none_of(text.begin(), text.end(), [](char c) { return c < 0x20 || c > 0x7e; }));
+}
+
+CAF_TEST(deeply_nested_input_is_refused_without_a_crash) {
+  auto text = std::string(100000, '[') + std::string(100000, ']');
+  CAF_CHECK(reports(parse(text, ""), "$", "nested deeper than"));
+  auto j = minimal();
+  j["log"]["level"] = json::parse(std::string(60, '[') + std::string(60, ']'));
+  CAF_CHECK(reports(j, "$.log.level", "got array"));
+}
+
+CAF_TEST(duplicate_json_keys_are_errors) {
+  auto r = parse(R"({"connections": {"a": {}, "a": {"type": "local"}},
+                     "tasks": {"t": {"source": {}, "target": {}}},
+                     "server": {"port": 1, "port": 2},
+                     "log": [{"x": 1, "x": 2}]})",
+                 "");
+  CAF_CHECK(reports(r, "$.connections.a", "duplicate key \"a\""));
+  CAF_CHECK(reports(r, "$.server.port", "duplicate key"));
+  CAF_CHECK(reports(r, "$.log[0].x", "duplicate key"));
+}
+
+// --- values ---------------------------------------------------------------------
+
+CAF_TEST(listen_must_be_an_ip_literal_or_localhost) {
+  for (auto listen : {"", "example.org", "127.0.0.1:80", "256.1.1.1", "127.1", "::1%lo"}) {
+    auto j = minimal();
+    j["server"]["listen"] = listen;
+    auto r = parse_json(j);
+    CAF_CHECK(reports(r, "$.server.listen", "is not an IP address"));
+    if (auto* p = problem_at(r, "$.server.listen"))
+      CAF_CHECK(p->hint.find("127.0.0.1") != std::string::npos);
+  }
+  auto j = minimal();
+  j["server"]["listen"] = std::string("127.0.0.1\0evil", 14);
+  CAF_CHECK(reports(j, "$.server.listen", "is not an IP address"));
+}
+
+CAF_TEST(numbers_outside_their_ranges_are_reported) {
+  auto j = minimal();
+  j["storage"]["map_size_mb"] = 15;
+  task(j)["poll_interval_ms"] = 99;
+  task(j)["poll_overlap_ms"] = -1;
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.storage.map_size_mb", "between 16 and"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.poll_interval_ms", "between 100 and 86400000"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.poll_overlap_ms", "between 0 and 86400000"));
+  task(j)["poll_interval_ms"] = 86400001;
+  task(j)["poll_overlap_ms"] = 86400001;
+  r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.poll_interval_ms", "between 100 and 86400000"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.poll_overlap_ms", "between 0 and 86400000"));
+  j = minimal();
+  j["storage"]["map_size_mb"] = 16;
+  task(j)["poll_interval_ms"] = 100;
+  task(j)["poll_overlap_ms"] = 0;
+  CAF_CHECK(is_valid(parse_json(j)));
+}
+
+CAF_TEST(enumerated_values_must_be_one_of_their_choices) {
+  auto j = minimal();
+  j["log"]["level"] = "verbose";
+  task(j)["direction"] = "both";
+  task(j)["on_conflict"] = "last-wins";
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.log.level", R"(must be "trace", "debug", "info", "warn" or "error")"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.direction", R"(must be "one-way" or "two-way", got "both")"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.on_conflict",
+                    R"(must be "newest-wins", "source-wins" or "target-wins")"));
+}
+
+CAF_TEST(storage_directory_must_not_be_empty) {
+  auto j = minimal();
+  j["storage"]["directory"] = "";
+  CAF_CHECK(reports(j, "$.storage.directory", "must not be empty"));
+}
+
+CAF_TEST(names_and_project_keys_must_be_url_safe) {
+  auto j = minimal();
+  j["connections"]["bad name"] = {{"type", "local"}};
+  j["connections"]["-dash"] = {{"type", "local"}};
+  j["connections"][std::string(65, 'x')] = {{"type", "local"}};
+  j["tasks"]["a/b"] = task(j);
+  j["connections"]["b"]["projects"].push_back({{"key", "SP ACE"}});
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.connections[\"bad name\"]", "invalid connection name"));
+  CAF_CHECK(reports(r, "$.connections.-dash", "invalid connection name"));
+  CAF_CHECK(reports(r, "$.connections[\"" + std::string(65, 'x') + "\"]",
+                    "invalid connection name"));
+  CAF_CHECK(reports(r, "$.tasks[\"a/b\"]", "invalid task name"));
+  CAF_CHECK(reports(r, "$.connections.b.projects[1].key", "invalid project key \"SP ACE\""));
+  j = minimal();
+  j["connections"]["x_1.prod-2"] = j["connections"]["b"];
+  CAF_CHECK(is_valid(parse_json(j)));
+}
+
+CAF_TEST(only_local_connections_are_supported) {
+  auto j = minimal();
+  j["connections"]["b"]["type"] = "redmine";
+  j["connections"]["b"]["url"] = "https://example.org"; // no noise for the unknown type's keys
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.connections.b.type", "unsupported connection type \"redmine\""));
+  CAF_CHECK_EQUAL(r.problems.size(), 1u);
+  if (auto* p = problem_at(r, "$.connections.b.type"))
+    CAF_CHECK_EQUAL(p->hint, "supported types: local");
+}
+
+CAF_TEST(connections_and_tasks_are_required_and_not_empty) {
+  auto r = parse("{}", "");
+  CAF_CHECK(reports(r, "$.connections", "is required"));
+  CAF_CHECK(reports(r, "$.tasks", "is required"));
+  r = parse(R"({"connections": {}, "tasks": {}})", "");
+  CAF_CHECK(reports(r, "$.connections", "at least one connection"));
+  CAF_CHECK(reports(r, "$.tasks", "at least one task"));
+}
+
+CAF_TEST(a_task_needs_a_source_and_a_target_with_connection_and_project) {
+  auto j = minimal();
+  task(j).erase("source");
+  task(j)["target"].erase("project");
+  task(j)["target"]["connection"] = 7;
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.source", "is required"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.target.project", "is required"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.target.connection", "must be a string"));
+}
+
+// --- references between sections ----------------------------------------------
+
+CAF_TEST(a_task_naming_an_unknown_connection_lists_the_known_ones) {
+  auto j = minimal();
+  task(j)["target"]["connection"] = "c";
+  auto r = parse_json(j);
+  CAF_REQUIRE(reports(r, "$.tasks.a-to-b.target.connection", "unknown connection \"c\""));
+  CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.target.connection")->hint,
+                  "configured connections: a, b");
+}
+
+CAF_TEST(a_task_naming_an_undeclared_project_lists_the_declared_ones) {
+  auto j = minimal();
+  j["connections"]["a"]["projects"].push_back({{"key", "OTHER"}});
+  task(j)["source"]["project"] = "NOPE";
+  auto r = parse_json(j);
+  CAF_REQUIRE(reports(r, "$.tasks.a-to-b.source.project", "has no project \"NOPE\""));
+  CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.source.project")->hint,
+                  "projects of \"a\": DEMO, OTHER");
+}
+
+CAF_TEST(source_and_target_must_differ) {
+  auto j = minimal();
+  task(j)["target"]["connection"] = "a";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.target", "same project as the source (a/DEMO)"));
+  j["connections"]["a"]["projects"].push_back({{"key", "OTHER"}});
+  task(j)["target"]["project"] = "OTHER";
+  CAF_CHECK(is_valid(parse_json(j)));
+}
+
+CAF_TEST(project_keys_and_custom_field_names_must_be_unique) {
+  auto j = full();
+  j["connections"]["b"]["projects"].push_back({{"key", "DEMO"}});
+  project(j, "a")["custom_fields"].push_back({{"name", "Severity"}});
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.connections.b.projects[1].key", "duplicate project key \"DEMO\""));
+  CAF_CHECK(reports(r, "$.connections.a.projects[0].custom_fields[2].name",
+                    "duplicate custom field \"Severity\""));
+}
+
+CAF_TEST(custom_fields_may_not_take_core_field_names) {
+  auto j = minimal();
+  project(j, "a")["custom_fields"] = json::parse(R"([{"name": "status"}, {"name": "Status"}])");
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.connections.a.projects[0].custom_fields[0].name",
+                    "\"status\" is a core field name"));
+  CAF_CHECK(problem_at(r, "$.connections.a.projects[0].custom_fields[1].name") == nullptr);
+}
+
+CAF_TEST(list_values_belong_to_list_fields_only) {
+  auto j = minimal();
+  project(j, "a")["custom_fields"] = json::parse(R"([
+    {"name": "A", "type": "list"},
+    {"name": "B", "type": "list", "values": []},
+    {"name": "C", "type": "string", "values": ["x"]},
+    {"name": "D", "values": ["x"]},
+    {"name": "E", "type": "number"},
+    {"name": "F", "type": "list", "values": ["x", 1, "", "x"]},
+    {"type": "string"}
+  ])");
+  auto r = parse_json(j);
+  const std::string fields = "$.connections.a.projects[0].custom_fields";
+  CAF_CHECK(reports(r, fields + "[0].values", "needs at least one value"));
+  CAF_CHECK(reports(r, fields + "[1].values", "needs at least one value"));
+  CAF_CHECK(reports(r, fields + "[2].values", "only list fields have values"));
+  CAF_CHECK(reports(r, fields + "[3].values", "only list fields have values"));
+  CAF_CHECK(reports(r, fields + "[4].type", R"(must be "string" or "list")"));
+  CAF_CHECK(reports(r, fields + "[5].values[1]", "must be a string"));
+  CAF_CHECK(reports(r, fields + "[5].values[2]", "must not be empty"));
+  CAF_CHECK(reports(r, fields + "[5].values[3]", "duplicate value \"x\""));
+  CAF_CHECK(reports(r, fields + "[6].name", "is required"));
+}
+
+CAF_TEST(field_mapping_values_must_be_strings) {
+  auto j = full();
+  task(j)["field_mappings"] = {{"Severity", 3}, {"Customer", ""}};
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.field_mappings.Severity", "must be a string, got number"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.field_mappings.Customer", "must not be empty"));
+}
+
+CAF_TEST(two_fields_mapped_onto_one_are_reported_in_either_direction) {
+  for (auto dir : {"one-way", "two-way"}) {
+    auto j = full();
+    task(j)["direction"] = dir;
+    task(j)["field_mappings"] = {{"Customer", "Impact"}, {"Severity", "Impact"}};
+    auto r = parse_json(j);
+    CAF_CHECK(reports(r, "$.tasks.a-to-b.field_mappings.Severity",
+                      "maps to \"Impact\", which \"Customer\" also maps to"));
+  }
+}
+
+CAF_TEST(a_mapping_onto_a_field_that_keeps_its_own_name_is_reported) {
+  auto j = full();
+  project(j, "a")["custom_fields"].push_back({{"name", "Impact"}});
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.field_mappings.Severity",
+                    "which a/DEMO also has and syncs under its own name"));
+}
+
+CAF_TEST(mapped_fields_must_exist_in_their_local_projects) {
+  auto j = full();
+  task(j)["field_mappings"] = {{"Colour", "Impact"}, {"Customer", "Client"}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Colour", "\"Colour\" is not a field of a/DEMO"));
+  CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Colour")->hint,
+                  "fields of a/DEMO: subject, description, status, priority, assignee, "
+                  "Severity, Customer");
+  CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Customer",
+                      "maps to \"Client\", which is not a field of b/DEMO"));
+  CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Customer")->hint,
+                  "fields of b/DEMO: subject, description, status, priority, assignee, Impact");
+}
+
+CAF_TEST(every_problem_is_reported_at_once) {
+  auto j = full();
+  j["server"]["port"] = 70000;
+  j["log"]["level"] = "loud";
+  j["connections"]["b"]["type"] = "ftp";
+  task(j)["direction"] = "sideways";
+  task(j)["source"]["connection"] = "nowhere";
+  task(j)["colour"] = "blue";
+  auto r = parse_json(j);
+  CAF_CHECK(!r.cfg);
+  CAF_CHECK(reports(r, "$.server.port"));
+  CAF_CHECK(reports(r, "$.log.level"));
+  CAF_CHECK(reports(r, "$.connections.b.type"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.direction"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.source.connection"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.colour"));
+  CAF_CHECK_EQUAL(r.problems.size(), 6u);
+}
+
+// --- files ------------------------------------------------------------------------
+
+CAF_TEST(the_shipped_examples_load_without_problems) {
+  for (auto name : {"quickstart.json", "one-way.json", "two-way.json"}) {
+    auto path = std::string{TB_SOURCE_DIR} + "/config/examples/" + name;
+    CAF_MESSAGE("loading " << path);
+    auto r = load_file(path);
+    CAF_CHECK(is_valid(r));
+  }
+  auto quickstart = load_file(std::string{TB_SOURCE_DIR} + "/config/examples/quickstart.json");
+  CAF_REQUIRE(quickstart.cfg);
+  CAF_CHECK_EQUAL(quickstart.cfg->storage.directory,
+                  std::string{TB_SOURCE_DIR} + "/config/examples/data/quickstart");
+  CAF_REQUIRE_EQUAL(quickstart.cfg->tasks.size(), 1u);
+  CAF_CHECK(quickstart.cfg->tasks[0].dir == direction::two_way);
+  CAF_CHECK_EQUAL(quickstart.cfg->tasks[0].poll_interval.count(), 500);
+}
+
+CAF_TEST(a_relative_storage_directory_resolves_against_the_config_file) {
+  tb::test::temp_dir dir;
+  auto j = minimal();
+  j["storage"]["directory"] = "state/../db";
+  write_file(dir.file("trackbridge.json"), j.dump());
+  auto r = load_file(dir.file("trackbridge.json"));
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->storage.directory, dir.path() + "/db");
+  j["storage"]["directory"] = "/var/lib/trackbridge";
+  write_file(dir.file("trackbridge.json"), j.dump());
+  r = load_file(dir.file("trackbridge.json"));
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->storage.directory, "/var/lib/trackbridge");
+}
+
+CAF_TEST(a_file_that_cannot_be_read_is_a_located_problem) {
+  tb::test::temp_dir dir;
+  auto missing = dir.file("missing.json");
+  auto r = load_file(missing);
+  CAF_REQUIRE_EQUAL(r.problems.size(), 1u);
+  CAF_CHECK(!r.cfg);
+  CAF_CHECK_EQUAL(r.problems[0].path, "$");
+  CAF_CHECK(r.problems[0].message.find(missing) != std::string::npos);
+  CAF_CHECK(r.problems[0].message.find("No such file or directory") != std::string::npos);
+  r = load_file(dir.path());
+  CAF_CHECK(reports(r, "$", "Is a directory"));
+}
+
+// --- the small helpers ----------------------------------------------------------------
+
+CAF_TEST(a_problem_formats_as_path_message_and_hint) {
+  CAF_CHECK_EQUAL(format({"$.tasks.t.direction", "must be \"one-way\" or \"two-way\"", "see docs"}),
+                  "$.tasks.t.direction: must be \"one-way\" or \"two-way\" (hint: see docs)");
+  CAF_CHECK_EQUAL(format({"$.server", "must be an object", ""}), "$.server: must be an object");
+}
+
+CAF_TEST(enums_print_as_their_config_words) {
+  CAF_CHECK_EQUAL(to_string(direction::one_way), std::string{"one-way"});
+  CAF_CHECK_EQUAL(to_string(direction::two_way), std::string{"two-way"});
+  CAF_CHECK_EQUAL(to_string(conflict_policy::newest_wins), std::string{"newest-wins"});
+  CAF_CHECK_EQUAL(to_string(conflict_policy::source_wins), std::string{"source-wins"});
+  CAF_CHECK_EQUAL(to_string(conflict_policy::target_wins), std::string{"target-wins"});
+}
+
+CAF_TEST(find_connection_finds_by_name) {
+  auto r = parse_json(minimal());
+  CAF_REQUIRE(is_valid(r));
+  auto* b = r.cfg->find_connection("b");
+  CAF_REQUIRE(b != nullptr);
+  CAF_CHECK_EQUAL(b->name, "b");
+  CAF_CHECK(r.cfg->find_connection("c") == nullptr);
+}

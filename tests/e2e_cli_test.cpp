@@ -1,0 +1,99 @@
+#define CAF_SUITE e2e_cli
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "tests/e2e_fixture.hpp"
+
+namespace {
+
+struct outcome {
+  int exit_code = -1;
+  std::string output; // stdout and stderr
+};
+
+outcome run_cli(const std::string& args) {
+  outcome out;
+  auto cmd = std::string{TRACKBRIDGE_BINARY} + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe)
+    return out;
+  char buf[4096];
+  while (auto n = fread(buf, 1, sizeof buf, pipe))
+    out.output.append(buf, n);
+  int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(e2e_cli_tests, e2e_fixture)
+
+CAF_TEST(check_accepts_a_valid_config_with_exit_0) {
+  write_config("two-way");
+  auto r = run_cli("check --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK(contains(r.output, "valid"));
+}
+
+CAF_TEST(check_prints_every_problem_with_its_path_and_exits_2) {
+  std::ofstream{dir.file("bad.json")} << R"({
+    "server": {"port": 99999, "colour": "blue"},
+    "connections": {"a": {"type": "local", "projects": [{"key": "DEMO"}]}},
+    "tasks": {"t": {"source": {"connection": "a", "project": "DEMO"},
+                    "target": {"connection": "zz", "project": "DEMO"},
+                    "direction": "sideways"}}
+  })";
+  auto r = run_cli("check --config " + dir.file("bad.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  CAF_CHECK(contains(r.output, "$.server.port"));
+  CAF_CHECK(contains(r.output, "$.server.colour"));
+  CAF_CHECK(contains(r.output, "$.tasks.t.target.connection"));
+  CAF_CHECK(contains(r.output, "$.tasks.t.direction"));
+  CAF_CHECK(contains(r.output, "hint"));
+}
+
+CAF_TEST(run_refuses_an_invalid_config_with_exit_2_and_starts_nothing) {
+  std::ofstream{dir.file("broken.json")} << "{ not json";
+  auto r = run_cli("run --config " + dir.file("broken.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  CAF_CHECK(contains(r.output, "$"));
+}
+
+CAF_TEST(run_on_a_port_in_use_fails_with_a_clear_message) {
+  write_config("one-way");
+  start();
+  // A second server on the same port (and its own data directory).
+  auto r = run_cli("run --config " + dir.file("config.json") + " --data-dir " + dir.file("other"));
+  CAF_CHECK_EQUAL(r.exit_code, 1);
+  CAF_CHECK(contains(r.output, std::to_string(port)));
+}
+
+CAF_TEST(sigterm_stops_the_server_cleanly_with_exit_0) {
+  write_config("one-way");
+  start();
+  CAF_CHECK_EQUAL(stop(), 0);
+  CAF_CHECK(contains(server->log(), "stopped"));
+}
+
+CAF_TEST(version_and_help_answer) {
+  auto v = run_cli("version");
+  CAF_CHECK_EQUAL(v.exit_code, 0);
+  CAF_CHECK(contains(v.output, "trackbridge "));
+  auto h = run_cli("--help");
+  CAF_CHECK_EQUAL(h.exit_code, 0);
+  CAF_CHECK(contains(h.output, "run"));
+  CAF_CHECK(contains(h.output, "check"));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,145 @@
+#pragma once
+// End-to-end fixture: the real trackbridge binary on a free loopback port,
+// two embedded trackers `a` and `b`, driven over HTTP like a user would.
+
+#include <caf/test/dsl.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/server_process.hpp"
+#include "tests/support/temp_dir.hpp"
+
+struct e2e_fixture {
+  using json = nlohmann::json;
+
+  tb::test::temp_dir dir;
+  std::uint16_t port = tb::test::free_port();
+  std::unique_ptr<tb::test::server_process> server;
+  int starts = 0;
+
+  // A config with trackers a and b (project DEMO in both) and one task.
+  void write_config(const std::string& direction, int poll_ms = 200) {
+    auto project = json{{"key", "DEMO"},
+                        {"custom_fields",
+                         {{{"name", "Severity"}, {"type", "list"}, {"values", {"Low", "High"}}},
+                          {{"name", "Customer"}, {"type", "string"}}}}};
+    json cfg = {
+      {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+      {"storage", {{"directory", dir.file("data")}}},
+      {"connections",
+       {{"a", {{"type", "local"}, {"projects", {project}}}},
+        {"b", {{"type", "local"}, {"projects", {project}}}}}},
+      {"tasks",
+       {{"a-b",
+         {{"source", {{"connection", "a"}, {"project", "DEMO"}}},
+          {"target", {{"connection", "b"}, {"project", "DEMO"}}},
+          {"direction", direction},
+          {"poll_interval_ms", poll_ms},
+          {"poll_overlap_ms", 1000}}}}}};
+    std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  }
+
+  void start() {
+    auto log = dir.file("server-" + std::to_string(++starts) + ".log");
+    server = std::make_unique<tb::test::server_process>(
+      std::vector<std::string>{"run", "--config", dir.file("config.json")}, log);
+    if (!server->wait_ready(port, std::chrono::seconds{30}))
+      CAF_FAIL("the server did not become ready; its log:\n" << server->log());
+  }
+
+  int stop() {
+    auto code = server->stop();
+    return code;
+  }
+
+  std::string base(const std::string& tracker) { return "/api/v1/local/" + tracker; }
+
+  json call(const std::string& method, const std::string& target, const json& body = nullptr) {
+    auto reply = tb::test::http_call(method, port, target, body.is_null() ? "" : body.dump());
+    if (reply.status >= 300)
+      CAF_FAIL(method << " " << target << " answered " << reply.status << ": " << reply.body);
+    return reply.json();
+  }
+
+  std::string create(const std::string& tracker, const std::string& author, json fields,
+                     const std::string& comment = "") {
+    json body = {{"author", author}, {"fields", std::move(fields)}};
+    if (!comment.empty())
+      body["comment"] = comment;
+    return call("POST", base(tracker) + "/projects/DEMO/issues", body)["id"].get<std::string>();
+  }
+
+  void update(const std::string& tracker, const std::string& id, const std::string& author,
+              json fields, const std::string& comment = "") {
+    json body = {{"author", author}, {"fields", std::move(fields)}};
+    if (!comment.empty())
+      body["comment"] = comment;
+    call("PUT", base(tracker) + "/issues/" + id, body);
+  }
+
+  json get(const std::string& tracker, const std::string& id) {
+    return call("GET", base(tracker) + "/issues/" + id);
+  }
+
+  json list(const std::string& tracker) {
+    return call("GET", base(tracker) + "/projects/DEMO/issues?limit=1000")["issues"];
+  }
+
+  // The twin in `tracker` of the issue whose common id is alt ("a/3"), or "".
+  std::string twin_of(const std::string& tracker, const std::string& alt) {
+    for (auto& i : list(tracker))
+      if (i["alt_id"] == alt)
+        return i["id"].get<std::string>();
+    return "";
+  }
+
+  // What a person sees of a history: who, which values, which comment.
+  static std::vector<std::string> shape(const json& issue) {
+    std::vector<std::string> out;
+    for (auto& e : issue["history"]) {
+      std::string line = e["author"].get<std::string>() + ":";
+      for (auto& c : e["changes"])
+        line += " " + c["field"].get<std::string>() + "=" + c["new"].get<std::string>();
+      line += " |" + e["comment"].get<std::string>();
+      out.push_back(line);
+    }
+    return out;
+  }
+
+  // Polls (bounded) until cond() holds; sync is asynchronous by design.
+  template <class Cond>
+  bool eventually(Cond cond, std::chrono::seconds limit = std::chrono::seconds{20}) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (cond())
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    }
+    return cond();
+  }
+
+  // True when every issue of a has a twin in b with the same history.
+  bool b_mirrors_a() {
+    auto issues = list("a");
+    if (list("b").size() != issues.size())
+      return false;
+    for (auto& i : issues) {
+      auto id = i["id"].get<std::string>();
+      auto twin = twin_of("b", "a/" + id);
+      if (twin.empty() || shape(get("a", id)) != shape(get("b", twin)))
+        return false;
+    }
+    return true;
+  }
+
+  ~e2e_fixture() {
+    if (server && server->running())
+      server->stop();
+  }
+};

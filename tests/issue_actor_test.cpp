@@ -1,0 +1,219 @@
+#define CAF_SUITE issue_actor
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "tests/actor_fixture.hpp"
+
+using namespace tb;
+
+namespace {
+
+// What a person sees of a history: who, which values, which comment.
+std::vector<std::string> shape(const issue& i) {
+  std::vector<std::string> out;
+  for (auto& e : i.history) {
+    std::string line = e.author + ":";
+    for (auto& c : e.changes)
+      line += " " + c.field + "=" + c.new_value;
+    line += " |" + e.comment;
+    out.push_back(line);
+  }
+  return out;
+}
+
+struct fixture : actor_fixture {
+  issue_actor spawn_worker(std::shared_ptr<task_context> ctx, issue_ref key) {
+    return sys.spawn(issue_worker, std::shared_ptr<const task_context>{ctx},
+                     caf::actor_cast<task_actor>(self), key);
+  }
+
+  void wake(const issue_actor& worker, issue_ref changed) {
+    self->send(worker, wake_atom::value, changed, timestamp{0});
+  }
+
+  // Runs everything queued and returns the pass's (wakes seen, ok) report.
+  std::pair<std::uint64_t, bool> run_pass() {
+    sched.run();
+    std::pair<std::uint64_t, bool> report{0, false};
+    self->receive([&](done_atom, const issue_ref&, std::uint64_t wakes, bool ok) {
+      report = {wakes, ok};
+    });
+    return report;
+  }
+
+  const issue& twin_in_b() {
+    CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
+    return b->issues.begin()->second;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(issue_actor_tests, fixture)
+
+CAF_TEST(a_new_issue_is_created_then_its_history_replayed_one_write_per_entry_in_order) {
+  auto& src = a->add("P", "alice", {{"subject", "Login fails"}, {"status", "New"}});
+  a->edit(src.id, "bob", {{"status", "In Progress"}}, "looking");
+  a->edit(src.id, "alice", {}, "more detail");
+  a->edit(src.id, "bob", {{"status", "Resolved"}, {"priority", "High"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  // The protocol, step by step: read, look for an existing twin, create,
+  // then each update only after the previous write answered.
+  expect((wake_atom, issue_ref, timestamp), from(self).to(worker));
+  expect((read_atom, std::string, std::string), from(worker).to(conn_a));
+  expect((issue_result), from(conn_a).to(worker));
+  expect((find_atom, std::string, std::string), from(worker).to(conn_b));
+  expect((find_result), from(conn_b).to(worker));
+  expect((create_atom, std::string, replica_write), from(worker).to(conn_b));
+  expect((write_outcome), from(conn_b).to(worker));
+  for (int i = 0; i < 3; ++i) {
+    expect((update_atom, std::string, std::string, replica_write), from(worker).to(conn_b));
+    expect((write_outcome), from(conn_b).to(worker));
+  }
+  auto [wakes, ok] = run_pass();
+  CAF_CHECK(ok);
+  CAF_CHECK_EQUAL(wakes, 1u);
+  auto& twin = twin_in_b();
+  CAF_CHECK_EQUAL(shape(twin), shape(a->issues.at(src.id)));
+  CAF_CHECK_EQUAL(twin.alt_id, "a/" + src.id);
+  CAF_CHECK_EQUAL(twin.project, "Q");
+  CAF_CHECK_EQUAL(handled(side::source, src.id).size(), 4u);
+  CAF_CHECK_EQUAL(handled(side::target, twin.id).size(), 4u);
+}
+
+CAF_TEST(a_second_pass_applies_only_the_entries_added_since) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto ctx = make_context(false);
+  auto worker = spawn_worker(ctx, {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  a->edit(src.id, "carol", {{"status", "Closed"}}, "done");
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  wake(worker, {side::source, src.id}); // nothing new: no write at all
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+  CAF_CHECK_EQUAL(shape(twin_in_b()), shape(a->issues.at(src.id)));
+}
+
+CAF_TEST(field_mappings_rename_fields_on_the_way) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"Severity", "High"}});
+  a->edit(src.id, "alice", {{"Severity", "Low"}});
+  auto ctx = make_context(false);
+  ctx->sides[0].rules.rename = {{"Severity", "Impact"}};
+  auto worker = spawn_worker(ctx, {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto& twin = twin_in_b();
+  CAF_CHECK_EQUAL(twin.fields.at("Impact"), "Low");
+  CAF_CHECK(twin.fields.count("Severity") == 0);
+}
+
+CAF_TEST(two_way_nothing_written_by_trackbridge_is_synced_back) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  a->edit(src.id, "alice", {{"status", "Open"}});
+  auto worker = spawn_worker(make_context(true), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  // The target's poll reports the twin, whose entries are all our writes.
+  wake(worker, {side::target, twin_id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(a->issues.at(src.id).history.size(), 2u);
+  CAF_CHECK_EQUAL(a->updates + a->creates, 0u);
+  CAF_CHECK_EQUAL(b->updates + b->creates, 2u);
+}
+
+CAF_TEST(two_way_an_edit_by_the_same_account_that_trackbridge_writes_with_is_synced) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(true), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  // TrackBridge wrote the twin as "alice"; now alice herself edits it.
+  b->edit(twin_id, "alice", {{"status", "Closed"}}, "fixed on b");
+  wake(worker, {side::target, twin_id});
+  CAF_CHECK(run_pass().second);
+  auto& back = a->issues.at(src.id);
+  CAF_REQUIRE_EQUAL(back.history.size(), 2u);
+  CAF_CHECK_EQUAL(back.fields.at("status"), "Closed");
+  CAF_CHECK_EQUAL(back.history.back().comment, "fixed on b");
+  // ...and that write to a is not echoed to b again.
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->issues.at(twin_id).history.size(), 2u);
+}
+
+CAF_TEST(two_way_conflicts_go_to_the_newest_change_and_both_sides_agree) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto worker = spawn_worker(make_context(true), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  a->edit(src.id, "alice", {{"status", "In Progress"}}, "a says");
+  b->edit(twin_id, "bob", {{"status", "Closed"}}, "b says"); // later: wins
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(a->issues.at(src.id).fields.at("status"), "Closed");
+  CAF_CHECK_EQUAL(b->issues.at(twin_id).fields.at("status"), "Closed");
+  // The losing entry still carries its comment across.
+  CAF_CHECK_EQUAL(b->issues.at(twin_id).history.back().comment, "a says");
+  CAF_CHECK(b->issues.at(twin_id).history.back().changes.empty());
+}
+
+CAF_TEST(a_refused_write_goes_to_the_error_list_and_a_later_pass_clears_it) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_next_write = sync_error{error_kind::invalid, "connection b, field Severity",
+                                  "value \"Huge\" is not allowed"};
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    auto errs = store.errors(t, "t");
+    CAF_REQUIRE_EQUAL(errs.size(), 1u);
+    CAF_CHECK_EQUAL(errs[0].where, "connection b, field Severity");
+    CAF_CHECK_EQUAL(errs[0].message, "value \"Huge\" is not allowed");
+  }
+  CAF_CHECK(b->issues.empty());
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(t, "t").empty());
+}
+
+CAF_TEST(a_twin_made_before_a_crash_is_found_by_alt_id_not_created_again) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  // The twin exists, but the link was never recorded (a crash in between).
+  auto& orphan = b->add("Q", "alice", {{"subject", "S"}});
+  orphan.alt_id = "a/" + src.id;
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK_EQUAL(b->creates, 0u);
+  storage::transaction t{env, storage::transaction::read_only};
+  auto link = store.find_twin(t, "t", issue_ref{side::source, src.id});
+  CAF_REQUIRE(link);
+  CAF_CHECK_EQUAL(link->twin_id, orphan.id);
+}
+
+CAF_TEST(a_wake_during_a_pass_runs_one_more_pass_before_reporting) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  expect((wake_atom, issue_ref, timestamp), from(self).to(worker));
+  expect((read_atom, std::string, std::string), from(worker).to(conn_a));
+  a->edit(src.id, "bob", {}, "while syncing");
+  wake(worker, {side::source, src.id});
+  auto [wakes, ok] = run_pass();
+  CAF_CHECK(ok);
+  CAF_CHECK_EQUAL(wakes, 2u);
+  CAF_CHECK_EQUAL(shape(twin_in_b()), shape(a->issues.at(src.id)));
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

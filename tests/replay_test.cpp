@@ -1,0 +1,96 @@
+#define CAF_SUITE replay
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "domain/replay.hpp"
+
+using namespace tb;
+
+namespace {
+
+history_entry entry(std::string id, timestamp t, std::vector<field_change> changes,
+                    std::string comment = "", bool creation = false) {
+  return {std::move(id), "alice", t, std::move(changes), std::move(comment), creation};
+}
+
+issue make_issue(std::string id, std::vector<history_entry> h) {
+  issue i;
+  i.id = std::move(id);
+  i.project = "P";
+  i.history = std::move(h);
+  return i;
+}
+
+} // namespace
+
+CAF_TEST(an_unlinked_issue_plans_a_creation_then_one_update_per_entry) {
+  auto src = make_issue("1", {entry("10", 1, {{"subject", "", "S"}}, "", true),
+                              entry("11", 2, {{"status", "", "Open"}}),
+                              entry("12", 3, {}, "note")});
+  std::set<std::string> none;
+  auto plan = plan_replay({&src, &none, "a"}, {nullptr, &none, "b"}, false, false,
+                          conflict_policy::newest_wins, {}, {});
+  CAF_REQUIRE_EQUAL(plan.steps.size(), 3u);
+  CAF_CHECK(plan.steps[0].creation);
+  CAF_CHECK_EQUAL(plan.steps[0].write.alt_id, "a/1");
+  CAF_CHECK_EQUAL(plan.steps[1].entry_id, "11");
+  CAF_CHECK_EQUAL(plan.steps[2].write.comment, "note");
+}
+
+CAF_TEST(handled_entries_and_linked_creations_are_not_planned_again) {
+  auto src = make_issue("1", {entry("10", 1, {{"subject", "", "S"}}, "", true),
+                              entry("11", 2, {{"status", "", "Open"}}),
+                              entry("12", 3, {{"status", "Open", "Closed"}})});
+  std::set<std::string> handled{"11"};
+  std::set<std::string> none;
+  auto plan = plan_replay({&src, &handled, "a"}, {nullptr, &none, "b"}, true, false,
+                          conflict_policy::newest_wins, {}, {});
+  CAF_REQUIRE_EQUAL(plan.steps.size(), 1u);
+  CAF_CHECK_EQUAL(plan.steps[0].entry_id, "12");
+}
+
+CAF_TEST(two_way_entries_interleave_by_time) {
+  auto src = make_issue("1", {entry("10", 1, {}, "", true), entry("11", 5, {}, "a late")});
+  auto tgt = make_issue("7", {entry("70", 2, {}, "", true), entry("71", 3, {}, "b early")});
+  std::set<std::string> none;
+  auto plan = plan_replay({&src, &none, "a"}, {&tgt, &none, "b"}, true, true,
+                          conflict_policy::newest_wins, {}, {});
+  CAF_REQUIRE_EQUAL(plan.steps.size(), 2u);
+  CAF_CHECK(plan.steps[0].from == side::target);
+  CAF_CHECK(plan.steps[1].from == side::source);
+}
+
+CAF_TEST(conflict_policies_decide_which_side_keeps_a_field) {
+  auto src = make_issue("1", {entry("10", 1, {}, "", true),
+                              entry("11", 5, {{"status", "New", "Open"}})});
+  auto tgt = make_issue("7", {entry("70", 2, {}, "", true),
+                              entry("71", 3, {{"state", "New", "Closed"}})});
+  std::set<std::string> none;
+  field_rules to_target{{{"status", "state"}}};
+  auto to_source = to_target.inverted();
+  for (auto [policy, winner] : {std::pair{conflict_policy::newest_wins, side::source},
+                                std::pair{conflict_policy::source_wins, side::source},
+                                std::pair{conflict_policy::target_wins, side::target}}) {
+    auto plan = plan_replay({&src, &none, "a"}, {&tgt, &none, "b"}, true, true, policy,
+                            to_target, to_source);
+    CAF_REQUIRE_EQUAL(plan.conflicts.size(), 1u);
+    CAF_CHECK_EQUAL(plan.conflicts[0].field, "status");
+    CAF_CHECK(plan.conflicts[0].winner == winner);
+    // The loser's entry has nothing left to write: it is skipped.
+    auto& loser = winner == side::source ? plan.steps[0] : plan.steps[1];
+    CAF_CHECK(loser.skip);
+    auto& kept = winner == side::source ? plan.steps[1] : plan.steps[0];
+    CAF_REQUIRE_EQUAL(kept.write.changes.size(), 1u);
+    CAF_CHECK_EQUAL(kept.write.changes[0].field, winner == side::source ? "state" : "status");
+  }
+}
+
+CAF_TEST(one_way_ignores_the_targets_own_entries) {
+  auto src = make_issue("1", {entry("10", 1, {}, "", true)});
+  auto tgt = make_issue("7", {entry("70", 2, {}, "", true), entry("71", 3, {}, "local note")});
+  std::set<std::string> none;
+  auto plan = plan_replay({&src, &none, "a"}, {&tgt, &none, "b"}, true, false,
+                          conflict_policy::newest_wins, {}, {});
+  CAF_CHECK(plan.steps.empty());
+}

@@ -1,0 +1,183 @@
+#define CAF_SUITE storage
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "storage/sync_state.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using namespace tb;
+using namespace tb::storage;
+
+namespace {
+
+struct fixture {
+  test::temp_dir dir;
+  environment env{{dir.path(), std::uint64_t{64} << 20, 32}};
+  sync_state state{env};
+
+  transaction write() { return transaction{env, transaction::read_write}; }
+  transaction read() { return transaction{env, transaction::read_only}; }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(storage_tests, fixture)
+
+CAF_TEST(a_link_is_found_from_both_sides_with_its_origin) {
+  {
+    auto t = write();
+    state.link(t, "task1", issue_ref{side::source, "7"}, "42");
+    t.commit();
+  }
+  auto t = read();
+  auto from_source = state.find_twin(t, "task1", issue_ref{side::source, "7"});
+  auto from_target = state.find_twin(t, "task1", issue_ref{side::target, "42"});
+  CAF_REQUIRE(from_source && from_target);
+  CAF_CHECK_EQUAL(from_source->twin_id, "42");
+  CAF_CHECK_EQUAL(from_target->twin_id, "7");
+  CAF_CHECK(from_source->origin == side::source);
+  CAF_CHECK(from_target->origin == side::source);
+  CAF_CHECK(!state.find_twin(t, "task2", issue_ref{side::source, "7"}));
+  CAF_CHECK_EQUAL(state.mapped_pairs(t, "task1"), 1u);
+}
+
+CAF_TEST(an_aborted_transaction_leaves_nothing_behind) {
+  {
+    auto t = write();
+    state.link(t, "task1", issue_ref{side::source, "1"}, "2");
+    state.add_handled(t, "task1", issue_ref{side::source, "1"}, {"10"});
+    // no commit: the destructor aborts
+  }
+  auto t = read();
+  CAF_CHECK(!state.find_twin(t, "task1", issue_ref{side::source, "1"}));
+  CAF_CHECK(state.handled(t, "task1", issue_ref{side::source, "1"}).empty());
+}
+
+CAF_TEST(the_ledger_accumulates_handled_entry_ids_per_issue_and_side) {
+  {
+    auto t = write();
+    state.add_handled(t, "t", issue_ref{side::source, "1"}, {"10", "11"});
+    state.add_handled(t, "t", issue_ref{side::source, "1"}, {"12", "10"});
+    state.add_handled(t, "t", issue_ref{side::target, "1"}, {"99"});
+    t.commit();
+  }
+  auto t = read();
+  CAF_CHECK_EQUAL(state.handled(t, "t", issue_ref{side::source, "1"}),
+                  (std::set<std::string>{"10", "11", "12"}));
+  CAF_CHECK_EQUAL(state.handled(t, "t", issue_ref{side::target, "1"}),
+                  (std::set<std::string>{"99"}));
+}
+
+CAF_TEST(watermarks_are_kept_per_task_and_side) {
+  {
+    auto t = write();
+    state.set_watermark(t, "t", side::source, 1000);
+    state.set_watermark(t, "t", side::target, 2000);
+    t.commit();
+  }
+  auto t = read();
+  CAF_CHECK_EQUAL(state.watermark(t, "t", side::source).value_or(-1), 1000);
+  CAF_CHECK_EQUAL(state.watermark(t, "t", side::target).value_or(-1), 2000);
+  CAF_CHECK(!state.watermark(t, "other", side::source));
+}
+
+CAF_TEST(the_queue_keeps_one_change_per_issue_and_dequeues_only_what_a_read_covered) {
+  {
+    auto t = write();
+    state.enqueue(t, "t", {issue_ref{side::source, "1"}, 100});
+    state.enqueue(t, "t", {issue_ref{side::source, "1"}, 150}); // newer replaces
+    state.enqueue(t, "t", {issue_ref{side::source, "1"}, 120}); // older is ignored
+    state.enqueue(t, "t", {issue_ref{side::target, "5"}, 300});
+    state.enqueue(t, "u", {issue_ref{side::source, "1"}, 100});
+    t.commit();
+  }
+  {
+    auto t = read();
+    auto q = state.queued(t, "t");
+    CAF_REQUIRE_EQUAL(q.size(), 2u);
+    CAF_CHECK(q[0].ref == (issue_ref{side::source, "1"}));
+    CAF_CHECK_EQUAL(q[0].updated, 150);
+    CAF_CHECK(q[1].ref == (issue_ref{side::target, "5"}));
+  }
+  auto t = write();
+  // A read at 140 did not see the change at 150: it stays queued.
+  CAF_CHECK(!state.dequeue_if_covered(t, "t", issue_ref{side::source, "1"}, 140));
+  CAF_CHECK(state.dequeue_if_covered(t, "t", issue_ref{side::source, "1"}, 150));
+  t.commit();
+  auto r = read();
+  CAF_CHECK_EQUAL(state.queued(r, "t").size(), 1u);
+  CAF_CHECK_EQUAL(state.queued(r, "u").size(), 1u);
+}
+
+CAF_TEST(error_items_count_attempts_and_can_be_cleared) {
+  {
+    auto t = write();
+    state.record_error(t, "t", issue_ref{side::source, "3"}, "connection b, field X", "refused", 1);
+    state.record_error(t, "t", issue_ref{side::source, "3"}, "connection b, field X", "refused", 2);
+    state.record_error(t, "u", issue_ref{side::target, "4"}, "connection a", "gone", 3);
+    t.commit();
+  }
+  {
+    auto t = read();
+    auto errs = state.errors(t, "t");
+    CAF_REQUIRE_EQUAL(errs.size(), 1u);
+    CAF_CHECK_EQUAL(errs[0].attempts, 2u);
+    CAF_CHECK_EQUAL(errs[0].where, "connection b, field X");
+    CAF_CHECK(errs[0].ref == (issue_ref{side::source, "3"}));
+    CAF_CHECK_EQUAL(state.errors(t, "").size(), 2u);
+  }
+  auto t = write();
+  CAF_CHECK(state.clear_error(t, "t", issue_ref{side::source, "3"}));
+  CAF_CHECK(!state.clear_error(t, "t", issue_ref{side::source, "3"}));
+  t.commit();
+}
+
+CAF_TEST(the_system_log_pages_in_order) {
+  {
+    auto t = write();
+    for (int i = 0; i < 5; ++i)
+      state.append_log(t, {0, i, "info", "t", "line " + std::to_string(i)});
+    t.commit();
+  }
+  auto t = read();
+  auto first = state.log(t, 0, 3);
+  CAF_REQUIRE_EQUAL(first.size(), 3u);
+  CAF_CHECK_EQUAL(first[0].message, "line 0");
+  auto rest = state.log(t, first.back().seq, 10);
+  CAF_REQUIRE_EQUAL(rest.size(), 2u);
+  CAF_CHECK_EQUAL(rest[1].message, "line 4");
+}
+
+CAF_TEST(state_survives_closing_and_reopening_the_environment) {
+  test::temp_dir other;
+  {
+    environment e{{other.path(), std::uint64_t{64} << 20, 32}};
+    sync_state s{e};
+    transaction t{e, transaction::read_write};
+    s.link(t, "t", issue_ref{side::target, "9"}, "1");
+    s.set_watermark(t, "t", side::target, 77);
+    t.commit();
+  }
+  environment e{{other.path(), std::uint64_t{64} << 20, 32}};
+  sync_state s{e};
+  transaction t{e, transaction::read_only};
+  auto link = s.find_twin(t, "t", issue_ref{side::source, "1"});
+  CAF_REQUIRE(link);
+  CAF_CHECK_EQUAL(link->twin_id, "9");
+  CAF_CHECK(link->origin == side::target);
+  CAF_CHECK_EQUAL(s.watermark(t, "t", side::target).value_or(0), 77);
+}
+
+CAF_TEST(a_storage_directory_that_cannot_be_created_is_a_clear_error) {
+  bool thrown = false;
+  try {
+    environment e{{"/proc/trackbridge-cannot-be-here", std::uint64_t{64} << 20, 32}};
+  } catch (const storage_error& e) {
+    thrown = true;
+    CAF_CHECK(std::string{e.what()}.find("/proc/trackbridge-cannot-be-here") != std::string::npos);
+  }
+  CAF_CHECK(thrown);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

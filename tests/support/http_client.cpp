@@ -1,0 +1,105 @@
+#include "tests/support/http_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <stdexcept>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace tb::test {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr auto call_timeout = std::chrono::seconds(10);
+
+// Runs one async step to completion. Async steps, because the stream's
+// timeout bounds only those; a blocking read could wait forever.
+template <class Start>
+beast::error_code run(asio::io_context& ioc, Start start) {
+  beast::error_code result = asio::error::would_block;
+  start([&](beast::error_code ec, auto&&...) { result = ec; });
+  ioc.restart();
+  ioc.run();
+  return result;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+http::request<http::string_body> make_request(const std::string& method, std::uint16_t port,
+                                              const std::string& target,
+                                              const std::string& body,
+                                              const std::map<std::string, std::string>& headers) {
+  http::request<http::string_body> req;
+  req.method_string(method);
+  req.target(target);
+  req.version(11);
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  req.set(http::field::user_agent, "trackbridge-test");
+  if (!body.empty())
+    req.set(http::field::content_type, "application/json");
+  for (auto& [name, value] : headers)
+    req.set(name, value);
+  req.body() = body;
+  req.prepare_payload();
+  return req;
+}
+
+} // namespace
+
+nlohmann::json http_reply::json() const {
+  return nlohmann::json::parse(body);
+}
+
+http_reply http_call(const std::string& method, std::uint16_t port, const std::string& target,
+                     const std::string& body, std::map<std::string, std::string> headers) {
+  auto what = method + " " + target + " to 127.0.0.1:" + std::to_string(port);
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  stream.expires_after(call_timeout);
+  tcp::endpoint server{asio::ip::make_address_v4("127.0.0.1"), port};
+  if (auto ec = run(ioc, [&](auto done) { stream.async_connect(server, done); }))
+    throw std::runtime_error("cannot connect for " + what + ": " + ec.message());
+
+  auto req = make_request(method, port, target, body, headers);
+  // A server that refuses a request early (413) may stop reading it; its
+  // reply can still be read, so a failed write is only reported if no reply
+  // follows.
+  auto write_ec = run(ioc, [&](auto done) { http::async_write(stream, req, done); });
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  if (auto ec = run(ioc, [&](auto done) { http::async_read(stream, buffer, parser, done); }))
+    throw std::runtime_error("no reply to " + what + ": " + ec.message()
+                             + (write_ec ? " (sending failed: " + write_ec.message() + ")" : ""));
+
+  auto res = parser.release();
+  http_reply reply;
+  reply.status = static_cast<int>(res.result_int());
+  reply.body = std::move(res.body());
+  for (auto& field : res)
+    reply.headers[lower(std::string{field.name_string()})] = std::string{field.value()};
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return reply;
+}
+
+std::uint16_t free_port() {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, tcp::endpoint{asio::ip::make_address_v4("127.0.0.1"), 0}};
+  return acceptor.local_endpoint().port();
+}
+
+} // namespace tb::test

@@ -1,0 +1,29 @@
+#pragma once
+// A small synchronous HTTP/1.1 client for tests: one request per connection
+// to 127.0.0.1, with a 10 s bound on the whole exchange.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace tb::test {
+
+struct http_reply {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers; // names lower-cased
+  nlohmann::json json() const;                // throws if the body is not JSON
+};
+
+// Throws std::runtime_error naming the port and request when the server
+// cannot be reached or gives no complete reply in time.
+http_reply http_call(const std::string& method, std::uint16_t port, const std::string& target,
+                     const std::string& body = "",
+                     std::map<std::string, std::string> headers = {});
+
+// A port that was free a moment ago (bound to 127.0.0.1:0, then released).
+std::uint16_t free_port();
+
+} // namespace tb::test

@@ -1,0 +1,48 @@
+#pragma once
+// An in-memory tracker for deterministic actor tests: issues with history,
+// every write counted, and a switch to make the next write fail.
+
+#include <map>
+#include <optional>
+
+#include "adapters/tracker_adapter.hpp"
+
+namespace tb::test {
+
+class memory_adapter : public tracker_adapter {
+ public:
+  explicit memory_adapter(std::string name) : name_(std::move(name)) {}
+
+  // A person's edits, as a tracker's own UI would make them.
+  issue& add(const std::string& project, const std::string& author, field_values fields,
+             const std::string& comment = "");
+  issue& edit(const std::string& id, const std::string& author, field_values fields,
+              const std::string& comment = "");
+
+  std::map<std::string, issue> issues;
+  std::size_t creates = 0;
+  std::size_t updates = 0;
+  std::optional<sync_error> fail_next_write;
+  std::optional<sync_error> fail_next_poll;
+
+  const std::string& connection() const override { return name_; }
+  result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
+                                                 std::size_t limit) override;
+  result<issue> read_issue(const std::string& project, const std::string& id) override;
+  result<write_result> create_issue(const std::string& project, const replica_write& w) override;
+  result<write_result> update_issue(const std::string& project, const std::string& id,
+                                    const replica_write& w) override;
+  result<std::optional<std::string>> find_by_alt_id(const std::string& project,
+                                                    const std::string& alt_id) override;
+
+ private:
+  history_entry& append(issue& i, const std::string& author, const field_values& fields,
+                        const std::string& comment, bool creation);
+  std::string name_;
+  int next_issue_ = 1;
+  int next_entry_ = 1;
+  // One clock for all trackers in a test, so "newer" means the same on both.
+  static inline timestamp clock_ = 1000;
+};
+
+} // namespace tb::test

@@ -1,0 +1,44 @@
+#pragma once
+// The real trackbridge binary (TRACKBRIDGE_BINARY) as a child process, for
+// tests that start, stop and kill the server as an operator would.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace tb::test {
+
+class server_process {
+ public:
+  // Starts the binary with args; its stdout and stderr go to log_file.
+  // Throws std::runtime_error if it cannot be started.
+  server_process(std::vector<std::string> args, std::string log_file);
+  ~server_process(); // kills the child if it still runs
+  server_process(const server_process&) = delete;
+  server_process& operator=(const server_process&) = delete;
+
+  // Polls GET /healthz until it answers 200; false if the child exited or
+  // the time ran out.
+  bool wait_ready(std::uint16_t port, std::chrono::seconds timeout);
+
+  // SIGTERM, then SIGKILL after the grace; the exit status, or -signal.
+  int stop(std::chrono::seconds grace = std::chrono::seconds(10));
+
+  void kill9();
+  bool running();
+
+  // What the child wrote so far, for failure messages.
+  std::string log() const;
+
+ private:
+  bool reap(bool wait); // true once the child has exited (status_ is set)
+
+  std::string log_file_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int status_ = 0; // exit code, or -signal
+};
+
+} // namespace tb::test
