@@ -2,20 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "storage/record.hpp"
+
 namespace tb::storage {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string encode(const json& j) {
-  auto bytes = json::to_msgpack(j);
-  return {bytes.begin(), bytes.end()};
-}
-
-json decode(std::string_view s) {
-  return json::from_msgpack(s.begin(), s.end());
-}
 
 std::string ref_key(const std::string& task, const issue_ref& r) {
   return key_of({task, to_string(r.where), r.id});

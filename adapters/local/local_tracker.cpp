@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/time.hpp"
+#include "storage/record.hpp"
 
 // Layout in LMDB (every key starts with the connection name, so several
 // connections share the databases without seeing each other):
@@ -21,19 +22,12 @@ namespace {
 
 using json = nlohmann::json;
 using storage::be64;
+using storage::decode;
+using storage::encode;
 using storage::from_be64;
 using storage::key_of;
 using storage::prefix_of;
 using storage::transaction;
-
-std::string encode(const json& j) {
-  auto bytes = json::to_msgpack(j);
-  return {bytes.begin(), bytes.end()};
-}
-
-json decode(std::string_view s) {
-  return json::from_msgpack(s.begin(), s.end());
-}
 
 // Timestamps before the epoch never occur in a write; clamping keeps be64 keys
 // in numeric order.

@@ -4,6 +4,16 @@
 
 namespace tb::test {
 
+namespace {
+
+std::optional<sync_error> take(std::optional<sync_error>& failure) {
+  auto out = std::move(failure);
+  failure.reset();
+  return out;
+}
+
+} // namespace
+
 history_entry& memory_adapter::append(issue& i, const std::string& author,
                                       const field_values& fields, const std::string& comment,
                                       bool creation) {
@@ -45,11 +55,8 @@ issue& memory_adapter::edit(const std::string& id, const std::string& author,
 result<std::vector<issue_stamp>> memory_adapter::changed_since(const std::string& project,
                                                                timestamp since,
                                                                std::size_t limit) {
-  if (fail_next_poll) {
-    auto err = *fail_next_poll;
-    fail_next_poll.reset();
-    return err;
-  }
+  if (auto err = take(fail_next_poll))
+    return *err;
   std::vector<issue_stamp> out;
   for (auto& [id, i] : issues)
     if (i.project == project && i.updated >= since)
@@ -69,11 +76,8 @@ result<issue> memory_adapter::read_issue(const std::string& project, const std::
 
 result<write_result> memory_adapter::create_issue(const std::string& project,
                                                   const replica_write& w) {
-  if (fail_next_write) {
-    auto err = *fail_next_write;
-    fail_next_write.reset();
-    return err;
-  }
+  if (auto err = take(fail_next_write))
+    return *err;
   ++creates;
   field_values fields;
   for (auto& c : w.changes)
@@ -86,11 +90,8 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
 result<write_result> memory_adapter::update_issue(const std::string& project,
                                                   const std::string& id,
                                                   const replica_write& w) {
-  if (fail_next_write) {
-    auto err = *fail_next_write;
-    fail_next_write.reset();
-    return err;
-  }
+  if (auto err = take(fail_next_write))
+    return *err;
   ++updates;
   field_values fields;
   for (auto& c : w.changes)
