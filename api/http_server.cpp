@@ -139,8 +139,15 @@ class session : public std::enable_shared_from_this<session> {
     auto req = parser_->release();
     auto version = req.version();
     bool keep_alive = req.keep_alive();
-    auto res = routes_.handle(to_request(std::move(req)));
-    do_write(to_beast(res, version, keep_alive));
+    auto request = to_request(std::move(req));
+    // HEAD is GET without the body: same status and headers, no bytes after.
+    bool head = request.method == "HEAD";
+    if (head)
+      request.method = "GET";
+    auto res = to_beast(routes_.handle(request), version, keep_alive);
+    if (head)
+      res.body().clear(); // Content-Length still tells the GET's size
+    do_write(std::move(res));
   }
 
   void on_read_error(beast::error_code ec) {

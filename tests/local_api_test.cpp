@@ -318,8 +318,28 @@ CAF_TEST(projects_are_created_extended_and_listed) {
   CAF_CHECK(has(where_of(bad_field), "key nom"));
   auto core = post("/projects", json::parse(R"({"key":"X","custom_fields":[{"name":"status"}]})"));
   CAF_CHECK_EQUAL(core.status, 422);
-  auto retype = post("/projects", json::parse(R"({"key":"OPS","custom_fields":[{"name":"Owner","type":"list"}]})"));
+  auto retype = post("/projects", json::parse(
+    R"({"key":"OPS","custom_fields":[{"name":"Owner","type":"list","values":["x"]}]})"));
   CAF_CHECK_EQUAL(retype.status, 409);
+  auto no_values = post("/projects", json::parse(
+    R"({"key":"X","custom_fields":[{"name":"Y","type":"list"}]})"));
+  CAF_CHECK_EQUAL(no_values.status, 422);
+  auto twice = post("/projects", json::parse(
+    R"({"key":"X","custom_fields":[{"name":"Y","type":"list","values":["a","a"]}]})"));
+  CAF_CHECK_EQUAL(twice.status, 422);
+  auto field_twice = post("/projects", json::parse(
+    R"({"key":"X","custom_fields":[{"name":"W"},{"name":"W"}]})"));
+  CAF_CHECK_EQUAL(field_twice.status, 422);
+  CAF_CHECK(has(field_twice.json().dump(), "defined twice"));
+  CAF_CHECK_EQUAL(get("/projects/X").status, 404); // nothing of a refused request was kept
+}
+
+CAF_TEST(head_answers_like_get_without_a_body) {
+  auto head = call("HEAD", "/healthz");
+  auto full = call("GET", "/healthz");
+  CAF_CHECK_EQUAL(head.status, 200);
+  CAF_CHECK(head.body.empty());
+  CAF_CHECK_EQUAL(head.headers["content-length"], std::to_string(full.body.size()));
 }
 
 CAF_TEST(the_server_refuses_a_port_in_use_naming_it) {

@@ -196,6 +196,11 @@ std::optional<sync_error> check_field_def(const custom_field_def& f, const std::
     return refused(error_kind::invalid, at, "only a list field has values");
   if (contains(f.values, ""))
     return refused(error_kind::invalid, at, "a list value cannot be empty (empty clears a field)");
+  if (f.type == "list" && f.values.empty())
+    return refused(error_kind::invalid, at, "a list field needs at least one value");
+  for (size_t i = 0; i < f.values.size(); ++i)
+    if (contains({f.values.begin(), f.values.begin() + i}, f.values[i]))
+      return refused(error_kind::invalid, at, "the list value '" + f.values[i] + "' is given twice");
   return std::nullopt;
 }
 
@@ -244,9 +249,15 @@ result<project> tracker::ensure_project(const project& wanted) {
                    "project key '" + wanted.key
                      + "' is not valid: use 1 to 64 letters, digits, '_', '.' or '-', "
                        "starting with a letter or digit");
-  for (auto& f : wanted.custom_fields)
+  std::vector<std::string> seen;
+  for (auto& f : wanted.custom_fields) {
     if (auto err = check_field_def(f, where))
       return *err;
+    if (contains(seen, f.name))
+      return refused(error_kind::invalid, where + ", field " + f.name,
+                     "the custom field " + f.name + " is defined twice");
+    seen.push_back(f.name);
+  }
   return guarded(where, [&]() -> result<project> {
     transaction t{env_, transaction::read_write};
     auto existing = load_project(t, wanted.key);
@@ -365,8 +376,10 @@ result<issue> tracker::update_issue(const std::string& id, const issue_update& u
     }
     if (e.changes.empty() && u.comment.empty())
       return refused(error_kind::invalid, where,
-                     "nothing would change: every field given already has that value and "
-                     "there is no comment");
+                     u.fields.empty()
+                       ? "nothing to change: give fields to set and/or a comment"
+                       : "nothing would change: every field given already has that value and "
+                         "there is no comment");
 
     auto old_index = key_of({name_, i->project, be64(as_key_time(i->updated)), i->id});
     e.id = std::to_string(next_number(t, "entry"));

@@ -81,6 +81,7 @@ http_reply http_call(const std::string& method, std::uint16_t port, const std::s
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
+  parser.skip(method == "HEAD"); // a HEAD reply's Content-Length has no body behind it
   if (auto ec = run(ioc, [&](auto done) { http::async_read(stream, buffer, parser, done); }))
     throw std::runtime_error("no reply to " + what + ": " + ec.message()
                              + (write_ec ? " (sending failed: " + write_ec.message() + ")" : ""));
