@@ -1,5 +1,12 @@
 #include "storage/lmdb.hpp"
 
+#include <cerrno>
+#include <cstring>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 
 namespace tb::storage {
@@ -26,8 +33,11 @@ environment::environment(const environment_options& opts) : dir_(opts.directory)
   if (ec)
     throw storage_error("storage directory " + dir_ + " cannot be created: " + ec.message()
                         + " (check storage.directory in the config and its permissions)");
-  if (int rc = mdb_env_create(&env_); rc != 0)
+  take_directory_lock();
+  if (int rc = mdb_env_create(&env_); rc != 0) {
+    ::close(lock_fd_);
     fail("cannot create an LMDB environment", rc);
+  }
   mdb_env_set_maxdbs(env_, opts.max_databases);
   mdb_env_set_mapsize(env_, opts.map_size);
   // MDB_NOTLS: transactions are not tied to threads, so actors on the
@@ -35,6 +45,7 @@ environment::environment(const environment_options& opts) : dir_(opts.directory)
   if (int rc = mdb_env_open(env_, dir_.c_str(), MDB_NOTLS, 0640); rc != 0) {
     mdb_env_close(env_);
     env_ = nullptr;
+    ::close(lock_fd_);
     fail("cannot open the storage directory " + dir_
            + " (is it an LMDB directory written by TrackBridge, and writable?)",
          rc);
@@ -44,6 +55,22 @@ environment::environment(const environment_options& opts) : dir_(opts.directory)
 environment::~environment() {
   if (env_)
     mdb_env_close(env_);
+  if (lock_fd_ >= 0)
+    ::close(lock_fd_);
+}
+
+void environment::take_directory_lock() {
+  auto path = dir_ + "/trackbridge.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+  if (lock_fd_ < 0)
+    throw storage_error("cannot open " + path + ": " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw storage_error("the storage directory " + dir_
+                        + " is in use by another running TrackBridge; stop it, or give this "
+                          "one its own directory (storage.directory or --data-dir)");
+  }
 }
 
 MDB_dbi environment::database(const std::string& name) {

@@ -38,12 +38,17 @@ class environment {
   MDB_env* handle() const { return env_; }
   const std::string& directory() const { return dir_; }
 
+  // Throws storage_error if another process has the directory open: two
+  // servers syncing from one state would duplicate every write.
+  //
   // The named database, created on first use. Thread-safe.
   MDB_dbi database(const std::string& name);
 
  private:
+  void take_directory_lock();
   MDB_env* env_ = nullptr;
   std::string dir_;
+  int lock_fd_ = -1; // held while open: one server per directory
   std::mutex dbi_mutex_;
   std::unordered_map<std::string, MDB_dbi> dbis_;
 };

@@ -162,6 +162,17 @@ CAF_TEST(two_way_conflicts_go_to_the_newest_change_and_both_sides_agree) {
   // The losing entry still carries its comment across.
   CAF_CHECK_EQUAL(b->issues.at(twin_id).history.back().comment, "a says");
   CAF_CHECK(b->issues.at(twin_id).history.back().changes.empty());
+  // The decision is in the system log.
+  self->send(log, flush_atom::value, true);
+  sched.run();
+  self->receive([](bool) {});
+  storage::transaction t{env, storage::transaction::read_only};
+  bool logged = false;
+  for (auto& rec : store.log(t, 0, 100))
+    logged |= rec.message.find("conflict on field status: source set \"In Progress\", "
+                               "target set \"Closed\"; target kept (newest wins)")
+              != std::string::npos;
+  CAF_CHECK(logged);
 }
 
 CAF_TEST(a_refused_write_goes_to_the_error_list_and_a_later_pass_clears_it) {

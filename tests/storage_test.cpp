@@ -3,6 +3,8 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <memory>
+
 #include "storage/sync_state.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -178,6 +180,22 @@ CAF_TEST(a_storage_directory_that_cannot_be_created_is_a_clear_error) {
     CAF_CHECK(std::string{e.what()}.find("/proc/trackbridge-cannot-be-here") != std::string::npos);
   }
   CAF_CHECK(thrown);
+}
+
+CAF_TEST(a_directory_in_use_by_another_server_is_refused_until_it_closes) {
+  test::temp_dir shared;
+  auto first = std::make_unique<environment>(environment_options{shared.path(), 1 << 24, 8});
+  std::string message;
+  try {
+    environment second{{shared.path(), 1 << 24, 8}};
+  } catch (const storage_error& e) {
+    message = e.what();
+  }
+  CAF_CHECK(message.find("in use by another running TrackBridge") != std::string::npos);
+  CAF_CHECK(message.find(shared.path()) != std::string::npos);
+  first.reset();
+  environment again{{shared.path(), 1 << 24, 8}}; // throws if the lock was kept
+  CAF_CHECK_EQUAL(again.directory(), shared.path());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
