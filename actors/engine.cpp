@@ -1,5 +1,6 @@
 #include "actors/engine.hpp"
 
+#include <caf/actor_pool.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -33,9 +34,21 @@ engine::~engine() {
   stop(std::chrono::seconds{10});
 }
 
-void engine::add_connection(std::shared_ptr<tracker_adapter> adapter) {
-  auto name = adapter->connection();
-  auto handle = sys_.spawn<caf::detached>(connection, std::move(adapter));
+void engine::add_connection(const std::string& name, const adapter_factory& make,
+                            unsigned workers) {
+  auto spawn_worker = [&] { return sys_.spawn<caf::detached>(connection, make()); };
+  connection_actor handle;
+  if (workers <= 1) {
+    handle = spawn_worker();
+  } else {
+    // Round robin is enough: each issue actor waits for one answer before its
+    // next request, so its order holds whichever worker answers.
+    auto pool = caf::actor_pool::make(
+      sys_.dummy_execution_unit(), workers,
+      [&] { return caf::actor_cast<caf::actor>(spawn_worker()); },
+      caf::actor_pool::round_robin());
+    handle = caf::actor_cast<connection_actor>(pool);
+  }
   connections_.insert_or_assign(name, std::make_pair(handle, name));
 }
 

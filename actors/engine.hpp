@@ -3,6 +3,7 @@
 // actor per tracker connection, the logger, and a task actor per task.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,8 +23,10 @@ class engine {
   engine(caf::actor_system& sys, storage::sync_state& store);
   ~engine();
 
-  // Adapter calls block: each connection actor gets its own thread.
-  void add_connection(std::shared_ptr<tracker_adapter> adapter);
+  // Adapter calls block: each connection worker gets its own thread, and
+  // `workers` of them (the connection's requests in flight) share its load.
+  using adapter_factory = std::function<std::shared_ptr<tracker_adapter>()>;
+  void add_connection(const std::string& name, const adapter_factory& make, unsigned workers);
   // The task's connections must have been added.
   void add_task(const config::task_config& t);
 

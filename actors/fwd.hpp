@@ -31,6 +31,8 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using log_atom = caf::atom_constant<caf::atom("log")>;
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
+using creating_atom = caf::atom_constant<caf::atom("creating")>;
+using created_atom = caf::atom_constant<caf::atom("created")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
@@ -68,6 +70,8 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<changes_atom, side, std::vector<issue_stamp>>,  // from a poller
   caf::reacts_to<done_atom, issue_ref, std::uint64_t, bool>,      // key, wakes seen, ok
   caf::reacts_to<alias_atom, issue_ref, issue_ref>,               // key, canonical key
+  caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
+  caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)
   caf::replies_to<status_atom>::with<task_status>,
   caf::replies_to<stop_atom>::with<bool>>;
 

@@ -268,16 +268,31 @@ void run_next_step(self_ptr self) {
   auto to = other(step.from);
   auto& target = st.side_of(to);
   auto on_error = [self, to](caf::error& e) { fail(self, request_failed(self->state, to, e)); };
-  if (step.creation)
+  if (step.creation) {
+    // The task holds the twin's own change events until the link is recorded.
+    self->send(st.task, creating_atom::value, st.key, to);
+    // By value: the pass may end (and the actor quit) before this runs.
+    auto created = [self, task = st.task, key = st.key] {
+      self->send(task, created_atom::value, key);
+    };
     self
       ->request(target.conn, st.ctx->request_timeout, create_atom::value, target.project,
                 step.write)
-      .then([self](write_outcome& r) { on_written(self, r); }, on_error);
-  else
+      .then(
+        [self, created](write_outcome& r) {
+          on_written(self, r);
+          created();
+        },
+        [self, to, created](caf::error& e) {
+          fail(self, request_failed(self->state, to, e));
+          created();
+        });
+  } else {
     self
       ->request(target.conn, st.ctx->request_timeout, update_atom::value, target.project,
                 st.id_at(to), step.write)
       .then([self](write_outcome& r) { on_written(self, r); }, on_error);
+  }
 }
 
 void start_pass(self_ptr self) {

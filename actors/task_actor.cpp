@@ -26,9 +26,27 @@ void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timesta
 }
 
 void route(self_ptr self, const issue_ref& changed, timestamp updated) {
-  if (self->state.stopping)
+  auto& st = self->state;
+  if (st.stopping)
     return; // still queued in LMDB: the next start syncs it
-  wake(self, self->state.key_of(changed), changed, updated);
+  auto key = st.key_of(changed);
+  if (key == changed && !st.active.count(key) && st.creating_on(changed.where)) {
+    st.held.emplace_back(changed, updated);
+    return;
+  }
+  wake(self, key, changed, updated);
+}
+
+// A create is over: the changes it held are routed again, now that its link
+// (if it made one) is in LMDB.
+void create_done(self_ptr self, const issue_ref& key) {
+  auto& st = self->state;
+  if (st.creating.erase(key) == 0)
+    return;
+  auto held = std::move(st.held);
+  st.held.clear();
+  for (auto& [ref, updated] : held)
+    route(self, ref, updated);
 }
 
 void retire(self_ptr self, std::map<issue_ref, active_issue>::iterator i) {
@@ -47,7 +65,9 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
       self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
                  "the actor of " + to_string(i->first) + " stopped: " + to_string(dm.reason));
     }
+    auto key = i->first;
     st.active.erase(i);
+    create_done(self, key); // a create cut short ends here too
     break;
   }
   if (st.stopping && st.active.empty() && st.stopped) {
@@ -84,6 +104,13 @@ void resume_queued(self_ptr self) {
 }
 
 } // namespace
+
+bool task_state::creating_on(side s) const {
+  for (auto& [key, where] : creating)
+    if (where == s)
+      return true;
+  return false;
+}
 
 issue_ref task_state::key_of(const issue_ref& changed) {
   storage::transaction t{ctx->store->env(), storage::transaction::read_only};
@@ -125,6 +152,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       if (!st.stopping)
         wake(self, origin, key, 0);
     },
+    [self](creating_atom, const issue_ref& key, side where) {
+      self->state.creating[key] = where;
+    },
+    [self](created_atom, const issue_ref& key) { create_done(self, key); },
     [self](status_atom) {
       auto& st = self->state;
       return task_status{st.ctx->name, st.stopping ? "stopping" : "running", st.synced,

@@ -25,6 +25,13 @@ struct task_state {
   // Twins a two-way poll saw before their creator recorded the link:
   // routed to the origin's actor until the link is in LMDB.
   std::map<issue_ref, issue_ref> aliases;
+  // Creates under way, by pair key, and the side each writes to. While one
+  // writes to a side, a change of an unlinked issue there may be that very
+  // twin: it waits in `held` until the create has recorded its link.
+  std::map<issue_ref, side> creating;
+  std::vector<std::pair<issue_ref, timestamp>> held;
+
+  bool creating_on(side s) const;
   std::vector<poller_actor> pollers;
   std::uint64_t synced = 0;
   std::uint64_t failed = 0;

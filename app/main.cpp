@@ -2,6 +2,7 @@
 // configuration, `version` prints the version.
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -9,11 +10,13 @@
 #include <CLI/CLI.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/engine.hpp"
 #include "adapters/local/local_adapter.hpp"
 #include "adapters/local/local_tracker.hpp"
+#include "adapters/redmine/redmine_adapter.hpp"
 #include "api/http_server.hpp"
 #include "api/local_routes.hpp"
 #include "api/router.hpp"
@@ -68,6 +71,37 @@ open_local_trackers(const tb::config::config& cfg, tb::storage::environment& env
   return out;
 }
 
+// A Redmine connection's settings; its API key comes from the environment.
+tb::redmine::settings redmine_settings(const tb::config::connection_config& c) {
+  auto path = "$.connections." + c.name;
+  auto ep = tb::http::parse_endpoint(c.url, path + ".url");
+  if (!ep)
+    throw std::runtime_error(ep.error().where + ": " + ep.error().message);
+  const char* key = std::getenv(c.api_key_env.c_str());
+  if (!key || !*key)
+    throw std::runtime_error("connection " + c.name + ": the environment variable "
+                             + c.api_key_env + " (named by " + path
+                             + ".api_key_env) is not set; export the Redmine API key in it");
+  return {c.name, *ep, key, c.act_as_author};
+}
+
+// Every configured connection gets its connection actor(s).
+void add_connections(tb::engine& engine, const tb::config::config& cfg,
+                     const std::map<std::string, std::unique_ptr<tb::local::tracker>>& local) {
+  for (auto& c : cfg.connections) {
+    if (c.type == "local") {
+      auto* t = local.at(c.name).get();
+      engine.add_connection(c.name, [t] { return std::make_shared<tb::local::adapter>(*t); }, 1);
+    } else if (c.type == "redmine") {
+      auto settings = redmine_settings(c);
+      auto shared = std::make_shared<tb::redmine::catalog>();
+      engine.add_connection(
+        c.name, [=] { return std::make_shared<tb::redmine::adapter>(settings, shared); },
+        c.max_in_flight);
+    }
+  }
+}
+
 int wait_for_stop_signal() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -93,8 +127,7 @@ int run(const std::string& path, const std::string& data_dir) {
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
-  for (auto& [name, t] : trackers)
-    engine.add_connection(std::make_shared<tb::local::adapter>(*t));
+  add_connections(engine, *cfg, trackers);
   for (auto& t : cfg->tasks)
     engine.add_task(t);
 
@@ -132,6 +165,11 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  // The log goes to stderr, every line at once: stdout into a file is
+  // buffered, and a log that arrives late (or never, after a crash) misleads.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("trackbridge"));
+  spdlog::flush_on(spdlog::level::trace);
 
   CLI::App app{"TrackBridge: keeps issues in sync between issue trackers"};
   app.require_subcommand(1);

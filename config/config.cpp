@@ -33,7 +33,7 @@ constexpr std::int64_t max_poll_ms = 86'400'000; // one day
 // 64 TiB: half of x86-64's user address space; the size in bytes fits 64 bits.
 constexpr std::int64_t max_map_size_mb = std::int64_t{1} << 26;
 
-const std::vector<std::string> connection_types = {"local"};
+const std::vector<std::string> connection_types = {"local", "redmine"};
 
 // Every problem is collected, not only the first: a user fixes a config in one
 // round instead of one error at a time.
@@ -574,6 +574,56 @@ void read_local_connection(report& r, const json& j, const std::string& path,
     c.projects = read_projects(r, *v, member(path, "projects"));
 }
 
+std::optional<bool> bool_at(report& r, const json& j, const std::string& path) {
+  if (j.is_boolean())
+    return j.get<bool>();
+  r.add(path, "must be true or false, not " + got(j));
+  return std::nullopt;
+}
+
+bool is_env_name(const std::string& s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
+}
+
+// A Redmine connection: where it is and which environment variable holds its
+// API key; the key itself never appears in a config file.
+void read_redmine_connection(report& r, const json& j, const std::string& path,
+                             connection_config& c) {
+  check_keys(r, j, path, {"type", "url", "api_key_env", "max_in_flight", "act_as_author"});
+  if (auto* v = find(j, "url")) {
+    if (auto url = nonempty_string_at(r, *v, member(path, "url"))) {
+      c.url = *url;
+      if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+        r.add(member(path, "url"), "must be an http:// URL, not " + quote(printable(c.url)),
+              "e.g. \"http://127.0.0.1:3055\"");
+    }
+  } else {
+    r.add(member(path, "url"), "is required for a redmine connection",
+          "the Redmine's base URL, e.g. \"http://127.0.0.1:3055\"");
+  }
+  if (auto* v = find(j, "api_key_env")) {
+    if (auto env = nonempty_string_at(r, *v, member(path, "api_key_env"))) {
+      c.api_key_env = *env;
+      if (!is_env_name(c.api_key_env))
+        r.add(member(path, "api_key_env"),
+              quote(printable(c.api_key_env)) + " is not an environment variable name",
+              "name the variable that holds the key (e.g. \"REDMINE_API_KEY\"); never put the "
+              "key itself in the config");
+    }
+  } else {
+    r.add(member(path, "api_key_env"), "is required for a redmine connection",
+          "name the environment variable holding the API key, e.g. \"REDMINE_API_KEY\"");
+  }
+  if (auto* v = find(j, "max_in_flight"))
+    if (auto n = integer_at(r, *v, member(path, "max_in_flight"), 1, 64))
+      c.max_in_flight = static_cast<unsigned>(*n);
+  if (auto* v = find(j, "act_as_author"))
+    if (auto b = bool_at(r, *v, member(path, "act_as_author")))
+      c.act_as_author = *b;
+}
+
 connection_config read_connection(report& r, const std::string& name, const json& j,
                                   const std::string& path) {
   connection_config c;
@@ -590,6 +640,8 @@ connection_config read_connection(report& r, const std::string& name, const json
   // The type decides which other keys are allowed; an unknown type has none.
   if (c.type == "local")
     read_local_connection(r, j, path, c);
+  else if (c.type == "redmine")
+    read_redmine_connection(r, j, path, c);
   else
     r.add(member(path, "type"), "unsupported connection type " + quote(c.type),
           "supported types: " + join(connection_types));

@@ -36,8 +36,13 @@ struct local_project {
 
 struct connection_config {
   std::string name;
-  std::string type = "local"; // "local" (embedded tracker); more types come later
+  std::string type = "local"; // "local" (embedded tracker) or "redmine"
   std::vector<local_project> projects; // type local: projects created at start
+  // type redmine:
+  std::string url;           // base URL, e.g. "http://127.0.0.1:3055"
+  std::string api_key_env;   // the environment variable holding the API key
+  unsigned max_in_flight = 4; // requests at once to this tracker
+  bool act_as_author = true; // write as the source entry's author (Switch-User)
 };
 
 struct scope_config {

@@ -7,9 +7,11 @@
 namespace tb {
 
 const std::vector<std::string>& core_fields() {
-  static const std::vector<std::string> names{core_field::subject, core_field::description,
-                                              core_field::status, core_field::priority,
-                                              core_field::assignee};
+  static const std::vector<std::string> names{
+    core_field::subject,    core_field::description, core_field::status,
+    core_field::priority,   core_field::assignee,    core_field::tracker,
+    core_field::category,   core_field::version,     core_field::start_date,
+    core_field::due_date,   core_field::done_ratio,  core_field::estimated_hours};
   return names;
 }
 

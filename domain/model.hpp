@@ -22,7 +22,14 @@ inline constexpr const char* subject = "subject";
 inline constexpr const char* description = "description";
 inline constexpr const char* status = "status";
 inline constexpr const char* priority = "priority";
-inline constexpr const char* assignee = "assignee";
+inline constexpr const char* assignee = "assignee"; // a login
+inline constexpr const char* tracker = "tracker";   // the type: Bug, Feature...
+inline constexpr const char* category = "category";
+inline constexpr const char* version = "version"; // the target version
+inline constexpr const char* start_date = "start_date"; // YYYY-MM-DD
+inline constexpr const char* due_date = "due_date";
+inline constexpr const char* done_ratio = "done_ratio"; // 0..100
+inline constexpr const char* estimated_hours = "estimated_hours";
 } // namespace core_field
 
 bool is_core_field(const std::string& name);

@@ -402,15 +402,15 @@ CAF_TEST(names_and_project_keys_must_be_url_safe) {
   CAF_CHECK(is_valid(parse_json(j)));
 }
 
-CAF_TEST(only_local_connections_are_supported) {
+CAF_TEST(unknown_connection_types_are_refused_without_noise_about_their_keys) {
   auto j = minimal();
-  j["connections"]["b"]["type"] = "redmine";
+  j["connections"]["b"]["type"] = "jira";
   j["connections"]["b"]["url"] = "https://example.org"; // no noise for the unknown type's keys
   auto r = parse_json(j);
-  CAF_CHECK(reports(r, "$.connections.b.type", "unsupported connection type \"redmine\""));
+  CAF_CHECK(reports(r, "$.connections.b.type", "unsupported connection type \"jira\""));
   CAF_CHECK_EQUAL(r.problems.size(), 1u);
   if (auto* p = problem_at(r, "$.connections.b.type"))
-    CAF_CHECK_EQUAL(p->hint, "supported types: local");
+    CAF_CHECK_EQUAL(p->hint, "supported types: local, redmine");
 }
 
 CAF_TEST(connections_and_tasks_are_required_and_not_empty) {
@@ -539,12 +539,12 @@ CAF_TEST(mapped_fields_must_exist_in_their_local_projects) {
   auto r = parse_json(j);
   CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Colour", "\"Colour\" is not a field of a/DEMO"));
   CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Colour")->hint,
-                  "fields of a/DEMO: subject, description, status, priority, assignee, "
+                  "fields of a/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, "
                   "Severity, Customer");
   CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Customer",
                       "maps to \"Client\", which is not a field of b/DEMO"));
   CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Customer")->hint,
-                  "fields of b/DEMO: subject, description, status, priority, assignee, Impact");
+                  "fields of b/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, Impact");
 }
 
 CAF_TEST(every_problem_is_reported_at_once) {
@@ -635,4 +635,47 @@ CAF_TEST(find_connection_finds_by_name) {
   CAF_REQUIRE(b != nullptr);
   CAF_CHECK_EQUAL(b->name, "b");
   CAF_CHECK(r.cfg->find_connection("c") == nullptr);
+}
+
+CAF_TEST(a_redmine_connection_reads_its_url_key_variable_and_limits) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"},
+                            {"url", "http://127.0.0.1:3055"},
+                            {"api_key_env", "RM_KEY"},
+                            {"max_in_flight", 8},
+                            {"act_as_author", false}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto* c = r.cfg->find_connection("rm");
+  CAF_REQUIRE(c != nullptr);
+  CAF_CHECK_EQUAL(c->type, "redmine");
+  CAF_CHECK_EQUAL(c->url, "http://127.0.0.1:3055");
+  CAF_CHECK_EQUAL(c->api_key_env, "RM_KEY");
+  CAF_CHECK_EQUAL(c->max_in_flight, 8u);
+  CAF_CHECK(!c->act_as_author);
+}
+
+CAF_TEST(a_redmine_connection_needs_a_url_and_a_key_variable_never_a_key) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"}, {"projects", json::array()}};
+  CAF_CHECK(reports(j, "$.connections.rm.url", "is required"));
+  CAF_CHECK(reports(j, "$.connections.rm.api_key_env", "is required"));
+  CAF_CHECK(reports(j, "$.connections.rm.projects", "unknown key"));
+  j["connections"]["rm"] = {{"type", "redmine"},
+                            {"url", "ftp://x"},
+                            {"api_key_env", "0f3c9a-not-a-name"},
+                            {"max_in_flight", 0},
+                            {"act_as_author", "yes"}};
+  CAF_CHECK(reports(j, "$.connections.rm.url", "must be an http:// URL"));
+  CAF_CHECK(reports(j, "$.connections.rm.api_key_env", "is not an environment variable name"));
+  CAF_CHECK(reports(j, "$.connections.rm.max_in_flight", "between 1 and 64"));
+  CAF_CHECK(reports(j, "$.connections.rm.act_as_author", "must be true or false"));
+}
+
+CAF_TEST(a_task_may_use_a_redmine_project_it_cannot_check_until_it_runs) {
+  auto j = minimal();
+  j["connections"]["rm"] = {
+    {"type", "redmine"}, {"url", "http://127.0.0.1:3055"}, {"api_key_env", "RM_KEY"}};
+  j["tasks"]["a-to-b"]["target"] = {{"connection", "rm"}, {"project", "alpha"}};
+  CAF_CHECK(is_valid(parse_json(j)));
 }

@@ -83,7 +83,8 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
   for (auto& c : w.changes)
     fields[c.field] = c.new_value;
   auto& i = add(project, w.author, fields, w.comment);
-  i.alt_id = w.alt_id;
+  if (stores_alt_id)
+    i.alt_id = w.alt_id;
   return write_result{i.id, {i.history.back().id}, i.updated};
 }
 

@@ -24,6 +24,7 @@ class memory_adapter : public tracker_adapter {
   std::size_t updates = 0;
   std::optional<sync_error> fail_next_write;
   std::optional<sync_error> fail_next_poll;
+  bool stores_alt_id = true; // false: like a Redmine without an ALT_ID field
 
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,

@@ -1,0 +1,264 @@
+#include "adapters/http/http_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+namespace tb::http {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+namespace urls = boost::urls;
+using tcp = asio::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+// Trackers behind proxies send long Set-Cookie and security headers; Beast's
+// default of 8 KiB would turn those into "not valid HTTP".
+constexpr std::uint32_t header_limit = 64 * 1024;
+
+const char* const example_url = "http://tracker.example.org:3000/redmine";
+
+sync_error invalid(const std::string& where, const std::string& message) {
+  return sync_error{error_kind::invalid, where, message};
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// "host:port", with brackets around an IPv6 address.
+std::string authority(const endpoint& ep) {
+  auto host = ep.host.find(':') == std::string::npos ? ep.host : "[" + ep.host + "]";
+  return host + ":" + std::to_string(ep.port);
+}
+
+bool is_http_error(const beast::error_code& ec) {
+  return ec.category() == beast::error_code{bhttp::error::bad_target}.category();
+}
+
+} // namespace
+
+result<endpoint> parse_endpoint(const std::string& url, const std::string& where) {
+  // The URL is not echoed while it may hold credentials: errors end up in logs.
+  auto parsed = urls::parse_uri(url);
+  if (!parsed)
+    return invalid(where, "not a valid URL (" + parsed.error().message() + "); expected e.g. "
+                            + example_url);
+  auto& u = *parsed;
+  if (u.has_userinfo())
+    return invalid(where, "the URL holds a user name or password, which would end up in logs; "
+                          "remove it and name the environment variable holding the key in the "
+                          "api_key_env setting");
+  if (u.scheme_id() == urls::scheme::https)
+    return invalid(where, url + ": https is not supported yet; use http on a trusted network "
+                                "or through a local TLS-terminating proxy");
+  if (u.scheme_id() != urls::scheme::http)
+    return invalid(where, url + ": the scheme '" + std::string{u.scheme()}
+                            + "' is not supported; use http://, e.g. " + example_url);
+  if (u.host_type() == urls::host_type::none || u.host_type() == urls::host_type::ipvfuture
+      || u.encoded_host().empty())
+    return invalid(where, url + ": the URL names no host; expected e.g. " + example_url);
+  if (u.has_query() || u.has_fragment())
+    return invalid(where, url + ": a base URL has no query ('?...') or fragment ('#...'); "
+                                "remove them");
+  endpoint ep;
+  ep.scheme = "http";
+  ep.host = u.host_address(); // without an IPv6 address's brackets
+  if (u.has_port() && !u.port().empty()) {
+    ep.port = u.port_number(); // 0 when the number does not fit
+    if (ep.port == 0)
+      return invalid(where, url + ": the port must be between 1 and 65535");
+  }
+  ep.base_path = std::string{u.encoded_path()};
+  while (!ep.base_path.empty() && ep.base_path.back() == '/')
+    ep.base_path.pop_back();
+  return ep;
+}
+
+struct client::impl {
+  endpoint ep;
+  std::string where;
+  client_options opts;
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+
+  sync_error unavailable(const std::string& message) const {
+    return sync_error{error_kind::unavailable, where, message};
+  }
+
+  // Runs one socket step to its handler. Every socket step ends: the
+  // stream's timer cancels it at the deadline.
+  template <class Start>
+  beast::error_code run(Start start) {
+    std::optional<beast::error_code> result;
+    start([&](beast::error_code ec, auto&&...) { result = ec; });
+    ioc.restart();
+    while (!result)
+      ioc.run_one();
+    return *result;
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.close();
+    buffer.clear();
+  }
+
+  // The resolver cannot be cancelled (getaddrinfo blocks its thread), so on
+  // the deadline its handler is abandoned; it only touches shared state.
+  result<tcp::resolver::results_type> resolve(steady::time_point deadline) {
+    struct outcome {
+      std::optional<beast::error_code> ec;
+      tcp::resolver::results_type endpoints;
+    };
+    auto out = std::make_shared<outcome>();
+    tcp::resolver resolver{ioc};
+    resolver.async_resolve(ep.host, std::to_string(ep.port), tcp::resolver::numeric_service,
+                           [out](beast::error_code ec, tcp::resolver::results_type r) {
+                             out->ec = ec;
+                             out->endpoints = std::move(r);
+                           });
+    ioc.restart();
+    while (!out->ec && ioc.run_one_until(deadline) > 0) {
+      // nop
+    }
+    if (!out->ec)
+      return unavailable("cannot resolve the host " + ep.host + ": no answer within "
+                         + std::to_string(opts.connect_timeout.count()) + " ms");
+    if (*out->ec)
+      return unavailable("cannot resolve the host " + ep.host + ": " + out->ec->message());
+    return out->endpoints;
+  }
+
+  std::optional<sync_error> connect() {
+    close();
+    auto deadline = steady::now() + opts.connect_timeout;
+    auto endpoints = resolve(deadline);
+    if (!endpoints)
+      return endpoints.error();
+    stream.expires_at(deadline);
+    auto ec = run([&](auto done) { stream.async_connect(*endpoints, done); });
+    if (ec == beast::error::timeout)
+      return unavailable("cannot connect to " + authority(ep) + ": no answer within "
+                         + std::to_string(opts.connect_timeout.count()) + " ms");
+    if (ec)
+      return unavailable("cannot connect to " + authority(ep) + ": " + ec.message());
+    return std::nullopt;
+  }
+
+  bhttp::request<bhttp::string_body> make_request(const request& r) const {
+    bhttp::request<bhttp::string_body> req;
+    req.method_string(r.method);
+    auto target = ep.base_path + r.target;
+    req.target(target.empty() ? "/" : target);
+    req.version(11);
+    req.set(bhttp::field::host, authority(ep));
+    req.set(bhttp::field::user_agent, "TrackBridge");
+    req.set(bhttp::field::connection, "keep-alive");
+    if (!r.body.empty())
+      req.set(bhttp::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers)
+      req.set(name, value);
+    req.body() = r.body;
+    req.prepare_payload();
+    return req;
+  }
+
+  struct attempt {
+    result<response> outcome;
+    bool nothing_received = false; // and no timeout: the request can be sent again
+  };
+
+  // One request and its reply on the open connection, under one deadline.
+  attempt exchange(const bhttp::request<bhttp::string_body>& req) {
+    // The query is left out of errors: it may hold a key.
+    auto target = std::string{req.target()};
+    auto what = std::string{req.method_string()} + " " + target.substr(0, target.find('?'))
+                + " on " + authority(ep) + ": ";
+    auto timed_out = [&] {
+      close();
+      return attempt{unavailable(what + "no answer within "
+                                 + std::to_string(opts.request_timeout.count()) + " ms")};
+    };
+
+    stream.expires_after(opts.request_timeout);
+    auto write_ec = run([&](auto done) { bhttp::async_write(stream, req, done); });
+    if (write_ec == beast::error::timeout)
+      return timed_out();
+
+    // Read even after a failed write: a server may refuse a request early
+    // (413) and close, and its reply says more than the write's error.
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.header_limit(header_limit);
+    parser.body_limit(opts.max_body);
+    parser.skip(req.method() == bhttp::verb::head); // the Content-Length has no body behind it
+    auto ec = run([&](auto done) { bhttp::async_read(stream, buffer, parser, done); });
+    if (ec == beast::error::timeout)
+      return timed_out();
+    if (ec) {
+      bool nothing = !parser.got_some() && buffer.size() == 0;
+      close();
+      if (ec == bhttp::error::body_limit)
+        return {unavailable(what + "the reply's body is over the "
+                            + std::to_string(opts.max_body) + "-byte limit")};
+      if (is_http_error(ec) && ec != bhttp::error::end_of_stream
+          && ec != bhttp::error::partial_message)
+        return {unavailable(what + "the reply is not valid HTTP: " + ec.message())};
+      auto cause = write_ec ? "sending failed: " + write_ec.message() : ec.message();
+      return {unavailable(what + (nothing ? "the server closed the connection without a reply ("
+                                          : "the connection broke during the reply (")
+                          + cause + ")"),
+              nothing};
+    }
+
+    auto res = parser.release();
+    if (!res.keep_alive())
+      close();
+    response out;
+    out.status = static_cast<int>(res.result_int());
+    out.body = std::move(res.body());
+    for (auto& field : res) {
+      auto& value = out.headers[lower(std::string{field.name_string()})];
+      value += (value.empty() ? "" : ", ") + std::string{field.value()};
+    }
+    return {std::move(out)};
+  }
+};
+
+client::client(endpoint ep, std::string where, client_options opts)
+  : impl_(std::make_unique<impl>(std::move(ep), std::move(where), opts)) {
+}
+
+client::~client() = default;
+
+result<response> client::send(const request& r) {
+  auto& s = *impl_;
+  auto req = s.make_request(r);
+  bool reused = s.stream.socket().is_open();
+  if (!reused)
+    if (auto err = s.connect())
+      return *err;
+  auto tried = s.exchange(req);
+  // A server may close an idle keep-alive connection at any time; a request
+  // that got nothing back on it is sent once more on a new connection.
+  if (!tried.outcome && reused && tried.nothing_received) {
+    if (auto err = s.connect())
+      return *err;
+    tried = s.exchange(req);
+  }
+  return std::move(tried.outcome);
+}
+
+} // namespace tb::http

@@ -1,0 +1,738 @@
+#include "adapters/redmine/redmine_adapter.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
+#include "domain/time.hpp"
+
+namespace tb::redmine {
+
+using json = nlohmann::json;
+
+// --- catalog -----------------------------------------------------------------
+
+std::optional<std::string> catalog::name(kind k, long id) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = names_.find({k, id});
+  if (i == names_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+std::optional<long> catalog::id(kind k, const std::string& name) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = ids_.find({k, name});
+  if (i == ids_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void catalog::put(kind k, long id, const std::string& name) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  names_[{k, id}] = name;
+  ids_[{k, name}] = id;
+}
+
+std::optional<long> catalog::newest_journal(const std::string& issue) const {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto i = newest_journal_.find(issue);
+  if (i == newest_journal_.end())
+    return std::nullopt;
+  return i->second;
+}
+
+void catalog::saw_journal(const std::string& issue, long journal_id) {
+  std::lock_guard<std::mutex> guard{mutex_};
+  auto& newest = newest_journal_[issue];
+  newest = std::max(newest, journal_id);
+}
+
+// --- the common model's names for Redmine's attributes -------------------------
+
+namespace {
+
+// Redmine attribute -> common field; id-valued ones name what the id means.
+struct attribute {
+  const char* redmine;
+  const char* field;
+  bool is_id;
+  catalog::kind kind;
+};
+
+constexpr attribute attributes[] = {
+  {"subject", "subject", false, catalog::status},
+  {"description", "description", false, catalog::status},
+  {"status_id", "status", true, catalog::status},
+  {"priority_id", "priority", true, catalog::priority},
+  {"tracker_id", "tracker", true, catalog::tracker},
+  {"assigned_to_id", "assignee", true, catalog::user},
+  {"category_id", "category", true, catalog::category},
+  {"fixed_version_id", "version", true, catalog::version},
+  {"start_date", "start_date", false, catalog::status},
+  {"due_date", "due_date", false, catalog::status},
+  {"done_ratio", "done_ratio", false, catalog::status},
+  {"estimated_hours", "estimated_hours", false, catalog::status},
+};
+
+// The name under which an ALT_ID custom field carries the common id.
+constexpr const char* alt_id_field_name = "ALT_ID";
+
+std::string text(const json& j) {
+  if (j.is_null())
+    return "";
+  if (j.is_string())
+    return j.get<std::string>();
+  if (j.is_array()) { // a multi-value custom field
+    std::string out;
+    for (auto& v : j)
+      out += (out.empty() ? "" : ", ") + text(v);
+    return out;
+  }
+  return j.dump();
+}
+
+std::string text_at(const json& j, const char* key) {
+  auto i = j.find(key);
+  return i == j.end() ? "" : text(*i);
+}
+
+long id_at(const json& j, const char* key) {
+  auto i = j.find(key);
+  if (i == j.end() || !i->is_object())
+    return 0;
+  return i->value("id", 0L);
+}
+
+timestamp time_at(const json& j, const char* key) {
+  return parse_rfc3339(text_at(j, key)).value_or(0);
+}
+
+// Ids in journal details are decimal strings; anything else counts as none.
+long number(const std::string& s) {
+  long out = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && end == s.data() + s.size() ? out : 0;
+}
+
+std::string encode(const std::string& s) {
+  return boost::urls::encode(s, boost::urls::unreserved_chars);
+}
+
+std::string seconds_utc(timestamp t) {
+  auto s = to_rfc3339(t - (t % 1000 + 1000) % 1000); // "...:SS.000Z"
+  return s.substr(0, 19) + "Z";
+}
+
+std::string joined(const json& errors) {
+  std::string out;
+  for (auto& e : errors)
+    out += (out.empty() ? "" : "; ") + text(e);
+  return out;
+}
+
+} // namespace
+
+std::optional<detail_name> field_of_detail(const std::string& property, const std::string& name) {
+  if (property != "attr")
+    return std::nullopt; // "cf" is resolved by id; attachments and relations come later
+  for (auto& a : attributes)
+    if (name == a.redmine)
+      return detail_name{a.field, a.kind, a.is_id};
+  return std::nullopt;
+}
+
+// --- calls -----------------------------------------------------------------------
+
+adapter::adapter(settings s, std::shared_ptr<catalog> shared)
+  : settings_(std::move(s)),
+    catalog_(std::move(shared)),
+    client_(settings_.endpoint, "connection " + settings_.connection) {
+}
+
+std::string adapter::where(const std::string& project, const std::string& issue) const {
+  auto out = "connection " + settings_.connection;
+  if (!project.empty())
+    out += ", project " + project;
+  if (!issue.empty())
+    out += ", issue " + issue;
+  return out;
+}
+
+result<json> adapter::call(const std::string& method, const std::string& target,
+                           const json& body, const std::string& as_user) {
+  http::request req;
+  req.method = method;
+  req.target = target;
+  req.headers["X-Redmine-API-Key"] = settings_.api_key;
+  if (!as_user.empty())
+    req.headers["X-Redmine-Switch-User"] = as_user;
+  if (!body.is_null())
+    req.body = body.dump();
+  auto res = client_.send(req);
+  if (!res)
+    return res.error();
+  auto what = method + " " + target.substr(0, target.find('?'));
+  auto parsed = json::parse(res->body, nullptr, false);
+  auto kind = error_kind::internal;
+  std::string message;
+  switch (res->status) {
+    case 200:
+    case 201:
+    case 204:
+      if (res->body.empty())
+        return json{};
+      if (parsed.is_discarded())
+        return sync_error{error_kind::unavailable, where(""),
+                          what + " answered a body that is not JSON"};
+      return parsed;
+    case 401:
+      kind = error_kind::invalid;
+      message = "Redmine refused the API key (401): check the key in the connection's "
+                "api_key_env variable and that Redmine's REST API is enabled";
+      break;
+    case 403:
+      kind = error_kind::invalid;
+      message = "forbidden (403): the API key's user may not do " + what;
+      break;
+    case 404:
+      kind = error_kind::not_found;
+      message = what + ": not found (404)";
+      break;
+    case 412:
+      kind = error_kind::conflict;
+      message = "Redmine has no active user " + as_user + " to act as (412)";
+      break;
+    case 422:
+      kind = error_kind::invalid;
+      message = "Redmine refused it (422): "
+                + (parsed.is_object() && parsed.contains("errors") ? joined(parsed["errors"])
+                                                                   : res->body.substr(0, 500));
+      break;
+    default:
+      kind = res->status == 429 || res->status >= 500 ? error_kind::unavailable
+                                                      : error_kind::internal;
+      message = what + " answered " + std::to_string(res->status);
+  }
+  return sync_error{kind, where(""), message};
+}
+
+// --- names and ids ----------------------------------------------------------------
+
+result<unit> adapter::load_enumerations() {
+  if (enumerations_loaded_)
+    return unit{};
+  struct listing {
+    const char* target;
+    const char* key;
+    catalog::kind kind;
+  };
+  for (auto l : {listing{"/issue_statuses.json", "issue_statuses", catalog::status},
+                 listing{"/trackers.json", "trackers", catalog::tracker},
+                 listing{"/enumerations/issue_priorities.json", "issue_priorities",
+                         catalog::priority}}) {
+    auto j = call("GET", l.target);
+    if (!j)
+      return j.error();
+    for (auto& item : (*j)[l.key])
+      catalog_->put(l.kind, item.value("id", 0L), text_at(item, "name"));
+  }
+  enumerations_loaded_ = true;
+  return unit{};
+}
+
+result<long> adapter::project_id(const std::string& project) {
+  if (auto id = catalog_->id(catalog::project, project))
+    return *id;
+  auto j = call("GET", "/projects/" + encode(project) + ".json?include=issue_custom_fields");
+  if (!j) {
+    auto err = j.error();
+    err.where = where(project);
+    if (err.kind == error_kind::not_found)
+      err.message = "Redmine has no project with the identifier " + project;
+    return err;
+  }
+  auto& p = (*j)["project"];
+  for (auto& cf : p.value("issue_custom_fields", json::array()))
+    catalog_->put(catalog::custom_field, cf.value("id", 0L), text_at(cf, "name"));
+  auto id = p.value("id", 0L);
+  catalog_->put(catalog::project, id, project);
+  return id;
+}
+
+result<std::string> adapter::name_of(catalog::kind k, long id, const std::string& project) {
+  if (id == 0)
+    return std::string{};
+  if (auto n = catalog_->name(k, id))
+    return *n;
+  std::string target, key, field = "name";
+  switch (k) {
+    case catalog::user:
+      target = "/users/" + std::to_string(id) + ".json", key = "user", field = "login";
+      break;
+    case catalog::category:
+      target = "/issue_categories/" + std::to_string(id) + ".json", key = "issue_category";
+      break;
+    case catalog::version:
+      target = "/versions/" + std::to_string(id) + ".json", key = "version";
+      break;
+    default:
+      if (auto loaded = load_enumerations(); !loaded)
+        return loaded.error();
+      if (auto n = catalog_->name(k, id))
+        return *n;
+      return std::to_string(id); // deleted since: its id is all that is left
+  }
+  auto j = call("GET", target);
+  if (!j)
+    return std::to_string(id); // deleted, or not visible to this key
+  auto name = text_at((*j)[key], field.c_str());
+  catalog_->put(k, id, name);
+  return name;
+}
+
+result<long> adapter::id_of(catalog::kind k, const std::string& name,
+                            const std::string& project) {
+  auto at = [&](const char* field) { return where(project) + ", field " + field; };
+  auto scoped = (k == catalog::category || k == catalog::version) ? project + "\n" + name : name;
+  if (auto id = catalog_->id(k, scoped))
+    return *id;
+  switch (k) {
+    case catalog::status:
+    case catalog::priority:
+    case catalog::tracker: {
+      if (auto loaded = load_enumerations(); !loaded)
+        return loaded.error();
+      if (auto id = catalog_->id(k, name))
+        return *id;
+      const char* field = k == catalog::status ? "status" : k == catalog::priority ? "priority"
+                                                                                    : "tracker";
+      return sync_error{error_kind::invalid, at(field),
+                        std::string{"Redmine has no "} + field + " named \"" + name
+                          + "\": add it in Redmine's administration, or map the value"};
+    }
+    case catalog::user: {
+      auto j = call("GET", "/users.json?name=" + encode(name) + "&limit=100");
+      if (j)
+        for (auto& u : (*j)["users"])
+          if (text_at(u, "login") == name) {
+            catalog_->put(catalog::user, u.value("id", 0L), name);
+            return u.value("id", 0L);
+          }
+      return sync_error{error_kind::invalid, at("assignee"),
+                        "Redmine has no active user with the login \"" + name + "\""};
+    }
+    case catalog::custom_field: {
+      if (auto pid = project_id(project); !pid)
+        return pid.error();
+      if (auto id = catalog_->id(k, name))
+        return *id;
+      // A project lists only the fields enabled for it one by one; fields
+      // "for all projects" are in the global list (admin keys only).
+      if (auto all = call("GET", "/custom_fields.json"))
+        for (auto& cf : (*all)["custom_fields"])
+          if (text_at(cf, "customized_type") == "issue")
+            catalog_->put(k, cf.value("id", 0L), text_at(cf, "name"));
+      if (auto id = catalog_->id(k, name))
+        return *id;
+      return sync_error{error_kind::invalid, where(project) + ", field " + name,
+                        "project " + project + " has no custom field named \"" + name
+                          + "\": enable it for the project, or map the field to another name"};
+    }
+    case catalog::category:
+    case catalog::version: {
+      // Listed per project; one that is missing is created right now, just
+      // before the write that needs it.
+      bool category = k == catalog::category;
+      auto base = "/projects/" + encode(project) + (category ? "/issue_categories.json"
+                                                             : "/versions.json");
+      auto listed = [&]() -> result<std::optional<long>> {
+        auto j = call("GET", base);
+        if (!j)
+          return j.error();
+        for (auto& item : (*j)[category ? "issue_categories" : "versions"])
+          catalog_->put(k, item.value("id", 0L), text_at(item, "name")),
+            catalog_->put(k, item.value("id", 0L), project + "\n" + text_at(item, "name"));
+        return catalog_->id(k, scoped);
+      };
+      auto found = listed();
+      if (!found)
+        return found.error();
+      if (*found)
+        return **found;
+      auto key = category ? "issue_category" : "version";
+      auto made = call("POST", base, json{{key, {{"name", name}}}});
+      if (!made) {
+        // Another worker of this connection may have just made the same one.
+        if (auto again = listed(); again && *again)
+          return **again;
+        auto err = made.error();
+        err.where = at(category ? "category" : "version");
+        return err;
+      }
+      auto id = (*made)[key].value("id", 0L);
+      catalog_->put(k, id, name);
+      catalog_->put(k, id, scoped);
+      return id;
+    }
+    case catalog::project:
+      break;
+  }
+  return project_id(name);
+}
+
+result<long> adapter::alt_id_field(const std::string& project) {
+  if (alt_id_looked_up_)
+    return alt_id_field_.value_or(0);
+  auto id = id_of(catalog::custom_field, alt_id_field_name, project);
+  if (!id && id.error().kind != error_kind::invalid)
+    return id.error(); // could not look; ask again next time
+  alt_id_looked_up_ = true;
+  if (id)
+    alt_id_field_ = *id;
+  return alt_id_field_.value_or(0);
+}
+
+// --- reading ------------------------------------------------------------------------
+
+result<std::vector<issue_stamp>> adapter::changed_since(const std::string& project,
+                                                        timestamp since, std::size_t limit) {
+  auto pid = project_id(project);
+  if (!pid)
+    return pid.error();
+  // Redmine's updated_on has whole seconds: ask from the second `since` is in.
+  std::vector<issue_stamp> out;
+  for (std::size_t offset = 0; out.size() < limit;) {
+    auto page = std::min<std::size_t>(100, limit - out.size());
+    auto j = call("GET", "/issues.json?project_id=" + std::to_string(*pid)
+                           + "&subproject_id=!*&status_id=*&updated_on=%3E%3D"
+                           + encode(seconds_utc(since)) + "&sort=updated_on,id&limit="
+                           + std::to_string(page) + "&offset=" + std::to_string(offset));
+    if (!j)
+      return j.error();
+    auto& issues = (*j)["issues"];
+    for (auto& i : issues)
+      out.push_back({std::to_string(i.value("id", 0L)), time_at(i, "updated_on")});
+    offset += issues.size();
+    if (issues.size() < page || offset >= j->value("total_count", std::size_t{0}))
+      break;
+  }
+  return out;
+}
+
+result<issue> adapter::read_issue(const std::string& project, const std::string& id) {
+  auto pid = project_id(project);
+  if (!pid)
+    return pid.error();
+  auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
+  if (!j) {
+    auto err = j.error();
+    err.where = where(project, id);
+    return err;
+  }
+  auto& i = (*j)["issue"];
+  if (id_at(i, "project") != *pid)
+    return sync_error{error_kind::not_found, where(project, id),
+                      "issue " + id + " is not in project " + project};
+  return to_issue(i, project);
+}
+
+result<issue> adapter::to_issue(const json& j, const std::string& project) {
+  issue out;
+  out.id = std::to_string(j.value("id", 0L));
+  out.project = project;
+  out.created = time_at(j, "created_on");
+  out.updated = time_at(j, "updated_on");
+  auto set = [&](const std::string& field, const std::string& value) {
+    if (!value.empty())
+      out.fields[field] = value;
+  };
+  set("subject", text_at(j, "subject"));
+  set("description", text_at(j, "description"));
+  set("start_date", text_at(j, "start_date"));
+  set("due_date", text_at(j, "due_date"));
+  set("done_ratio", text_at(j, "done_ratio"));
+  set("estimated_hours", text_at(j, "estimated_hours"));
+  for (auto [key, field, kind] :
+       {std::tuple{"status", "status", catalog::status},
+        std::tuple{"priority", "priority", catalog::priority},
+        std::tuple{"tracker", "tracker", catalog::tracker},
+        std::tuple{"assigned_to", "assignee", catalog::user},
+        std::tuple{"category", "category", catalog::category},
+        std::tuple{"fixed_version", "version", catalog::version}}) {
+    if (!j.contains(key))
+      continue;
+    auto& named = j[key];
+    catalog_->put(kind, named.value("id", 0L), text_at(named, "name"));
+    if (kind == catalog::user) { // a login, not the display name
+      auto login = name_of(catalog::user, named.value("id", 0L), project);
+      set(field, login ? *login : text_at(named, "name"));
+    } else {
+      set(field, text_at(named, "name"));
+    }
+  }
+  for (auto& cf : j.value("custom_fields", json::array())) {
+    auto name = text_at(cf, "name");
+    catalog_->put(catalog::custom_field, cf.value("id", 0L), name);
+    if (name == alt_id_field_name)
+      out.alt_id = text_at(cf, "value");
+    else
+      set(name, text_at(cf, "value"));
+  }
+
+  std::vector<history_entry> entries;
+  for (auto& jn : j.value("journals", json::array())) {
+    history_entry e;
+    e.id = std::to_string(jn.value("id", 0L));
+    catalog_->saw_journal(out.id, jn.value("id", 0L));
+    auto author = name_of(catalog::user, id_at(jn, "user"), project);
+    e.author = author ? *author : "";
+    e.time = time_at(jn, "created_on");
+    e.comment = text_at(jn, "notes");
+    for (auto& d : jn.value("details", json::array())) {
+      auto property = text_at(d, "property");
+      auto name = text_at(d, "name");
+      field_change c{"", text_at(d, "old_value"), text_at(d, "new_value")};
+      if (property == "cf") {
+        auto cf = catalog_->name(catalog::custom_field, number(name));
+        if (!cf || *cf == alt_id_field_name)
+          continue;
+        c.field = *cf;
+      } else if (auto f = field_of_detail(property, name)) {
+        c.field = f->field;
+        if (f->is_id) {
+          auto old_name = name_of(f->id_kind, number(c.old_value), project);
+          auto new_name = name_of(f->id_kind, number(c.new_value), project);
+          c.old_value = old_name ? *old_name : c.old_value;
+          c.new_value = new_name ? *new_name : c.new_value;
+        }
+      } else {
+        continue;
+      }
+      e.changes.push_back(std::move(c));
+    }
+    entries.push_back(std::move(e));
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](auto& a, auto& b) { return number(a.id) < number(b.id); });
+
+  // Redmine keeps no creation entry: the initial values are today's values
+  // with every journal undone, newest first.
+  field_values initial = out.fields;
+  for (auto e = entries.rbegin(); e != entries.rend(); ++e)
+    for (auto& c : e->changes) {
+      if (c.old_value.empty())
+        initial.erase(c.field);
+      else
+        initial[c.field] = c.old_value;
+    }
+  history_entry creation;
+  creation.id = "issue-" + out.id;
+  auto author = name_of(catalog::user, id_at(j, "author"), project);
+  creation.author = author ? *author : "";
+  creation.time = out.created;
+  creation.is_creation = true;
+  for (auto& [field, value] : initial)
+    creation.changes.push_back({field, "", value});
+  out.history.push_back(std::move(creation));
+  for (auto& e : entries)
+    out.history.push_back(std::move(e));
+  return out;
+}
+
+// --- writing ------------------------------------------------------------------------
+
+result<json> adapter::to_redmine_fields(const replica_write& w, const std::string& project,
+                                        const std::string& issue_id) {
+  json fields = json::object();
+  json custom = json::array();
+  for (auto& c : w.changes) {
+    auto& v = c.new_value;
+    auto as_id = [&](catalog::kind k, const char* key) -> std::optional<sync_error> {
+      if (v.empty()) {
+        fields[key] = "";
+        return std::nullopt;
+      }
+      auto id = id_of(k, v, project);
+      if (!id) {
+        auto err = id.error();
+        if (!issue_id.empty())
+          err.where = where(project, issue_id) + ", field " + c.field;
+        return err;
+      }
+      fields[key] = *id;
+      return std::nullopt;
+    };
+    std::optional<sync_error> err;
+    if (c.field == "status")
+      err = as_id(catalog::status, "status_id");
+    else if (c.field == "priority")
+      err = as_id(catalog::priority, "priority_id");
+    else if (c.field == "tracker")
+      err = as_id(catalog::tracker, "tracker_id");
+    else if (c.field == "assignee")
+      err = as_id(catalog::user, "assigned_to_id");
+    else if (c.field == "category")
+      err = as_id(catalog::category, "category_id");
+    else if (c.field == "version")
+      err = as_id(catalog::version, "fixed_version_id");
+    else if (is_core_field(c.field))
+      fields[c.field] = v; // subject, description, dates, done_ratio, estimated_hours
+    else if (auto id = id_of(catalog::custom_field, c.field, project); id)
+      custom.push_back({{"id", *id}, {"value", v}});
+    else
+      err = id.error();
+    if (err)
+      return *err;
+  }
+  if (!w.alt_id.empty())
+    if (auto field = alt_id_field(project); field && *field != 0)
+      custom.push_back({{"id", *field}, {"value", w.alt_id}});
+  if (!custom.empty())
+    fields["custom_fields"] = custom;
+  return fields;
+}
+
+result<std::string> adapter::acting_user(const std::string& author) {
+  if (settings_.act_as_author && !author.empty())
+    return author;
+  if (api_user_.empty()) {
+    auto j = call("GET", "/users/current.json");
+    if (!j)
+      return j.error();
+    api_user_ = text_at((*j)["user"], "login");
+  }
+  return std::string{};
+}
+
+std::string adapter::notes_of(const replica_write& w, bool acting) {
+  if (acting || w.author.empty())
+    return w.comment;
+  // Written as the API key's user: the entry's author goes into the notes.
+  return "_(by " + w.author + ")_" + (w.comment.empty() ? "" : "\n\n" + w.comment);
+}
+
+result<long> adapter::newest_journal(const std::string& project, const std::string& id) {
+  if (auto known = catalog_->newest_journal(id))
+    return *known;
+  auto i = read_issue(project, id); // records every journal it sees
+  if (!i)
+    return i.error();
+  return catalog_->newest_journal(id).value_or(0);
+}
+
+result<std::vector<std::string>> adapter::journal_written(const std::string& project,
+                                                          const std::string& id, long after,
+                                                          const std::string& notes,
+                                                          const std::string& user) {
+  auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
+  if (!j)
+    return j.error();
+  std::vector<std::string> out;
+  auto journals = (*j)["issue"].value("journals", json::array());
+  for (auto jn = journals.rbegin(); jn != journals.rend(); ++jn) {
+    auto jid = jn->value("id", 0L);
+    catalog_->saw_journal(id, jid);
+    if (jid <= after || !out.empty())
+      continue;
+    auto by = name_of(catalog::user, id_at(*jn, "user"), project);
+    if (text_at(*jn, "notes") == notes && by && *by == user)
+      out.push_back(std::to_string(jid));
+  }
+  return out;
+}
+
+result<write_result> adapter::create_issue(const std::string& project, const replica_write& w) {
+  auto pid = project_id(project);
+  if (!pid)
+    return pid.error();
+  auto fields = to_redmine_fields(w, project, "");
+  if (!fields)
+    return fields.error();
+  (*fields)["project_id"] = *pid;
+  auto as = acting_user(w.author);
+  if (!as)
+    return as.error();
+  auto made = call("POST", "/issues.json", json{{"issue", *fields}}, *as);
+  if (!made && made.error().kind == error_kind::conflict && !as->empty()) {
+    as = std::string{}; // no such user here: write as the key's user
+    made = call("POST", "/issues.json", json{{"issue", *fields}});
+  }
+  if (!made) {
+    auto err = made.error();
+    err.where = where(project);
+    return err;
+  }
+  write_result out;
+  out.issue_id = std::to_string((*made)["issue"].value("id", 0L));
+  out.updated = time_at((*made)["issue"], "updated_on");
+  out.entry_ids.push_back("issue-" + out.issue_id);
+  catalog_->saw_journal(out.issue_id, 0);
+  if (w.comment.empty())
+    return out;
+  // Redmine's creation has no comment: it follows as the first journal.
+  replica_write note{w.author, {}, w.comment, ""};
+  auto noted = update_issue(project, out.issue_id, note);
+  if (!noted)
+    return noted.error();
+  out.entry_ids.insert(out.entry_ids.end(), noted->entry_ids.begin(), noted->entry_ids.end());
+  return out;
+}
+
+result<write_result> adapter::update_issue(const std::string& project, const std::string& id,
+                                           const replica_write& w) {
+  auto fields = to_redmine_fields(w, project, id);
+  if (!fields)
+    return fields.error();
+  auto after = newest_journal(project, id);
+  if (!after)
+    return after.error();
+  auto as = acting_user(w.author);
+  if (!as)
+    return as.error();
+  (*fields)["notes"] = notes_of(w, !as->empty());
+  auto put = call("PUT", "/issues/" + encode(id) + ".json", json{{"issue", *fields}}, *as);
+  if (!put && put.error().kind == error_kind::conflict && !as->empty()) {
+    as = std::string{};
+    if (api_user_.empty())
+      if (auto me = acting_user(""); !me)
+        return me.error();
+    (*fields)["notes"] = notes_of(w, false);
+    put = call("PUT", "/issues/" + encode(id) + ".json", json{{"issue", *fields}});
+  }
+  if (!put) {
+    auto err = put.error();
+    if (err.where == where(""))
+      err.where = where(project, id);
+    return err;
+  }
+  auto ids = journal_written(project, id, *after, (*fields)["notes"].get<std::string>(),
+                             as->empty() ? api_user_ : *as);
+  if (!ids)
+    return ids.error();
+  return write_result{id, std::move(*ids), 0};
+}
+
+result<std::optional<std::string>> adapter::find_by_alt_id(const std::string& project,
+                                                           const std::string& alt_id) {
+  auto pid = project_id(project);
+  if (!pid)
+    return pid.error();
+  auto field = alt_id_field(project);
+  if (!field)
+    return field.error();
+  if (*field == 0) // no ALT_ID custom field: nothing to search by
+    return std::optional<std::string>{};
+  auto j = call("GET", "/issues.json?project_id=" + std::to_string(*pid)
+                         + "&subproject_id=!*&status_id=*&cf_" + std::to_string(*field) + "="
+                         + encode(alt_id) + "&limit=2");
+  if (!j)
+    return j.error();
+  for (auto& i : (*j)["issues"])
+    return std::optional<std::string>{std::to_string(i.value("id", 0L))};
+  return std::optional<std::string>{};
+}
+
+} // namespace tb::redmine

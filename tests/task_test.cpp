@@ -1,0 +1,103 @@
+#define CAF_SUITE task
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "actors/task_actor.hpp"
+#include "tests/actor_fixture.hpp"
+
+using namespace tb;
+
+namespace {
+
+struct fixture : actor_fixture {
+  task_actor spawn_task(bool two_way) {
+    return sys.spawn(task, std::shared_ptr<const task_context>{make_context(two_way)}, false);
+  }
+
+  void report(const task_actor& t, side s, const issue& i) {
+    self->send(t, changes_atom::value, s, std::vector<issue_stamp>{{i.id, i.updated}});
+  }
+
+  // Runs one message at a time until cond() holds; false if work ran out.
+  template <class Cond>
+  bool run_until(Cond cond) {
+    while (!cond())
+      if (!sched.try_run_once())
+        return false;
+    return true;
+  }
+
+  std::optional<storage::twin_link> link_of(side s, const std::string& id) {
+    storage::transaction t{env, storage::transaction::read_only};
+    return store.find_twin(t, "t", issue_ref{s, id});
+  }
+
+  void stop(const task_actor& t) {
+    anon_send_exit(t, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(task_tests, fixture)
+
+CAF_TEST(a_twin_polled_before_its_link_is_recorded_is_not_created_back) {
+  b->stores_alt_id = false; // nothing on the twin says where it came from
+  auto& original = a->add("P", "alice", {{"subject", "S"}});
+  auto t = spawn_task(true);
+  report(t, side::source, original);
+  // Run until b has made the twin, but its creator has not yet recorded the
+  // link (the create's answer is still on its way back).
+  CAF_REQUIRE(run_until([&] { return b->creates == 1; }));
+  auto& twin = b->issues.begin()->second;
+  CAF_CHECK(!link_of(side::target, twin.id));
+  // The target's poll sees the twin now, and everything after it runs
+  // before the creator hears back (newest job first).
+  report(t, side::target, twin);
+  expect((changes_atom, side, std::vector<issue_stamp>), from(self).to(t));
+  while (sched.try_run_once_lifo()) {
+    // nop
+  }
+  CAF_CHECK_EQUAL(a->issues.size(), 1u);
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  auto link = link_of(side::target, twin.id);
+  CAF_REQUIRE(link);
+  CAF_CHECK_EQUAL(link->twin_id, original.id);
+  stop(t);
+}
+
+CAF_TEST(changes_of_one_issue_reach_one_actor_and_idle_actors_retire) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  auto t = spawn_task(false);
+  report(t, side::source, i);
+  report(t, side::source, i);
+  sched.run();
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  task_status st;
+  self->send(t, status_atom::value);
+  sched.run();
+  self->receive([&](task_status& s) { st = s; });
+  CAF_CHECK_EQUAL(st.active, 0u);
+  CAF_CHECK(st.synced >= 1u);
+  CAF_CHECK_EQUAL(st.failed, 0u);
+  stop(t);
+}
+
+CAF_TEST(changes_queued_before_a_stop_are_synced_when_the_task_starts) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, i.updated});
+    txn.commit();
+  }
+  auto t = spawn_task(false);
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK(store.queued(txn, "t").empty());
+  stop(t);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
