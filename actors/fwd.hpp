@@ -33,6 +33,7 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using creating_atom = caf::atom_constant<caf::atom("creating")>;
 using created_atom = caf::atom_constant<caf::atom("created")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
@@ -72,6 +73,7 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<alias_atom, issue_ref, issue_ref>,               // key, canonical key
   caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
   caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)
+  caf::reacts_to<retry_atom, issue_ref>,           // key: a failed pair's backoff is over
   caf::replies_to<status_atom>::with<task_status>,
   caf::replies_to<stop_atom>::with<bool>>;
 

@@ -105,7 +105,7 @@ void fail(self_ptr self, const sync_error& err) {
   }
   self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
              "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
-               + " (kept in the error list; retried on its next change or restart)");
+               + " (kept in the error list; tried again after a backoff)");
   finish_pass(self, false);
 }
 

@@ -1,5 +1,7 @@
 #include "actors/task_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/actor_cast.hpp>
 #include <caf/system_messages.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -105,6 +107,13 @@ void resume_queued(self_ptr self) {
 
 } // namespace
 
+std::chrono::milliseconds retry_delay(unsigned attempt) {
+  constexpr std::chrono::milliseconds first{1000};
+  constexpr std::chrono::milliseconds most{5 * 60 * 1000};
+  auto doublings = std::min(attempt > 0 ? attempt - 1 : 0u, 20u);
+  return std::min<std::chrono::milliseconds>(first * (1LL << doublings), most);
+}
+
 bool task_state::creating_on(side s) const {
   for (auto& [key, where] : creating)
     if (where == s)
@@ -139,6 +148,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](done_atom, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
       auto& st = self->state;
       ++(ok ? st.synced : st.failed);
+      if (ok)
+        st.failures.erase(key);
+      else
+        self->delayed_send(self, retry_delay(++st.failures[key]), retry_atom::value, key);
       auto i = st.active.find(key);
       // A wake still in the actor's mailbox keeps it alive for one more pass.
       if (i != st.active.end() && i->second.wakes_sent == wakes_seen && !st.stopping)
@@ -156,6 +169,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       self->state.creating[key] = where;
     },
     [self](created_atom, const issue_ref& key) { create_done(self, key); },
+    [self](retry_atom, const issue_ref& key) {
+      if (!self->state.stopping && self->state.failures.count(key))
+        wake(self, key, key, 0);
+    },
     [self](status_atom) {
       auto& st = self->state;
       return task_status{st.ctx->name, st.stopping ? "stopping" : "running", st.synced,

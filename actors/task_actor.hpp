@@ -30,6 +30,10 @@ struct task_state {
   // twin: it waits in `held` until the create has recorded its link.
   std::map<issue_ref, side> creating;
   std::vector<std::pair<issue_ref, timestamp>> held;
+  // Failed pairs and their attempts so far: each is tried again after a
+  // backoff that doubles, so a passing fault heals and a lasting one costs
+  // little.
+  std::map<issue_ref, unsigned> failures;
 
   bool creating_on(side s) const;
   std::vector<poller_actor> pollers;
@@ -43,6 +47,9 @@ struct task_state {
 
   static inline const char* name = "task";
 };
+
+// The wait before retry number `attempt` (1, 2, ...): 1 s doubling, at most 5 min.
+std::chrono::milliseconds retry_delay(unsigned attempt);
 
 // start_pollers: false in tests that drive the task by hand.
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,

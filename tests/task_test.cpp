@@ -101,3 +101,33 @@ CAF_TEST(changes_queued_before_a_stop_are_synced_when_the_task_starts) {
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+CAF_TEST_FIXTURE_SCOPE(task_retry_tests, fixture)
+
+CAF_TEST(a_failed_pair_is_tried_again_after_a_backoff_until_it_syncs) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_next_write = sync_error{error_kind::unavailable, "connection b", "503 from b"};
+  auto t = spawn_task(false);
+  report(t, side::source, i);
+  sched.run();
+  CAF_CHECK(b->issues.empty());
+  // No new change comes; the retry timer alone brings the issue across.
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(txn, "t").empty());
+  stop(t);
+}
+
+CAF_TEST(retries_back_off_exponentially_up_to_five_minutes) {
+  using std::chrono::milliseconds;
+  CAF_CHECK_EQUAL(retry_delay(1), milliseconds{1000});
+  CAF_CHECK_EQUAL(retry_delay(2), milliseconds{2000});
+  CAF_CHECK_EQUAL(retry_delay(5), milliseconds{16000});
+  CAF_CHECK_EQUAL(retry_delay(9), milliseconds{256000});
+  CAF_CHECK_EQUAL(retry_delay(10), milliseconds{300000});
+  CAF_CHECK_EQUAL(retry_delay(1000), milliseconds{300000});
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
