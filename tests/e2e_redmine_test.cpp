@@ -302,4 +302,58 @@ CAF_TEST(redmine_and_the_embedded_tracker_sync_both_ways) {
   (void)from_a;
 }
 
+CAF_TEST(project_to_project_in_one_redmine_through_one_connection) {
+  auto from = fresh_identifier("from");
+  auto to = fresh_identifier("to");
+  make_project(rm1, from);
+  make_project(rm1, to);
+  write_redmine_config({{"connection", "rm1"}, {"project", from}},
+                       {{"connection", "rm1"}, {"project", to}}, "two-way");
+  start();
+  auto id = std::to_string(rm1.create_issue({{"project_id", from}, {"subject", "Moves across"}},
+                                            "alice"));
+  edit(rm1, id, {{"notes", "in the first project"}, {"status_id", 2}}, "bob");
+  std::string twin;
+  CAF_CHECK(eventually([&] { return !(twin = find_by_subject(rm1, to, "Moves across")).empty(); },
+                       std::chrono::seconds{60}));
+  if (twin.empty())
+    CAF_FAIL("no twin in " << to << "; server log:\n" << server->log());
+  namer names{rm1};
+  CAF_CHECK(eventually([&] { return names.of(twin).journals == names.of(id).journals; },
+                       std::chrono::seconds{60}));
+  // Back the other way, within the same instance.
+  edit(rm1, twin, {{"notes", "answered in the second project"}}, "alice");
+  CAF_CHECK(eventually([&] { return names.of(id).journals.size() == 2; },
+                       std::chrono::seconds{60}));
+  CAF_CHECK_EQUAL(names.of(id).journals, names.of(twin).journals);
+  auto in_to = rm1.get_json("/issues.json?project_id=" + to + "&status_id=*");
+  CAF_CHECK_EQUAL(in_to["total_count"].get<std::size_t>(), 1u);
+}
+
+CAF_TEST(refused_values_are_reported_with_the_trackers_message_and_others_go_on) {
+  auto project = fresh_identifier("refuse");
+  make_project(rm1, project);
+  write_redmine_config({{"connection", "a"}, {"project", "DEMO"}},
+                       {{"connection", "rm1"}, {"project", project}}, "one-way");
+  // The embedded project allows a Severity that Redmine's list does not have.
+  auto cfg = nlohmann::json::parse(std::ifstream{dir.file("config.json")});
+  cfg["connections"]["a"]["projects"][0]["custom_fields"][0]["values"] = {"Low", "Huge"};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  create("a", "alice", {{"subject", "Too severe"}, {"Severity", "Huge"}});
+  create("a", "alice", {{"subject", "Odd status"}, {"status", "Pondering"}});
+  create("a", "alice", {{"subject", "Fine one"}, {"Severity", "Low"}});
+  CAF_CHECK(eventually([&] { return !find_by_subject(rm1, project, "Fine one").empty(); },
+                       std::chrono::seconds{60}));
+  CAF_CHECK(eventually([&] {
+    auto log = server->log();
+    return log.find("Severity is not included in the list") != std::string::npos
+           && log.find("Redmine has no status named \"Pondering\"") != std::string::npos;
+  }));
+  auto log = server->log();
+  CAF_CHECK(log.find("connection rm1, project " + project + ", field status") != std::string::npos);
+  CAF_CHECK(find_by_subject(rm1, project, "Too severe").empty());
+  CAF_CHECK(find_by_subject(rm1, project, "Odd status").empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
