@@ -34,6 +34,7 @@ using status_atom = caf::atom_constant<caf::atom("status")>;
 using creating_atom = caf::atom_constant<caf::atom("creating")>;
 using created_atom = caf::atom_constant<caf::atom("created")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using waits_atom = caf::atom_constant<caf::atom("waits")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
@@ -74,6 +75,7 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
   caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)
   caf::reacts_to<retry_atom, issue_ref>,           // key: a failed pair's backoff is over
+  caf::reacts_to<waits_atom, issue_ref, issue_ref>, // key waits for this issue's twin (a parent)
   caf::replies_to<status_atom>::with<task_status>,
   caf::replies_to<stop_atom>::with<bool>>;
 

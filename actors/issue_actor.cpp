@@ -51,6 +51,21 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
   t.commit();
 }
 
+std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+  for (auto& c : step.write.changes) {
+    if (!is_reference_field(c.field) || c.new_value.empty())
+      continue;
+    issue_ref referenced{step.from, c.new_value};
+    auto link = ctx->store->find_twin(t, ctx->name, referenced);
+    if (!link)
+      return referenced;
+    c.new_value = link->twin_id;
+    c.old_value.clear(); // the old reference is informative only
+  }
+  return std::nullopt;
+}
+
 void issue_state::commit_pass_done() {
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   for (auto s : {side::source, side::target})
@@ -265,6 +280,13 @@ void run_next_step(self_ptr self) {
     return;
   }
   auto& step = st.plan.steps[st.next_step];
+  // Parents first: a step that names an issue without a twin waits for it;
+  // the task syncs that issue and wakes this pair when it is done.
+  if (auto missing = st.translate_references(step)) {
+    self->send(st.task, waits_atom::value, st.key, *missing);
+    finish_pass(self, true);
+    return;
+  }
   auto to = other(step.from);
   auto& target = st.side_of(to);
   auto on_error = [self, to](caf::error& e) { fail(self, request_failed(self->state, to, e)); };

@@ -38,6 +38,9 @@ struct issue_state {
   // Records one applied step: the entry it replayed, the entries it made,
   // and the new link when it created the twin. One transaction.
   void commit_step(const replay_step& step, const write_result* produced);
+  // Rewrites reference fields (parent) of a step's write to the twins' ids;
+  // the referenced issue that has no twin yet, if any.
+  std::optional<issue_ref> translate_references(replay_step& step);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
   void record_error(const sync_error& err);

@@ -152,6 +152,12 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
         st.failures.erase(key);
       else
         self->delayed_send(self, retry_delay(++st.failures[key]), retry_atom::value, key);
+      if (auto d = st.dependents.find(key); d != st.dependents.end()) {
+        auto waiting = std::move(d->second);
+        st.dependents.erase(d);
+        for (auto& child : waiting)
+          wake(self, child, child, 0);
+      }
       auto i = st.active.find(key);
       // A wake still in the actor's mailbox keeps it alive for one more pass.
       if (i != st.active.end() && i->second.wakes_sent == wakes_seen && !st.stopping)
@@ -169,6 +175,14 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       self->state.creating[key] = where;
     },
     [self](created_atom, const issue_ref& key) { create_done(self, key); },
+    [self](waits_atom, const issue_ref& key, const issue_ref& needed) {
+      auto& st = self->state;
+      if (st.stopping)
+        return;
+      auto needed_key = st.key_of(needed);
+      st.dependents[needed_key].insert(key);
+      wake(self, needed_key, needed, 0);
+    },
     [self](retry_atom, const issue_ref& key) {
       if (!self->state.stopping && self->state.failures.count(key))
         wake(self, key, key, 0);

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include <caf/response_promise.hpp>
 
@@ -34,6 +35,9 @@ struct task_state {
   // backoff that doubles, so a passing fault heals and a lasting one costs
   // little.
   std::map<issue_ref, unsigned> failures;
+  // Pairs waiting for another pair (by its key) to finish: a child for its
+  // parent. Woken when that pair reports done.
+  std::map<issue_ref, std::set<issue_ref>> dependents;
 
   bool creating_on(side s) const;
   std::vector<poller_actor> pollers;

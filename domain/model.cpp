@@ -11,7 +11,8 @@ const std::vector<std::string>& core_fields() {
     core_field::subject,    core_field::description, core_field::status,
     core_field::priority,   core_field::assignee,    core_field::tracker,
     core_field::category,   core_field::version,     core_field::start_date,
-    core_field::due_date,   core_field::done_ratio,  core_field::estimated_hours};
+    core_field::due_date,   core_field::done_ratio,  core_field::estimated_hours,
+    core_field::parent};
   return names;
 }
 
@@ -20,6 +21,10 @@ bool is_core_field(const std::string& name) {
     if (n == name)
       return true;
   return false;
+}
+
+bool is_reference_field(const std::string& name) {
+  return name == core_field::parent;
 }
 
 std::string common_id(const std::string& connection, const issue& i) {

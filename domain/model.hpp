@@ -30,9 +30,14 @@ inline constexpr const char* start_date = "start_date"; // YYYY-MM-DD
 inline constexpr const char* due_date = "due_date";
 inline constexpr const char* done_ratio = "done_ratio"; // 0..100
 inline constexpr const char* estimated_hours = "estimated_hours";
+inline constexpr const char* parent = "parent"; // an issue id of the same tracker
 } // namespace core_field
 
 bool is_core_field(const std::string& name);
+
+// A field whose values are issue ids of the issue's own tracker: synced as
+// the id of the referenced issue's twin, so that issue is synced first.
+bool is_reference_field(const std::string& name);
 const std::vector<std::string>& core_fields();
 
 using field_values = std::map<std::string, std::string>;

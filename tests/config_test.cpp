@@ -539,12 +539,12 @@ CAF_TEST(mapped_fields_must_exist_in_their_local_projects) {
   auto r = parse_json(j);
   CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Colour", "\"Colour\" is not a field of a/DEMO"));
   CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Colour")->hint,
-                  "fields of a/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, "
+                  "fields of a/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, "
                   "Severity, Customer");
   CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Customer",
                       "maps to \"Client\", which is not a field of b/DEMO"));
   CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Customer")->hint,
-                  "fields of b/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, Impact");
+                  "fields of b/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, Impact");
 }
 
 CAF_TEST(every_problem_is_reported_at_once) {

@@ -102,6 +102,50 @@ CAF_TEST(changes_queued_before_a_stop_are_synced_when_the_task_starts) {
 
 CAF_TEST_FIXTURE_SCOPE_END()
 
+CAF_TEST_FIXTURE_SCOPE(task_parent_tests, fixture)
+
+CAF_TEST(a_child_seen_before_its_parent_waits_and_is_linked_to_the_parents_twin) {
+  auto& parent = a->add("P", "alice", {{"subject", "Parent"}});
+  auto& child = a->add("P", "alice", {{"subject", "Child"}, {"parent", parent.id}});
+  a->edit(child.id, "bob", {{"status", "Open"}});
+  auto t = spawn_task(false);
+  report(t, side::source, child); // only the child changed, as far as polls know
+  sched.run();
+  CAF_REQUIRE_EQUAL(b->issues.size(), 2u);
+  auto twin_of = [&](const std::string& subject) -> const issue& {
+    for (auto& [id, i] : b->issues)
+      if (i.fields.at("subject") == subject)
+        return i;
+    CAF_FAIL("no twin of " << subject);
+  };
+  auto& parent_twin = twin_of("Parent");
+  auto& child_twin = twin_of("Child");
+  // The parent was created first, and the child points at the parent's twin.
+  CAF_CHECK_LESS(std::stoi(parent_twin.id), std::stoi(child_twin.id));
+  CAF_CHECK_EQUAL(child_twin.fields.at("parent"), parent_twin.id);
+  CAF_CHECK_EQUAL(child_twin.history.size(), 2u);
+  stop(t);
+}
+
+CAF_TEST(a_new_parent_set_later_is_translated_too) {
+  auto& first = a->add("P", "alice", {{"subject", "First"}});
+  auto& second = a->add("P", "alice", {{"subject", "Second"}});
+  auto t = spawn_task(false);
+  report(t, side::source, first);
+  report(t, side::source, second);
+  sched.run();
+  a->edit(second.id, "bob", {{"parent", first.id}});
+  report(t, side::source, a->issues.at(second.id));
+  sched.run();
+  std::string first_twin, second_twin;
+  for (auto& [id, i] : b->issues)
+    (i.fields.at("subject") == "First" ? first_twin : second_twin) = id;
+  CAF_CHECK_EQUAL(b->issues.at(second_twin).fields.at("parent"), first_twin);
+  stop(t);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
 CAF_TEST_FIXTURE_SCOPE(task_retry_tests, fixture)
 
 CAF_TEST(a_failed_pair_is_tried_again_after_a_backoff_until_it_syncs) {

@@ -75,6 +75,7 @@ constexpr attribute attributes[] = {
   {"due_date", "due_date", false, catalog::status},
   {"done_ratio", "done_ratio", false, catalog::status},
   {"estimated_hours", "estimated_hours", false, catalog::status},
+  {"parent_id", "parent", false, catalog::status}, // an issue id: the engine maps it
 };
 
 // The name under which an ALT_ID custom field carries the common id.
@@ -455,6 +456,8 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
   set("due_date", text_at(j, "due_date"));
   set("done_ratio", text_at(j, "done_ratio"));
   set("estimated_hours", text_at(j, "estimated_hours"));
+  if (auto parent = id_at(j, "parent"); parent != 0)
+    set("parent", std::to_string(parent));
   for (auto [key, field, kind] :
        {std::tuple{"status", "status", catalog::status},
         std::tuple{"priority", "priority", catalog::priority},
@@ -578,6 +581,8 @@ result<json> adapter::to_redmine_fields(const replica_write& w, const std::strin
       err = as_id(catalog::category, "category_id");
     else if (c.field == "version")
       err = as_id(catalog::version, "fixed_version_id");
+    else if (c.field == "parent")
+      fields["parent_issue_id"] = v; // already the twin's id here
     else if (is_core_field(c.field))
       fields[c.field] = v; // subject, description, dates, done_ratio, estimated_hours
     else if (auto id = id_of(catalog::custom_field, c.field, project); id)
