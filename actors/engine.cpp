@@ -64,6 +64,7 @@ void engine::add_task(const config::task_config& t) {
   fill(side::source, t.source);
   fill(side::target, t.target);
   ctx->sides[0].rules.rename = t.field_mappings;
+  ctx->sides[0].rules.users = t.user_mappings;
   ctx->sides[1].rules = ctx->sides[0].rules.inverted();
   ctx->two_way = t.dir == config::direction::two_way;
   ctx->policy = policy_of(t.on_conflict);

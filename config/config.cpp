@@ -806,8 +806,8 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   if (!is_object_at(r, j, path))
     return t;
   check_keys(r, j, path,
-             {"source", "target", "direction", "field_mappings", "poll_interval_ms",
-              "poll_overlap_ms", "on_conflict"});
+             {"source", "target", "direction", "field_mappings", "user_mappings",
+              "poll_interval_ms", "poll_overlap_ms", "on_conflict"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -846,6 +846,13 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     check_mappings_distinct(r, t.field_mappings, mappings_path);
     check_mappings_against_fields(r, t.field_mappings, mappings_path,
                                   {t.source, source_project}, {t.target, target_project});
+  }
+  // Authors: a source login -> the target login to write as. Like field
+  // mappings, they must invert for the way back.
+  if (auto* v = find(j, "user_mappings")) {
+    const std::string users_path = member(path, "user_mappings");
+    t.user_mappings = read_field_mappings(r, *v, users_path);
+    check_mappings_distinct(r, t.user_mappings, users_path);
   }
   return t;
 }

@@ -60,6 +60,8 @@ struct task_config {
   direction dir = direction::one_way;
   // source field name -> target field name; fields not named keep their name
   std::map<std::string, std::string> field_mappings;
+  // source login -> target login; logins not named are written as they are
+  std::map<std::string, std::string> user_mappings;
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds poll_overlap{2000}; // re-read this much before the watermark
   conflict_policy on_conflict = conflict_policy::newest_wins;

@@ -9,10 +9,17 @@ std::string field_rules::map(const std::string& field) const {
   return i == rename.end() ? field : i->second;
 }
 
+std::string field_rules::map_user(const std::string& login) const {
+  auto i = users.find(login);
+  return i == users.end() ? login : i->second;
+}
+
 field_rules field_rules::inverted() const {
   field_rules out;
   for (auto& [from, to] : rename)
     out.rename.emplace(to, from);
+  for (auto& [from, to] : users)
+    out.users.emplace(to, from);
   return out;
 }
 
@@ -71,7 +78,7 @@ replay_step make_step(side from, const history_entry& e, const field_rules& rule
   step.from = from;
   step.entry_id = e.id;
   step.creation = e.is_creation;
-  step.write.author = e.author;
+  step.write.author = rules.map_user(e.author);
   step.write.comment = e.comment;
   if (step.creation)
     step.write.alt_id = alt_id;

@@ -13,10 +13,13 @@
 
 namespace tb {
 
-// Field renames for one direction of a task; unnamed fields keep their name.
+// Renames for one direction of a task: fields, and authors (logins); what is
+// not named keeps its name.
 struct field_rules {
   std::map<std::string, std::string> rename;
+  std::map<std::string, std::string> users;
   std::string map(const std::string& field) const;
+  std::string map_user(const std::string& login) const;
   field_rules inverted() const;
 };
 

@@ -679,3 +679,15 @@ CAF_TEST(a_task_may_use_a_redmine_project_it_cannot_check_until_it_runs) {
   j["tasks"]["a-to-b"]["target"] = {{"connection", "rm"}, {"project", "alpha"}};
   CAF_CHECK(is_valid(parse_json(j)));
 }
+
+CAF_TEST(user_mappings_are_read_and_must_invert) {
+  auto j = minimal();
+  j["tasks"]["a-to-b"]["user_mappings"] = {{"alice", "asmith"}, {"bob", "bjones"}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].user_mappings.at("alice"), "asmith");
+  j["tasks"]["a-to-b"]["user_mappings"] = {{"alice", "same"}, {"bob", "same"}};
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.user_mappings.bob", "also maps to"));
+  j["tasks"]["a-to-b"]["user_mappings"] = {{"alice", 7}};
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.user_mappings.alice", "must be a string"));
+}

@@ -67,7 +67,7 @@ CAF_TEST(conflict_policies_decide_which_side_keeps_a_field) {
   auto tgt = make_issue("7", {entry("70", 2, {}, "", true),
                               entry("71", 3, {{"state", "New", "Closed"}})});
   std::set<std::string> none;
-  field_rules to_target{{{"status", "state"}}};
+  field_rules to_target{{{"status", "state"}}, {}};
   auto to_source = to_target.inverted();
   for (auto [policy, winner] : {std::pair{conflict_policy::newest_wins, side::source},
                                 std::pair{conflict_policy::source_wins, side::source},
@@ -93,4 +93,17 @@ CAF_TEST(one_way_ignores_the_targets_own_entries) {
   auto plan = plan_replay({&src, &none, "a"}, {&tgt, &none, "b"}, true, false,
                           conflict_policy::newest_wins, {}, {});
   CAF_CHECK(plan.steps.empty());
+}
+
+CAF_TEST(user_mappings_rename_authors_both_ways) {
+  auto src = make_issue("1", {entry("10", 1, {{"subject", "", "S"}}, "", true)});
+  std::set<std::string> none;
+  field_rules to_target;
+  to_target.users = {{"alice", "asmith"}};
+  auto plan = plan_replay({&src, &none, "a"}, {nullptr, &none, "b"}, false, false,
+                          conflict_policy::newest_wins, to_target, to_target.inverted());
+  CAF_REQUIRE_EQUAL(plan.steps.size(), 1u);
+  CAF_CHECK_EQUAL(plan.steps[0].write.author, "asmith");
+  CAF_CHECK_EQUAL(to_target.inverted().map_user("asmith"), "alice");
+  CAF_CHECK_EQUAL(to_target.map_user("bob"), "bob");
 }
