@@ -113,13 +113,16 @@ struct e2e_fixture {
   }
 
   // Polls (bounded) until cond() holds; sync is asynchronous by design.
+  // `every` spaces the checks: a single-threaded tracker (Redmine on WEBrick)
+  // that the test polls too often leaves the sync under test no time.
   template <class Cond>
-  bool eventually(Cond cond, std::chrono::seconds limit = std::chrono::seconds{20}) {
+  bool eventually(Cond cond, std::chrono::seconds limit = std::chrono::seconds{20},
+                  std::chrono::milliseconds every = std::chrono::milliseconds{50}) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     while (std::chrono::steady_clock::now() < deadline) {
       if (cond())
         return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds{50});
+      std::this_thread::sleep_for(every);
     }
     return cond();
   }
