@@ -122,7 +122,7 @@ class namer {
     for (auto key : {"subject", "description", "start_date", "due_date", "done_ratio",
                      "estimated_hours"})
       v.values[key] = str(i.value(key, json{}));
-    for (auto key : {"status", "priority", "tracker", "category", "fixed_version"})
+    for (auto key : {"status", "priority", "tracker", "category", "fixed_version", "assigned_to"})
       v.values[key] = i.contains(key) ? str(i[key]["name"]) : "";
     for (auto& cf : i.value("custom_fields", json::array()))
       v.values[str(cf["name"])] = str(cf["value"]);
@@ -231,6 +231,8 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
   int category_id = rm1.get_json("/projects/" + project
                                  + "/issue_categories.json")["issue_categories"][0]["id"];
   auto customer = rm1.custom_field_id("Customer");
+  auto bob_users = rm1.get_json("/users.json?name=bob");
+  auto bob = bob_users["users"][0]["id"].get<int>();
   auto severity = rm1.custom_field_id("Severity");
   std::vector<std::string> subjects;
   for (int n = 0; n < 17; ++n) { // with the parent and children below: 20 issues
@@ -246,7 +248,7 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
        {"estimated_hours", 2.5},
        {"custom_fields", {{{"id", customer}, {"value", "ACME"}}, {{"id", severity}, {"value", "High"}}}}},
       "alice"));
-    edit(rm1, id, {{"status_id", 2}, {"notes", "Looking into it"}}, "bob");
+    edit(rm1, id, {{"status_id", 2}, {"notes", "Looking into it"}, {"assigned_to_id", bob}}, "bob");
     edit(rm1, id,
            {{"category_id", category_id},
             {"fixed_version_id", version_id},

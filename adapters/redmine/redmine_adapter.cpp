@@ -468,7 +468,8 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
     if (!j.contains(key))
       continue;
     auto& named = j[key];
-    catalog_->put(kind, named.value("id", 0L), text_at(named, "name"));
+    if (kind != catalog::user) // a user's "name" is for display; the catalog keeps logins
+      catalog_->put(kind, named.value("id", 0L), text_at(named, "name"));
     if (kind == catalog::user) { // a login, not the display name
       auto login = name_of(catalog::user, named.value("id", 0L), project);
       set(field, login ? *login : text_at(named, "name"));
@@ -493,7 +494,10 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
     auto author = name_of(catalog::user, id_at(jn, "user"), project);
     e.author = author ? *author : "";
     e.time = time_at(jn, "created_on");
-    e.comment = text_at(jn, "notes");
+    // Private notes stay where they were written: copied, they would be
+    // public on the other side. The journal's field changes still sync.
+    if (!jn.value("private_notes", false))
+      e.comment = text_at(jn, "notes");
     for (auto& d : jn.value("details", json::array())) {
       auto property = text_at(d, "property");
       auto name = text_at(d, "name");
