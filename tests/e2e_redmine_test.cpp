@@ -402,6 +402,27 @@ CAF_TEST(changes_made_while_stopped_arrive_after_a_restart_without_duplicates) {
   CAF_CHECK_EQUAL(two.of(twin).journals.size(), 1u);
 }
 
+CAF_TEST(private_notes_stay_behind_but_their_changes_sync) {
+  auto project = fresh_identifier("private");
+  make_project(rm1, project);
+  write_redmine_config({{"connection", "rm1"}, {"project", project}},
+                       {{"connection", "a"}, {"project", "DEMO"}}, "one-way");
+  start();
+  auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Private"}}, "alice"));
+  edit(rm1, id, {{"notes", "internal: the customer is difficult"}, {"private_notes", true},
+                 {"status_id", 2}}, "bob");
+  std::string local_id;
+  CAF_CHECK(eventually([&] {
+    local_id = twin_of("a", "rm1/" + id);
+    return !local_id.empty() && get("a", local_id)["history"].size() == 2;
+  }, std::chrono::seconds{90}, redmine_poll));
+  if (local_id.empty())
+    CAF_FAIL("no twin in a; server log:\n" << server->log());
+  auto entry = get("a", local_id)["history"][1];
+  CAF_CHECK_EQUAL(entry["comment"].get<std::string>(), "");
+  CAF_CHECK_EQUAL(entry["changes"][0]["new"].get<std::string>(), "In Progress");
+}
+
 CAF_TEST(project_to_project_in_one_redmine_through_one_connection) {
   auto from = fresh_identifier("from");
   auto to = fresh_identifier("to");

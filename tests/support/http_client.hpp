@@ -1,6 +1,6 @@
 #pragma once
 // A small synchronous HTTP/1.1 client for tests: one request per connection
-// to 127.0.0.1, with a 10 s bound on the whole exchange.
+// to 127.0.0.1, with a 30 s bound on the whole exchange.
 
 #include <cstdint>
 #include <map>
