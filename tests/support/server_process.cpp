@@ -1,5 +1,7 @@
 #include "tests/support/server_process.hpp"
 
+#include <sys/prctl.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -32,7 +34,12 @@ int status_of(int wait_status) {
 
 // In the child: only async-signal-safe calls between fork and exec, because
 // the parent (a test) may have other threads.
-[[noreturn]] void exec_child(int log_fd, const char* path, char* const argv[]) {
+[[noreturn]] void exec_child(int log_fd, const char* path, char* const argv[], pid_t parent) {
+  // A test that aborts (CAF_REQUIRE, CAF_FAIL) runs no destructor: the
+  // server must still end with it, not poll forever. SIGTERM stops it cleanly.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) // the test died before prctl took effect
+    _exit(1);
   dup2(log_fd, STDOUT_FILENO);
   dup2(log_fd, STDERR_FILENO);
   close(log_fd);
@@ -56,9 +63,10 @@ server_process::server_process(std::vector<std::string> args, std::string log_fi
   if (log_fd < 0)
     throw std::runtime_error("cannot open the server log " + log_file_ + ": "
                              + std::strerror(errno));
+  auto parent = getpid();
   pid_ = fork();
   if (pid_ == 0)
-    exec_child(log_fd, path.c_str(), argv.data());
+    exec_child(log_fd, path.c_str(), argv.data(), parent);
   ::close(log_fd);
   if (pid_ < 0)
     throw std::runtime_error(std::string{"cannot fork to start "} + path + ": "
