@@ -4,6 +4,8 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "domain/time.hpp"
+
 namespace tb {
 
 timestamp poller_state::since() const {
@@ -12,11 +14,15 @@ timestamp poller_state::since() const {
   return std::max<timestamp>(0, watermark - settings.overlap.count());
 }
 
+bool poller_state::settled(const sighting& seen) const {
+  return seen.poll_started >= seen.updated + settings.overlap.count();
+}
+
 std::vector<issue_stamp> poller_state::accept(const std::vector<issue_stamp>& stamps) {
   std::vector<issue_stamp> fresh;
   for (auto& s : stamps) {
     auto seen = recent.find(s.id);
-    if (seen == recent.end() || seen->second < s.updated)
+    if (seen == recent.end() || seen->second.updated < s.updated || !settled(seen->second))
       fresh.push_back(s);
   }
   if (fresh.empty())
@@ -31,8 +37,8 @@ std::vector<issue_stamp> poller_state::accept(const std::vector<issue_stamp>& st
   t.commit();
   watermark = newest;
   for (auto& s : fresh)
-    recent[s.id] = s.updated;
-  std::erase_if(recent, [&](auto& kv) { return kv.second < since(); });
+    recent[s.id] = {s.updated, poll_started};
+  std::erase_if(recent, [&](auto& kv) { return kv.second.updated < since(); });
   return fresh;
 }
 
@@ -96,6 +102,7 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
       if (st.polling)
         return;
       st.polling = true;
+      st.poll_started = now_ms();
       self->request(st.conn, 60s, poll_atom::value, st.settings.project, st.since(),
                     st.settings.page_size)
         .then([self](stamps_result& r) { on_answer(self, r); },

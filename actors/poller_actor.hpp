@@ -31,9 +31,18 @@ struct poller_state {
   bool polling = false;
   bool full_page = false; // the last answer was a full page: go on from the watermark
   // Issues seen within the overlap window, so a re-read is not re-queued.
-  std::map<std::string, timestamp> recent;
+  // A stamp counts as seen only if the poll that saw it started at least an
+  // overlap after its time: a tracker with whole-second times shows a second
+  // edit within the same second under the same `updated`.
+  struct sighting {
+    timestamp updated = 0;
+    timestamp poll_started = 0; // our clock
+  };
+  std::map<std::string, sighting> recent;
+  timestamp poll_started = 0;
 
   timestamp since() const;
+  bool settled(const sighting& seen) const;
   // The stamps not seen before; queues them and moves the watermark, durably.
   std::vector<issue_stamp> accept(const std::vector<issue_stamp>& stamps);
 

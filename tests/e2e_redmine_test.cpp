@@ -459,22 +459,29 @@ CAF_TEST(refused_values_are_reported_with_the_trackers_message_and_others_go_on)
   // The embedded project allows a Severity that Redmine's list does not have.
   auto cfg = nlohmann::json::parse(std::ifstream{dir.file("config.json")});
   cfg["connections"]["a"]["projects"][0]["custom_fields"][0]["values"] = {"Low", "Huge"};
+  // ...and a custom field Redmine has no counterpart for.
+  cfg["connections"]["a"]["projects"][0]["custom_fields"].push_back(
+    {{"name", "Team"}, {"type", "string"}});
   std::ofstream{dir.file("config.json")} << cfg.dump(2);
   start();
   create("a", "alice", {{"subject", "Too severe"}, {"Severity", "Huge"}});
   create("a", "alice", {{"subject", "Odd status"}, {"status", "Pondering"}});
+  create("a", "alice", {{"subject", "No such field there"}, {"Team", "Blue"}});
   create("a", "alice", {{"subject", "Fine one"}, {"Severity", "Low"}});
   CAF_CHECK(eventually([&] { return !find_by_subject(rm1, project, "Fine one").empty(); },
                        std::chrono::seconds{90}, redmine_poll));
   CAF_CHECK(eventually([&] {
     auto log = server->log();
     return log.find("Severity is not included in the list") != std::string::npos
-           && log.find("Redmine has no status named \"Pondering\"") != std::string::npos;
+           && log.find("Redmine has no status named \"Pondering\"") != std::string::npos
+           && log.find("has no custom field named \"Team\"") != std::string::npos;
   }));
   auto log = server->log();
   CAF_CHECK(log.find("connection rm1, project " + project + ", field status") != std::string::npos);
   CAF_CHECK(find_by_subject(rm1, project, "Too severe").empty());
   CAF_CHECK(find_by_subject(rm1, project, "Odd status").empty());
+  CAF_CHECK(find_by_subject(rm1, project, "No such field there").empty());
+  CAF_CHECK(log.find("field Team") != std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

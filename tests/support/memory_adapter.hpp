@@ -44,6 +44,10 @@ class memory_adapter : public tracker_adapter {
   int next_entry_ = 1;
   // One clock for all trackers in a test, so "newer" means the same on both.
   static inline timestamp clock_ = 1000;
+
+ public:
+  // The next write's time is after t (a test that needs writes "just now").
+  static void set_clock(timestamp t) { clock_ = t; }
 };
 
 } // namespace tb::test
