@@ -104,9 +104,12 @@ struct e2e_fixture {
     std::vector<std::string> out;
     for (auto& e : issue["history"]) {
       std::string line = e["author"].get<std::string>() + ":";
+      // Appended piece by piece: GCC 12 at -O2 warns falsely (-Wrestrict, its
+      // bug 105329) on "literal" + std::string temporaries.
       for (auto& c : e["changes"])
-        line += " " + c["field"].get<std::string>() + "=" + c["new"].get<std::string>();
-      line += " |" + e["comment"].get<std::string>();
+        line.append(" ").append(c["field"].get<std::string>()).append("=").append(
+          c["new"].get<std::string>());
+      line.append(" |").append(e["comment"].get<std::string>());
       out.push_back(line);
     }
     return out;
