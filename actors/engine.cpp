@@ -49,7 +49,7 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
       caf::actor_pool::round_robin());
     handle = caf::actor_cast<connection_actor>(pool);
   }
-  connections_.insert_or_assign(name, std::make_pair(handle, name));
+  connections_.insert_or_assign(name, handle);
 }
 
 void engine::add_task(const config::task_config& t) {
@@ -59,7 +59,7 @@ void engine::add_task(const config::task_config& t) {
     auto& ts = ctx->sides[static_cast<int>(s)];
     ts.connection = scope.connection;
     ts.project = scope.project;
-    ts.conn = connections_.at(scope.connection).first;
+    ts.conn = connections_.at(scope.connection);
   };
   fill(side::source, t.source);
   fill(side::target, t.target);
@@ -105,7 +105,7 @@ bool engine::stop(std::chrono::milliseconds grace) {
   for (auto& t : tasks_)
     self->send_exit(t, caf::exit_reason::user_shutdown);
   for (auto& [name, c] : connections_)
-    self->send_exit(c.first, caf::exit_reason::user_shutdown);
+    self->send_exit(c, caf::exit_reason::user_shutdown);
   self->send_exit(logger_, caf::exit_reason::user_shutdown);
   tasks_.clear();
   connections_.clear();

@@ -42,7 +42,7 @@ class engine {
   caf::actor_system& sys_;
   storage::sync_state& store_;
   logger_actor logger_;
-  std::map<std::string, std::pair<connection_actor, std::string>> connections_;
+  std::map<std::string, connection_actor> connections_;
   std::vector<task_actor> tasks_;
   bool stopped_ = false;
 };

@@ -78,6 +78,15 @@ constexpr attribute attributes[] = {
   {"parent_id", "parent", false, catalog::status}, // an issue id: the engine maps it
 };
 
+// The attribute a journal detail of property "attr" changed, or null for
+// one this adapter does not sync yet (project, privacy, ...).
+const attribute* attribute_named(const std::string& redmine_name) {
+  for (auto& a : attributes)
+    if (redmine_name == a.redmine)
+      return &a;
+  return nullptr;
+}
+
 // The name under which an ALT_ID custom field carries the common id.
 constexpr const char* alt_id_field_name = "ALT_ID";
 
@@ -135,15 +144,6 @@ std::string joined(const json& errors) {
 }
 
 } // namespace
-
-std::optional<detail_name> field_of_detail(const std::string& property, const std::string& name) {
-  if (property != "attr")
-    return std::nullopt; // "cf" is resolved by id; attachments and relations come later
-  for (auto& a : attributes)
-    if (name == a.redmine)
-      return detail_name{a.field, a.kind, a.is_id};
-  return std::nullopt;
-}
 
 // --- calls -----------------------------------------------------------------------
 
@@ -263,7 +263,7 @@ result<long> adapter::project_id(const std::string& project) {
   return id;
 }
 
-result<std::string> adapter::name_of(catalog::kind k, long id, const std::string& project) {
+result<std::string> adapter::name_of(catalog::kind k, long id) {
   if (id == 0)
     return std::string{};
   if (auto n = catalog_->name(k, id))
@@ -471,7 +471,7 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
     if (kind != catalog::user) // a user's "name" is for display; the catalog keeps logins
       catalog_->put(kind, named.value("id", 0L), text_at(named, "name"));
     if (kind == catalog::user) { // a login, not the display name
-      auto login = name_of(catalog::user, named.value("id", 0L), project);
+      auto login = name_of(catalog::user, named.value("id", 0L));
       set(field, login ? *login : text_at(named, "name"));
     } else {
       set(field, text_at(named, "name"));
@@ -491,7 +491,7 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
     history_entry e;
     e.id = std::to_string(jn.value("id", 0L));
     catalog_->saw_journal(out.id, jn.value("id", 0L));
-    auto author = name_of(catalog::user, id_at(jn, "user"), project);
+    auto author = name_of(catalog::user, id_at(jn, "user"));
     e.author = author ? *author : "";
     e.time = time_at(jn, "created_on");
     // Private notes stay where they were written: copied, they would be
@@ -507,11 +507,12 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
         if (!cf || *cf == alt_id_field_name)
           continue;
         c.field = *cf;
-      } else if (auto f = field_of_detail(property, name)) {
-        c.field = f->field;
-        if (f->is_id) {
-          auto old_name = name_of(f->id_kind, number(c.old_value), project);
-          auto new_name = name_of(f->id_kind, number(c.new_value), project);
+      } else if (auto* a = property == "attr" ? attribute_named(name) : nullptr) {
+        // Attachments and relations (other properties) are not synced yet.
+        c.field = a->field;
+        if (a->is_id) {
+          auto old_name = name_of(a->kind, number(c.old_value));
+          auto new_name = name_of(a->kind, number(c.new_value));
           c.old_value = old_name ? *old_name : c.old_value;
           c.new_value = new_name ? *new_name : c.new_value;
         }
@@ -537,7 +538,7 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
     }
   history_entry creation;
   creation.id = "issue-" + out.id;
-  auto author = name_of(catalog::user, id_at(j, "author"), project);
+  auto author = name_of(catalog::user, id_at(j, "author"));
   creation.author = author ? *author : "";
   creation.time = out.created;
   creation.is_creation = true;
@@ -646,7 +647,7 @@ result<std::vector<std::string>> adapter::journal_written(const std::string& pro
     catalog_->saw_journal(id, jid);
     if (jid <= after || !out.empty())
       continue;
-    auto by = name_of(catalog::user, id_at(*jn, "user"), project);
+    auto by = name_of(catalog::user, id_at(*jn, "user"));
     if (text_at(*jn, "notes") == notes && by && *by == user)
       out.push_back(std::to_string(jid));
   }
@@ -713,8 +714,7 @@ result<write_result> adapter::update_issue(const std::string& project, const std
   }
   if (!put) {
     auto err = put.error();
-    if (err.where == where(""))
-      err.where = where(project, id);
+    err.where = where(project, id);
     return err;
   }
   auto ids = journal_written(project, id, *after, (*fields)["notes"].get<std::string>(),

@@ -45,15 +45,6 @@ class catalog {
   std::map<std::pair<kind, std::string>, long> ids_;
 };
 
-// One journal detail as the common model names it, or nullopt for details
-// this adapter does not sync yet (attachments, relations, parent, project).
-struct detail_name {
-  std::string field;
-  catalog::kind id_kind = catalog::status;
-  bool is_id = false; // old/new values are ids of id_kind
-};
-std::optional<detail_name> field_of_detail(const std::string& property, const std::string& name);
-
 class adapter : public tracker_adapter {
  public:
   adapter(settings s, std::shared_ptr<catalog> shared);
@@ -78,7 +69,7 @@ class adapter : public tracker_adapter {
   std::string where(const std::string& project, const std::string& issue = "") const;
 
   result<long> project_id(const std::string& project);
-  result<std::string> name_of(catalog::kind k, long id, const std::string& project);
+  result<std::string> name_of(catalog::kind k, long id);
   result<long> id_of(catalog::kind k, const std::string& name, const std::string& project);
   result<unit> load_enumerations();
   result<long> alt_id_field(const std::string& project);
