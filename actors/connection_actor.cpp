@@ -24,6 +24,7 @@ connection(connection_actor::stateful_pointer<connection_state> self,
     [&a](find_atom, const std::string& project, const std::string& alt_id) {
       return a.find_by_alt_id(project, alt_id);
     },
+    [&a](download_atom, const std::string& file_id) { return a.read_attachment(file_id); },
   };
 }
 

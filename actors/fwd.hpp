@@ -35,11 +35,13 @@ using creating_atom = caf::atom_constant<caf::atom("creating")>;
 using created_atom = caf::atom_constant<caf::atom("created")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using waits_atom = caf::atom_constant<caf::atom("waits")>;
+using download_atom = caf::atom_constant<caf::atom("download")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
 using write_outcome = result<write_result>;
 using find_result = result<std::optional<std::string>>;
+using content_result = result<std::string>; // a file's bytes
 
 enum class log_level : std::uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
@@ -59,7 +61,8 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<read_atom, std::string, std::string>::with<issue_result>,
   caf::replies_to<create_atom, std::string, replica_write>::with<write_outcome>,
   caf::replies_to<update_atom, std::string, std::string, replica_write>::with<write_outcome>,
-  caf::replies_to<find_atom, std::string, std::string>::with<find_result>>;
+  caf::replies_to<find_atom, std::string, std::string>::with<find_result>,
+  caf::replies_to<download_atom, std::string>::with<content_result>>; // file id
 
 // The system log: spdlog and the LMDB log, written in batches.
 using logger_actor = caf::typed_actor<
@@ -98,5 +101,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::stamps_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::write_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::find_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::content_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::log_level)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::task_status)

@@ -20,6 +20,7 @@ void issue_state::reset_pass() {
   handled[1].clear();
   plan = {};
   next_step = 0;
+  next_file = 0;
 }
 
 void issue_state::load_ledger() {
@@ -43,10 +44,19 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
   issue_ref from{step.from, id_at(step.from)};
   ctx->store->add_handled(t, ctx->name, from, {step.entry_id});
   if (produced) {
-    ctx->store->add_handled(t, ctx->name, issue_ref{other(step.from), produced->issue_id},
+    auto to = other(step.from);
+    ctx->store->add_handled(t, ctx->name, issue_ref{to, produced->issue_id},
                             produced->entry_ids);
+    for (auto& m : produced->mirrored)
+      ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
     if (step.creation)
       ctx->store->link(t, ctx->name, from, produced->issue_id);
+    // Files added pair with the ids the target gave them, in order.
+    std::size_t k = 0;
+    for (auto& a : step.write.attachments)
+      if (a.added && k < produced->attachment_ids.size())
+        ctx->store->link_files(t, ctx->name, step.from, a.file.id,
+                               produced->attachment_ids[k++]);
   }
   t.commit();
 }
@@ -64,6 +74,30 @@ std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
     c.old_value.clear(); // the old reference is informative only
   }
   return std::nullopt;
+}
+
+std::vector<relation> issue_state::translate_links(replay_step& step) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+  std::vector<relation> dropped;
+  std::vector<relation_change> links;
+  for (auto& r : step.write.relations) {
+    if (auto link = ctx->store->find_twin(t, ctx->name, issue_ref{step.from, r.link.other}))
+      links.push_back({{r.link.type, link->twin_id}, r.added});
+    else
+      dropped.push_back(r.link);
+  }
+  step.write.relations = std::move(links);
+  std::vector<attachment_change> files;
+  for (auto& a : step.write.attachments) {
+    if (a.added) {
+      files.push_back(a);
+    } else if (auto twin = ctx->store->find_twin_file(t, ctx->name, step.from, a.file.id)) {
+      files.push_back(a);
+      files.back().file.id = *twin;
+    } // else: never copied, so nothing to remove
+  }
+  step.write.attachments = std::move(files);
+  return dropped;
 }
 
 void issue_state::commit_pass_done() {
@@ -89,6 +123,8 @@ using self_ptr = issue_actor::stateful_pointer<issue_state>;
 
 void start_pass(self_ptr self);
 void run_next_step(self_ptr self);
+void fetch_next_file(self_ptr self);
+void write_step(self_ptr self);
 
 std::string describe_key(const issue_state& st) {
   auto& s = st.side_of(st.key.where);
@@ -285,6 +321,71 @@ void run_next_step(self_ptr self) {
   if (auto missing = st.translate_references(step)) {
     self->send(st.task, waits_atom::value, st.key, *missing);
     finish_pass(self, true);
+    return;
+  }
+  // Relations never wait: each issue records its relations, so the related
+  // issue's own entry links the twins when that issue syncs.
+  for (auto& r : st.translate_links(step))
+    self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+               to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
+                 + " " + r.other + " is linked when issue " + r.other + " has a twin");
+  if (!step.creation && step.write.empty()) {
+    st.commit_step(step, nullptr);
+    ++st.next_step;
+    run_next_step(self);
+    return;
+  }
+  st.next_file = 0;
+  fetch_next_file(self);
+}
+
+// Files travel as bytes: each file the step adds is read from its side just
+// before the write, one at a time, so a pass holds one step's files at most.
+void fetch_next_file(self_ptr self) {
+  auto& st = self->state;
+  auto& step = st.plan.steps[st.next_step];
+  auto& files = step.write.attachments;
+  while (st.next_file < files.size() && !files[st.next_file].added)
+    ++st.next_file;
+  if (st.next_file == files.size()) {
+    write_step(self);
+    return;
+  }
+  auto& source = st.side_of(step.from);
+  self->request(source.conn, st.ctx->request_timeout, download_atom::value,
+                files[st.next_file].file.id)
+    .then(
+      [self](content_result& r) {
+        auto& st = self->state;
+        auto& step = st.plan.steps[st.next_step];
+        auto& files = step.write.attachments;
+        if (r) {
+          files[st.next_file++].content = std::move(*r);
+        } else if (r.error().kind == error_kind::not_found) {
+          // Removed since this entry added it: there is nothing left to copy.
+          self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+                     to_string(issue_ref{step.from, st.id_at(step.from)}) + ": file "
+                       + files[st.next_file].file.filename
+                       + " is gone from the issue; not copied");
+          files.erase(files.begin() + static_cast<std::ptrdiff_t>(st.next_file));
+        } else {
+          fail(self, r.error());
+          return;
+        }
+        guarded(self, [self] { fetch_next_file(self); });
+      },
+      [self, from = step.from](caf::error& e) {
+        fail(self, request_failed(self->state, from, e));
+      });
+}
+
+void write_step(self_ptr self) {
+  auto& st = self->state;
+  auto& step = st.plan.steps[st.next_step];
+  if (!step.creation && step.write.empty()) { // every file was gone
+    st.commit_step(step, nullptr);
+    ++st.next_step;
+    run_next_step(self);
     return;
   }
   auto to = other(step.from);

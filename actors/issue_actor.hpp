@@ -28,6 +28,7 @@ struct issue_state {
   std::set<std::string> handled[2];
   replay_plan plan;
   std::size_t next_step = 0;
+  std::size_t next_file = 0; // of the step's files, the next whose bytes to fetch
 
   const task_side& side_of(side s) const { return ctx->at(s); }
   std::optional<issue>& issue_at(side s) { return issues[static_cast<int>(s)]; }
@@ -41,6 +42,10 @@ struct issue_state {
   // Rewrites reference fields (parent) of a step's write to the twins' ids;
   // the referenced issue that has no twin yet, if any.
   std::optional<issue_ref> translate_references(replay_step& step);
+  // Rewrites a step's relations to the twins of the related issues and its
+  // removed files to their twins' ids, dropping what has no twin; the
+  // relations dropped that way.
+  std::vector<relation> translate_links(replay_step& step);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
   void record_error(const sync_error& err);

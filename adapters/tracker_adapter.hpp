@@ -34,6 +34,9 @@ class tracker_adapter {
   virtual result<write_result> update_issue(const std::string& project, const std::string& id,
                                             const replica_write& w) = 0;
 
+  // The bytes of a file attached to an issue; not_found once it is removed.
+  virtual result<std::string> read_attachment(const std::string& file_id) = 0;
+
   // The project's issue stamped with this alt_id: how a retried create finds
   // the issue it already made.
   virtual result<std::optional<std::string>> find_by_alt_id(const std::string& project,

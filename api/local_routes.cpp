@@ -189,10 +189,13 @@ json without_history(const issue& i) {
 // --- query parameters --------------------------------------------------------
 
 void only_query(const route_params& p, const std::vector<std::string>& allowed) {
+  std::string names;
+  for (auto& a : allowed)
+    names += (names.empty() ? "" : ", ") + a;
   for (auto& [name, value] : p.query)
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
       throw api_error{400, "query parameter " + name,
-                      "unknown query parameter " + name + "; allowed: updated_since, limit"};
+                      "unknown query parameter " + name + "; allowed: " + names};
 }
 
 timestamp since_of(const route_params& p) {
@@ -243,7 +246,7 @@ http_response create_issue(local::tracker& t, const std::string& project,
                            const http_request& req) {
   auto body = parse_body(req, {"author", "fields", "comment"});
   local::new_issue n{string_at(body, "author", "anonymous"), fields_at(body),
-                     string_at(body, "comment", ""), ""};
+                     string_at(body, "comment", ""), "", {}};
   auto i = take(t.create_issue(project, n));
   auto res = json_response(201, i);
   res.headers["Location"] = "/api/v1/local/" + t.name() + "/issues/" + i.id;
@@ -253,7 +256,65 @@ http_response create_issue(local::tracker& t, const std::string& project,
 http_response update_issue(local::tracker& t, const std::string& id, const http_request& req) {
   auto body = parse_body(req, {"author", "fields", "comment"});
   local::issue_update u{string_at(body, "author", "anonymous"), fields_at(body),
-                        string_at(body, "comment", "")};
+                        string_at(body, "comment", ""), {}, {}};
+  return json_response(200, take(t.update_issue(id, u)));
+}
+
+std::string query_at(const route_params& p, const std::string& name, std::string fallback) {
+  auto i = p.query.find(name);
+  return i == p.query.end() ? fallback : i->second;
+}
+
+// The body is the file's bytes, as sent: no encoding to undo, and the
+// request's Content-Type is the file's.
+http_response add_file(local::tracker& t, const std::string& id, const http_request& req,
+                       const route_params& p) {
+  only_query(p, {"filename", "author", "description"});
+  auto filename = query_at(p, "filename", "");
+  if (filename.empty())
+    throw api_error{400, "query parameter filename",
+                    "filename is required: POST .../files?filename=report.pdf"};
+  auto type = req.headers.count("content-type") ? req.headers.at("content-type") : "";
+  local::issue_update u{query_at(p, "author", "anonymous"), {}, "", {}, {}};
+  u.attachments.push_back(
+    {{"", filename, type, 0, query_at(p, "description", "")}, true, req.body});
+  return json_response(201, take(t.update_issue(id, u)));
+}
+
+http_response remove_file(local::tracker& t, const std::string& id, const std::string& file,
+                          const route_params& p) {
+  only_query(p, {"author"});
+  local::issue_update u{query_at(p, "author", "anonymous"), {}, "", {}, {}};
+  u.attachments.push_back({{file, "", "", 0, ""}, false, ""});
+  return json_response(200, take(t.update_issue(id, u)));
+}
+
+http_response file_content(local::tracker& t, const std::string& file) {
+  http_response res;
+  res.content_type = "application/octet-stream";
+  res.body = take(t.file_content(file));
+  return res;
+}
+
+http_response add_relation(local::tracker& t, const std::string& id, const http_request& req) {
+  auto body = parse_body(req, {"author", "type", "issue"});
+  local::issue_update u{string_at(body, "author", "anonymous"), {}, "", {}, {}};
+  u.relations.push_back({{string_at(body, "type", "relates"), string_at(body, "issue", "")}, true});
+  return json_response(201, take(t.update_issue(id, u)));
+}
+
+// An issue has at most one relation to another, so the other's id names it.
+http_response remove_relation(local::tracker& t, const std::string& id, const std::string& other,
+                              const route_params& p) {
+  only_query(p, {"author"});
+  auto i = take(t.get_issue(id));
+  auto r = std::find_if(i.relations.begin(), i.relations.end(),
+                        [&](auto& r) { return r.other == other; });
+  if (r == i.relations.end())
+    throw api_error{404, "connection " + t.name() + ", issue " + id,
+                    "issue " + id + " has no relation to issue " + other};
+  local::issue_update u{query_at(p, "author", "anonymous"), {}, "", {}, {}};
+  u.relations.push_back({*r, false});
   return json_response(200, take(t.update_issue(id, u)));
 }
 
@@ -295,6 +356,20 @@ void add_local_routes(router& r, std::map<std::string, local::tracker*> trackers
   });
   on("PUT", "/issues/{id}", [](local::tracker& t, auto& req, auto& p) {
     return update_issue(t, p.path.at("id"), req);
+  });
+  on("POST", "/issues/{id}/files", [](local::tracker& t, auto& req, auto& p) {
+    return add_file(t, p.path.at("id"), req, p);
+  });
+  on("DELETE", "/issues/{id}/files/{file}", [](local::tracker& t, auto&, auto& p) {
+    return remove_file(t, p.path.at("id"), p.path.at("file"), p);
+  });
+  on("GET", "/files/{file}",
+     [](local::tracker& t, auto&, auto& p) { return file_content(t, p.path.at("file")); });
+  on("POST", "/issues/{id}/relations", [](local::tracker& t, auto& req, auto& p) {
+    return add_relation(t, p.path.at("id"), req);
+  });
+  on("DELETE", "/issues/{id}/relations/{other}", [](local::tracker& t, auto&, auto& p) {
+    return remove_relation(t, p.path.at("id"), p.path.at("other"), p);
   });
 }
 

@@ -1,5 +1,7 @@
 #include "domain/model.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "domain/time.hpp"
@@ -31,6 +33,56 @@ std::string common_id(const std::string& connection, const issue& i) {
   return i.alt_id.empty() ? connection + "/" + i.id : i.alt_id;
 }
 
+const std::vector<std::string>& relation_types() {
+  static const std::vector<std::string> types{"relates",    "blocks",   "blocked",
+                                              "precedes",   "follows",  "duplicates",
+                                              "duplicated", "copied_to", "copied_from"};
+  return types;
+}
+
+bool is_relation_type(const std::string& type) {
+  auto& all = relation_types();
+  return std::find(all.begin(), all.end(), type) != all.end();
+}
+
+std::string reverse_relation(const std::string& type) {
+  static const std::pair<const char*, const char*> pairs[] = {
+    {"blocks", "blocked"}, {"precedes", "follows"}, {"duplicates", "duplicated"},
+    {"copied_to", "copied_from"}};
+  for (auto [a, b] : pairs) {
+    if (type == a)
+      return b;
+    if (type == b)
+      return a;
+  }
+  return type; // relates
+}
+
+void to_json(nlohmann::json& j, const attachment& a) {
+  j = {{"id", a.id},
+       {"filename", a.filename},
+       {"content_type", a.content_type},
+       {"size", a.size},
+       {"description", a.description}};
+}
+
+void from_json(const nlohmann::json& j, attachment& a) {
+  a.id = j.value("id", "");
+  a.filename = j.at("filename").get<std::string>();
+  a.content_type = j.value("content_type", "");
+  a.size = j.value("size", std::int64_t{0});
+  a.description = j.value("description", "");
+}
+
+void to_json(nlohmann::json& j, const relation& r) {
+  j = {{"type", r.type}, {"issue", r.other}};
+}
+
+void from_json(const nlohmann::json& j, relation& r) {
+  r.type = j.at("type").get<std::string>();
+  r.other = j.at("issue").get<std::string>();
+}
+
 void to_json(nlohmann::json& j, const field_change& c) {
   j = {{"field", c.field}, {"old", c.old_value}, {"new", c.new_value}};
 }
@@ -44,6 +96,20 @@ void from_json(const nlohmann::json& j, field_change& c) {
 void to_json(nlohmann::json& j, const history_entry& e) {
   j = {{"id", e.id},           {"author", e.author},   {"time", to_rfc3339(e.time)},
        {"changes", e.changes}, {"comment", e.comment}, {"creation", e.is_creation}};
+  // Files and relations appear only in entries that have them, so the common
+  // entry stays short.
+  if (!e.attachments.empty()) {
+    auto& files = j["attachments"] = nlohmann::json::array();
+    for (auto& a : e.attachments)
+      files.push_back({{"action", a.added ? "added" : "removed"}, {"file", a.file}});
+  }
+  if (!e.relations.empty()) {
+    auto& links = j["relations"] = nlohmann::json::array();
+    for (auto& r : e.relations)
+      links.push_back({{"action", r.added ? "added" : "removed"},
+                       {"type", r.link.type},
+                       {"issue", r.link.other}});
+  }
 }
 
 void from_json(const nlohmann::json& j, history_entry& e) {
@@ -53,12 +119,18 @@ void from_json(const nlohmann::json& j, history_entry& e) {
   e.changes = j.value("changes", std::vector<field_change>{});
   e.comment = j.value("comment", "");
   e.is_creation = j.value("creation", false);
+  for (auto& a : j.value("attachments", nlohmann::json::array()))
+    e.attachments.push_back(
+      {a.at("file").get<attachment>(), a.value("action", "added") == "added", ""});
+  for (auto& r : j.value("relations", nlohmann::json::array()))
+    e.relations.push_back({r.get<relation>(), r.value("action", "added") == "added"});
 }
 
 void to_json(nlohmann::json& j, const issue& i) {
   j = {{"id", i.id},           {"project", i.project},
        {"fields", i.fields},   {"alt_id", i.alt_id},
        {"created", to_rfc3339(i.created)}, {"updated", to_rfc3339(i.updated)},
+       {"attachments", i.attachments}, {"relations", i.relations},
        {"history", i.history}};
 }
 
@@ -69,6 +141,8 @@ void from_json(const nlohmann::json& j, issue& i) {
   i.alt_id = j.value("alt_id", "");
   i.created = parse_rfc3339(j.at("created").get<std::string>()).value_or(0);
   i.updated = parse_rfc3339(j.at("updated").get<std::string>()).value_or(0);
+  i.attachments = j.value("attachments", std::vector<attachment>{});
+  i.relations = j.value("relations", std::vector<relation>{});
   i.history = j.value("history", std::vector<history_entry>{});
 }
 

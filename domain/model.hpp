@@ -49,6 +49,44 @@ struct field_change {
   friend bool operator==(const field_change&, const field_change&) = default;
 };
 
+// A file attached to an issue.
+struct attachment {
+  std::string id; // the tracker's id for the file
+  std::string filename;
+  std::string content_type;
+  std::int64_t size = 0;
+  std::string description;
+  friend bool operator==(const attachment&, const attachment&) = default;
+};
+
+// A file added to or removed from an issue. In a write that adds it, content
+// holds its bytes; history entries leave content empty (bytes are read on
+// demand, so planning never holds them).
+struct attachment_change {
+  attachment file;
+  bool added = true;
+  std::string content;
+};
+
+// A link between two issues of one tracker, seen from one of them: "blocks"
+// on one issue is "blocked" on the other.
+struct relation {
+  std::string type; // relates, blocks, blocked, precedes, follows, duplicates,
+                    // duplicated, copied_to, copied_from
+  std::string other; // the related issue's id
+  friend bool operator==(const relation&, const relation&) = default;
+};
+
+struct relation_change {
+  relation link;
+  bool added = true;
+};
+
+// Every relation type, and how the other issue sees it.
+const std::vector<std::string>& relation_types();
+bool is_relation_type(const std::string& type);
+std::string reverse_relation(const std::string& type);
+
 struct history_entry {
   std::string id;  // unique within the tracker connection
   std::string author;
@@ -56,7 +94,12 @@ struct history_entry {
   std::vector<field_change> changes;
   std::string comment;
   bool is_creation = false; // entry 0: changes are the initial values
-  bool empty() const { return changes.empty() && comment.empty(); }
+  std::vector<attachment_change> attachments = {};
+  // A relation is recorded on both issues, each from its own side.
+  std::vector<relation_change> relations = {};
+  bool empty() const {
+    return changes.empty() && comment.empty() && attachments.empty() && relations.empty();
+  }
 };
 
 struct issue {
@@ -66,6 +109,8 @@ struct issue {
   std::string alt_id;  // common id across trackers; empty on an original
   timestamp created = 0;
   timestamp updated = 0;
+  std::vector<attachment> attachments; // current files
+  std::vector<relation> relations;     // current links, from this issue's side
   std::vector<history_entry> history; // oldest first; [0] is the creation
 };
 
@@ -81,11 +126,25 @@ struct issue_stamp {
 };
 
 // A write to a target: a creation (initial values and comment) or an update.
+// Files and relations name the target's ids: removed files by their id on the
+// target, relations by the twin of the related issue.
 struct replica_write {
   std::string author;
   std::vector<field_change> changes; // old_value is informative only
   std::string comment;
   std::string alt_id; // creations only
+  std::vector<attachment_change> attachments = {};
+  std::vector<relation_change> relations = {}; // updates only
+  bool empty() const {
+    return changes.empty() && comment.empty() && attachments.empty() && relations.empty();
+  }
+};
+
+// A history entry a write recorded on another issue than the one written: a
+// relation is recorded on both of its issues.
+struct entry_ref {
+  std::string issue_id;
+  std::string entry_id;
 };
 
 // What a write produced on the target: its issue id and the history entry
@@ -94,6 +153,9 @@ struct write_result {
   std::string issue_id;
   std::vector<std::string> entry_ids;
   timestamp updated = 0;
+  // The target's ids of the files the write added, in the write's order.
+  std::vector<std::string> attachment_ids = {};
+  std::vector<entry_ref> mirrored = {};
 };
 
 enum class error_kind {
@@ -113,6 +175,10 @@ struct sync_error {
 };
 
 // JSON forms, as the HTTP API and the LMDB records show them.
+void to_json(nlohmann::json& j, const attachment& a);
+void from_json(const nlohmann::json& j, attachment& a);
+void to_json(nlohmann::json& j, const relation& r);
+void from_json(const nlohmann::json& j, relation& r);
 void to_json(nlohmann::json& j, const field_change& c);
 void from_json(const nlohmann::json& j, field_change& c);
 void to_json(nlohmann::json& j, const history_entry& e);

@@ -88,7 +88,10 @@ replay_step make_step(side from, const history_entry& e, const field_rules& rule
       continue;
     step.write.changes.push_back({rules.map(c.field), c.old_value, c.new_value});
   }
-  step.skip = !step.creation && step.write.changes.empty() && step.write.comment.empty();
+  step.write.attachments = e.attachments;
+  if (!step.creation) // no tracker records a relation in a creation
+    step.write.relations = e.relations;
+  step.skip = !step.creation && step.write.empty();
   return step;
 }
 

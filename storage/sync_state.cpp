@@ -23,6 +23,7 @@ side side_of(std::string_view s) {
 sync_state::sync_state(environment& env)
   : env_(env),
     mappings_(env.database("mappings")),
+    files_(env.database("file_links")),
     ledger_(env.database("ledger")),
     watermarks_(env.database("watermarks")),
     queue_(env.database("queue")),
@@ -55,6 +56,19 @@ std::size_t sync_state::mapped_pairs(transaction& t, const std::string& task) {
     return true;
   });
   return n;
+}
+
+std::optional<std::string> sync_state::find_twin_file(transaction& t, const std::string& task,
+                                                      side s, const std::string& file_id) {
+  if (auto v = t.get(files_, ref_key(task, issue_ref{s, file_id})))
+    return std::string{*v};
+  return std::nullopt;
+}
+
+void sync_state::link_files(transaction& t, const std::string& task, side s,
+                            const std::string& file_id, const std::string& twin_file_id) {
+  t.put(files_, ref_key(task, issue_ref{s, file_id}), twin_file_id);
+  t.put(files_, ref_key(task, issue_ref{other(s), twin_file_id}), file_id);
 }
 
 std::set<std::string> sync_state::handled(transaction& t, const std::string& task,

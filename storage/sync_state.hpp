@@ -55,6 +55,13 @@ class sync_state {
             const std::string& twin_id);
   std::size_t mapped_pairs(transaction& t, const std::string& task);
 
+  // --- file twins: an attachment's id on the other side, both ways, so a
+  // file removed on one side is removed from the other ---
+  std::optional<std::string> find_twin_file(transaction& t, const std::string& task, side s,
+                                            const std::string& file_id);
+  void link_files(transaction& t, const std::string& task, side s, const std::string& file_id,
+                  const std::string& twin_file_id);
+
   // --- ledger: history entry ids of one issue that need no sync any more,
   // because they were applied to the twin or were written by TrackBridge ---
   std::set<std::string> handled(transaction& t, const std::string& task, const issue_ref& r);
@@ -85,7 +92,7 @@ class sync_state {
 
  private:
   environment& env_;
-  MDB_dbi mappings_, ledger_, watermarks_, queue_, errors_, log_, meta_;
+  MDB_dbi mappings_, files_, ledger_, watermarks_, queue_, errors_, log_, meta_;
 };
 
 } // namespace tb::storage

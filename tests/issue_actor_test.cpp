@@ -227,4 +227,101 @@ CAF_TEST(a_wake_during_a_pass_runs_one_more_pass_before_reporting) {
   CAF_CHECK_EQUAL(shape(twin_in_b()), shape(a->issues.at(src.id)));
 }
 
+CAF_TEST(files_are_copied_byte_for_byte_once_and_a_removal_removes_the_twins_copy) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  std::string bytes{"\x00PDF\xff", 5};
+  a->attach(src.id, "bob", "spec.pdf", bytes);
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto twin = twin_in_b();
+  CAF_REQUIRE_EQUAL(twin.attachments.size(), 1u);
+  CAF_CHECK_EQUAL(twin.attachments[0].filename, "spec.pdf");
+  CAF_CHECK(b->files.at(twin.attachments[0].id) == bytes);
+  CAF_CHECK_EQUAL(twin.history.back().author, "bob");
+  wake(worker, {side::source, src.id}); // nothing new: no second upload
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->uploads, 1u);
+  CAF_CHECK_EQUAL(a->downloads, 1u);
+  a->detach(src.id, "carol", a->issues.at(src.id).attachments.at(0).id);
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK(twin_in_b().attachments.empty());
+  CAF_CHECK(b->files.empty());
+  CAF_CHECK(!twin_in_b().history.back().attachments.at(0).added);
+}
+
+CAF_TEST(a_file_removed_before_it_was_copied_is_skipped_and_the_pass_goes_on) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  a->attach(src.id, "bob", "tmp.txt", "x");
+  a->detach(src.id, "bob", a->issues.at(src.id).attachments.at(0).id);
+  a->edit(src.id, "bob", {{"status", "Closed"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK(twin_in_b().attachments.empty());
+  CAF_CHECK_EQUAL(twin_in_b().fields.at("status"), "Closed");
+  CAF_CHECK_EQUAL(handled(side::source, src.id).size(), 4u);
+}
+
+CAF_TEST(a_relation_is_linked_once_both_twins_exist_and_made_only_once) {
+  auto& x = a->add("P", "alice", {{"subject", "x"}});
+  auto& y = a->add("P", "alice", {{"subject", "y"}});
+  auto x_id = x.id, y_id = y.id;
+  a->relate(x_id, "bob", "blocks", y_id); // recorded on x and on y
+  auto ctx = make_context(false);
+  auto wx = spawn_worker(ctx, {side::source, x_id});
+  wake(wx, {side::source, x_id});
+  CAF_CHECK(run_pass().second); // y has no twin yet: x's record waits for y's
+  CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK(b->issues.begin()->second.relations.empty());
+  auto wy = spawn_worker(ctx, {side::source, y_id});
+  wake(wy, {side::source, y_id});
+  CAF_CHECK(run_pass().second); // y's record links them
+  CAF_REQUIRE_EQUAL(b->issues.size(), 2u);
+  std::string x_twin, y_twin;
+  for (auto& [id, i] : b->issues)
+    (i.fields.at("subject") == "x" ? x_twin : y_twin) = id;
+  CAF_CHECK(b->issues.at(x_twin).relations == std::vector<relation>{{"blocks", y_twin}});
+  CAF_CHECK(b->issues.at(y_twin).relations == std::vector<relation>{{"blocked", x_twin}});
+  auto updates = b->updates;
+  wake(wx, {side::source, x_id}); // nothing new: the relation is not made again
+  CAF_CHECK(run_pass().second);
+  wake(wy, {side::source, y_id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, updates);
+  CAF_CHECK_EQUAL(b->issues.at(x_twin).relations.size(), 1u);
+}
+
+CAF_TEST(two_way_the_related_issues_record_of_a_synced_relation_is_not_synced_back) {
+  auto& x = a->add("P", "alice", {{"subject", "x"}});
+  auto& y = a->add("P", "alice", {{"subject", "y"}});
+  auto x_id = x.id, y_id = y.id;
+  auto ctx = make_context(true);
+  auto wx = spawn_worker(ctx, {side::source, x_id});
+  auto wy = spawn_worker(ctx, {side::source, y_id});
+  wake(wx, {side::source, x_id});
+  CAF_CHECK(run_pass().second);
+  wake(wy, {side::source, y_id});
+  CAF_CHECK(run_pass().second);
+  a->relate(x_id, "bob", "duplicates", y_id);
+  wake(wx, {side::source, x_id});
+  CAF_CHECK(run_pass().second);
+  std::string y_twin;
+  for (auto& [id, i] : b->issues)
+    if (i.fields.at("subject") == "y")
+      y_twin = id;
+  CAF_CHECK(b->issues.at(y_twin).relations.size() == 1u);
+  // Its record on y's twin is TrackBridge's own entry, in the ledger already.
+  auto mirror_id = b->issues.at(y_twin).history.back().id;
+  CAF_CHECK_EQUAL(handled(side::target, y_twin).count(mirror_id), 1u);
+  // The target's poll reports y's twin, whose new entry TrackBridge made.
+  auto a_writes = a->updates, b_writes = b->updates;
+  wake(wy, {side::target, y_twin});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(a->updates, a_writes);
+  CAF_CHECK_EQUAL(b->updates, b_writes);
+  CAF_CHECK_EQUAL(a->issues.at(y_id).relations.size(), 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

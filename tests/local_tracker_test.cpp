@@ -374,4 +374,110 @@ CAF_TEST(concurrent_updates_on_different_issues_keep_every_entry_with_unique_ids
   CAF_CHECK_EQUAL(out_of_order, 0u);
 }
 
+CAF_TEST(a_file_is_stored_with_its_bytes_and_recorded_in_the_entry_that_added_it) {
+  auto i = create(*a, "with files");
+  std::string bytes{"\x00\x01binary\xff", 10};
+  local::issue_update u{"bob", {}, "see the log"};
+  u.attachments.push_back({{"", "log.bin", "", 0, "the log"}, true, bytes});
+  auto r = a->update_issue(i.id, u);
+  CAF_REQUIRE(r.ok());
+  CAF_REQUIRE_EQUAL(r->attachments.size(), 1u);
+  auto file = r->attachments[0];
+  CAF_CHECK_EQUAL(file.filename, "log.bin");
+  CAF_CHECK_EQUAL(file.size, 10);
+  CAF_CHECK_EQUAL(file.content_type, "application/octet-stream");
+  CAF_CHECK_EQUAL(file.description, "the log");
+  auto& e = r->history.back();
+  CAF_REQUIRE_EQUAL(e.attachments.size(), 1u);
+  CAF_CHECK(e.attachments[0].added);
+  CAF_CHECK(e.attachments[0].file == file);
+  CAF_CHECK_EQUAL(e.comment, "see the log");
+  auto content = a->file_content(file.id);
+  CAF_REQUIRE(content.ok());
+  CAF_CHECK(*content == bytes);
+  open(); // everything survives a restart
+  auto again = a->get_issue(i.id);
+  CAF_REQUIRE(again.ok());
+  CAF_REQUIRE_EQUAL(again->history.back().attachments.size(), 1u);
+  CAF_CHECK(again->history.back().attachments[0].file == file);
+  CAF_CHECK(again->attachments == std::vector<attachment>{file});
+  CAF_CHECK(a->file_content(file.id).ok());
+}
+
+CAF_TEST(a_removed_file_leaves_a_removal_entry_and_its_bytes_are_gone) {
+  auto i = create(*a, "with files");
+  local::issue_update add{"bob", {}, ""};
+  add.attachments.push_back({{"", "a.txt", "text/plain", 0, ""}, true, "abc"});
+  auto file = a->update_issue(i.id, add)->attachments.at(0);
+  local::issue_update remove{"carol", {}, ""};
+  remove.attachments.push_back({{file.id, "", "", 0, ""}, false, ""});
+  auto r = a->update_issue(i.id, remove);
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK(r->attachments.empty());
+  CAF_REQUIRE_EQUAL(r->history.back().attachments.size(), 1u);
+  CAF_CHECK(!r->history.back().attachments[0].added);
+  CAF_CHECK_EQUAL(r->history.back().attachments[0].file.filename, "a.txt");
+  auto gone = a->file_content(file.id);
+  CAF_REQUIRE(!gone.ok());
+  CAF_CHECK_EQUAL(kind_name(gone.error().kind), "not_found");
+  auto twice = a->update_issue(i.id, remove);
+  CAF_REQUIRE(!twice.ok());
+  CAF_CHECK(has(twice.error().where, "file " + file.id));
+}
+
+CAF_TEST(a_relation_is_recorded_on_both_issues_each_from_its_side) {
+  auto x = create(*a, "x");
+  auto y = create(*a, "y");
+  local::issue_update u{"bob", {}, ""};
+  u.relations.push_back({{"blocks", y.id}, true});
+  std::vector<entry_ref> mirrored;
+  auto r = a->update_issue(x.id, u, list_values::strict, &mirrored);
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK(r->relations == std::vector<relation>{{"blocks", y.id}});
+  auto other = a->get_issue(y.id);
+  CAF_REQUIRE(other.ok());
+  CAF_CHECK(other->relations == std::vector<relation>{{"blocked", x.id}});
+  auto& e = other->history.back();
+  CAF_REQUIRE_EQUAL(e.relations.size(), 1u);
+  CAF_CHECK(e.relations[0].link == (relation{"blocked", x.id}));
+  CAF_CHECK_EQUAL(e.author, "bob");
+  CAF_REQUIRE_EQUAL(mirrored.size(), 1u);
+  CAF_CHECK_EQUAL(mirrored[0].issue_id, y.id);
+  CAF_CHECK_EQUAL(mirrored[0].entry_id, e.id);
+  // The other issue moved too: a poller sees it.
+  auto stamps = ids_of(a->changed_since("DEMO", other->updated, 10));
+  CAF_CHECK(std::count(stamps.begin(), stamps.end(), y.id) == 1);
+  // Removing it, from either side, removes it from both.
+  local::issue_update back{"carol", {}, ""};
+  back.relations.push_back({{"blocked", x.id}, false});
+  CAF_REQUIRE(a->update_issue(y.id, back).ok());
+  CAF_CHECK(a->get_issue(x.id)->relations.empty());
+  CAF_CHECK(a->get_issue(y.id)->relations.empty());
+  CAF_CHECK(!a->get_issue(x.id)->history.back().relations.at(0).added);
+}
+
+CAF_TEST(bad_relations_are_refused_with_the_relation_named) {
+  auto x = create(*a, "x");
+  auto y = create(*a, "y");
+  auto relate = [&](std::string from, std::string type, std::string to, bool added = true) {
+    local::issue_update u{"bob", {}, ""};
+    u.relations.push_back({{std::move(type), std::move(to)}, added});
+    return a->update_issue(from, u);
+  };
+  auto unknown = relate(x.id, "causes", y.id);
+  CAF_REQUIRE(!unknown.ok());
+  CAF_CHECK(has(unknown.error().message, "unknown relation type 'causes'"));
+  CAF_CHECK(has(unknown.error().where, "relation causes " + y.id));
+  CAF_CHECK(!relate(x.id, "relates", x.id).ok());
+  auto missing = relate(x.id, "relates", "999");
+  CAF_REQUIRE(!missing.ok());
+  CAF_CHECK_EQUAL(kind_name(missing.error().kind), "not_found");
+  CAF_REQUIRE(relate(x.id, "relates", y.id).ok());
+  auto twice = relate(y.id, "duplicates", x.id);
+  CAF_REQUIRE(!twice.ok());
+  CAF_CHECK_EQUAL(kind_name(twice.error().kind), "conflict");
+  CAF_CHECK(!relate(x.id, "blocks", y.id, false).ok()); // it is "relates"
+  CAF_CHECK_EQUAL(a->get_issue(x.id)->history.size(), 2u); // refused writes leave no trace
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

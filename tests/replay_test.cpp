@@ -107,3 +107,39 @@ CAF_TEST(user_mappings_rename_authors_both_ways) {
   CAF_CHECK_EQUAL(to_target.inverted().map_user("asmith"), "alice");
   CAF_CHECK_EQUAL(to_target.map_user("bob"), "bob");
 }
+
+CAF_TEST(files_and_relations_travel_with_their_entry_and_alone_still_make_a_step) {
+  auto file_entry = entry("11", 2, {});
+  file_entry.attachments.push_back({{"7", "log.txt", "text/plain", 3, ""}, true, ""});
+  auto link_entry = entry("12", 3, {});
+  link_entry.relations.push_back({{"blocks", "2"}, true});
+  auto creation = entry("10", 1, {{"subject", "", "S"}}, "", true);
+  creation.attachments.push_back({{"6", "spec.pdf", "application/pdf", 9, ""}, true, ""});
+  auto src = make_issue("1", {creation, file_entry, link_entry});
+  std::set<std::string> none;
+  auto plan = plan_replay({&src, &none, "a"}, {nullptr, &none, "b"}, false, false,
+                          conflict_policy::newest_wins, {}, {});
+  CAF_REQUIRE_EQUAL(plan.steps.size(), 3u);
+  CAF_REQUIRE_EQUAL(plan.steps[0].write.attachments.size(), 1u);
+  CAF_CHECK_EQUAL(plan.steps[0].write.attachments[0].file.filename, "spec.pdf");
+  CAF_CHECK(!plan.steps[1].skip);
+  CAF_REQUIRE_EQUAL(plan.steps[1].write.attachments.size(), 1u);
+  CAF_CHECK_EQUAL(plan.steps[1].write.attachments[0].file.id, "7");
+  CAF_CHECK(!plan.steps[2].skip);
+  CAF_REQUIRE_EQUAL(plan.steps[2].write.relations.size(), 1u);
+  CAF_CHECK_EQUAL(plan.steps[2].write.relations[0].link.type, "blocks");
+  CAF_CHECK_EQUAL(plan.steps[2].write.relations[0].link.other, "2");
+}
+
+CAF_TEST(every_relation_type_reverses_to_the_type_the_other_issue_sees) {
+  for (auto& type : relation_types()) {
+    CAF_CHECK(is_relation_type(reverse_relation(type)));
+    CAF_CHECK_EQUAL(reverse_relation(reverse_relation(type)), type);
+  }
+  CAF_CHECK_EQUAL(reverse_relation("blocks"), "blocked");
+  CAF_CHECK_EQUAL(reverse_relation("follows"), "precedes");
+  CAF_CHECK_EQUAL(reverse_relation("copied_to"), "copied_from");
+  CAF_CHECK_EQUAL(reverse_relation("relates"), "relates");
+  CAF_CHECK(!is_relation_type("parent"));
+}
+

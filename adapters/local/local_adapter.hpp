@@ -17,6 +17,7 @@ class adapter : public tracker_adapter {
   result<write_result> create_issue(const std::string& project, const replica_write& w) override;
   result<write_result> update_issue(const std::string& project, const std::string& id,
                                     const replica_write& w) override;
+  result<std::string> read_attachment(const std::string& file_id) override;
   result<std::optional<std::string>> find_by_alt_id(const std::string& project,
                                                     const std::string& alt_id) override;
 

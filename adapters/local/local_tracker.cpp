@@ -14,7 +14,8 @@
 //   local_history     name, id, be64(entry id)   -> history entry
 //   local_by_updated  name, project, be64(updated), id -> ""
 //   local_by_alt_id   name, project, alt_id      -> id
-//   local_counters    name, "issue" | "entry" | "clock" -> be64
+//   local_counters    name, "issue" | "entry" | "file" | "clock" -> be64
+//   local_files       name, file id              -> the file's bytes
 
 namespace tb::local {
 
@@ -55,7 +56,8 @@ project project_from_record(const json& j) {
 
 json issue_record(const issue& i) {
   return {{"id", i.id},           {"project", i.project}, {"fields", i.fields},
-          {"alt_id", i.alt_id},   {"created", i.created}, {"updated", i.updated}};
+          {"alt_id", i.alt_id},   {"created", i.created}, {"updated", i.updated},
+          {"attachments", i.attachments}, {"relations", i.relations}};
 }
 
 issue issue_from_record(const json& j) {
@@ -66,6 +68,9 @@ issue issue_from_record(const json& j) {
   i.alt_id = j.at("alt_id").get<std::string>();
   i.created = j.at("created").get<timestamp>();
   i.updated = j.at("updated").get<timestamp>();
+  // Stores written before files and relations existed have neither.
+  i.attachments = j.value("attachments", std::vector<attachment>{});
+  i.relations = j.value("relations", std::vector<relation>{});
   return i;
 }
 
@@ -73,8 +78,19 @@ json entry_record(const history_entry& e) {
   json changes = json::array();
   for (auto& c : e.changes)
     changes.push_back({c.field, c.old_value, c.new_value});
-  return {{"id", e.id},          {"author", e.author},   {"time", e.time},
-          {"changes", changes},  {"comment", e.comment}, {"creation", e.is_creation}};
+  json out = {{"id", e.id},         {"author", e.author},   {"time", e.time},
+              {"changes", changes}, {"comment", e.comment}, {"creation", e.is_creation}};
+  if (!e.attachments.empty()) {
+    auto& files = out["files"] = json::array();
+    for (auto& a : e.attachments)
+      files.push_back({a.added, a.file});
+  }
+  if (!e.relations.empty()) {
+    auto& links = out["links"] = json::array();
+    for (auto& r : e.relations)
+      links.push_back({r.added, r.link});
+  }
+  return out;
 }
 
 history_entry entry_from_record(const json& j) {
@@ -87,6 +103,12 @@ history_entry entry_from_record(const json& j) {
       {c.at(0).get<std::string>(), c.at(1).get<std::string>(), c.at(2).get<std::string>()});
   e.comment = j.at("comment").get<std::string>();
   e.is_creation = j.at("creation").get<bool>();
+  if (j.contains("files"))
+    for (auto& f : j["files"])
+      e.attachments.push_back({f.at(1).get<attachment>(), f.at(0).get<bool>(), ""});
+  if (j.contains("links"))
+    for (auto& r : j["links"])
+      e.relations.push_back({r.at(1).get<relation>(), r.at(0).get<bool>()});
   return e;
 }
 
@@ -237,7 +259,8 @@ tracker::tracker(storage::environment& env, std::string name)
     history_(env.database("local_history")),
     by_updated_(env.database("local_by_updated")),
     by_alt_id_(env.database("local_by_alt_id")),
-    counters_(env.database("local_counters")) {
+    counters_(env.database("local_counters")),
+    files_(env.database("local_files")) {
 }
 
 // --- projects --------------------------------------------------------------
@@ -335,6 +358,11 @@ result<issue> tracker::create_issue(const std::string& project_key, const new_is
         i.fields[field] = value;
         e.changes.push_back({field, "", value});
       }
+    for (auto& a : n.attachments)
+      if (!a.added)
+        return refused(error_kind::invalid, where, "a new issue has no files to remove");
+    if (auto err = apply_files(t, i, e, n.attachments, where))
+      return *err;
 
     if (project_changed)
       save_project(t, *p);
@@ -350,7 +378,7 @@ result<issue> tracker::create_issue(const std::string& project_key, const new_is
 }
 
 result<issue> tracker::update_issue(const std::string& id, const issue_update& u,
-                                    list_values lv) {
+                                    list_values lv, std::vector<entry_ref>* mirrored) {
   auto where = in_issue(name_, id);
   return guarded(where, [&]() -> result<issue> {
     transaction t{env_, transaction::read_write};
@@ -374,14 +402,14 @@ result<issue> tracker::update_issue(const std::string& id, const issue_update& u
       if (old != value)
         e.changes.push_back({field, old, value});
     }
-    if (e.changes.empty() && u.comment.empty())
+    if (e.changes.empty() && u.comment.empty() && u.attachments.empty() && u.relations.empty())
       return refused(error_kind::invalid, where,
                      u.fields.empty()
-                       ? "nothing to change: give fields to set and/or a comment"
+                       ? "nothing to change: give fields to set, a comment, files or relations"
                        : "nothing would change: every field given already has that value and "
                          "there is no comment");
 
-    auto old_index = key_of({name_, i->project, be64(as_key_time(i->updated)), i->id});
+    auto previous = i->updated;
     e.id = std::to_string(next_number(t, "entry"));
     e.author = u.author;
     e.time = i->updated = next_write_time(t);
@@ -391,14 +419,15 @@ result<issue> tracker::update_issue(const std::string& id, const issue_update& u
         i->fields.erase(c.field);
       else
         i->fields[c.field] = c.new_value;
+    if (auto err = apply_files(t, *i, e, u.attachments, where))
+      return *err;
+    if (auto err = apply_relations(t, *i, e, u.relations, where, mirrored))
+      return *err;
 
     if (project_changed)
       save_project(t, *p);
-    save_issue(t, *i);
+    touch(t, *i, previous);
     save_entry(t, i->id, e);
-    // One index key per issue, at its latest time: a poller sees it once.
-    t.erase(by_updated_, old_index);
-    t.put(by_updated_, key_of({name_, i->project, be64(as_key_time(i->updated)), i->id}), "");
     i->history = load_history(t, i->id);
     t.commit();
     return std::move(*i);
@@ -415,6 +444,18 @@ result<issue> tracker::get_issue(const std::string& id) {
                      "issue " + id + " does not exist in connection " + name_);
     i->history = load_history(t, id);
     return std::move(*i);
+  });
+}
+
+result<std::string> tracker::file_content(const std::string& file_id) {
+  auto where = "connection " + name_ + ", file " + file_id;
+  return guarded(where, [&]() -> result<std::string> {
+    transaction t{env_, transaction::read_only};
+    if (auto bytes = t.get(files_, key_of({name_, file_id})))
+      return std::string{*bytes};
+    return refused(error_kind::not_found, where,
+                   "file " + file_id + " does not exist in connection " + name_
+                     + " (never added, or removed from its issue)");
   });
 }
 
@@ -487,6 +528,99 @@ void tracker::save_entry(transaction& t, const std::string& issue_id, const hist
   // Entry ids grow in write order, so the key order is the history's order.
   auto number = std::stoull(e.id);
   t.put(history_, key_of({name_, issue_id, be64(number)}), encode(entry_record(e)));
+}
+
+std::optional<sync_error> tracker::apply_files(transaction& t, issue& i, history_entry& e,
+                                               const std::vector<attachment_change>& files,
+                                               const std::string& where) {
+  for (auto& change : files) {
+    if (change.added) {
+      if (change.file.filename.empty())
+        return refused(error_kind::invalid, where, "a file needs a non-empty filename");
+      if (change.content.size() > max_file_size)
+        return refused(error_kind::invalid, where + ", file " + change.file.filename,
+                       "the file has " + std::to_string(change.content.size())
+                         + " bytes; the embedded tracker keeps files up to "
+                         + std::to_string(max_file_size) + " bytes");
+      auto file = change.file;
+      file.id = std::to_string(next_number(t, "file"));
+      file.size = static_cast<std::int64_t>(change.content.size());
+      if (file.content_type.empty())
+        file.content_type = "application/octet-stream";
+      t.put(files_, key_of({name_, file.id}), change.content);
+      i.attachments.push_back(file);
+      e.attachments.push_back({std::move(file), true, ""});
+      continue;
+    }
+    auto have = std::find_if(i.attachments.begin(), i.attachments.end(),
+                             [&](auto& a) { return a.id == change.file.id; });
+    if (have == i.attachments.end())
+      return refused(error_kind::not_found, where + ", file " + change.file.id,
+                     "issue " + i.id + " has no file with the id " + change.file.id);
+    t.erase(files_, key_of({name_, have->id}));
+    e.attachments.push_back({*have, false, ""});
+    i.attachments.erase(have);
+  }
+  return std::nullopt;
+}
+
+std::optional<sync_error> tracker::apply_relations(transaction& t, issue& i, history_entry& e,
+                                                   const std::vector<relation_change>& links,
+                                                   const std::string& where,
+                                                   std::vector<entry_ref>* mirrored) {
+  for (auto& change : links) {
+    auto& type = change.link.type;
+    auto at = where + ", relation " + type + " " + change.link.other;
+    if (!is_relation_type(type))
+      return refused(error_kind::invalid, at,
+                     "unknown relation type '" + type + "'; use one of: "
+                       + joined(relation_types()));
+    if (change.link.other == i.id)
+      return refused(error_kind::invalid, at, "an issue cannot be related to itself");
+    auto other = load_issue(t, change.link.other);
+    if (!other)
+      return refused(error_kind::not_found, at,
+                     "issue " + change.link.other + " does not exist in connection " + name_);
+    auto existing = std::find_if(i.relations.begin(), i.relations.end(),
+                                 [&](auto& r) { return r.other == other->id; });
+    relation mirror{reverse_relation(type), i.id};
+    if (change.added) {
+      if (existing != i.relations.end())
+        return refused(error_kind::conflict, at,
+                       "issue " + i.id + " is already related to issue " + other->id + " ("
+                         + existing->type + "); remove that relation first");
+      i.relations.push_back(change.link);
+      other->relations.push_back(mirror);
+    } else {
+      if (existing == i.relations.end() || existing->type != type)
+        return refused(error_kind::not_found, at,
+                       "issue " + i.id + " has no relation " + type + " to issue "
+                         + other->id);
+      i.relations.erase(existing);
+      std::erase(other->relations, mirror);
+    }
+    e.relations.push_back(change);
+    // The other issue records the same link from its side, in its own entry.
+    history_entry other_entry;
+    other_entry.id = std::to_string(next_number(t, "entry"));
+    other_entry.author = e.author;
+    other_entry.time = e.time;
+    other_entry.relations.push_back({mirror, change.added});
+    auto previous = other->updated;
+    other->updated = e.time;
+    touch(t, *other, previous);
+    save_entry(t, other->id, other_entry);
+    if (mirrored)
+      mirrored->push_back({other->id, other_entry.id});
+  }
+  return std::nullopt;
+}
+
+void tracker::touch(transaction& t, issue& i, timestamp previous) {
+  // One index key per issue, at its latest time: a poller sees it once.
+  t.erase(by_updated_, key_of({name_, i.project, be64(as_key_time(previous)), i.id}));
+  t.put(by_updated_, key_of({name_, i.project, be64(as_key_time(i.updated)), i.id}), "");
+  save_issue(t, i);
 }
 
 std::vector<issue_stamp> tracker::scan_changed(transaction& t, const std::string& project,

@@ -24,18 +24,29 @@ struct project {
   std::vector<custom_field_def> custom_fields;
 };
 
+// Files added carry their bytes (file.id is assigned by the tracker); a file
+// removed is named by its id. content_type defaults to
+// application/octet-stream.
 struct new_issue {
   std::string author;
   field_values fields; // must include a non-empty subject
   std::string comment; // optional text on the creation entry
   std::string alt_id;  // set by TrackBridge when it creates a replica
+  std::vector<attachment_change> attachments = {}; // additions only
 };
 
 struct issue_update {
   std::string author;
   field_values fields; // new values; "" clears a field
   std::string comment;
+  std::vector<attachment_change> attachments = {};
+  // At most one relation joins two issues; adding it records an entry on the
+  // other issue too, from that issue's side.
+  std::vector<relation_change> relations = {};
 };
+
+// The largest file the embedded tracker keeps.
+inline constexpr std::size_t max_file_size = std::size_t{64} << 20;
 
 // How a write treats list values its project does not define yet: a person
 // gets an error, a sync adds the value (metadata created when it is needed).
@@ -59,9 +70,13 @@ class tracker {
   result<issue> create_issue(const std::string& project, const new_issue& n,
                              list_values lv = list_values::strict);
   // An update that changes nothing and has no comment is refused (invalid).
+  // mirrored: receives the entries the update recorded on related issues.
   result<issue> update_issue(const std::string& id, const issue_update& u,
-                             list_values lv = list_values::strict);
+                             list_values lv = list_values::strict,
+                             std::vector<entry_ref>* mirrored = nullptr);
   result<issue> get_issue(const std::string& id);
+  // A file's bytes; not_found once it is removed from its issue.
+  result<std::string> file_content(const std::string& file_id);
 
   // Issues of the project whose `updated` is >= since, oldest first, at most
   // limit of them.
@@ -86,6 +101,19 @@ class tracker {
   std::vector<history_entry> load_history(storage::transaction& t, const std::string& id);
   void save_entry(storage::transaction& t, const std::string& issue_id,
                   const history_entry& e);
+  // Stores the files a write adds (ids assigned here) and drops removed ones;
+  // the entry and the issue's file list follow.
+  std::optional<sync_error> apply_files(storage::transaction& t, issue& i, history_entry& e,
+                                        const std::vector<attachment_change>& files,
+                                        const std::string& where);
+  // Adds or removes relations on i and records the other side's entries.
+  std::optional<sync_error> apply_relations(storage::transaction& t, issue& i,
+                                            history_entry& e,
+                                            const std::vector<relation_change>& links,
+                                            const std::string& where,
+                                            std::vector<entry_ref>* mirrored);
+  // Saves the issue at its new updated time, moving its by_updated key.
+  void touch(storage::transaction& t, issue& i, timestamp previous);
   std::vector<issue_stamp> scan_changed(storage::transaction& t, const std::string& project,
                                         timestamp since, std::size_t limit);
   // The next value of a per-connection counter ("issue", "entry").
@@ -95,7 +123,7 @@ class tracker {
 
   storage::environment& env_;
   std::string name_;
-  MDB_dbi projects_, issues_, history_, by_updated_, by_alt_id_, counters_;
+  MDB_dbi projects_, issues_, history_, by_updated_, by_alt_id_, counters_, files_;
 };
 
 } // namespace tb::local

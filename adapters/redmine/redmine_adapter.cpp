@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -167,15 +168,29 @@ result<json> adapter::call(const std::string& method, const std::string& target,
   http::request req;
   req.method = method;
   req.target = target;
+  if (!body.is_null())
+    req.body = body.dump();
+  auto res = exchange(std::move(req), as_user);
+  if (!res)
+    return res.error();
+  if (res->body.empty())
+    return json{};
+  auto parsed = json::parse(res->body, nullptr, false);
+  if (parsed.is_discarded())
+    return sync_error{error_kind::unavailable, where(""),
+                      method + " " + target.substr(0, target.find('?'))
+                        + " answered a body that is not JSON"};
+  return parsed;
+}
+
+result<http::response> adapter::exchange(http::request req, const std::string& as_user) {
   req.headers["X-Redmine-API-Key"] = settings_.api_key;
   if (!as_user.empty())
     req.headers["X-Redmine-Switch-User"] = as_user;
-  if (!body.is_null())
-    req.body = body.dump();
   auto res = client_.send(req);
   if (!res)
     return res.error();
-  auto what = method + " " + target.substr(0, target.find('?'));
+  auto what = req.method + " " + req.target.substr(0, req.target.find('?'));
   auto parsed = json::parse(res->body, nullptr, false);
   auto kind = error_kind::internal;
   std::string message;
@@ -183,12 +198,7 @@ result<json> adapter::call(const std::string& method, const std::string& target,
     case 200:
     case 201:
     case 204:
-      if (res->body.empty())
-        return json{};
-      if (parsed.is_discarded())
-        return sync_error{error_kind::unavailable, where(""),
-                          what + " answered a body that is not JSON"};
-      return parsed;
+      return res;
     case 401:
       kind = error_kind::invalid;
       message = "Redmine refused the API key (401): check the key in the connection's "
@@ -427,7 +437,7 @@ result<issue> adapter::read_issue(const std::string& project, const std::string&
   auto pid = project_id(project);
   if (!pid)
     return pid.error();
-  auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
+  auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals,attachments,relations");
   if (!j) {
     auto err = j.error();
     err.where = where(project, id);
@@ -486,6 +496,23 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
       set(name, text_at(cf, "value"));
   }
 
+  std::map<std::string, attachment> files;
+  for (auto& a : j.value("attachments", json::array())) {
+    attachment f{std::to_string(a.value("id", 0L)), text_at(a, "filename"),
+                 text_at(a, "content_type"), a.value("filesize", std::int64_t{0}),
+                 text_at(a, "description")};
+    files[f.id] = f;
+    out.attachments.push_back(std::move(f));
+  }
+  for (auto& r : j.value("relations", json::array())) {
+    auto from = std::to_string(r.value("issue_id", 0L));
+    auto to = std::to_string(r.value("issue_to_id", 0L));
+    auto type = text_at(r, "relation_type");
+    out.relations.push_back(from == out.id ? relation{type, to}
+                                           : relation{reverse_relation(type), from});
+  }
+
+  std::set<std::string> files_added_later;
   std::vector<history_entry> entries;
   for (auto& jn : j.value("journals", json::array())) {
     history_entry e;
@@ -507,8 +534,24 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
         if (!cf || *cf == alt_id_field_name)
           continue;
         c.field = *cf;
+      } else if (property == "attachment") {
+        // name is the file's id; a file added and deleted since has nothing
+        // left to copy, and its removal then has nothing to remove.
+        if (c.new_value.empty()) {
+          e.attachments.push_back({{name, c.old_value, "", 0, ""}, false, ""});
+        } else if (auto f = files.find(name); f != files.end()) {
+          e.attachments.push_back({f->second, true, ""});
+          files_added_later.insert(name);
+        }
+        continue;
+      } else if (property == "relation") {
+        // name is the type as this issue sees it; the value the other issue.
+        if (!is_relation_type(name))
+          continue;
+        bool added = !c.new_value.empty();
+        e.relations.push_back({{name, added ? c.new_value : c.old_value}, added});
+        continue;
       } else if (auto* a = property == "attr" ? attribute_named(name) : nullptr) {
-        // Attachments and relations (other properties) are not synced yet.
         c.field = a->field;
         if (a->is_id) {
           auto old_name = name_of(a->kind, number(c.old_value));
@@ -544,6 +587,10 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
   creation.is_creation = true;
   for (auto& [field, value] : initial)
     creation.changes.push_back({field, "", value});
+  // Files uploaded with the issue have no journal: they belong to its creation.
+  for (auto& f : out.attachments)
+    if (!files_added_later.count(f.id))
+      creation.attachments.push_back({f, true, ""});
   out.history.push_back(std::move(creation));
   for (auto& e : entries)
     out.history.push_back(std::move(e));
@@ -633,25 +680,202 @@ result<long> adapter::newest_journal(const std::string& project, const std::stri
   return catalog_->newest_journal(id).value_or(0);
 }
 
-result<std::vector<std::string>> adapter::journal_written(const std::string& project,
-                                                          const std::string& id, long after,
-                                                          const std::string& notes,
-                                                          const std::string& user) {
+result<json> adapter::journals_of(const std::string& id) {
   auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
   if (!j)
     return j.error();
-  std::vector<std::string> out;
   auto journals = (*j)["issue"].value("journals", json::array());
-  for (auto jn = journals.rbegin(); jn != journals.rend(); ++jn) {
-    auto jid = jn->value("id", 0L);
-    catalog_->saw_journal(id, jid);
-    if (jid <= after || !out.empty())
+  for (auto& jn : journals)
+    catalog_->saw_journal(id, jn.value("id", 0L));
+  return journals;
+}
+
+bool journal_detail::matches(const json& d) const {
+  if (text_at(d, "property") != property || text_at(d, "name") != name)
+    return false;
+  auto v = text_at(d, added ? "new_value" : "old_value");
+  return !v.empty() && (value.empty() || v == value);
+}
+
+namespace {
+
+bool has_detail(const json& journal, const journal_detail& x) {
+  for (auto& d : journal.value("details", json::array()))
+    if (x.matches(d))
+      return true;
+  return false;
+}
+
+} // namespace
+
+result<std::vector<std::string>> adapter::journals_written(
+  const std::string& id, long after, const std::string& user,
+  const std::optional<std::string>& notes, const std::vector<journal_detail>& details) {
+  auto journals = journals_of(id);
+  if (!journals)
+    return journals.error();
+  // Oldest first: the PUT came first, so the first journal with its notes
+  // is its journal; every later one of this write carries a detail it made.
+  std::vector<std::string> out;
+  bool put_found = !notes;
+  for (auto& jn : *journals) {
+    auto jid = jn.value("id", 0L);
+    auto by = name_of(catalog::user, id_at(jn, "user"));
+    if (jid <= after || !by || *by != user)
       continue;
-    auto by = name_of(catalog::user, id_at(*jn, "user"));
-    if (text_at(*jn, "notes") == notes && by && *by == user)
+    bool ours = !put_found && text_at(jn, "notes") == *notes;
+    put_found = put_found || ours;
+    for (auto& x : details)
+      ours = ours || has_detail(jn, x);
+    if (ours)
       out.push_back(std::to_string(jid));
   }
   return out;
+}
+
+result<json> adapter::call_as(const std::string& method, const std::string& target,
+                              const json& body, std::string& as) {
+  auto r = call(method, target, body, as);
+  if (!r && r.error().kind == error_kind::conflict && !as.empty()) {
+    as.clear(); // no such user here: the key's user does it
+    r = call(method, target, body);
+  }
+  return r;
+}
+
+result<std::vector<std::pair<long, relation>>> adapter::relations_of(const std::string& id) {
+  auto j = call("GET", "/issues/" + encode(id) + "/relations.json");
+  if (!j)
+    return j.error();
+  std::vector<std::pair<long, relation>> out;
+  for (auto& r : (*j)["relations"]) {
+    auto from = std::to_string(r.value("issue_id", 0L));
+    auto to = std::to_string(r.value("issue_to_id", 0L));
+    auto type = text_at(r, "relation_type");
+    out.emplace_back(r.value("id", 0L), from == id ? relation{type, to}
+                                                   : relation{reverse_relation(type), from});
+  }
+  return out;
+}
+
+result<unit> adapter::write_relations(const std::string& id,
+                                      const std::vector<relation_change>& links, std::string& as,
+                                      std::vector<journal_detail>& details, write_result& out) {
+  if (links.empty())
+    return unit{};
+  auto listed = relations_of(id);
+  if (!listed)
+    return listed.error();
+  auto find = [](const std::vector<std::pair<long, relation>>& in, const relation& r) {
+    return std::find_if(in.begin(), in.end(), [&](auto& x) { return x.second == r; });
+  };
+  for (auto& r : links) {
+    auto at = [&](sync_error err) {
+      err.where = where("", id) + ", relation " + r.link.type + " " + r.link.other;
+      return err;
+    };
+    auto have = find(*listed, r.link);
+    if (r.added == (have != listed->end()))
+      continue; // already so: the related issue's record of it came first
+    auto other_after = catalog_->newest_journal(r.link.other);
+    if (!other_after) {
+      if (auto js = journals_of(r.link.other); !js)
+        return at(js.error());
+      other_after = catalog_->newest_journal(r.link.other).value_or(0);
+    }
+    if (r.added) {
+      auto made = call_as("POST", "/issues/" + encode(id) + "/relations.json",
+                          json{{"relation",
+                                {{"issue_to_id", number(r.link.other)},
+                                 {"relation_type", r.link.type}}}},
+                          as);
+      if (!made) {
+        // Made meanwhile by the related issue's own sync: done.
+        if (auto again = relations_of(id); again && find(*again, r.link) != again->end())
+          continue;
+        return at(made.error());
+      }
+    } else {
+      auto gone = call_as("DELETE", "/relations/" + std::to_string(have->first) + ".json",
+                          nullptr, as);
+      if (!gone && gone.error().kind == error_kind::not_found)
+        continue;
+      if (!gone)
+        return at(gone.error());
+    }
+    details.push_back({"relation", r.link.type, r.link.other, r.added});
+    // The related issue records the relation too; that journal is
+    // TrackBridge's as well, never to be synced back.
+    auto mirror = journals_written(r.link.other, *other_after, as.empty() ? api_user_ : as,
+                                   std::nullopt,
+                                   {{"relation", reverse_relation(r.link.type), id, r.added}});
+    if (!mirror)
+      return at(mirror.error());
+    for (auto& m : *mirror)
+      out.mirrored.push_back({r.link.other, m});
+  }
+  return unit{};
+}
+
+result<std::string> adapter::read_attachment(const std::string& file_id) {
+  http::request req;
+  req.target = "/attachments/download/" + encode(file_id);
+  auto res = exchange(std::move(req), "");
+  if (!res) {
+    auto err = res.error();
+    err.where = where("") + ", file " + file_id;
+    if (err.kind == error_kind::not_found)
+      err.message = "Redmine has no file " + file_id + " any more";
+    return err;
+  }
+  return std::move(res->body);
+}
+
+result<json> adapter::upload(const attachment_change& a, std::string& as) {
+  auto send = [&] {
+    http::request req;
+    req.method = "POST";
+    req.target = "/uploads.json?filename=" + encode(a.file.filename);
+    req.content_type = "application/octet-stream";
+    req.body = a.content;
+    return exchange(std::move(req), as);
+  };
+  auto res = send();
+  if (!res && res.error().kind == error_kind::conflict && !as.empty()) {
+    as.clear(); // no such user here: the key's user uploads it
+    res = send();
+  }
+  if (!res) {
+    auto err = res.error();
+    err.where = where("") + ", file " + a.file.filename;
+    return err;
+  }
+  auto up = json::parse(res->body, nullptr, false);
+  if (!up.is_object() || !up.contains("upload") || !up["upload"].contains("token"))
+    return sync_error{error_kind::unavailable, where("") + ", file " + a.file.filename,
+                      "POST /uploads.json answered without an upload token"};
+  auto& u = up["upload"];
+  json file = {{"token", u["token"]}, {"filename", a.file.filename}};
+  if (!a.file.content_type.empty())
+    file["content_type"] = a.file.content_type;
+  if (!a.file.description.empty())
+    file["description"] = a.file.description;
+  // The upload is already the attachment: its id is the file's id.
+  return json{{"file", file}, {"id", std::to_string(u.value("id", 0L))}};
+}
+
+result<json> adapter::uploads_of(const replica_write& w, std::string& as, write_result& out) {
+  json uploads = json::array();
+  for (auto& a : w.attachments) {
+    if (!a.added)
+      continue;
+    auto up = upload(a, as);
+    if (!up)
+      return up.error();
+    uploads.push_back((*up)["file"]);
+    out.attachment_ids.push_back((*up)["id"].get<std::string>());
+  }
+  return uploads;
 }
 
 result<write_result> adapter::create_issue(const std::string& project, const replica_write& w) {
@@ -665,6 +889,12 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   auto as = acting_user(w.author);
   if (!as)
     return as.error();
+  write_result out;
+  auto uploads = uploads_of(w, *as, out);
+  if (!uploads)
+    return uploads.error();
+  if (!uploads->empty())
+    (*fields)["uploads"] = *uploads;
   auto made = call("POST", "/issues.json", json{{"issue", *fields}}, *as);
   if (!made && made.error().kind == error_kind::conflict && !as->empty()) {
     as = std::string{}; // no such user here: write as the key's user
@@ -675,7 +905,6 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
     err.where = where(project);
     return err;
   }
-  write_result out;
   out.issue_id = std::to_string((*made)["issue"].value("id", 0L));
   out.updated = time_at((*made)["issue"], "updated_on");
   out.entry_ids.push_back("issue-" + out.issue_id);
@@ -683,7 +912,7 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   if (w.comment.empty())
     return out;
   // Redmine's creation has no comment: it follows as the first journal.
-  replica_write note{w.author, {}, w.comment, ""};
+  replica_write note{w.author, {}, w.comment, "", {}, {}};
   auto noted = update_issue(project, out.issue_id, note);
   if (!noted)
     return noted.error();
@@ -702,26 +931,55 @@ result<write_result> adapter::update_issue(const std::string& project, const std
   auto as = acting_user(w.author);
   if (!as)
     return as.error();
-  (*fields)["notes"] = notes_of(w, !as->empty());
-  auto put = call("PUT", "/issues/" + encode(id) + ".json", json{{"issue", *fields}}, *as);
-  if (!put && put.error().kind == error_kind::conflict && !as->empty()) {
-    as = std::string{};
-    if (api_user_.empty())
-      if (auto me = acting_user(""); !me)
-        return me.error();
-    (*fields)["notes"] = notes_of(w, false);
-    put = call("PUT", "/issues/" + encode(id) + ".json", json{{"issue", *fields}});
-  }
-  if (!put) {
-    auto err = put.error();
+  if (api_user_.empty()) // a fallback below writes as the key's user
+    if (auto me = acting_user(""); !me)
+      return me.error();
+  auto located = [&](sync_error err) {
     err.where = where(project, id);
     return err;
+  };
+  write_result out{id, {}, 0, {}, {}};
+  auto uploads = uploads_of(w, *as, out);
+  if (!uploads)
+    return uploads.error();
+
+  // Fields, comment and new files: one PUT, one journal. A write of only
+  // removals or relations needs none.
+  std::optional<std::string> notes;
+  if (!fields->empty() || !uploads->empty() || !w.comment.empty()) {
+    if (!uploads->empty())
+      (*fields)["uploads"] = *uploads;
+    auto put = [&] {
+      (*fields)["notes"] = notes_of(w, !as->empty());
+      return call("PUT", "/issues/" + encode(id) + ".json", json{{"issue", *fields}}, *as);
+    };
+    auto done = put();
+    if (!done && done.error().kind == error_kind::conflict && !as->empty()) {
+      as->clear();
+      done = put();
+    }
+    if (!done)
+      return located(done.error());
+    notes = (*fields)["notes"].get<std::string>();
   }
-  auto ids = journal_written(project, id, *after, (*fields)["notes"].get<std::string>(),
-                             as->empty() ? api_user_ : *as);
+  std::vector<journal_detail> details;
+  for (auto& a : w.attachments) {
+    if (a.added)
+      continue;
+    auto gone = call_as("DELETE", "/attachments/" + encode(a.file.id) + ".json", nullptr, *as);
+    if (!gone && gone.error().kind != error_kind::not_found) // already gone is done
+      return located(gone.error());
+    if (gone)
+      details.push_back({"attachment", a.file.id, "", false});
+  }
+  if (auto linked = write_relations(id, w.relations, *as, details, out); !linked)
+    return located(linked.error());
+
+  auto ids = journals_written(id, *after, as->empty() ? api_user_ : *as, notes, details);
   if (!ids)
     return ids.error();
-  return write_result{id, std::move(*ids), 0};
+  out.entry_ids = std::move(*ids);
+  return out;
 }
 
 result<std::optional<std::string>> adapter::find_by_alt_id(const std::string& project,

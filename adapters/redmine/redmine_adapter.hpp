@@ -45,6 +45,16 @@ class catalog {
   std::map<std::pair<kind, std::string>, long> ids_;
 };
 
+// A journal detail a write expects to have caused: how a write knows which
+// new journals are its own.
+struct journal_detail {
+  std::string property; // "attachment" or "relation"
+  std::string name;     // a file id, or a relation type
+  std::string value;    // the related issue; "" for files
+  bool added = true;
+  bool matches(const nlohmann::json& detail) const;
+};
+
 class adapter : public tracker_adapter {
  public:
   adapter(settings s, std::shared_ptr<catalog> shared);
@@ -58,6 +68,7 @@ class adapter : public tracker_adapter {
                                     const replica_write& w) override;
   result<std::optional<std::string>> find_by_alt_id(const std::string& project,
                                                     const std::string& alt_id) override;
+  result<std::string> read_attachment(const std::string& file_id) override;
 
  private:
   using json = nlohmann::json;
@@ -66,6 +77,8 @@ class adapter : public tracker_adapter {
   // error carrying Redmine's own message.
   result<json> call(const std::string& method, const std::string& target,
                     const json& body = nullptr, const std::string& as_user = "");
+  // The same for any body: a 2xx response, or the located error.
+  result<http::response> exchange(http::request req, const std::string& as_user);
   std::string where(const std::string& project, const std::string& issue = "") const;
 
   result<long> project_id(const std::string& project);
@@ -80,10 +93,25 @@ class adapter : public tracker_adapter {
   result<std::string> acting_user(const std::string& author);
   std::string notes_of(const replica_write& w, bool acting);
   result<long> newest_journal(const std::string& project, const std::string& id);
-  result<std::vector<std::string>> journal_written(const std::string& project,
-                                                   const std::string& id, long after,
-                                                   const std::string& notes,
-                                                   const std::string& user);
+  // Calls as the author; when Redmine has no such user (412), once more as
+  // the key's user, and `as` becomes "" for the rest of the write.
+  result<json> call_as(const std::string& method, const std::string& target, const json& body,
+                       std::string& as);
+  result<json> journals_of(const std::string& id);
+  // The journals after `after` that a write by `user` made: the first with
+  // `notes` (the PUT's, if there was one) and those carrying its details.
+  result<std::vector<std::string>> journals_written(const std::string& id, long after,
+                                                    const std::string& user,
+                                                    const std::optional<std::string>& notes,
+                                                    const std::vector<journal_detail>& details);
+  // Uploads a file: {"file": the issue's uploads item, "id": the file's id}.
+  result<json> upload(const attachment_change& a, std::string& as);
+  result<json> uploads_of(const replica_write& w, std::string& as, write_result& out);
+  // The issue's relations with their ids, from its side.
+  result<std::vector<std::pair<long, relation>>> relations_of(const std::string& id);
+  result<unit> write_relations(const std::string& id, const std::vector<relation_change>& links,
+                               std::string& as, std::vector<journal_detail>& details,
+                               write_result& out);
 
   settings settings_;
   std::shared_ptr<catalog> catalog_;

@@ -52,6 +52,66 @@ issue& memory_adapter::edit(const std::string& id, const std::string& author,
   return i;
 }
 
+std::vector<entry_ref> memory_adapter::apply(issue& i,
+                                             const std::vector<attachment_change>& changes,
+                                             const std::vector<relation_change>& links) {
+  auto& e = i.history.back();
+  for (auto& c : changes) {
+    auto file = c.file;
+    if (c.added) {
+      file.id = "f" + std::to_string(next_file_++);
+      file.size = static_cast<std::int64_t>(c.content.size());
+      files[file.id] = c.content;
+      i.attachments.push_back(file);
+    } else {
+      std::erase_if(i.attachments, [&](auto& a) { return a.id == file.id; });
+      files.erase(file.id);
+    }
+    e.attachments.push_back({file, c.added, ""});
+  }
+  std::vector<entry_ref> mirrored;
+  for (auto& r : links) {
+    auto& other = issues.at(r.link.other);
+    relation mirror{reverse_relation(r.link.type), i.id};
+    if (r.added) {
+      i.relations.push_back(r.link);
+      other.relations.push_back(mirror);
+    } else {
+      std::erase(i.relations, r.link);
+      std::erase(other.relations, mirror);
+    }
+    e.relations.push_back(r);
+    auto& m = append(other, e.author, {}, "", false);
+    m.relations.push_back({mirror, r.added});
+    mirrored.push_back({other.id, m.id});
+  }
+  return mirrored;
+}
+
+issue& memory_adapter::attach(const std::string& id, const std::string& author,
+                              const std::string& filename, const std::string& bytes) {
+  auto& i = issues.at(id);
+  append(i, author, {}, "", false);
+  apply(i, {{{"", filename, "text/plain", 0, ""}, true, bytes}}, {});
+  return i;
+}
+
+issue& memory_adapter::detach(const std::string& id, const std::string& author,
+                              const std::string& file_id) {
+  auto& i = issues.at(id);
+  append(i, author, {}, "", false);
+  apply(i, {{{file_id, "", "", 0, ""}, false, ""}}, {});
+  return i;
+}
+
+issue& memory_adapter::relate(const std::string& id, const std::string& author,
+                              const std::string& type, const std::string& other, bool added) {
+  auto& i = issues.at(id);
+  append(i, author, {}, "", false);
+  apply(i, {}, {{{type, other}, added}});
+  return i;
+}
+
 result<std::vector<issue_stamp>> memory_adapter::changed_since(const std::string& project,
                                                                timestamp since,
                                                                std::size_t limit) {
@@ -85,7 +145,12 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
   auto& i = add(project, w.author, fields, w.comment);
   if (stores_alt_id)
     i.alt_id = w.alt_id;
-  return write_result{i.id, {i.history.back().id}, i.updated};
+  uploads += w.attachments.size();
+  apply(i, w.attachments, {});
+  write_result out{i.id, {i.history.back().id}, i.updated, {}, {}};
+  for (auto& a : i.attachments)
+    out.attachment_ids.push_back(a.id);
+  return out;
 }
 
 result<write_result> memory_adapter::update_issue(const std::string& project,
@@ -97,8 +162,43 @@ result<write_result> memory_adapter::update_issue(const std::string& project,
   field_values fields;
   for (auto& c : w.changes)
     fields[c.field] = c.new_value;
+  // Like a real tracker: a relation already made (by the related issue's own
+  // record of it) is not made twice, and a write that changes nothing
+  // records nothing.
+  auto& current = issues.at(id);
+  std::vector<relation_change> links;
+  for (auto& r : w.relations) {
+    bool have = std::find(current.relations.begin(), current.relations.end(), r.link)
+                != current.relations.end();
+    if (r.added != have)
+      links.push_back(r);
+  }
+  bool fields_change = std::any_of(fields.begin(), fields.end(), [&](auto& f) {
+    auto c = current.fields.find(f.first);
+    return (c == current.fields.end() ? std::string{} : c->second) != f.second;
+  });
+  if (!fields_change && w.comment.empty() && w.attachments.empty() && links.empty()) {
+    --updates;
+    return write_result{id, {}, current.updated};
+  }
   auto& i = edit(id, w.author, fields, w.comment);
-  return write_result{i.id, {i.history.back().id}, i.updated};
+  auto files_before = i.attachments.size();
+  for (auto& a : w.attachments)
+    uploads += a.added ? 1 : 0;
+  write_result out{i.id, {i.history.back().id}, i.updated, {}, {}};
+  out.mirrored = apply(i, w.attachments, links);
+  for (auto k = files_before; k < i.attachments.size(); ++k)
+    out.attachment_ids.push_back(i.attachments[k].id);
+  return out;
+}
+
+result<std::string> memory_adapter::read_attachment(const std::string& file_id) {
+  ++downloads;
+  auto f = files.find(file_id);
+  if (f == files.end())
+    return sync_error{error_kind::not_found, "connection " + name_ + ", file " + file_id,
+                      "no such file"};
+  return f->second;
 }
 
 result<std::optional<std::string>> memory_adapter::find_by_alt_id(const std::string& project,

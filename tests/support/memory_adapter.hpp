@@ -19,7 +19,18 @@ class memory_adapter : public tracker_adapter {
   issue& edit(const std::string& id, const std::string& author, field_values fields,
               const std::string& comment = "");
 
+  // Files and relations, as a person adds them; a relation is recorded on
+  // both issues.
+  issue& attach(const std::string& id, const std::string& author, const std::string& filename,
+                const std::string& bytes);
+  issue& detach(const std::string& id, const std::string& author, const std::string& file_id);
+  issue& relate(const std::string& id, const std::string& author, const std::string& type,
+                const std::string& other, bool added = true);
+
   std::map<std::string, issue> issues;
+  std::map<std::string, std::string> files; // file id -> bytes
+  std::size_t uploads = 0;   // files written by the engine
+  std::size_t downloads = 0; // files read by the engine
   std::size_t creates = 0;
   std::size_t updates = 0;
   std::optional<sync_error> fail_next_write;
@@ -35,11 +46,17 @@ class memory_adapter : public tracker_adapter {
                                     const replica_write& w) override;
   result<std::optional<std::string>> find_by_alt_id(const std::string& project,
                                                     const std::string& alt_id) override;
+  result<std::string> read_attachment(const std::string& file_id) override;
 
  private:
   history_entry& append(issue& i, const std::string& author, const field_values& fields,
                         const std::string& comment, bool creation);
+  // Applies files and relations to i and its entry e (the last of i's
+  // history); the entries recorded on related issues.
+  std::vector<entry_ref> apply(issue& i, const std::vector<attachment_change>& changes,
+                               const std::vector<relation_change>& links);
   std::string name_;
+  int next_file_ = 1;
   int next_issue_ = 1;
   int next_entry_ = 1;
   // One clock for all trackers in a test, so "newer" means the same on both.
