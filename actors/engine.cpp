@@ -60,6 +60,7 @@ void engine::add_task(const config::task_config& t) {
     ts.connection = scope.connection;
     ts.project = scope.project;
     ts.conn = connections_.at(scope.connection);
+    ts.sweep_interval = scope.sweep_interval;
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

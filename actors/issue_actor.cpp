@@ -1,5 +1,8 @@
 #include "actors/issue_actor.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include <caf/typed_event_based_actor.hpp>
 
 #include "domain/time.hpp"
@@ -51,6 +54,8 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
       ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
     if (step.creation)
       ctx->store->link(t, ctx->name, from, produced->issue_id);
+    for (auto& record : linking)
+      ctx->store->forget_record(t, ctx->name, step.from, record);
     // Files added pair with the ids the target gave them, in order.
     std::size_t k = 0;
     for (auto& a : step.write.attachments)
@@ -76,15 +81,45 @@ std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
   return std::nullopt;
 }
 
+namespace {
+
+// One relation event as both of its records name it: the two issues, added or
+// removed, and which such event of the pair it is, counted in the recording
+// issue's history (both issues record the same sequence).
+std::string relation_record(const std::string& a, const std::string& b, bool added,
+                            std::size_t nth) {
+  auto [low, high] = std::minmax(a, b);
+  return low + " " + high + (added ? " added " : " removed ") + std::to_string(nth);
+}
+
+} // namespace
+
 std::vector<relation> issue_state::translate_links(replay_step& step) {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  linking.clear();
   std::vector<relation> dropped;
   std::vector<relation_change> links;
-  for (auto& r : step.write.relations) {
-    if (auto link = ctx->store->find_twin(t, ctx->name, issue_ref{step.from, r.link.other}))
-      links.push_back({{r.link.type, link->twin_id}, r.added});
-    else
-      dropped.push_back(r.link);
+  if (!step.write.relations.empty()) {
+    auto& recorder = *issue_at(step.from);
+    std::map<std::pair<std::string, bool>, std::size_t> earlier;
+    for (auto& e : recorder.history) {
+      if (e.id == step.entry_id)
+        break;
+      for (auto& c : e.relations)
+        ++earlier[{c.link.other, c.added}];
+    }
+    for (auto& r : step.write.relations) {
+      auto record = relation_record(recorder.id, r.link.other, r.added,
+                                    ++earlier[{r.link.other, r.added}]);
+      auto first = ctx->store->first_record(t, ctx->name, step.from, record, recorder.id);
+      auto twin = ctx->store->find_twin(t, ctx->name, issue_ref{step.from, r.link.other});
+      if (first == recorder.id || !twin) {
+        dropped.push_back(r.link);
+        continue;
+      }
+      links.push_back({{r.link.type, twin->twin_id}, r.added});
+      linking.push_back(record);
+    }
   }
   step.write.relations = std::move(links);
   std::vector<attachment_change> files;
@@ -97,6 +132,7 @@ std::vector<relation> issue_state::translate_links(replay_step& step) {
     } // else: never copied, so nothing to remove
   }
   step.write.attachments = std::move(files);
+  t.commit();
   return dropped;
 }
 
@@ -323,12 +359,12 @@ void run_next_step(self_ptr self) {
     finish_pass(self, true);
     return;
   }
-  // Relations never wait: each issue records its relations, so the related
-  // issue's own entry links the twins when that issue syncs.
+  // Relations never wait: the related issue's record of it links the twins.
   for (auto& r : st.translate_links(step))
-    self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+    self->send(st.ctx->log, log_atom::value, log_level::debug, st.ctx->name,
                to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
-                 + " " + r.other + " is linked when issue " + r.other + " has a twin");
+                 + " " + r.other + " is linked when issue " + r.other
+                 + "'s record of it is synced");
   if (!step.creation && step.write.empty()) {
     st.commit_step(step, nullptr);
     ++st.next_step;

@@ -29,6 +29,7 @@ struct issue_state {
   replay_plan plan;
   std::size_t next_step = 0;
   std::size_t next_file = 0; // of the step's files, the next whose bytes to fetch
+  std::vector<std::string> linking; // relation records the step links (see translate_links)
 
   const task_side& side_of(side s) const { return ctx->at(s); }
   std::optional<issue>& issue_at(side s) { return issues[static_cast<int>(s)]; }
@@ -43,8 +44,9 @@ struct issue_state {
   // the referenced issue that has no twin yet, if any.
   std::optional<issue_ref> translate_references(replay_step& step);
   // Rewrites a step's relations to the twins of the related issues and its
-  // removed files to their twins' ids, dropping what has no twin; the
-  // relations dropped that way.
+  // removed files to their twins' ids. A relation is recorded on both of its
+  // issues: the record replayed first is dropped (returned), the second links
+  // the twins, once both have their history up to it.
   std::vector<relation> translate_links(replay_step& step);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();

@@ -42,10 +42,37 @@ std::vector<issue_stamp> poller_state::accept(const std::vector<issue_stamp>& st
   return fresh;
 }
 
+std::uint64_t poller_state::polls_per_sweep() const {
+  if (settings.sweep_interval.count() <= 0)
+    return 0;
+  auto every = settings.sweep_interval.count() / std::max<std::int64_t>(1, settings.interval.count());
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(1, every));
+}
+
+std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stamp>& stamps) {
+  if (!stamps.empty()) {
+    storage::transaction t{store->env(), storage::transaction::read_write};
+    for (auto& s : stamps)
+      store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
+    t.commit();
+  }
+  if (stamps.size() < settings.page_size) {
+    sweep_from.reset(); // the whole project is queued
+    polls_until_sweep = polls_per_sweep();
+  } else {
+    // The next page starts at the last one's time (issues of that instant
+    // are listed again, harmlessly), or after it if the page was all one
+    // instant, so a sweep always ends.
+    auto last = stamps.back().updated;
+    sweep_from = last > *sweep_from ? last : *sweep_from + 1000;
+  }
+  return stamps;
+}
+
 namespace {
 
 void schedule_next(poller_actor::stateful_pointer<poller_state> self) {
-  if (self->state.full_page)
+  if (self->state.full_page || self->state.sweeping())
     self->send(self, caf::tick_atom::value);
   else
     self->delayed_send(self, self->state.settings.interval, caf::tick_atom::value);
@@ -56,6 +83,27 @@ void report_failure(poller_actor::stateful_pointer<poller_state> self, const std
   self->send(st.log, log_atom::value, log_level::warn, st.settings.task,
              std::string{"polling the "} + to_string(st.settings.where) + " side failed: " + what
                + "; retrying in " + std::to_string(st.settings.interval.count()) + " ms");
+}
+
+void on_sweep_answer(poller_actor::stateful_pointer<poller_state> self, stamps_result& r) {
+  auto& st = self->state;
+  st.polling = false;
+  if (!r) {
+    st.sweep_from.reset(); // tried again at the next sweep
+    st.polls_until_sweep = st.polls_per_sweep();
+    report_failure(self, r.error().where + ": " + r.error().message);
+  } else {
+    try {
+      auto all = st.accept_sweep(*r);
+      if (!all.empty())
+        self->send(st.task, changes_atom::value, st.settings.where, std::move(all));
+    } catch (const std::exception& e) {
+      st.sweep_from.reset();
+      st.polls_until_sweep = st.polls_per_sweep();
+      report_failure(self, e.what());
+    }
+  }
+  schedule_next(self);
 }
 
 void on_answer(poller_actor::stateful_pointer<poller_state> self, stamps_result& r) {
@@ -91,6 +139,7 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
   st.task = std::move(task);
   st.log = std::move(log);
   st.store = store;
+  st.polls_until_sweep = st.polls_per_sweep();
   {
     storage::transaction t{store->env(), storage::transaction::read_only};
     st.watermark = store->watermark(t, st.settings.task, st.settings.where).value_or(0);
@@ -102,16 +151,31 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
       if (st.polling)
         return;
       st.polling = true;
+      // A sweep starts between polls, never in the middle of a run of full pages.
+      if (!st.sweeping() && !st.full_page && st.polls_until_sweep > 0
+          && --st.polls_until_sweep == 0)
+        st.sweep_from = 0;
+      auto failed = [self](caf::error& e) {
+        auto& st = self->state;
+        st.polling = false;
+        st.full_page = false;
+        if (st.sweeping()) {
+          st.sweep_from.reset();
+          st.polls_until_sweep = st.polls_per_sweep();
+        }
+        report_failure(self, to_string(e));
+        schedule_next(self);
+      };
+      if (st.sweeping()) {
+        self->request(st.conn, 60s, poll_atom::value, st.settings.project, *st.sweep_from,
+                      st.settings.page_size)
+          .then([self](stamps_result& r) { on_sweep_answer(self, r); }, failed);
+        return;
+      }
       st.poll_started = now_ms();
       self->request(st.conn, 60s, poll_atom::value, st.settings.project, st.since(),
                     st.settings.page_size)
-        .then([self](stamps_result& r) { on_answer(self, r); },
-              [self](caf::error& e) {
-                self->state.polling = false;
-                self->state.full_page = false;
-                report_failure(self, to_string(e));
-                schedule_next(self);
-              });
+        .then([self](stamps_result& r) { on_answer(self, r); }, failed);
     },
   };
 }

@@ -2,10 +2,14 @@
 // The poller: one per polled task side. It asks its connection for issues
 // changed since the watermark (minus an overlap, de-duplicated), queues them
 // durably with the new watermark in one transaction, and only then tells
-// the task.
+// the task. A sweep, when configured, lists the whole project now and then
+// and queues every issue: for trackers (Redmine) where some changes leave an
+// issue's update time alone. A pass over an issue with nothing new writes
+// nothing, so a sweep costs reads only.
 
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "actors/fwd.hpp"
 #include "storage/sync_state.hpp"
@@ -19,6 +23,7 @@ struct poller_settings {
   std::chrono::milliseconds interval{5000};
   std::chrono::milliseconds overlap{2000};
   std::uint32_t page_size = 500;
+  std::chrono::milliseconds sweep_interval{0}; // 0: never
 };
 
 struct poller_state {
@@ -40,6 +45,16 @@ struct poller_state {
   };
   std::map<std::string, sighting> recent;
   timestamp poll_started = 0;
+  // Sweeps come every so many polls (the interval over the poll interval),
+  // so their timing follows the poll's clock, not a second one.
+  std::uint64_t polls_until_sweep = 0;
+  std::optional<timestamp> sweep_from; // a sweep under way: its next page
+
+  std::uint64_t polls_per_sweep() const;
+  bool sweeping() const { return sweep_from.has_value(); }
+  // Queues every stamp of a sweep page (no de-duplication, watermark kept)
+  // and moves the sweep on; the stamps.
+  std::vector<issue_stamp> accept_sweep(const std::vector<issue_stamp>& stamps);
 
   timestamp since() const;
   bool settled(const sighting& seen) const;

@@ -85,6 +85,7 @@ void start_pollers(self_ptr self) {
     if (s == side::target && !ctx.two_way)
       continue;
     poller_settings settings{ctx.name, s, ctx.at(s).project, ctx.poll_interval, ctx.poll_overlap};
+    settings.sweep_interval = ctx.at(s).sweep_interval;
     st.pollers.push_back(self->spawn(poller, settings, ctx.at(s).conn,
                                      caf::actor_cast<task_actor>(self), ctx.log, ctx.store));
   }

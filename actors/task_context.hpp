@@ -16,6 +16,7 @@ struct task_side {
   std::string project;
   connection_actor conn;
   field_rules rules; // renames for writes made *from* this side to the other
+  std::chrono::milliseconds sweep_interval{0}; // 0: the poll sees every change
 };
 
 struct task_context {

@@ -30,6 +30,7 @@ constexpr int max_nesting = 64;
 constexpr std::uintmax_t max_file_bytes = 16u << 20;
 
 constexpr std::int64_t max_poll_ms = 86'400'000; // one day
+constexpr std::int64_t max_sweep_ms = 7 * max_poll_ms; // one week
 // 64 TiB: half of x86-64's user address space; the size in bytes fits 64 bits.
 constexpr std::int64_t max_map_size_mb = std::int64_t{1} << 26;
 
@@ -807,7 +808,7 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     return t;
   check_keys(r, j, path,
              {"source", "target", "direction", "field_mappings", "user_mappings",
-              "poll_interval_ms", "poll_overlap_ms", "on_conflict"});
+              "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -835,6 +836,13 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   if (auto* v = find(j, "poll_overlap_ms"))
     if (auto ms = integer_at(r, *v, member(path, "poll_overlap_ms"), 0, max_poll_ms))
       t.poll_overlap = std::chrono::milliseconds{*ms};
+  for (auto* scope : {&t.source, &t.target})
+    for (auto& c : connections)
+      if (c.name == scope->connection && c.type == "redmine")
+        scope->sweep_interval = default_redmine_sweep;
+  if (auto* v = find(j, "sweep_interval_ms"))
+    if (auto ms = integer_at(r, *v, member(path, "sweep_interval_ms"), 0, max_sweep_ms))
+      t.source.sweep_interval = t.target.sweep_interval = std::chrono::milliseconds{*ms};
   if (auto* v = find(j, "on_conflict")) // choices in the enum's order
     if (auto p = choice_at(r, *v, member(path, "on_conflict"),
                            {"newest-wins", "source-wins", "target-wins"}))

@@ -48,7 +48,15 @@ struct connection_config {
 struct scope_config {
   std::string connection;
   std::string project;
+  // How often the whole project is re-read for changes a poll by update
+  // time cannot see (0: never). Set from the task's sweep_interval_ms, or
+  // the connection type's default.
+  std::chrono::milliseconds sweep_interval{0};
 };
+
+// Redmine leaves an issue's updated_on alone when a relation is added or
+// removed or a file is deleted, so its sides are swept by default.
+inline constexpr std::chrono::milliseconds default_redmine_sweep{600000};
 
 enum class direction { one_way, two_way };
 enum class conflict_policy { newest_wins, source_wins, target_wins };

@@ -24,6 +24,7 @@ sync_state::sync_state(environment& env)
   : env_(env),
     mappings_(env.database("mappings")),
     files_(env.database("file_links")),
+    records_(env.database("relation_records")),
     ledger_(env.database("ledger")),
     watermarks_(env.database("watermarks")),
     queue_(env.database("queue")),
@@ -69,6 +70,20 @@ void sync_state::link_files(transaction& t, const std::string& task, side s,
                             const std::string& file_id, const std::string& twin_file_id) {
   t.put(files_, ref_key(task, issue_ref{s, file_id}), twin_file_id);
   t.put(files_, ref_key(task, issue_ref{other(s), twin_file_id}), file_id);
+}
+
+std::string sync_state::first_record(transaction& t, const std::string& task, side s,
+                                     const std::string& record, const std::string& arrived) {
+  auto key = key_of({task, to_string(s), record});
+  if (auto v = t.get(records_, key))
+    return std::string{*v};
+  t.put(records_, key, arrived);
+  return arrived;
+}
+
+void sync_state::forget_record(transaction& t, const std::string& task, side s,
+                               const std::string& record) {
+  t.erase(records_, key_of({task, to_string(s), record}));
 }
 
 std::set<std::string> sync_state::handled(transaction& t, const std::string& task,

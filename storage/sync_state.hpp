@@ -62,6 +62,16 @@ class sync_state {
   void link_files(transaction& t, const std::string& task, side s, const std::string& file_id,
                   const std::string& twin_file_id);
 
+  // --- relation records: a relation is recorded on both of its issues, and
+  // the record replayed second links the twins, so both twins have their
+  // history up to it. `record` names one relation event (its issues, whether
+  // it was added, which such event of the pair it is) ---
+  // The issue whose record of it arrived first, registering `arrived` when
+  // none did yet.
+  std::string first_record(transaction& t, const std::string& task, side s,
+                           const std::string& record, const std::string& arrived);
+  void forget_record(transaction& t, const std::string& task, side s, const std::string& record);
+
   // --- ledger: history entry ids of one issue that need no sync any more,
   // because they were applied to the twin or were written by TrackBridge ---
   std::set<std::string> handled(transaction& t, const std::string& task, const issue_ref& r);
@@ -92,7 +102,7 @@ class sync_state {
 
  private:
   environment& env_;
-  MDB_dbi mappings_, files_, ledger_, watermarks_, queue_, errors_, log_, meta_;
+  MDB_dbi mappings_, files_, records_, ledger_, watermarks_, queue_, errors_, log_, meta_;
 };
 
 } // namespace tb::storage

@@ -53,6 +53,7 @@ json full() {
                   "field_mappings": { "Severity": "Impact" },
                   "poll_interval_ms": 1000,
                   "poll_overlap_ms": 3000,
+                  "sweep_interval_ms": 60000,
                   "on_conflict": "target-wins" }
     }
   })");
@@ -149,6 +150,8 @@ CAF_TEST(a_full_config_yields_every_value) {
   CAF_CHECK(t.field_mappings == (std::map<std::string, std::string>{{"Severity", "Impact"}}));
   CAF_CHECK_EQUAL(t.poll_interval.count(), 1000);
   CAF_CHECK_EQUAL(t.poll_overlap.count(), 3000);
+  CAF_CHECK_EQUAL(t.source.sweep_interval.count(), 60000);
+  CAF_CHECK_EQUAL(t.target.sweep_interval.count(), 60000);
   CAF_CHECK_EQUAL(to_string(t.on_conflict), std::string{"target-wins"});
 }
 
@@ -167,7 +170,25 @@ CAF_TEST(omitted_keys_take_their_defaults) {
   CAF_CHECK(t.field_mappings.empty());
   CAF_CHECK_EQUAL(t.poll_interval.count(), 5000);
   CAF_CHECK_EQUAL(t.poll_overlap.count(), 2000);
+  CAF_CHECK_EQUAL(t.source.sweep_interval.count(), 0); // the embedded tracker needs none
   CAF_CHECK(t.on_conflict == conflict_policy::newest_wins);
+}
+
+CAF_TEST(a_redmine_side_is_swept_every_ten_minutes_unless_told_otherwise) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"}, {"url", "http://127.0.0.1:3055"},
+                            {"api_key_env", "RM_KEY"}};
+  task(j)["target"] = {{"connection", "rm"}, {"project", "demo"}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].source.sweep_interval.count(), 0);
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].target.sweep_interval.count(), 600000);
+  task(j)["sweep_interval_ms"] = 0;
+  r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].target.sweep_interval.count(), 0);
+  task(j)["sweep_interval_ms"] = -5;
+  CAF_CHECK(reports(parse_json(j), "$.tasks.a-to-b.sweep_interval_ms", "between 0 and"));
 }
 
 CAF_TEST(a_connection_type_defaults_to_local_and_a_field_type_to_string) {

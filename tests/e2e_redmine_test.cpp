@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 
+#include "domain/model.hpp"
 #include "tests/e2e_fixture.hpp"
 #include "tests/support/redmine_instance.hpp"
 
@@ -117,7 +118,8 @@ class namer {
   }
 
   view of(const std::string& issue_id) {
-    auto i = rm_.get_json("/issues/" + issue_id + ".json?include=journals")["issue"];
+    auto i = rm_.get_json("/issues/" + issue_id
+                          + ".json?include=journals,attachments,relations")["issue"];
     view v;
     for (auto key : {"subject", "description", "start_date", "due_date", "done_ratio",
                      "estimated_hours"})
@@ -127,6 +129,23 @@ class namer {
     for (auto& cf : i.value("custom_fields", json::array()))
       v.values[str(cf["name"])] = str(cf["value"]);
     v.values["parent"] = i.contains("parent") ? attr_value("parent_id", str(i["parent"]["id"])) : "";
+    std::vector<std::string> files, links;
+    for (auto& f : i.value("attachments", json::array()))
+      files.push_back(str(f["filename"]) + " (" + str(f["filesize"]) + " bytes, "
+                      + str(f["content_type"]) + ", " + str(f["description"]) + ", by "
+                      + str(f["author"]["name"]) + ")");
+    for (auto& r : i.value("relations", json::array())) {
+      bool from_here = str(r["issue_id"]) == issue_id;
+      auto type = str(r["relation_type"]);
+      links.push_back((from_here ? type : tb::reverse_relation(type)) + " "
+                      + attr_value("parent_id", str(r[from_here ? "issue_to_id" : "issue_id"])));
+    }
+    std::sort(files.begin(), files.end());
+    std::sort(links.begin(), links.end());
+    for (auto& f : files)
+      v.values["files"] += f + "; ";
+    for (auto& l : links)
+      v.values["relations"] += l + "; ";
     for (auto& j : i.value("journals", json::array())) {
       auto line = str(j["user"]["name"]) + ": " + str(j["notes"]) + " |";
       std::vector<std::string> details;
@@ -138,6 +157,14 @@ class namer {
           continue;
         if (d["property"] == "cf")
           details.push_back(names_["cf/" + name] + "=" + str(d["new_value"]));
+        else if (d["property"] == "attachment") // name is the file's id
+          details.push_back(d["new_value"].is_null() ? "file-" + str(d["old_value"])
+                                                     : "file+" + str(d["new_value"]));
+        else if (d["property"] == "relation") // the value is the related issue's id
+          details.push_back("relation " + name
+                            + (d["new_value"].is_null()
+                                 ? "-" + attr_value("parent_id", str(d["old_value"]))
+                                 : "+" + attr_value("parent_id", str(d["new_value"]))));
         else
           details.push_back(name + "=" + attr_value(name, str(d["new_value"])));
       }
@@ -174,6 +201,33 @@ void edit(const redmine_instance& rm, const std::string& id, const json& fields,
                           << r.body);
 }
 
+// Each file's bytes by filename, as Redmine serves them.
+std::map<std::string, std::string> file_bytes(const redmine_instance& rm, const std::string& id) {
+  std::map<std::string, std::string> out;
+  auto i = rm.get_json("/issues/" + id + ".json?include=attachments")["issue"];
+  for (auto& f : i.value("attachments", json::array()))
+    out[str(f["filename"])] = rm.download(str(f["id"]));
+  return out;
+}
+
+// Bytes no text encoding would leave alone: NULs, high bytes, CR LF.
+std::string binary_content(int n) {
+  std::string out;
+  for (int k = 0; k < 3000 + 97 * n; ++k)
+    out.push_back(static_cast<char>((k * 31 + n) % 256));
+  return out + "\r\n\0end";
+}
+
+void relate(const redmine_instance& rm, const std::string& from, const std::string& type,
+            const std::string& to, const std::string& as_user) {
+  auto r = rm.call("POST", "/issues/" + from + "/relations.json",
+                   {{"relation", {{"issue_to_id", std::stoi(to)}, {"relation_type", type}}}},
+                   as_user);
+  if (r.status != 201)
+    CAF_FAIL("relation " << from << " " << type << " " << to << " in " << rm.name()
+                         << " failed: " << r.status << " " << r.body);
+}
+
 // How often a test looks at a Redmine while it waits for the sync.
 constexpr std::chrono::milliseconds redmine_poll{250};
 
@@ -208,7 +262,9 @@ struct fixture : e2e_fixture {
           {"target", target},
           {"direction", dir},
           {"poll_interval_ms", 300},
-          {"poll_overlap_ms", 2000}}}}}};
+          {"poll_overlap_ms", 2000},
+          // Redmine's updated_on misses relations and deleted files: sweep often.
+          {"sweep_interval_ms", 3000}}}}}};
     std::ofstream{this->dir.file("config.json")} << cfg.dump(2);
   }
 };
@@ -234,20 +290,26 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
   auto bob_users = rm1.get_json("/users.json?name=bob");
   auto bob = bob_users["users"][0]["id"].get<int>();
   auto severity = rm1.custom_field_id("Severity");
-  std::vector<std::string> subjects;
+  std::vector<std::string> subjects, ids;
   for (int n = 0; n < 17; ++n) { // with the parent and children below: 20 issues
     auto subject = "Issue " + std::to_string(n) + " of " + project;
     subjects.push_back(subject);
-    auto id = std::to_string(rm1.create_issue(
-      {{"project_id", project},
-       {"subject", subject},
-       {"description", "Steps to reproduce: " + std::to_string(n)},
-       {"tracker_id", 1 + n % 2},
-       {"priority_id", 2},
-       {"start_date", "2026-11-" + std::to_string(10 + n)},
-       {"estimated_hours", 2.5},
-       {"custom_fields", {{{"id", customer}, {"value", "ACME"}}, {{"id", severity}, {"value", "High"}}}}},
-      "alice"));
+    json fields = {
+      {"project_id", project},
+      {"subject", subject},
+      {"description", "Steps to reproduce: " + std::to_string(n)},
+      {"tracker_id", 1 + n % 2},
+      {"priority_id", 2},
+      {"start_date", "2026-11-" + std::to_string(10 + n)},
+      {"estimated_hours", 2.5},
+      {"custom_fields", {{{"id", customer}, {"value", "ACME"}}, {{"id", severity}, {"value", "High"}}}}};
+    if (n % 3 == 0) // a file uploaded with the issue: part of its creation
+      fields["uploads"] = {{{"token", rm1.upload(binary_content(n), "trace.bin", "alice")},
+                            {"filename", "trace-" + std::to_string(n) + ".bin"},
+                            {"content_type", "application/octet-stream"},
+                            {"description", "a crash trace"}}};
+    auto id = std::to_string(rm1.create_issue(fields, "alice"));
+    ids.push_back(id);
     edit(rm1, id, {{"status_id", 2}, {"notes", "Looking into it"}, {"assigned_to_id", bob}}, "bob");
     edit(rm1, id,
            {{"category_id", category_id},
@@ -257,7 +319,21 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
            "alice");
     if (n % 2 == 0)
       edit(rm1, id, {{"notes", "Only a comment"}}, "alice");
+    if (n % 4 == 1) // a file added later, with a comment
+      edit(rm1, id,
+           {{"notes", "Screenshot attached"},
+            {"uploads", {{{"token", rm1.upload(binary_content(n), "shot.png", "bob")},
+                          {"filename", "shot.png"},
+                          {"content_type", "image/png"}}}}},
+           "bob");
   }
+  // Relations last: each is recorded on both of its issues.
+  relate(rm1, ids[1], "blocks", ids[2], "bob");
+  relate(rm1, ids[3], "relates", ids[4], "alice");
+  relate(rm1, ids[7], "precedes", ids[8], "bob"); // 8 starts after 7: no rescheduling
+  relate(rm1, ids[9], "duplicates", ids[10], "alice");
+  relate(rm1, ids[11], "copied_to", ids[12], "bob");
+  relate(rm1, ids[14], "blocked", ids[13], "alice"); // stored by Redmine as 13 blocks 14
   // A parent with two children, one of them given its parent only later.
   auto parent = std::to_string(rm1.create_issue(
     {{"project_id", project}, {"subject", "Parent of " + project}}, "alice"));
@@ -293,6 +369,36 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
   // One twin per issue, no more.
   auto twins = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*");
   CAF_CHECK_EQUAL(twins["total_count"].get<std::size_t>(), subjects.size());
+  // Every file byte for byte.
+  std::size_t files = 0;
+  for (std::size_t n = 0; n < ids.size(); ++n) {
+    auto original = file_bytes(rm1, ids[n]);
+    auto copy = file_bytes(rm2, find_by_subject(rm2, project, subjects[n]));
+    files += original.size();
+    CAF_CHECK(copy == original);
+  }
+  CAF_CHECK_EQUAL(files, 10u); // 6 uploaded with their issue, 4 added later
+
+  // Then a file is removed and a relation undone: the twins follow.
+  auto attachments = rm1.get_json("/issues/" + ids[0] + ".json?include=attachments");
+  auto file_id = str(attachments["issue"]["attachments"][0]["id"]);
+  CAF_REQUIRE_EQUAL(rm1.call("DELETE", "/attachments/" + file_id + ".json", nullptr, "bob").status,
+                    204);
+  auto links = rm1.get_json("/issues/" + ids[3] + "/relations.json");
+  auto relation_id = str(links["relations"][0]["id"]);
+  CAF_REQUIRE_EQUAL(rm1.call("DELETE", "/relations/" + relation_id + ".json", nullptr, "alice").status,
+                    204);
+  for (int n : {0, 3, 4}) {
+    auto twin = find_by_subject(rm2, project, subjects[n]);
+    auto original = source_names.of(ids[n]);
+    CAF_CHECK(eventually([&] { return target_names.of(twin) == original; },
+                         std::chrono::seconds{60}, redmine_poll));
+    auto replica = target_names.of(twin);
+    if (!(replica == original))
+      CAF_FAIL("source: " << describe(original) << "\ntarget: " << describe(replica)
+                          << "\nserver log:\n" << server->log());
+  }
+  CAF_CHECK(file_bytes(rm2, find_by_subject(rm2, project, subjects[0])).empty());
 }
 
 CAF_TEST(redmine_and_the_embedded_tracker_sync_both_ways) {

@@ -305,23 +305,53 @@ CAF_TEST(two_way_the_related_issues_record_of_a_synced_relation_is_not_synced_ba
   wake(wy, {side::source, y_id});
   CAF_CHECK(run_pass().second);
   a->relate(x_id, "bob", "duplicates", y_id);
-  wake(wx, {side::source, x_id});
+  wake(wx, {side::source, x_id}); // x's record comes first: y's links them
   CAF_CHECK(run_pass().second);
-  std::string y_twin;
+  wake(wy, {side::source, y_id});
+  CAF_CHECK(run_pass().second);
+  std::string x_twin, y_twin;
   for (auto& [id, i] : b->issues)
-    if (i.fields.at("subject") == "y")
-      y_twin = id;
-  CAF_CHECK(b->issues.at(y_twin).relations.size() == 1u);
-  // Its record on y's twin is TrackBridge's own entry, in the ledger already.
-  auto mirror_id = b->issues.at(y_twin).history.back().id;
-  CAF_CHECK_EQUAL(handled(side::target, y_twin).count(mirror_id), 1u);
-  // The target's poll reports y's twin, whose new entry TrackBridge made.
+    (i.fields.at("subject") == "x" ? x_twin : y_twin) = id;
+  CAF_CHECK(b->issues.at(y_twin).relations == std::vector<relation>{{"duplicated", x_twin}});
+  // Its record on x's twin is TrackBridge's own entry, in the ledger already.
+  auto mirror_id = b->issues.at(x_twin).history.back().id;
+  CAF_CHECK_EQUAL(handled(side::target, x_twin).count(mirror_id), 1u);
+  // The target's poll reports both twins: nothing goes back, nothing repeats.
   auto a_writes = a->updates, b_writes = b->updates;
+  wake(wx, {side::target, x_twin});
+  CAF_CHECK(run_pass().second);
   wake(wy, {side::target, y_twin});
   CAF_CHECK(run_pass().second);
   CAF_CHECK_EQUAL(a->updates, a_writes);
   CAF_CHECK_EQUAL(b->updates, b_writes);
-  CAF_CHECK_EQUAL(a->issues.at(y_id).relations.size(), 1u);
+  CAF_CHECK_EQUAL(a->issues.at(x_id).relations.size(), 1u);
+  CAF_CHECK_EQUAL(b->issues.at(x_twin).relations.size(), 1u);
+}
+
+CAF_TEST(a_relation_removed_and_made_again_is_replayed_event_by_event) {
+  auto& x = a->add("P", "alice", {{"subject", "x"}});
+  auto& y = a->add("P", "alice", {{"subject", "y"}});
+  auto x_id = x.id, y_id = y.id;
+  a->relate(x_id, "bob", "relates", y_id);
+  a->relate(x_id, "bob", "relates", y_id, false);
+  a->relate(y_id, "carol", "blocks", x_id);
+  auto ctx = make_context(false);
+  auto wy = spawn_worker(ctx, {side::source, y_id});
+  auto wx = spawn_worker(ctx, {side::source, x_id});
+  wake(wy, {side::source, y_id});
+  CAF_CHECK(run_pass().second);
+  wake(wx, {side::source, x_id});
+  CAF_CHECK(run_pass().second);
+  std::string x_twin, y_twin;
+  for (auto& [id, i] : b->issues)
+    (i.fields.at("subject") == "x" ? x_twin : y_twin) = id;
+  CAF_CHECK(b->issues.at(x_twin).relations == std::vector<relation>{{"blocked", y_twin}});
+  // The twin's history has the same three relation events, in order.
+  std::vector<std::string> events;
+  for (auto& e : b->issues.at(x_twin).history)
+    for (auto& r : e.relations)
+      events.push_back(r.link.type + (r.added ? "+" : "-"));
+  CAF_CHECK_EQUAL(events, (std::vector<std::string>{"relates+", "relates-", "blocked+"}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -12,8 +12,9 @@ using namespace std::chrono_literals;
 namespace {
 
 struct fixture : actor_fixture {
-  poller_actor spawn_poller(std::chrono::milliseconds overlap) {
-    poller_settings settings{"t", side::source, "P", 1000ms, overlap, 500};
+  poller_actor spawn_poller(std::chrono::milliseconds overlap,
+                            std::chrono::milliseconds sweep = 0ms, std::uint32_t page = 500) {
+    poller_settings settings{"t", side::source, "P", 1000ms, overlap, page, sweep};
     return sys.spawn(poller, settings, conn_a, caf::actor_cast<task_actor>(self), log, &store);
   }
 
@@ -125,6 +126,40 @@ CAF_TEST(a_failing_poll_leaves_the_watermark_and_tries_again) {
   auto ids = next_changes();
   CAF_REQUIRE(ids);
   CAF_CHECK_EQUAL(*ids, (std::vector<std::string>{"1"}));
+  stop(p);
+}
+
+CAF_TEST(a_sweep_every_third_poll_reports_every_issue_even_unchanged_ones) {
+  a->add("P", "alice", {{"subject", "one"}});
+  a->add("P", "alice", {{"subject", "two"}});
+  a->add("P", "alice", {{"subject", "three"}});
+  auto p = spawn_poller(0ms, 3000ms, 2); // pages of 2: the sweep takes two
+  CAF_REQUIRE(next_changes());           // poll 1 (two full pages)
+  CAF_REQUIRE(next_changes());
+  sched.trigger_timeouts();
+  CAF_CHECK(!next_changes()); // poll 2: nothing changed
+  auto watermark = stored_watermark();
+  // A change the update time does not show (a Redmine relation): only a
+  // sweep finds it. Poll 3 is a sweep, paged like a poll.
+  sched.trigger_timeouts();
+  auto first = next_changes();
+  CAF_REQUIRE(first);
+  CAF_CHECK_EQUAL(*first, (std::vector<std::string>{"1", "2"}));
+  auto second = next_changes();
+  CAF_REQUIRE(second);
+  CAF_CHECK_EQUAL(*second, (std::vector<std::string>{"2", "3"}));
+  auto last = next_changes(); // a page starts at its predecessor's last time
+  CAF_REQUIRE(last);
+  CAF_CHECK_EQUAL(*last, (std::vector<std::string>{"3"}));
+  CAF_CHECK_EQUAL(queued(), 3u);
+  CAF_CHECK_EQUAL(stored_watermark(), watermark); // a sweep moves no watermark
+  // Then polling goes on as before, and the next sweep comes three polls later.
+  for (int poll = 0; poll < 2; ++poll) {
+    sched.trigger_timeouts();
+    CAF_CHECK(!next_changes());
+  }
+  sched.trigger_timeouts();
+  CAF_CHECK(next_changes());
   stop(p);
 }
 

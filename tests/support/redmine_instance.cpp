@@ -93,6 +93,27 @@ int redmine_instance::create_issue(const nlohmann::json& issue, const std::strin
   return reply.json().at("issue").at("id").get<int>();
 }
 
+std::string redmine_instance::upload(const std::string& bytes, const std::string& filename,
+                                     const std::string& as_user) const {
+  std::map<std::string, std::string> headers{{"X-Redmine-API-Key", api_key_},
+                                             {"Content-Type", "application/octet-stream"}};
+  if (!as_user.empty())
+    headers["X-Redmine-Switch-User"] = as_user;
+  auto reply = http_call("POST", port_, "/uploads.json?filename=" + filename, bytes, headers);
+  if (reply.status != 201)
+    throw std::runtime_error(name_ + ": POST /uploads.json answered "
+                             + std::to_string(reply.status) + ": " + reply.body);
+  return reply.json().at("upload").at("token").get<std::string>();
+}
+
+std::string redmine_instance::download(const std::string& file_id) const {
+  auto reply = call("GET", "/attachments/download/" + file_id);
+  if (reply.status != 200)
+    throw std::runtime_error(name_ + ": GET /attachments/download/" + file_id + " answered "
+                             + std::to_string(reply.status));
+  return reply.body;
+}
+
 std::string redmine_instance::hint(int status) const {
   if (status != 401)
     return {};

@@ -44,6 +44,12 @@ class redmine_instance {
   // POST /issues.json as admin (or as_user); the new issue's id. Throws
   // unless 201.
   int create_issue(const nlohmann::json& issue, const std::string& as_user = "") const;
+  // POST /uploads.json with the bytes as the body; the token an issue's
+  // "uploads" names. Throws unless 201.
+  std::string upload(const std::string& bytes, const std::string& filename,
+                     const std::string& as_user = "") const;
+  // A file's bytes (GET /attachments/download/ID); throws unless 200.
+  std::string download(const std::string& file_id) const;
   // The id of the issue custom field with this name (GET /custom_fields.json,
   // admin only); throws if there is none.
   int custom_field_id(const std::string& field_name) const;
