@@ -94,10 +94,10 @@ std::string relation_record(const std::string& a, const std::string& b, bool add
 
 } // namespace
 
-std::vector<relation> issue_state::translate_links(replay_step& step) {
+issue_state::links_outcome issue_state::translate_links(replay_step& step) {
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   linking.clear();
-  std::vector<relation> dropped;
+  links_outcome out;
   std::vector<relation_change> links;
   if (!step.write.relations.empty()) {
     auto& recorder = *issue_at(step.from);
@@ -113,8 +113,12 @@ std::vector<relation> issue_state::translate_links(replay_step& step) {
                                     ++earlier[{r.link.other, r.added}]);
       auto first = ctx->store->first_record(t, ctx->name, step.from, record, recorder.id);
       auto twin = ctx->store->find_twin(t, ctx->name, issue_ref{step.from, r.link.other});
-      if (first == recorder.id || !twin) {
-        dropped.push_back(r.link);
+      if (first == recorder.id) {
+        out.dropped.push_back(r.link);
+        continue;
+      }
+      if (!twin) {
+        out.waits_for = issue_ref{step.from, r.link.other};
         continue;
       }
       links.push_back({{r.link.type, twin->twin_id}, r.added});
@@ -133,7 +137,7 @@ std::vector<relation> issue_state::translate_links(replay_step& step) {
   }
   step.write.attachments = std::move(files);
   t.commit();
-  return dropped;
+  return out;
 }
 
 void issue_state::commit_pass_done() {
@@ -360,7 +364,13 @@ void run_next_step(self_ptr self) {
     return;
   }
   // Relations never wait: the related issue's record of it links the twins.
-  for (auto& r : st.translate_links(step))
+  auto links = st.translate_links(step);
+  if (links.waits_for) {
+    self->send(st.task, waits_atom::value, st.key, *links.waits_for);
+    finish_pass(self, true);
+    return;
+  }
+  for (auto& r : links.dropped)
     self->send(st.ctx->log, log_atom::value, log_level::debug, st.ctx->name,
                to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
                  + " " + r.other + " is linked when issue " + r.other

@@ -46,8 +46,14 @@ struct issue_state {
   // Rewrites a step's relations to the twins of the related issues and its
   // removed files to their twins' ids. A relation is recorded on both of its
   // issues: the record replayed first is dropped (returned), the second links
-  // the twins, once both have their history up to it.
-  std::vector<relation> translate_links(replay_step& step);
+  // the twins, once both have their history up to it. waits_for: the
+  // related issue whose record came first but whose twin is not recorded
+  // (then the step waits for it, as for a parent).
+  struct links_outcome {
+    std::vector<relation> dropped;
+    std::optional<issue_ref> waits_for;
+  };
+  links_outcome translate_links(replay_step& step);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
   void record_error(const sync_error& err);

@@ -29,9 +29,81 @@ struct fixture : e2e_fixture {
   }
 };
 
+// Files and relation events of a history, in order, by names a twin shares.
+std::vector<std::string> events(const nlohmann::json& issue,
+                                const std::map<std::string, std::string>& names) {
+  using json = nlohmann::json;
+  std::vector<std::string> out;
+  for (auto& e : issue["history"]) {
+    for (auto& f : e.value("attachments", json::array()))
+      out.push_back(f["action"].get<std::string>() + " file " + f["file"]["filename"].get<std::string>());
+    for (auto& r : e.value("relations", json::array()))
+      out.push_back(r["action"].get<std::string>() + " " + r["type"].get<std::string>() + " "
+                    + names.at(r["issue"].get<std::string>()));
+  }
+  return out;
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(e2e_two_way_tests, fixture)
+
+CAF_TEST(files_and_relations_go_both_ways_byte_for_byte_without_echo) {
+  sync_one_issue();
+  auto y = create("a", "alice", {{"subject", "Paper jam"}});
+  std::string y_twin;
+  CAF_REQUIRE(eventually([&] { return !(y_twin = twin_of("b", "a/" + y)).empty(); }));
+  std::string bytes;
+  for (int k = 0; k < 4096; ++k)
+    bytes.push_back(static_cast<char>(k % 256));
+  auto up = tb::test::http_call("POST", port, base("a") + "/issues/" + a_id
+                                                + "/files?filename=smoke.jpg&author=carol",
+                                bytes, {{"Content-Type", "image/jpeg"}});
+  CAF_REQUIRE_EQUAL(up.status, 201);
+  call("POST", base("a") + "/issues/" + a_id + "/relations",
+       {{"author", "carol"}, {"type", "blocks"}, {"issue", y}});
+  CAF_REQUIRE(eventually([&] {
+    auto b = get("b", b_id);
+    return b["attachments"].size() == 1 && b["relations"].size() == 1;
+  }));
+  auto b = get("b", b_id);
+  auto copy = tb::test::http_call("GET", port,
+                                  base("b") + "/files/" + b["attachments"][0]["id"].get<std::string>());
+  CAF_CHECK(copy.body == bytes);
+  CAF_CHECK_EQUAL(b["attachments"][0]["content_type"], "image/jpeg");
+  CAF_CHECK_EQUAL(b["relations"][0]["type"], "blocks");
+  CAF_CHECK_EQUAL(b["relations"][0]["issue"], y_twin);
+  // Back from b: the copy's removal removes the original; a file added to
+  // y's twin reaches y; the relation undone on b is undone on a.
+  call("DELETE", base("b") + "/issues/" + b_id + "/files/" + b["attachments"][0]["id"].get<std::string>()
+                   + "?author=dave");
+  auto up_b = tb::test::http_call("POST", port, base("b") + "/issues/" + y_twin + "/files?filename=log.txt",
+                                  "log line\n", {{"Content-Type", "text/plain"}});
+  CAF_REQUIRE_EQUAL(up_b.status, 201);
+  call("DELETE", base("b") + "/issues/" + y_twin + "/relations/" + b_id + "?author=dave");
+  CAF_CHECK(eventually([&] {
+    auto a = get("a", a_id);
+    auto ya = get("a", y);
+    return a["attachments"].empty() && a["relations"].empty() && ya["attachments"].size() == 1;
+  }));
+  wait_for_marker("marker 3");
+  std::map<std::string, std::string> names_a{{a_id, "printer"}, {y, "paper"}};
+  std::map<std::string, std::string> names_b{{b_id, "printer"}, {y_twin, "paper"}};
+  auto a = get("a", a_id), ya = get("a", y);
+  b = get("b", b_id);
+  auto yb = get("b", y_twin);
+  CAF_CHECK_EQUAL(events(a, names_a), events(b, names_b));
+  CAF_CHECK_EQUAL(events(ya, names_a), events(yb, names_b));
+  CAF_CHECK_EQUAL(events(a, names_a),
+                  (std::vector<std::string>{"added file smoke.jpg", "added blocks paper",
+                                            "removed file smoke.jpg", "removed blocks paper"}));
+  // No echo: each side has one entry per event.
+  CAF_CHECK_EQUAL(a["history"].size(), b["history"].size());
+  CAF_CHECK_EQUAL(ya["history"].size(), yb["history"].size());
+  auto log = tb::test::http_call("GET", port, base("a") + "/files/"
+                                               + ya["attachments"][0]["id"].get<std::string>());
+  CAF_CHECK_EQUAL(log.body, "log line\n");
+}
 
 CAF_TEST(edits_on_either_side_reach_the_other_and_are_not_echoed) {
   sync_one_issue();

@@ -367,4 +367,76 @@ CAF_TEST(a_stopped_server_closes_and_stops_again_harmlessly) {
   CAF_CHECK(refused);
 }
 
+CAF_TEST(a_file_is_uploaded_as_the_request_body_and_served_byte_for_byte) {
+  auto id = create("with a file")["id"].get<std::string>();
+  std::string bytes{"\x89PNG\r\n\x1a\n\0\xff", 10};
+  auto up = http_call("POST", server->port(),
+                      "/api/v1/local/a/issues/" + id
+                        + "/files?filename=shot.png&author=bob&description=the%20screen",
+                      bytes, {{"Content-Type", "image/png"}});
+  CAF_REQUIRE_EQUAL(up.status, 201);
+  auto issue = up.json();
+  CAF_REQUIRE_EQUAL(issue["attachments"].size(), 1u);
+  auto file = issue["attachments"][0];
+  CAF_CHECK_EQUAL(file["filename"], "shot.png");
+  CAF_CHECK_EQUAL(file["content_type"], "image/png");
+  CAF_CHECK_EQUAL(file["size"], 10);
+  CAF_CHECK_EQUAL(file["description"], "the screen");
+  auto entry = issue["history"].back();
+  CAF_CHECK_EQUAL(entry["author"], "bob");
+  CAF_CHECK_EQUAL(entry["attachments"][0]["action"], "added");
+  CAF_CHECK_EQUAL(entry["attachments"][0]["file"], file);
+  auto file_id = file["id"].get<std::string>();
+  auto down = get("/files/" + file_id);
+  CAF_CHECK_EQUAL(down.status, 200);
+  CAF_CHECK(down.body == bytes);
+  auto gone = call("DELETE", "/api/v1/local/a/issues/" + id + "/files/" + file_id + "?author=carol");
+  CAF_REQUIRE_EQUAL(gone.status, 200);
+  auto after = gone.json(); // bound: CAF's checks keep references
+  CAF_CHECK(after["attachments"].empty());
+  CAF_CHECK_EQUAL(after["history"].back()["attachments"][0]["action"], "removed");
+  CAF_CHECK_EQUAL(get("/files/" + file_id).status, 404);
+  auto again = call("DELETE", "/api/v1/local/a/issues/" + id + "/files/" + file_id);
+  CAF_CHECK_EQUAL(again.status, 404);
+  CAF_CHECK(has(where_of(again), "file " + file_id));
+}
+
+CAF_TEST(a_file_upload_without_a_filename_or_with_unknown_parameters_answers_400) {
+  auto id = create("x")["id"].get<std::string>();
+  auto none = call("POST", "/api/v1/local/a/issues/" + id + "/files", "bytes");
+  CAF_CHECK_EQUAL(none.status, 400);
+  CAF_CHECK_EQUAL(where_of(none), "query parameter filename");
+  auto odd = call("POST", "/api/v1/local/a/issues/" + id + "/files?filename=a&size=3", "abc");
+  CAF_CHECK_EQUAL(odd.status, 400);
+  CAF_CHECK(has(message_of(odd), "allowed: filename, author, description"));
+  CAF_CHECK_EQUAL(call("POST", "/api/v1/local/a/issues/99/files?filename=a", "x").status, 404);
+}
+
+CAF_TEST(a_relation_shows_on_both_issues_and_is_removed_from_either) {
+  auto x = create("x")["id"].get<std::string>();
+  auto y = create("y")["id"].get<std::string>();
+  auto r = post("/issues/" + x + "/relations", {{"author", "bob"}, {"type", "blocks"}, {"issue", y}});
+  CAF_REQUIRE_EQUAL(r.status, 201);
+  auto made = r.json(); // bound: CAF's checks keep references
+  auto expected = json::array({{{"type", "blocks"}, {"issue", y}}});
+  CAF_CHECK_EQUAL(made["relations"], expected);
+  auto other = get("/issues/" + y).json();
+  auto reverse = json::array({{{"type", "blocked"}, {"issue", x}}});
+  CAF_CHECK_EQUAL(other["relations"], reverse);
+  CAF_CHECK_EQUAL(other["history"].back()["relations"][0]["type"], "blocked");
+  CAF_CHECK_EQUAL(other["history"].back()["author"], "bob");
+  auto twice = post("/issues/" + y + "/relations", {{"type", "relates"}, {"issue", x}});
+  CAF_CHECK_EQUAL(twice.status, 409);
+  auto unknown = post("/issues/" + x + "/relations", {{"type", "causes"}, {"issue", y}});
+  CAF_CHECK_EQUAL(unknown.status, 422);
+  CAF_CHECK(has(message_of(unknown), "unknown relation type 'causes'"));
+  auto removed = call("DELETE", "/api/v1/local/a/issues/" + y + "/relations/" + x + "?author=carol");
+  CAF_REQUIRE_EQUAL(removed.status, 200);
+  CAF_CHECK(removed.json()["relations"].empty());
+  CAF_CHECK(get("/issues/" + x).json()["relations"].empty());
+  auto again = call("DELETE", "/api/v1/local/a/issues/" + y + "/relations/" + x);
+  CAF_CHECK_EQUAL(again.status, 404);
+  CAF_CHECK(has(message_of(again), "has no relation to issue " + x));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
