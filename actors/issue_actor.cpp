@@ -95,9 +95,17 @@ std::string relation_record(const std::string& a, const std::string& b, bool add
 } // namespace
 
 issue_state::links_outcome issue_state::translate_links(replay_step& step) {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   linking.clear();
   links_outcome out;
+  bool removes_files = std::any_of(step.write.attachments.begin(), step.write.attachments.end(),
+                                   [](auto& a) { return !a.added; });
+  if (step.write.relations.empty() && !removes_files)
+    return out; // most steps: no storage access at all
+  // Writable only for relations: registering a record must be atomic with
+  // looking for the other's.
+  storage::transaction t{ctx->store->env(), step.write.relations.empty()
+                                              ? storage::transaction::read_only
+                                              : storage::transaction::read_write};
   std::vector<relation_change> links;
   if (!step.write.relations.empty()) {
     auto& recorder = *issue_at(step.from);
@@ -332,6 +340,8 @@ void on_written(self_ptr self, write_outcome& r) {
     auto& st = self->state;
     auto& step = st.plan.steps[st.next_step];
     st.commit_step(step, &*r);
+    for (auto& a : step.write.attachments)
+      std::string{}.swap(a.content); // written: the bytes are not needed any more
     if (step.creation)
       st.twin_id = r->issue_id;
     ++st.next_step;

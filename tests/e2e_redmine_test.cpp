@@ -157,14 +157,16 @@ class namer {
           continue;
         if (d["property"] == "cf")
           details.push_back(names_["cf/" + name] + "=" + str(d["new_value"]));
-        else if (d["property"] == "attachment") // name is the file's id
-          details.push_back(d["new_value"].is_null() ? "file-" + str(d["old_value"])
-                                                     : "file+" + str(d["new_value"]));
-        else if (d["property"] == "relation") // the value is the related issue's id
-          details.push_back("relation " + name
-                            + (d["new_value"].is_null()
-                                 ? "-" + attr_value("parent_id", str(d["old_value"]))
-                                 : "+" + attr_value("parent_id", str(d["new_value"]))));
+        // Built with append: GCC 12 warns falsely (-Wrestrict) on "literal" + temporary.
+        else if (d["property"] == "attachment") { // name is the file's id
+          bool added = !d["new_value"].is_null();
+          details.push_back(std::string{added ? "file+" : "file-"}.append(
+            str(d[added ? "new_value" : "old_value"])));
+        } else if (d["property"] == "relation") { // the value is the related issue's id
+          bool added = !d["new_value"].is_null();
+          details.push_back(std::string{"relation "}.append(name).append(added ? "+" : "-").append(
+            attr_value("parent_id", str(d[added ? "new_value" : "old_value"]))));
+        }
         else
           details.push_back(name + "=" + attr_value(name, str(d["new_value"])));
       }

@@ -59,7 +59,7 @@ std::vector<entry_ref> memory_adapter::apply(issue& i,
   for (auto& c : changes) {
     auto file = c.file;
     if (c.added) {
-      file.id = "f" + std::to_string(next_file_++);
+      file.id = std::to_string(next_file_++).insert(0, 1, 'f'); // not "f" + ...: GCC 12's false -Wrestrict
       file.size = static_cast<std::int64_t>(c.content.size());
       files[file.id] = c.content;
       i.attachments.push_back(file);
