@@ -442,7 +442,37 @@ CAF_TEST(redmine_and_the_embedded_tracker_sync_both_ways) {
   // Nothing echoes: the Redmine issue keeps two journals, a's twin two entries.
   CAF_CHECK_EQUAL(get("a", local_id)["history"].size(), 3u);
   CAF_CHECK_EQUAL(list("a").size(), 2u);
-  (void)from_a;
+
+  // Files both ways, byte for byte, and a relation made in the embedded tracker.
+  auto bytes = binary_content(7);
+  edit(rm1, id,
+       {{"uploads", {{{"token", rm1.upload(bytes, "dump.bin", "bob")}, {"filename", "dump.bin"}}}}},
+       "bob");
+  CAF_CHECK(eventually([&] { return get("a", local_id)["attachments"].size() == 1; },
+                       std::chrono::seconds{90}, redmine_poll));
+  auto file_id = get("a", local_id)["attachments"][0]["id"].get<std::string>();
+  auto copy = tb::test::http_call("GET", port, base("a") + "/files/" + file_id);
+  CAF_CHECK(copy.body == bytes);
+  auto up = tb::test::http_call("POST", port, base("a") + "/issues/" + from_a
+                                                + "/files?filename=notes.txt&author=alice",
+                                "made in a\n", {{"Content-Type", "text/plain"}});
+  CAF_REQUIRE_EQUAL(up.status, 201);
+  call("POST", base("a") + "/issues/" + from_a + "/relations",
+       {{"author", "alice"}, {"type", "duplicates"}, {"issue", local_id}});
+  auto from_a_twin = find_by_subject(rm1, project, "Made in a");
+  CAF_CHECK(eventually(
+    [&] {
+      auto i = rm1.get_json("/issues/" + from_a_twin + ".json?include=attachments,relations")["issue"];
+      return i.value("attachments", json::array()).size() == 1
+             && i.value("relations", json::array()).size() == 1;
+    },
+    std::chrono::seconds{90}, redmine_poll));
+  CAF_CHECK_EQUAL(file_bytes(rm1, from_a_twin)["notes.txt"], "made in a\n");
+  auto links = rm1.get_json("/issues/" + from_a_twin + "/relations.json")["relations"];
+  CAF_REQUIRE_EQUAL(links.size(), 1u);
+  CAF_CHECK_EQUAL(str(links[0]["issue_id"]), from_a_twin);
+  CAF_CHECK_EQUAL(str(links[0]["issue_to_id"]), id);
+  CAF_CHECK_EQUAL(str(links[0]["relation_type"]), "duplicates");
 }
 
 CAF_TEST(two_way_between_two_redmines_without_echo) {
