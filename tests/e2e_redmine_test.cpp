@@ -521,13 +521,23 @@ CAF_TEST(changes_made_while_stopped_arrive_after_a_restart_without_duplicates) {
   write_redmine_config({{"connection", "rm1"}, {"project", project}},
                        {{"connection", "rm2"}, {"project", project}}, "one-way");
   start();
-  auto first = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Before"}}, "alice"));
+  auto first = std::to_string(rm1.create_issue(
+    {{"project_id", project},
+     {"subject", "Before"},
+     {"uploads", {{{"token", rm1.upload(binary_content(1), "a.bin")}, {"filename", "a.bin"}}}}},
+    "alice"));
   std::string twin;
   CAF_CHECK(eventually([&] { return !(twin = find_by_subject(rm2, project, "Before")).empty(); },
                        std::chrono::seconds{90}, redmine_poll));
+  CAF_CHECK(eventually([&] { return file_bytes(rm2, twin).size() == 1; },
+                       std::chrono::seconds{90}, redmine_poll));
   CAF_REQUIRE_EQUAL(stop(), 0);
   // Redmine goes on while TrackBridge is down.
-  edit(rm1, first, {{"notes", "while it was down"}, {"status_id", 2}}, "bob");
+  edit(rm1, first,
+       {{"notes", "while it was down"},
+        {"status_id", 2},
+        {"uploads", {{{"token", rm1.upload(binary_content(2), "b.bin")}, {"filename", "b.bin"}}}}},
+       "bob");
   rm1.create_issue({{"project_id", project}, {"subject", "During"}}, "alice");
   start();
   namer one{rm1}, two{rm2};
@@ -538,6 +548,9 @@ CAF_TEST(changes_made_while_stopped_arrive_after_a_restart_without_duplicates) {
   auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*");
   CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), 2u);
   CAF_CHECK_EQUAL(two.of(twin).journals.size(), 1u);
+  // Each file uploaded once, before and after the restart.
+  CAF_CHECK(file_bytes(rm2, twin) == file_bytes(rm1, first));
+  CAF_CHECK_EQUAL(file_bytes(rm2, twin).size(), 2u);
 }
 
 CAF_TEST(private_notes_stay_behind_but_their_changes_sync) {
