@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "api/route_support.hpp"
 #include "domain/time.hpp"
 
 // Statuses: a request the API cannot read (malformed JSON, a body that is not
@@ -22,47 +23,6 @@ using connections = std::shared_ptr<const std::map<std::string, local::tracker*>
 const std::string base = "/api/v1/local/{connection}";
 constexpr std::size_t default_limit = 100;
 constexpr std::size_t max_limit = 1000;
-
-// Thrown by the helpers below and answered by `answering`, so each handler
-// reads as the happy path.
-struct api_error {
-  int status;
-  std::string where;
-  std::string message;
-};
-
-int status_of(error_kind kind) {
-  switch (kind) {
-    case error_kind::invalid:
-      return 422;
-    case error_kind::not_found:
-      return 404;
-    case error_kind::conflict:
-      return 409;
-    case error_kind::unavailable:
-      return 503;
-    case error_kind::internal:
-      break;
-  }
-  return 500;
-}
-
-template <class T>
-T take(result<T> r) {
-  if (!r)
-    throw api_error{status_of(r.error().kind), r.error().where, r.error().message};
-  return std::move(r.value());
-}
-
-route_handler answering(route_handler h) {
-  return [h = std::move(h)](const http_request& req, const route_params& p) {
-    try {
-      return h(req, p);
-    } catch (const api_error& e) {
-      return error_response(e.status, e.where, e.message);
-    }
-  };
-}
 
 local::tracker& tracker_of(const connections& all, const route_params& p) {
   auto& name = p.path.at("connection");
@@ -186,44 +146,6 @@ json without_history(const issue& i) {
   return j;
 }
 
-// --- query parameters --------------------------------------------------------
-
-void only_query(const route_params& p, const std::vector<std::string>& allowed) {
-  std::string names;
-  for (auto& a : allowed)
-    names += (names.empty() ? "" : ", ") + a;
-  for (auto& [name, value] : p.query)
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
-      throw api_error{400, "query parameter " + name,
-                      "unknown query parameter " + name + "; allowed: " + names};
-}
-
-timestamp since_of(const route_params& p) {
-  auto i = p.query.find("updated_since");
-  if (i == p.query.end())
-    return 0;
-  if (auto t = parse_rfc3339(i->second))
-    return *t;
-  throw api_error{400, "query parameter updated_since",
-                  "updated_since must be an RFC 3339 time such as 2026-11-22T04:17:00Z "
-                  "(encode '+' as %2B); got '" + i->second + "'"};
-}
-
-std::size_t limit_of(const route_params& p) {
-  auto i = p.query.find("limit");
-  if (i == p.query.end())
-    return default_limit;
-  auto& text = i->second;
-  bool digits = !text.empty() && text.size() <= 4
-                && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  auto n = digits ? std::stoul(text) : 0;
-  if (n < 1 || n > max_limit)
-    throw api_error{400, "query parameter limit",
-                    "limit must be a whole number from 1 to " + std::to_string(max_limit)
-                      + "; got '" + text + "'"};
-  return n;
-}
-
 // --- handlers ----------------------------------------------------------------
 
 http_response list_projects(local::tracker& t) {
@@ -321,8 +243,8 @@ http_response remove_relation(local::tracker& t, const std::string& id, const st
 http_response list_issues(local::tracker& t, const std::string& project,
                           const route_params& p) {
   only_query(p, {"updated_since", "limit"});
-  auto since = since_of(p);
-  auto limit = limit_of(p);
+  auto since = time_in_query(p, "updated_since").value_or(0);
+  auto limit = number_in_query(p, "limit", default_limit, 1, max_limit);
   json list = json::array();
   for (auto& i : take(t.changed_issues(project, since, limit)))
     list.push_back(without_history(i));
