@@ -20,6 +20,7 @@
 #include "api/http_server.hpp"
 #include "api/local_routes.hpp"
 #include "api/router.hpp"
+#include "api/task_routes.hpp"
 #include "config/config.hpp"
 #include "storage/sync_state.hpp"
 
@@ -136,6 +137,12 @@ int run(const std::string& path, const std::string& data_dir) {
   for (auto& [name, t] : trackers)
     served.emplace(name, t.get());
   tb::api::add_local_routes(router, served);
+  tb::api::add_task_routes(router, cfg->tasks, store, [&engine] {
+    std::map<std::string, tb::api::task_counts> out;
+    for (auto& s : engine.status(std::chrono::seconds{2}))
+      out[s.name] = {s.state, s.synced, s.failed, s.active};
+    return out;
+  });
   tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2};
   try {
     server.start();

@@ -1,0 +1,168 @@
+#include "api/task_routes.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include "api/route_support.hpp"
+#include "domain/time.hpp"
+
+namespace tb::api {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::uint64_t default_log_limit = 100;
+constexpr std::uint64_t max_log_limit = 1000;
+
+struct task_routes {
+  std::vector<config::task_config> tasks;
+  storage::sync_state& store;
+  task_counter counts;
+
+  const config::task_config& task_named(const std::string& name) const {
+    for (auto& t : tasks)
+      if (t.name == name)
+        return t;
+    std::string known;
+    for (auto& t : tasks)
+      known += (known.empty() ? "" : ", ") + t.name;
+    throw api_error{404, "task " + name,
+                    "no task named " + name + "; configured tasks: " + known};
+  }
+
+  json error_json(const storage::error_item& e) const {
+    return {{"task", e.task},     {"side", to_string(e.ref.where)},
+            {"issue", e.ref.id},  {"where", e.where},
+            {"message", e.message}, {"time", to_rfc3339(e.time)},
+            {"attempts", e.attempts}};
+  }
+
+  json side_json(storage::transaction& t, const config::task_config& task, side s) const {
+    auto& scope = s == side::source ? task.source : task.target;
+    auto watermark = store.watermark(t, task.name, s);
+    return {{"connection", scope.connection},
+            {"project", scope.project},
+            {"watermark", watermark ? json(to_rfc3339(*watermark)) : json(nullptr)}};
+  }
+
+  json task_json(const config::task_config& task,
+                 const std::map<std::string, task_counts>& all) const {
+    storage::transaction t{store.env(), storage::transaction::read_only};
+    auto c = all.count(task.name) ? all.at(task.name) : task_counts{"stopped", 0, 0, 0};
+    auto errors = store.errors(t, task.name);
+    json last = nullptr;
+    auto newest = std::max_element(errors.begin(), errors.end(),
+                                   [](auto& a, auto& b) { return a.time < b.time; });
+    if (newest != errors.end())
+      last = error_json(*newest);
+    return {{"name", task.name},
+            {"state", c.state},
+            {"direction", config::to_string(task.dir)},
+            {"source", side_json(t, task, side::source)},
+            {"target", side_json(t, task, side::target)},
+            {"backlog", store.queued(t, task.name).size()},
+            {"synced", c.synced},
+            {"failed", c.failed},
+            {"active", c.active},
+            {"errors", errors.size()},
+            {"last_error", last}};
+  }
+
+  http_response list(const route_params& p) const {
+    only_query(p, {});
+    auto all = counts();
+    json out = json::array();
+    for (auto& t : tasks)
+      out.push_back(task_json(t, all));
+    return json_response(200, {{"tasks", out}});
+  }
+
+  http_response one(const route_params& p) const {
+    only_query(p, {});
+    return json_response(200, task_json(task_named(p.path.at("task")), counts()));
+  }
+
+  http_response errors(const route_params& p) const {
+    only_query(p, {"task"});
+    std::vector<const config::task_config*> which;
+    if (auto i = p.query.find("task"); i != p.query.end())
+      which.push_back(&task_named(i->second));
+    else
+      for (auto& t : tasks)
+        which.push_back(&t);
+    storage::transaction t{store.env(), storage::transaction::read_only};
+    json out = json::array();
+    for (auto* task : which)
+      for (auto& e : store.errors(t, task->name))
+        out.push_back(error_json(e));
+    return json_response(200, {{"errors", out}});
+  }
+
+  // Oldest first from `after` (a sequence number): a client pages by passing
+  // the last `seq` it got, and `next` says where the next page starts even
+  // when the filters left this one short.
+  http_response log(const route_params& p) const {
+    only_query(p, {"after", "limit", "level", "task", "since"});
+    auto after = number_in_query(p, "after", 0, 0, UINT64_MAX);
+    auto limit = number_in_query(p, "limit", default_log_limit, 1, max_log_limit);
+    auto since = time_in_query(p, "since");
+    std::string task;
+    if (auto i = p.query.find("task"); i != p.query.end())
+      task = task_named(i->second).name;
+    int min_level = 0;
+    if (auto i = p.query.find("level"); i != p.query.end()) {
+      static const std::vector<std::string> levels{"info", "warn", "error"};
+      auto l = std::find(levels.begin(), levels.end(), i->second);
+      if (l == levels.end())
+        throw api_error{400, "query parameter level",
+                        "level must be info, warn or error (that level and above); got '"
+                          + i->second + "'"};
+      min_level = static_cast<int>(l - levels.begin());
+    }
+    auto rank = [](const std::string& level) {
+      return level == "error" ? 2 : level == "warn" ? 1 : 0;
+    };
+    storage::transaction t{store.env(), storage::transaction::read_only};
+    json out = json::array();
+    auto next = after;
+    // Bounded: at most ten batches are scanned per request, filtered or not.
+    for (int batch = 0; batch < 10 && out.size() < limit; ++batch) {
+      auto records = store.log(t, next, 500);
+      for (auto& r : records) {
+        next = r.seq;
+        if ((task.empty() || r.task == task) && rank(r.level) >= min_level
+            && (!since || r.time >= *since))
+          out.push_back({{"seq", r.seq},
+                         {"time", to_rfc3339(r.time)},
+                         {"level", r.level},
+                         {"task", r.task},
+                         {"message", r.message}});
+        if (out.size() == limit)
+          break;
+      }
+      if (records.size() < 500)
+        break;
+    }
+    return json_response(200, {{"entries", out}, {"next", next}});
+  }
+};
+
+} // namespace
+
+void add_task_routes(router& r, std::vector<config::task_config> tasks,
+                     storage::sync_state& store, task_counter counts) {
+  auto routes = std::make_shared<const task_routes>(
+    task_routes{std::move(tasks), store, std::move(counts)});
+  auto on = [&](const char* method, const std::string& path, auto handler) {
+    r.add(method, path, answering([routes, handler](const http_request&, const route_params& p) {
+            return handler(*routes, p);
+          }));
+  };
+  on("GET", "/api/v1/tasks", [](const task_routes& t, auto& p) { return t.list(p); });
+  on("GET", "/api/v1/tasks/{task}", [](const task_routes& t, auto& p) { return t.one(p); });
+  on("GET", "/api/v1/errors", [](const task_routes& t, auto& p) { return t.errors(p); });
+  on("GET", "/api/v1/log", [](const task_routes& t, auto& p) { return t.log(p); });
+}
+
+} // namespace tb::api

@@ -1,0 +1,126 @@
+#define CAF_SUITE e2e_task_api
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "tests/e2e_fixture.hpp"
+
+namespace {
+
+struct fixture : e2e_fixture {
+  // Like the usual config, but b's project lacks a's field Customer: an
+  // issue that sets it cannot be written to b.
+  void write_config_with_a_missing_field() {
+    auto field = [](const char* name) { return json{{"name", name}, {"type", "string"}}; };
+    json cfg = {
+      {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+      {"storage", {{"directory", dir.file("data")}}},
+      {"connections",
+       {{"a", {{"type", "local"},
+               {"projects", {{{"key", "DEMO"}, {"custom_fields", {field("Customer")}}}}}}},
+        {"b", {{"type", "local"}, {"projects", {{{"key", "DEMO"}}}}}}}},
+      {"tasks",
+       {{"a-b",
+         {{"source", {{"connection", "a"}, {"project", "DEMO"}}},
+          {"target", {{"connection", "b"}, {"project", "DEMO"}}},
+          {"poll_interval_ms", 200}}}}}};
+    std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  }
+
+  tb::test::http_reply api(const std::string& target) {
+    return tb::test::http_call("GET", port, target);
+  }
+
+  json task() { return call("GET", "/api/v1/tasks/a-b"); }
+};
+
+// Copies: CAF's checks keep references, which must not point into temporaries.
+std::string text(const nlohmann::json& j) {
+  return j.is_string() ? j.get<std::string>() : j.dump();
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(e2e_task_api_tests, fixture)
+
+CAF_TEST(a_task_shows_its_sides_watermarks_backlog_and_counts) {
+  write_config("one-way");
+  start();
+  auto id = create("a", "alice", {{"subject", "Counted"}});
+  CAF_REQUIRE(eventually([&] { return !twin_of("b", "a/" + id).empty(); }));
+  CAF_REQUIRE(eventually([&] { return task()["synced"].get<int>() >= 1; }));
+  auto all = call("GET", "/api/v1/tasks")["tasks"];
+  CAF_REQUIRE_EQUAL(all.size(), 1u);
+  auto t = all[0];
+  CAF_CHECK_EQUAL(text(t["name"]), "a-b");
+  CAF_CHECK_EQUAL(text(t["state"]), "running");
+  CAF_CHECK_EQUAL(text(t["direction"]), "one-way");
+  CAF_CHECK_EQUAL(text(t["source"]["connection"]), "a");
+  CAF_CHECK_EQUAL(text(t["target"]["project"]), "DEMO");
+  CAF_CHECK_EQUAL(text(t["source"]["watermark"]), text(get("a", id)["updated"]));
+  CAF_CHECK(t["target"]["watermark"].is_null()); // a one-way task does not poll its target
+  CAF_CHECK_EQUAL(t["failed"].get<int>(), 0);
+  CAF_CHECK_EQUAL(t["errors"].get<int>(), 0);
+  CAF_CHECK(t["last_error"].is_null());
+  CAF_CHECK(eventually([&] { return task()["backlog"].get<int>() == 0; }));
+  auto one = task(), listed = call("GET", "/api/v1/tasks")["tasks"][0];
+  CAF_CHECK_EQUAL(one, listed);
+}
+
+CAF_TEST(unknown_tasks_and_parameters_answer_with_located_errors) {
+  write_config("one-way");
+  start();
+  auto missing = api("/api/v1/tasks/nope");
+  CAF_CHECK_EQUAL(missing.status, 404);
+  CAF_CHECK_EQUAL(text(missing.json()["error"]["message"]), "no task named nope; configured tasks: a-b");
+  CAF_CHECK_EQUAL(api("/api/v1/errors?task=nope").status, 404);
+  CAF_CHECK_EQUAL(api("/api/v1/log?task=nope").status, 404);
+  auto odd = api("/api/v1/tasks?verbose=1");
+  CAF_CHECK_EQUAL(odd.status, 400);
+  CAF_CHECK_EQUAL(text(odd.json()["error"]["where"]), "query parameter verbose");
+  auto level = api("/api/v1/log?level=loud");
+  CAF_CHECK_EQUAL(level.status, 400);
+  CAF_CHECK_EQUAL(text(level.json()["error"]["message"]),
+                  "level must be info, warn or error (that level and above); got 'loud'");
+  CAF_CHECK_EQUAL(api("/api/v1/log?limit=0").status, 400);
+  CAF_CHECK_EQUAL(api("/api/v1/log?after=x").status, 400);
+  CAF_CHECK_EQUAL(api("/api/v1/log?since=yesterday").status, 400);
+  CAF_CHECK_EQUAL(tb::test::http_call("POST", port, "/api/v1/tasks", "{}").status, 405);
+}
+
+CAF_TEST(a_failed_issue_is_in_the_error_list_the_task_and_the_log) {
+  write_config_with_a_missing_field();
+  start();
+  auto id = create("a", "alice", {{"subject", "Has a customer"}, {"Customer", "ACME"}});
+  CAF_REQUIRE(eventually([&] { return !call("GET", "/api/v1/errors")["errors"].empty(); }));
+  auto item = call("GET", "/api/v1/errors?task=a-b")["errors"][0];
+  CAF_CHECK_EQUAL(text(item["task"]), "a-b");
+  CAF_CHECK_EQUAL(text(item["side"]), "source");
+  CAF_CHECK_EQUAL(text(item["issue"]), id);
+  CAF_CHECK_EQUAL(text(item["where"]), "connection b, project DEMO, field Customer");
+  CAF_CHECK(text(item["message"]).find("unknown field Customer") == 0);
+  auto t = task();
+  CAF_CHECK_EQUAL(t["errors"].get<int>(), 1);
+  CAF_CHECK_EQUAL(t["last_error"], item);
+  CAF_CHECK(eventually([&] { return task()["failed"].get<int>() >= 1; }));
+  // The log: errors only, this task only, paged one entry at a time.
+  json errors; // the log is written in batches: it may lag the error list a little
+  CAF_REQUIRE(eventually([&] {
+    errors = call("GET", "/api/v1/log?level=error&task=a-b")["entries"];
+    return !errors.empty();
+  }));
+  CAF_CHECK_EQUAL(text(errors[0]["level"]), "error");
+  CAF_CHECK(text(errors[0]["message"]).find("field Customer") != std::string::npos);
+  auto first = call("GET", "/api/v1/log?limit=1");
+  CAF_REQUIRE_EQUAL(first["entries"].size(), 1u);
+  CAF_CHECK(text(first["entries"][0]["message"]).find("started: a/DEMO -> b/DEMO") == 0);
+  auto seq = first["next"].get<std::uint64_t>();
+  CAF_CHECK_EQUAL(first["entries"][0]["seq"].get<std::uint64_t>(), seq);
+  auto second = call("GET", "/api/v1/log?limit=1&after=" + std::to_string(seq));
+  CAF_REQUIRE_EQUAL(second["entries"].size(), 1u);
+  CAF_CHECK(second["entries"][0]["seq"].get<std::uint64_t>() > seq);
+  auto later = call("GET", "/api/v1/log?since=2999-01-01T00:00:00Z")["entries"];
+  CAF_CHECK(later.empty());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
