@@ -74,9 +74,26 @@ void engine::add_task(const config::task_config& t) {
   ctx->store = &store_;
   ctx->log = logger_;
   tasks_.push_back(sys_.spawn(task, std::shared_ptr<const task_context>{ctx}, true));
+  tasks_by_name_.emplace(t.name, tasks_.back());
   log(log_level::info, t.name,
       std::string{"started: "} + t.source.connection + "/" + t.source.project
         + (ctx->two_way ? " <-> " : " -> ") + t.target.connection + "/" + t.target.project);
+}
+
+bool engine::push(const std::string& task, side s, const std::vector<std::string>& issue_ids) {
+  auto t = tasks_by_name_.find(task);
+  if (t == tasks_by_name_.end() || stopped_)
+    return false;
+  // Queued with no time: a sync that reads the issue at all covers it.
+  std::vector<issue_stamp> stamps;
+  storage::transaction txn{store_.env(), storage::transaction::read_write};
+  for (auto& id : issue_ids) {
+    store_.enqueue(txn, task, {issue_ref{s, id}, 0});
+    stamps.push_back({id, 0});
+  }
+  txn.commit();
+  caf::anon_send(t->second, changes_atom::value, s, std::move(stamps));
+  return true;
 }
 
 void engine::log(log_level level, const std::string& task, const std::string& message) {
@@ -109,6 +126,7 @@ bool engine::stop(std::chrono::milliseconds grace) {
     self->send_exit(c, caf::exit_reason::user_shutdown);
   self->send_exit(logger_, caf::exit_reason::user_shutdown);
   tasks_.clear();
+  tasks_by_name_.clear();
   connections_.clear();
   return clean;
 }

@@ -31,6 +31,9 @@ class engine {
   void add_task(const config::task_config& t);
 
   void log(log_level level, const std::string& task, const std::string& message);
+  // Issues a tracker says changed (a webhook): queued durably, then synced
+  // at once. False for an unknown task.
+  bool push(const std::string& task, side s, const std::vector<std::string>& issue_ids);
   std::vector<task_status> status(std::chrono::milliseconds timeout);
 
   // Stops polling, lets each issue actor finish the write it is in, flushes
@@ -44,6 +47,7 @@ class engine {
   logger_actor logger_;
   std::map<std::string, connection_actor> connections_;
   std::vector<task_actor> tasks_;
+  std::map<std::string, task_actor> tasks_by_name_;
   bool stopped_ = false;
 };
 

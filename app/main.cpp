@@ -19,6 +19,7 @@
 #include "adapters/redmine/redmine_adapter.hpp"
 #include "api/http_server.hpp"
 #include "api/local_routes.hpp"
+#include "api/hook_routes.hpp"
 #include "api/router.hpp"
 #include "api/task_routes.hpp"
 #include "config/config.hpp"
@@ -125,6 +126,22 @@ int run(const std::string& path, const std::string& data_dir) {
   tb::storage::sync_state store{env};
   auto trackers = open_local_trackers(*cfg, env);
 
+  // Webhook secrets are read before anything starts: a missing one is a
+  // configuration error, named like the others.
+  std::vector<tb::api::hook_task> hooks;
+  for (auto& t : cfg->tasks) {
+    if (t.webhook_secret_env.empty())
+      continue;
+    const char* secret = std::getenv(t.webhook_secret_env.c_str());
+    if (!secret || !*secret) {
+      spdlog::error("task {}: the environment variable {} (named by tasks.{}.webhook_secret_env) "
+                    "is not set; export the webhook secret in it",
+                    t.name, t.webhook_secret_env, t.name);
+      return exit_failure;
+    }
+    hooks.push_back({t.name, secret, t.dir == tb::config::direction::two_way});
+  }
+
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
@@ -143,6 +160,11 @@ int run(const std::string& path, const std::string& data_dir) {
       out[s.name] = {s.state, s.synced, s.failed, s.active};
     return out;
   });
+  tb::api::add_hook_routes(router, std::move(hooks),
+                           [&engine](const std::string& task, tb::side s,
+                                     const std::vector<std::string>& ids) {
+                             engine.push(task, s, ids);
+                           });
   tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2};
   try {
     server.start();

@@ -808,7 +808,8 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     return t;
   check_keys(r, j, path,
              {"source", "target", "direction", "field_mappings", "user_mappings",
-              "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict"});
+              "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict",
+              "webhook_secret_env"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -843,6 +844,15 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   if (auto* v = find(j, "sweep_interval_ms"))
     if (auto ms = integer_at(r, *v, member(path, "sweep_interval_ms"), 0, max_sweep_ms))
       t.source.sweep_interval = t.target.sweep_interval = std::chrono::milliseconds{*ms};
+  if (auto* v = find(j, "webhook_secret_env"))
+    if (auto env = nonempty_string_at(r, *v, member(path, "webhook_secret_env"))) {
+      t.webhook_secret_env = *env;
+      if (!is_env_name(*env))
+        r.add(member(path, "webhook_secret_env"),
+              quote(printable(*env)) + " is not an environment variable name",
+              "name the variable that holds the secret (e.g. \"TB_HOOK_SECRET\"); never put "
+              "the secret itself in the config");
+    }
   if (auto* v = find(j, "on_conflict")) // choices in the enum's order
     if (auto p = choice_at(r, *v, member(path, "on_conflict"),
                            {"newest-wins", "source-wins", "target-wins"}))

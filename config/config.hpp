@@ -73,6 +73,9 @@ struct task_config {
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds poll_overlap{2000}; // re-read this much before the watermark
   conflict_policy on_conflict = conflict_policy::newest_wins;
+  // The environment variable holding the secret that signs this task's
+  // webhooks; empty: the task takes no webhooks.
+  std::string webhook_secret_env;
 };
 
 struct log_config {

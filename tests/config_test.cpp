@@ -54,6 +54,7 @@ json full() {
                   "poll_interval_ms": 1000,
                   "poll_overlap_ms": 3000,
                   "sweep_interval_ms": 60000,
+                  "webhook_secret_env": "TB_HOOK_SECRET",
                   "on_conflict": "target-wins" }
     }
   })");
@@ -152,6 +153,7 @@ CAF_TEST(a_full_config_yields_every_value) {
   CAF_CHECK_EQUAL(t.poll_overlap.count(), 3000);
   CAF_CHECK_EQUAL(t.source.sweep_interval.count(), 60000);
   CAF_CHECK_EQUAL(t.target.sweep_interval.count(), 60000);
+  CAF_CHECK_EQUAL(t.webhook_secret_env, "TB_HOOK_SECRET");
   CAF_CHECK_EQUAL(to_string(t.on_conflict), std::string{"target-wins"});
 }
 
@@ -187,6 +189,10 @@ CAF_TEST(a_redmine_side_is_swept_every_ten_minutes_unless_told_otherwise) {
   r = parse_json(j);
   CAF_REQUIRE(is_valid(r));
   CAF_CHECK_EQUAL(r.cfg->tasks[0].target.sweep_interval.count(), 0);
+  task(j)["webhook_secret_env"] = "my secret";
+  CAF_CHECK(reports(parse_json(j), "$.tasks.a-to-b.webhook_secret_env",
+                    "is not an environment variable name"));
+  task(j).erase("webhook_secret_env");
   task(j)["sweep_interval_ms"] = -5;
   CAF_CHECK(reports(parse_json(j), "$.tasks.a-to-b.sweep_interval_ms", "between 0 and"));
 }
