@@ -19,6 +19,20 @@ struct task_routes {
   std::vector<config::task_config> tasks;
   storage::sync_state& store;
   task_counter counts;
+  task_pusher push;
+
+  // A side whose issues the task syncs from: the source, and the target of a
+  // two-way task.
+  side side_named(const config::task_config& task, const std::string& name) const {
+    if (name == "source")
+      return side::source;
+    if (name == "target" && task.dir == config::direction::two_way)
+      return side::target;
+    throw api_error{404, "side " + name,
+                    name == "target" ? "task " + task.name
+                                         + " is one-way: its target's issues are not synced from"
+                                     : "no side " + name + "; use source or target"};
+  }
 
   const config::task_config& task_named(const std::string& name) const {
     for (auto& t : tasks)
@@ -99,6 +113,34 @@ struct task_routes {
     return json_response(200, {{"errors", out}});
   }
 
+  // Syncs one issue now, as a webhook would; the issue need not have changed.
+  http_response sync_issue(const route_params& p) const {
+    only_query(p, {});
+    auto& task = task_named(p.path.at("task"));
+    auto s = side_named(task, p.path.at("side"));
+    auto& id = p.path.at("id");
+    push(task.name, s, {id});
+    return json_response(202, {{"queued", {id}}});
+  }
+
+  // Tries an error item again now, without waiting for its backoff.
+  http_response retry(const route_params& p) const {
+    only_query(p, {});
+    auto& task = task_named(p.path.at("task"));
+    auto s = side_named(task, p.path.at("side"));
+    auto& id = p.path.at("id");
+    {
+      storage::transaction t{store.env(), storage::transaction::read_only};
+      auto items = store.errors(t, task.name);
+      if (std::none_of(items.begin(), items.end(),
+                       [&](auto& e) { return e.ref == issue_ref{s, id}; }))
+        throw api_error{404, "task " + task.name + ", " + to_string(s) + " issue " + id,
+                        "the error list has no item for this issue"};
+    }
+    push(task.name, s, {id});
+    return json_response(202, {{"queued", {id}}});
+  }
+
   // Oldest first from `after` (a sequence number): a client pages by passing
   // the last `seq` it got, and `next` says where the next page starts even
   // when the filters left this one short.
@@ -151,9 +193,9 @@ struct task_routes {
 } // namespace
 
 void add_task_routes(router& r, std::vector<config::task_config> tasks,
-                     storage::sync_state& store, task_counter counts) {
+                     storage::sync_state& store, task_counter counts, task_pusher push) {
   auto routes = std::make_shared<const task_routes>(
-    task_routes{std::move(tasks), store, std::move(counts)});
+    task_routes{std::move(tasks), store, std::move(counts), std::move(push)});
   auto on = [&](const char* method, const std::string& path, auto handler) {
     r.add(method, path, answering([routes, handler](const http_request&, const route_params& p) {
             return handler(*routes, p);
@@ -163,6 +205,10 @@ void add_task_routes(router& r, std::vector<config::task_config> tasks,
   on("GET", "/api/v1/tasks/{task}", [](const task_routes& t, auto& p) { return t.one(p); });
   on("GET", "/api/v1/errors", [](const task_routes& t, auto& p) { return t.errors(p); });
   on("GET", "/api/v1/log", [](const task_routes& t, auto& p) { return t.log(p); });
+  on("POST", "/api/v1/tasks/{task}/issues/{side}/{id}/sync",
+     [](const task_routes& t, auto& p) { return t.sync_issue(p); });
+  on("POST", "/api/v1/errors/{task}/{side}/{id}/retry",
+     [](const task_routes& t, auto& p) { return t.retry(p); });
 }
 
 } // namespace tb::api

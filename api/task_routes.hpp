@@ -26,8 +26,12 @@ struct task_counts {
 // The counts of every running task by name; called per request.
 using task_counter = std::function<std::map<std::string, task_counts>()>;
 
+// Queues issues of a task side durably and syncs them at once.
+using task_pusher =
+  std::function<void(const std::string& task, side s, const std::vector<std::string>& ids)>;
+
 // tasks: the configuration's tasks; store must outlive r.
 void add_task_routes(router& r, std::vector<config::task_config> tasks,
-                     storage::sync_state& store, task_counter counts);
+                     storage::sync_state& store, task_counter counts, task_pusher push);
 
 } // namespace tb::api

@@ -159,6 +159,8 @@ int run(const std::string& path, const std::string& data_dir) {
     for (auto& s : engine.status(std::chrono::seconds{2}))
       out[s.name] = {s.state, s.synced, s.failed, s.active};
     return out;
+  }, [&engine](const std::string& task, tb::side s, const std::vector<std::string>& ids) {
+    engine.push(task, s, ids);
   });
   tb::api::add_hook_routes(router, std::move(hooks),
                            [&engine](const std::string& task, tb::side s,

@@ -123,4 +123,36 @@ CAF_TEST(a_failed_issue_is_in_the_error_list_the_task_and_the_log) {
   CAF_CHECK(later.empty());
 }
 
+CAF_TEST(one_issue_is_synced_on_request_while_the_poll_waits_an_hour) {
+  write_config("one-way", 3600 * 1000);
+  start();
+  auto id = create("a", "alice", {{"subject", "Sync me now"}});
+  auto r = tb::test::http_call("POST", port, "/api/v1/tasks/a-b/issues/source/" + id + "/sync");
+  CAF_REQUIRE_EQUAL(r.status, 202);
+  CAF_CHECK_EQUAL(r.body, R"({"queued":[")" + id + R"("]})");
+  CAF_CHECK(eventually([&] { return !twin_of("b", "a/" + id).empty(); }));
+  auto one_way = tb::test::http_call("POST", port, "/api/v1/tasks/a-b/issues/target/1/sync");
+  CAF_CHECK_EQUAL(one_way.status, 404);
+  CAF_CHECK_EQUAL(text(one_way.json()["error"]["where"]), "side target");
+  CAF_CHECK_EQUAL(tb::test::http_call("POST", port, "/api/v1/tasks/x/issues/source/1/sync").status,
+                  404);
+}
+
+CAF_TEST(an_error_item_is_retried_on_request_and_leaves_the_list_once_synced) {
+  write_config_with_a_missing_field();
+  start();
+  auto id = create("a", "alice", {{"subject", "Has a customer"}, {"Customer", "ACME"}});
+  CAF_REQUIRE(eventually([&] { return !call("GET", "/api/v1/errors")["errors"].empty(); }));
+  auto none = tb::test::http_call("POST", port, "/api/v1/errors/a-b/source/999/retry");
+  CAF_CHECK_EQUAL(none.status, 404);
+  CAF_CHECK_EQUAL(text(none.json()["error"]["message"]), "the error list has no item for this issue");
+  // The cause fixed (b's project gets the field), then retried.
+  call("POST", base("b") + "/projects",
+       {{"key", "DEMO"}, {"custom_fields", {{{"name", "Customer"}, {"type", "string"}}}}});
+  auto r = tb::test::http_call("POST", port, "/api/v1/errors/a-b/source/" + id + "/retry");
+  CAF_CHECK_EQUAL(r.status, 202);
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); }));
+  CAF_CHECK(!twin_of("b", "a/" + id).empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
