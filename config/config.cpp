@@ -396,11 +396,37 @@ bool is_listen_address(const std::string& s) {
   return inet_pton(AF_INET, s.c_str(), &buf) == 1 || inet_pton(AF_INET6, s.c_str(), &buf) == 1;
 }
 
-server_config read_server(report& r, const json& j, const std::string& path) {
+bool is_env_name(const std::string& s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
+}
+
+std::string resolve_directory(const std::string& dir, const std::string& base_dir) {
+  return (std::filesystem::path(base_dir) / dir).lexically_normal().string();
+}
+
+server_config read_server(report& r, const json& j, const std::string& path,
+                          const std::string& base_dir) {
   server_config s;
   if (!is_object_at(r, j, path))
     return s;
-  check_keys(r, j, path, {"listen", "port"});
+  check_keys(r, j, path, {"listen", "port", "auth_token_env", "auth_token_file"});
+  if (auto* v = find(j, "auth_token_env"))
+    if (auto env = nonempty_string_at(r, *v, member(path, "auth_token_env"))) {
+      s.auth_token_env = *env;
+      if (!is_env_name(*env))
+        r.add(member(path, "auth_token_env"),
+              quote(printable(*env)) + " is not an environment variable name",
+              "name the variable that holds the token (e.g. \"TB_API_TOKEN\"); never put the "
+              "token itself in the config");
+    }
+  if (auto* v = find(j, "auth_token_file"))
+    if (auto file = nonempty_string_at(r, *v, member(path, "auth_token_file")))
+      s.auth_token_file = resolve_directory(*file, base_dir);
+  if (!s.auth_token_env.empty() && !s.auth_token_file.empty())
+    r.add(member(path, "auth_token_file"), "is given together with auth_token_env",
+          "give one of them: the token comes from an environment variable or from a file");
   if (auto* v = find(j, "listen")) {
     auto listen = string_at(r, *v, member(path, "listen"));
     if (listen && is_listen_address(*listen))
@@ -415,10 +441,6 @@ server_config read_server(report& r, const json& j, const std::string& path) {
                                "0 picks a free port"))
       s.port = static_cast<std::uint16_t>(*port);
   return s;
-}
-
-std::string resolve_directory(const std::string& dir, const std::string& base_dir) {
-  return (std::filesystem::path(base_dir) / dir).lexically_normal().string();
 }
 
 storage_config read_storage(report& r, const json& j, const std::string& path,
@@ -580,12 +602,6 @@ std::optional<bool> bool_at(report& r, const json& j, const std::string& path) {
     return j.get<bool>();
   r.add(path, "must be true or false, not " + got(j));
   return std::nullopt;
-}
-
-bool is_env_name(const std::string& s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
 }
 
 // A Redmine connection: where it is and which environment variable holds its
@@ -905,9 +921,11 @@ config read_config(report& r, const json& doc, const std::string& base_dir) {
   }
   check_keys(r, doc, "$", {"server", "storage", "log", "connections", "tasks"});
   if (auto* v = find(doc, "server"))
-    c.server = read_server(r, *v, "$.server");
+    c.server = read_server(r, *v, "$.server", base_dir);
   if (auto* v = find(doc, "storage"))
     c.storage = read_storage(r, *v, "$.storage", base_dir);
+  if (c.server.auth_token_env.empty() && c.server.auth_token_file.empty())
+    c.server.auth_token_file = c.storage.directory + "/api-token";
   if (auto* v = find(doc, "log"))
     c.log = read_log(r, *v, "$.log");
   c.connections = read_connections(r, doc);

@@ -16,6 +16,11 @@ namespace tb::config {
 struct server_config {
   std::string listen = "127.0.0.1";
   std::uint16_t port = 8080;
+  // The API token: from this environment variable, or else from this file
+  // (relative to the config file; created with a random token when missing;
+  // empty: <storage.directory>/api-token).
+  std::string auth_token_env;
+  std::string auth_token_file;
 };
 
 struct storage_config {

@@ -176,6 +176,27 @@ CAF_TEST(omitted_keys_take_their_defaults) {
   CAF_CHECK(t.on_conflict == conflict_policy::newest_wins);
 }
 
+CAF_TEST(the_api_token_comes_from_a_variable_or_a_file_next_to_the_data_by_default) {
+  auto r = parse_json(minimal());
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->server.auth_token_file, "/etc/trackbridge/data/api-token");
+  CAF_CHECK(r.cfg->server.auth_token_env.empty());
+  auto j = minimal();
+  j["server"] = {{"auth_token_env", "TB_API_TOKEN"}};
+  r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->server.auth_token_env, "TB_API_TOKEN");
+  CAF_CHECK(r.cfg->server.auth_token_file.empty());
+  j["server"] = {{"auth_token_file", "secrets/token"}};
+  r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->server.auth_token_file, "/etc/trackbridge/secrets/token");
+  j["server"] = {{"auth_token_file", "t"}, {"auth_token_env", "my token"}};
+  r = parse_json(j);
+  CAF_CHECK(reports(r, "$.server.auth_token_env", "is not an environment variable name"));
+  CAF_CHECK(reports(r, "$.server.auth_token_file", "is given together with auth_token_env"));
+}
+
 CAF_TEST(a_redmine_side_is_swept_every_ten_minutes_unless_told_otherwise) {
   auto j = minimal();
   j["connections"]["rm"] = {{"type", "redmine"}, {"url", "http://127.0.0.1:3055"},
@@ -269,7 +290,7 @@ CAF_TEST(unknown_keys_are_errors_with_their_path) {
   CAF_CHECK(reports(r, "$.tasks.a-to-b.retries", "unknown key"));
   auto* p = problem_at(r, "$.server.prot");
   CAF_REQUIRE(p != nullptr);
-  CAF_CHECK_EQUAL(p->hint, "did you mean \"port\"? allowed keys: listen, port");
+  CAF_CHECK_EQUAL(p->hint, "did you mean \"port\"? allowed keys: listen, port, auth_token_env, auth_token_file");
 }
 
 CAF_TEST(keys_that_are_not_plain_words_are_bracketed_in_paths) {
