@@ -5,6 +5,8 @@
 #include <set>
 #include <stdexcept>
 
+#include <openssl/crypto.h>
+
 namespace tb::api {
 
 namespace {
@@ -139,10 +141,34 @@ bool router::match(const route& r, const std::vector<std::string>& segments,
   return true;
 }
 
+void router::require_bearer(std::string prefix, std::string token, std::string where_to_find) {
+  protected_prefix_ = std::move(prefix);
+  expected_authorization_ = "Bearer " + token;
+  token_hint_ = std::move(where_to_find);
+}
+
+bool router::authorized(const http_request& request) const {
+  auto h = request.headers.find("authorization");
+  if (h == request.headers.end())
+    return false;
+  auto& given = h->second;
+  // Constant time in the token's length: a guess learns nothing from timing.
+  return given.size() == expected_authorization_.size()
+         && CRYPTO_memcmp(given.data(), expected_authorization_.data(), given.size()) == 0;
+}
+
 http_response router::handle(const http_request& request) const {
   auto target = parse_target(request.target);
   if (!target.problem.empty())
     return error_response(400, "request target", target.problem);
+  if (!protected_prefix_.empty() && target.path.rfind(protected_prefix_, 0) == 0
+      && !authorized(request)) {
+    auto res = error_response(401, "header Authorization",
+                              "missing or wrong API token: send Authorization: Bearer <token>, "
+                              "the token in " + token_hint_);
+    res.headers["WWW-Authenticate"] = "Bearer";
+    return res;
+  }
   std::set<std::string> allowed;
   std::map<std::string, std::string> captured;
   for (auto& r : routes_) {

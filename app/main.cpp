@@ -1,13 +1,23 @@
 // trackbridge: the command line. `run` starts the server, `check` validates a
 // configuration, `version` prints the version.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include <CLI/CLI.hpp>
+#include <openssl/rand.h>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -18,8 +28,8 @@
 #include "adapters/local/local_tracker.hpp"
 #include "adapters/redmine/redmine_adapter.hpp"
 #include "api/http_server.hpp"
-#include "api/local_routes.hpp"
 #include "api/hook_routes.hpp"
+#include "api/local_routes.hpp"
 #include "api/router.hpp"
 #include "api/task_routes.hpp"
 #include "config/config.hpp"
@@ -104,6 +114,64 @@ void add_connections(tb::engine& engine, const tb::config::config& cfg,
   }
 }
 
+struct token_source {
+  std::string value;
+  std::string where; // for the 401's hint: a path or a variable, never the token
+};
+
+// The API token: from the configured variable, or the token file, which is
+// created with a random token at the first start. Errors are logged.
+std::optional<token_source> api_token(const tb::config::server_config& s) {
+  if (!s.auth_token_env.empty()) {
+    const char* v = std::getenv(s.auth_token_env.c_str());
+    if (!v || !*v) {
+      spdlog::error("the environment variable {} (named by server.auth_token_env) is not set; "
+                    "export the API token in it",
+                    s.auth_token_env);
+      return std::nullopt;
+    }
+    return token_source{v, "$" + s.auth_token_env};
+  }
+  auto& path = s.auth_token_file;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    unsigned char bytes[32];
+    if (RAND_bytes(bytes, sizeof bytes) != 1) {
+      spdlog::error("cannot make an API token: no randomness from OpenSSL");
+      return std::nullopt;
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string made;
+    for (auto b : bytes)
+      made.append(1, hex[b >> 4]).append(1, hex[b & 15]);
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    // Readable by its owner only, from the moment it exists.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 || ::write(fd, made.data(), made.size()) != static_cast<ssize_t>(made.size())) {
+      spdlog::error("cannot write the API token file {}: {} (set server.auth_token_file to a "
+                    "writable place)",
+                    path, std::strerror(errno));
+      if (fd >= 0)
+        ::close(fd);
+      return std::nullopt;
+    }
+    ::close(fd);
+    spdlog::info("API token created in {} (send it as Authorization: Bearer <token>)", path);
+  }
+  std::ifstream in{path};
+  std::string value;
+  std::getline(in, value);
+  while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+    value.pop_back();
+  if (!in.good() && value.empty()) {
+    spdlog::error("the API token file {} cannot be read or is empty (server.auth_token_file); "
+                  "put the token in it, or delete it to get a new one",
+                  path);
+    return std::nullopt;
+  }
+  return token_source{value, path};
+}
+
 int wait_for_stop_signal() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -125,6 +193,12 @@ int run(const std::string& path, const std::string& data_dir) {
   tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
   tb::storage::sync_state store{env};
   auto trackers = open_local_trackers(*cfg, env);
+
+  if (cfg->server.auth_token_env.empty() && cfg->server.auth_token_file.empty())
+    cfg->server.auth_token_file = cfg->storage.directory + "/api-token";
+  auto token = api_token(cfg->server);
+  if (!token)
+    return exit_failure;
 
   // Webhook secrets are read before anything starts: a missing one is a
   // configuration error, named like the others.
@@ -150,6 +224,7 @@ int run(const std::string& path, const std::string& data_dir) {
     engine.add_task(t);
 
   tb::api::router router;
+  router.require_bearer("/api/", token->value, token->where);
   std::map<std::string, tb::local::tracker*> served;
   for (auto& [name, t] : trackers)
     served.emplace(name, t.get());

@@ -924,8 +924,6 @@ config read_config(report& r, const json& doc, const std::string& base_dir) {
     c.server = read_server(r, *v, "$.server", base_dir);
   if (auto* v = find(doc, "storage"))
     c.storage = read_storage(r, *v, "$.storage", base_dir);
-  if (c.server.auth_token_env.empty() && c.server.auth_token_file.empty())
-    c.server.auth_token_file = c.storage.directory + "/api-token";
   if (auto* v = find(doc, "log"))
     c.log = read_log(r, *v, "$.log");
   c.connections = read_connections(r, doc);

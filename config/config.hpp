@@ -18,7 +18,7 @@ struct server_config {
   std::uint16_t port = 8080;
   // The API token: from this environment variable, or else from this file
   // (relative to the config file; created with a random token when missing;
-  // empty: <storage.directory>/api-token).
+  // empty: <storage directory>/api-token, after `run --data-dir`).
   std::string auth_token_env;
   std::string auth_token_file;
 };

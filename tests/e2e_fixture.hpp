@@ -60,8 +60,25 @@ struct e2e_fixture {
 
   std::string base(const std::string& tracker) { return "/api/v1/local/" + tracker; }
 
+  // The API token the server made at its first start (server.auth_token_file's
+  // default, next to the data).
+  std::string token() {
+    std::ifstream in{dir.file("data") + "/api-token"};
+    std::string t;
+    std::getline(in, t);
+    return t;
+  }
+
+  // A call to /api/..., with the token.
+  tb::test::http_reply api_call(const std::string& method, const std::string& target,
+                                const std::string& body = "",
+                                std::map<std::string, std::string> headers = {}) {
+    headers["Authorization"] = "Bearer " + token();
+    return tb::test::http_call(method, port, target, body, std::move(headers));
+  }
+
   json call(const std::string& method, const std::string& target, const json& body = nullptr) {
-    auto reply = tb::test::http_call(method, port, target, body.is_null() ? "" : body.dump());
+    auto reply = api_call(method, target, body.is_null() ? "" : body.dump());
     if (reply.status >= 300)
       CAF_FAIL(method << " " << target << " answered " << reply.status << ": " << reply.body);
     return reply.json();

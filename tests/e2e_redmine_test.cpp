@@ -451,9 +451,9 @@ CAF_TEST(redmine_and_the_embedded_tracker_sync_both_ways) {
   CAF_CHECK(eventually([&] { return get("a", local_id)["attachments"].size() == 1; },
                        std::chrono::seconds{90}, redmine_poll));
   auto file_id = get("a", local_id)["attachments"][0]["id"].get<std::string>();
-  auto copy = tb::test::http_call("GET", port, base("a") + "/files/" + file_id);
+  auto copy = api_call("GET", base("a") + "/files/" + file_id);
   CAF_CHECK(copy.body == bytes);
-  auto up = tb::test::http_call("POST", port, base("a") + "/issues/" + from_a
+  auto up = api_call("POST", base("a") + "/issues/" + from_a
                                                 + "/files?filename=notes.txt&author=alice",
                                 "made in a\n", {{"Content-Type", "text/plain"}});
   CAF_REQUIRE_EQUAL(up.status, 201);

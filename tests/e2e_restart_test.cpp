@@ -36,7 +36,7 @@ CAF_TEST(a_stop_in_the_middle_of_a_sync_loses_and_duplicates_nothing) {
     auto id = create("a", "alice", {{"subject", "Issue " + std::to_string(i)}}, "first");
     update("a", id, "bob", {{"status", "Open"}}, "second");
     if (i % 5 == 0) { // every fifth: a file, and a relation to the issue before
-      auto up = tb::test::http_call("POST", port, base("a") + "/issues/" + id
+      auto up = api_call("POST", base("a") + "/issues/" + id
                                                     + "/files?filename=f.bin&author=carol",
                                     std::string(2000, static_cast<char>(i)),
                                     {{"Content-Type", "application/octet-stream"}});

@@ -28,7 +28,7 @@ struct fixture : e2e_fixture {
   }
 
   tb::test::http_reply api(const std::string& target) {
-    return tb::test::http_call("GET", port, target);
+    return api_call("GET", target);
   }
 
   json task() { return call("GET", "/api/v1/tasks/a-b"); }
@@ -85,7 +85,7 @@ CAF_TEST(unknown_tasks_and_parameters_answer_with_located_errors) {
   CAF_CHECK_EQUAL(api("/api/v1/log?limit=0").status, 400);
   CAF_CHECK_EQUAL(api("/api/v1/log?after=x").status, 400);
   CAF_CHECK_EQUAL(api("/api/v1/log?since=yesterday").status, 400);
-  CAF_CHECK_EQUAL(tb::test::http_call("POST", port, "/api/v1/tasks", "{}").status, 405);
+  CAF_CHECK_EQUAL(api_call("POST", "/api/v1/tasks", "{}").status, 405);
 }
 
 CAF_TEST(a_failed_issue_is_in_the_error_list_the_task_and_the_log) {
@@ -127,14 +127,14 @@ CAF_TEST(one_issue_is_synced_on_request_while_the_poll_waits_an_hour) {
   write_config("one-way", 3600 * 1000);
   start();
   auto id = create("a", "alice", {{"subject", "Sync me now"}});
-  auto r = tb::test::http_call("POST", port, "/api/v1/tasks/a-b/issues/source/" + id + "/sync");
+  auto r = api_call("POST", "/api/v1/tasks/a-b/issues/source/" + id + "/sync");
   CAF_REQUIRE_EQUAL(r.status, 202);
   CAF_CHECK_EQUAL(r.body, R"({"queued":[")" + id + R"("]})");
   CAF_CHECK(eventually([&] { return !twin_of("b", "a/" + id).empty(); }));
-  auto one_way = tb::test::http_call("POST", port, "/api/v1/tasks/a-b/issues/target/1/sync");
+  auto one_way = api_call("POST", "/api/v1/tasks/a-b/issues/target/1/sync");
   CAF_CHECK_EQUAL(one_way.status, 404);
   CAF_CHECK_EQUAL(text(one_way.json()["error"]["where"]), "side target");
-  CAF_CHECK_EQUAL(tb::test::http_call("POST", port, "/api/v1/tasks/x/issues/source/1/sync").status,
+  CAF_CHECK_EQUAL(api_call("POST", "/api/v1/tasks/x/issues/source/1/sync").status,
                   404);
 }
 
@@ -143,13 +143,13 @@ CAF_TEST(an_error_item_is_retried_on_request_and_leaves_the_list_once_synced) {
   start();
   auto id = create("a", "alice", {{"subject", "Has a customer"}, {"Customer", "ACME"}});
   CAF_REQUIRE(eventually([&] { return !call("GET", "/api/v1/errors")["errors"].empty(); }));
-  auto none = tb::test::http_call("POST", port, "/api/v1/errors/a-b/source/999/retry");
+  auto none = api_call("POST", "/api/v1/errors/a-b/source/999/retry");
   CAF_CHECK_EQUAL(none.status, 404);
   CAF_CHECK_EQUAL(text(none.json()["error"]["message"]), "the error list has no item for this issue");
   // The cause fixed (b's project gets the field), then retried.
   call("POST", base("b") + "/projects",
        {{"key", "DEMO"}, {"custom_fields", {{{"name", "Customer"}, {"type", "string"}}}}});
-  auto r = tb::test::http_call("POST", port, "/api/v1/errors/a-b/source/" + id + "/retry");
+  auto r = api_call("POST", "/api/v1/errors/a-b/source/" + id + "/retry");
   CAF_CHECK_EQUAL(r.status, 202);
   CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); }));
   CAF_CHECK(!twin_of("b", "a/" + id).empty());

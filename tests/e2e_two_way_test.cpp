@@ -56,7 +56,7 @@ CAF_TEST(files_and_relations_go_both_ways_byte_for_byte_without_echo) {
   std::string bytes;
   for (int k = 0; k < 4096; ++k)
     bytes.push_back(static_cast<char>(k % 256));
-  auto up = tb::test::http_call("POST", port, base("a") + "/issues/" + a_id
+  auto up = api_call("POST", base("a") + "/issues/" + a_id
                                                 + "/files?filename=smoke.jpg&author=carol",
                                 bytes, {{"Content-Type", "image/jpeg"}});
   CAF_REQUIRE_EQUAL(up.status, 201);
@@ -67,7 +67,7 @@ CAF_TEST(files_and_relations_go_both_ways_byte_for_byte_without_echo) {
     return b["attachments"].size() == 1 && b["relations"].size() == 1;
   }));
   auto b = get("b", b_id);
-  auto copy = tb::test::http_call("GET", port,
+  auto copy = api_call("GET",
                                   base("b") + "/files/" + b["attachments"][0]["id"].get<std::string>());
   CAF_CHECK(copy.body == bytes);
   CAF_CHECK_EQUAL(b["attachments"][0]["content_type"], "image/jpeg");
@@ -77,7 +77,7 @@ CAF_TEST(files_and_relations_go_both_ways_byte_for_byte_without_echo) {
   // y's twin reaches y; the relation undone on b is undone on a.
   call("DELETE", base("b") + "/issues/" + b_id + "/files/" + b["attachments"][0]["id"].get<std::string>()
                    + "?author=dave");
-  auto up_b = tb::test::http_call("POST", port, base("b") + "/issues/" + y_twin + "/files?filename=log.txt",
+  auto up_b = api_call("POST", base("b") + "/issues/" + y_twin + "/files?filename=log.txt",
                                   "log line\n", {{"Content-Type", "text/plain"}});
   CAF_REQUIRE_EQUAL(up_b.status, 201);
   call("DELETE", base("b") + "/issues/" + y_twin + "/relations/" + b_id + "?author=dave");
@@ -100,7 +100,7 @@ CAF_TEST(files_and_relations_go_both_ways_byte_for_byte_without_echo) {
   // No echo: each side has one entry per event.
   CAF_CHECK_EQUAL(a["history"].size(), b["history"].size());
   CAF_CHECK_EQUAL(ya["history"].size(), yb["history"].size());
-  auto log = tb::test::http_call("GET", port, base("a") + "/files/"
+  auto log = api_call("GET", base("a") + "/files/"
                                                + ya["attachments"][0]["id"].get<std::string>());
   CAF_CHECK_EQUAL(log.body, "log line\n");
 }
