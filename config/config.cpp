@@ -402,6 +402,20 @@ bool is_env_name(const std::string& s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
 }
 
+// The name of an environment variable holding a secret (the secret itself
+// never goes in a config file); nullopt, reported, if it is not one.
+std::optional<std::string> env_name_at(report& r, const json& v, const std::string& path,
+                                       const std::string& holds, const std::string& example) {
+  auto name = nonempty_string_at(r, v, path);
+  if (name && !is_env_name(*name)) {
+    r.add(path, quote(printable(*name)) + " is not an environment variable name",
+          "name the variable that holds the " + holds + " (e.g. \"" + example
+            + "\"); never put the " + holds + " itself in the config");
+    return std::nullopt;
+  }
+  return name;
+}
+
 std::string resolve_directory(const std::string& dir, const std::string& base_dir) {
   return (std::filesystem::path(base_dir) / dir).lexically_normal().string();
 }
@@ -413,18 +427,12 @@ server_config read_server(report& r, const json& j, const std::string& path,
     return s;
   check_keys(r, j, path, {"listen", "port", "auth_token_env", "auth_token_file"});
   if (auto* v = find(j, "auth_token_env"))
-    if (auto env = nonempty_string_at(r, *v, member(path, "auth_token_env"))) {
+    if (auto env = env_name_at(r, *v, member(path, "auth_token_env"), "token", "TB_API_TOKEN"))
       s.auth_token_env = *env;
-      if (!is_env_name(*env))
-        r.add(member(path, "auth_token_env"),
-              quote(printable(*env)) + " is not an environment variable name",
-              "name the variable that holds the token (e.g. \"TB_API_TOKEN\"); never put the "
-              "token itself in the config");
-    }
   if (auto* v = find(j, "auth_token_file"))
     if (auto file = nonempty_string_at(r, *v, member(path, "auth_token_file")))
       s.auth_token_file = resolve_directory(*file, base_dir);
-  if (!s.auth_token_env.empty() && !s.auth_token_file.empty())
+  if (find(j, "auth_token_env") && find(j, "auth_token_file"))
     r.add(member(path, "auth_token_file"), "is given together with auth_token_env",
           "give one of them: the token comes from an environment variable or from a file");
   if (auto* v = find(j, "listen")) {
@@ -621,14 +629,8 @@ void read_redmine_connection(report& r, const json& j, const std::string& path,
           "the Redmine's base URL, e.g. \"http://127.0.0.1:3055\"");
   }
   if (auto* v = find(j, "api_key_env")) {
-    if (auto env = nonempty_string_at(r, *v, member(path, "api_key_env"))) {
+    if (auto env = env_name_at(r, *v, member(path, "api_key_env"), "key", "REDMINE_API_KEY"))
       c.api_key_env = *env;
-      if (!is_env_name(c.api_key_env))
-        r.add(member(path, "api_key_env"),
-              quote(printable(c.api_key_env)) + " is not an environment variable name",
-              "name the variable that holds the key (e.g. \"REDMINE_API_KEY\"); never put the "
-              "key itself in the config");
-    }
   } else {
     r.add(member(path, "api_key_env"), "is required for a redmine connection",
           "name the environment variable holding the API key, e.g. \"REDMINE_API_KEY\"");
@@ -861,14 +863,9 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     if (auto ms = integer_at(r, *v, member(path, "sweep_interval_ms"), 0, max_sweep_ms))
       t.source.sweep_interval = t.target.sweep_interval = std::chrono::milliseconds{*ms};
   if (auto* v = find(j, "webhook_secret_env"))
-    if (auto env = nonempty_string_at(r, *v, member(path, "webhook_secret_env"))) {
+    if (auto env = env_name_at(r, *v, member(path, "webhook_secret_env"), "secret",
+                               "TB_HOOK_SECRET"))
       t.webhook_secret_env = *env;
-      if (!is_env_name(*env))
-        r.add(member(path, "webhook_secret_env"),
-              quote(printable(*env)) + " is not an environment variable name",
-              "name the variable that holds the secret (e.g. \"TB_HOOK_SECRET\"); never put "
-              "the secret itself in the config");
-    }
   if (auto* v = find(j, "on_conflict")) // choices in the enum's order
     if (auto p = choice_at(r, *v, member(path, "on_conflict"),
                            {"newest-wins", "source-wins", "target-wins"}))
