@@ -373,7 +373,8 @@ void run_next_step(self_ptr self) {
     finish_pass(self, true);
     return;
   }
-  // Relations never wait: the related issue's record of it links the twins.
+  // A relation's first record is dropped, its second links the twins; that
+  // one waits only if the first record's issue has no twin recorded.
   auto links = st.translate_links(step);
   if (links.waits_for) {
     self->send(st.task, waits_atom::value, st.key, *links.waits_for);
