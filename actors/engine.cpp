@@ -96,6 +96,18 @@ bool engine::push(const std::string& task, side s, const std::vector<std::string
   return true;
 }
 
+bool engine::skip(const std::string& task, const issue_ref& key,
+                  std::chrono::milliseconds timeout) {
+  auto t = tasks_by_name_.find(task);
+  if (t == tasks_by_name_.end() || stopped_)
+    return false;
+  bool skipped = false;
+  caf::scoped_actor self{sys_};
+  self->request(t->second, timeout, skip_atom::value, key)
+    .receive([&](bool had) { skipped = had; }, [](caf::error&) {});
+  return skipped;
+}
+
 void engine::log(log_level level, const std::string& task, const std::string& message) {
   caf::anon_send(logger_, log_atom::value, level, task, message);
 }

@@ -34,6 +34,9 @@ class engine {
   // Issues a tracker says changed (a webhook): queued durably, then synced
   // at once. False for an unknown task.
   bool push(const std::string& task, side s, const std::vector<std::string>& issue_ids);
+  // Stops retrying a failed issue until it changes again; false if the task
+  // is unknown or had no error item for it.
+  bool skip(const std::string& task, const issue_ref& key, std::chrono::milliseconds timeout);
   std::vector<task_status> status(std::chrono::milliseconds timeout);
 
   // Stops polling, lets each issue actor finish the write it is in, flushes

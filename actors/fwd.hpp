@@ -36,6 +36,7 @@ using created_atom = caf::atom_constant<caf::atom("created")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using waits_atom = caf::atom_constant<caf::atom("waits")>;
 using download_atom = caf::atom_constant<caf::atom("download")>;
+using skip_atom = caf::atom_constant<caf::atom("skip")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
@@ -80,6 +81,9 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<retry_atom, issue_ref>,           // key: a failed pair's backoff is over
   caf::reacts_to<waits_atom, issue_ref, issue_ref>, // key waits for this issue's twin (a parent)
   caf::replies_to<status_atom>::with<task_status>,
+  // key: stop retrying a failed pair until it changes again; false if it had
+  // no error item
+  caf::replies_to<skip_atom, issue_ref>::with<bool>,
   caf::replies_to<stop_atom>::with<bool>>;
 
 // One per task side that is polled.

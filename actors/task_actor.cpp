@@ -1,5 +1,7 @@
 #include "actors/task_actor.hpp"
 
+#include <limits>
+
 #include <algorithm>
 
 #include <caf/actor_cast.hpp>
@@ -187,6 +189,20 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](retry_atom, const issue_ref& key) {
       if (!self->state.stopping && self->state.failures.count(key))
         wake(self, key, key, 0);
+    },
+    [self](skip_atom, const issue_ref& key) {
+      auto& st = self->state;
+      st.failures.erase(key); // a retry already scheduled finds nothing to do
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+      bool had = st.ctx->store->clear_error(t, st.ctx->name, key);
+      // Its queued change too: the next change of the issue syncs it again.
+      st.ctx->store->dequeue_if_covered(t, st.ctx->name, key,
+                                        std::numeric_limits<timestamp>::max());
+      t.commit();
+      if (had)
+        self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name,
+                   to_string(key) + ": skipped by request; not retried until it changes again");
+      return had;
     },
     [self](status_atom) {
       auto& st = self->state;

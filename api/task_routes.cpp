@@ -20,6 +20,7 @@ struct task_routes {
   storage::sync_state& store;
   task_counter counts;
   task_pusher push;
+  task_skipper skip;
 
   // A side whose issues the task syncs from: the source, and the target of a
   // two-way task.
@@ -141,6 +142,18 @@ struct task_routes {
     return json_response(202, {{"queued", {id}}});
   }
 
+  // Drops an error item and its queued change: not retried until it changes.
+  http_response skip_error(const route_params& p) const {
+    only_query(p, {});
+    auto& task = task_named(p.path.at("task"));
+    auto s = side_named(task, p.path.at("side"));
+    auto& id = p.path.at("id");
+    if (!skip(task.name, s, id))
+      throw api_error{404, "task " + task.name + ", " + to_string(s) + " issue " + id,
+                      "the error list has no item for this issue"};
+    return json_response(200, {{"skipped", id}});
+  }
+
   // Oldest first from `after` (a sequence number): a client pages by passing
   // the last `seq` it got, and `next` says where the next page starts even
   // when the filters left this one short.
@@ -193,9 +206,10 @@ struct task_routes {
 } // namespace
 
 void add_task_routes(router& r, std::vector<config::task_config> tasks,
-                     storage::sync_state& store, task_counter counts, task_pusher push) {
+                     storage::sync_state& store, task_counter counts, task_pusher push,
+                     task_skipper skip) {
   auto routes = std::make_shared<const task_routes>(
-    task_routes{std::move(tasks), store, std::move(counts), std::move(push)});
+    task_routes{std::move(tasks), store, std::move(counts), std::move(push), std::move(skip)});
   auto on = [&](const char* method, const std::string& path, auto handler) {
     r.add(method, path, answering([routes, handler](const http_request&, const route_params& p) {
             return handler(*routes, p);
@@ -209,6 +223,8 @@ void add_task_routes(router& r, std::vector<config::task_config> tasks,
      [](const task_routes& t, auto& p) { return t.sync_issue(p); });
   on("POST", "/api/v1/errors/{task}/{side}/{id}/retry",
      [](const task_routes& t, auto& p) { return t.retry(p); });
+  on("POST", "/api/v1/errors/{task}/{side}/{id}/skip",
+     [](const task_routes& t, auto& p) { return t.skip_error(p); });
 }
 
 } // namespace tb::api

@@ -30,8 +30,12 @@ using task_counter = std::function<std::map<std::string, task_counts>()>;
 using task_pusher =
   std::function<void(const std::string& task, side s, const std::vector<std::string>& ids)>;
 
+// Stops retrying an error item; false if there was none.
+using task_skipper = std::function<bool(const std::string& task, side s, const std::string& id)>;
+
 // tasks: the configuration's tasks; store must outlive r.
 void add_task_routes(router& r, std::vector<config::task_config> tasks,
-                     storage::sync_state& store, task_counter counts, task_pusher push);
+                     storage::sync_state& store, task_counter counts, task_pusher push,
+                     task_skipper skip);
 
 } // namespace tb::api

@@ -236,6 +236,8 @@ int run(const std::string& path, const std::string& data_dir) {
     return out;
   }, [&engine](const std::string& task, tb::side s, const std::vector<std::string>& ids) {
     engine.push(task, s, ids);
+  }, [&engine](const std::string& task, tb::side s, const std::string& id) {
+    return engine.skip(task, tb::issue_ref{s, id}, std::chrono::seconds{2});
   });
   tb::api::add_hook_routes(router, std::move(hooks),
                            [&engine](const std::string& task, tb::side s,

@@ -155,4 +155,22 @@ CAF_TEST(an_error_item_is_retried_on_request_and_leaves_the_list_once_synced) {
   CAF_CHECK(!twin_of("b", "a/" + id).empty());
 }
 
+CAF_TEST(a_skipped_error_item_leaves_the_list) {
+  write_config_with_a_missing_field();
+  start();
+  auto id = create("a", "alice", {{"subject", "Has a customer"}, {"Customer", "ACME"}});
+  CAF_REQUIRE(eventually([&] { return !call("GET", "/api/v1/errors")["errors"].empty(); }));
+  CAF_CHECK_EQUAL(api_call("POST", "/api/v1/errors/a-b/source/999/skip").status, 404);
+  auto r = api_call("POST", "/api/v1/errors/a-b/source/" + id + "/skip");
+  CAF_CHECK_EQUAL(r.status, 200);
+  CAF_CHECK_EQUAL(r.body, R"({"skipped":")" + id + R"("})");
+  CAF_CHECK(call("GET", "/api/v1/errors")["errors"].empty());
+  CAF_CHECK_EQUAL(task()["errors"].get<int>(), 0);
+  CAF_CHECK(eventually([&] {
+    auto warn = call("GET", "/api/v1/log?level=warn&task=a-b")["entries"];
+    return !warn.empty() && warn.back()["message"].get<std::string>().find("skipped by request")
+                              != std::string::npos;
+  }));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -164,6 +164,39 @@ CAF_TEST(a_failed_pair_is_tried_again_after_a_backoff_until_it_syncs) {
   stop(t);
 }
 
+CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused"};
+  auto t = spawn_task(false);
+  report(t, side::source, i);
+  sched.run();
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    CAF_REQUIRE_EQUAL(store.errors(txn, "t").size(), 1u);
+  }
+  self->send(t, skip_atom::value, issue_ref{side::source, i.id});
+  expect((skip_atom, issue_ref), from(self).to(t));
+  expect((bool), from(t).to(self).with(true));
+  // The backoff's timer fires, and nothing is tried.
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK(b->issues.empty());
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    CAF_CHECK(store.errors(txn, "t").empty());
+    CAF_CHECK(store.queued(txn, "t").empty());
+  }
+  self->send(t, skip_atom::value, issue_ref{side::source, i.id}); // nothing left to skip
+  expect((skip_atom, issue_ref), from(self).to(t));
+  expect((bool), from(t).to(self).with(false));
+  // Its next change syncs it again.
+  a->edit(i.id, "bob", {{"status", "Open"}});
+  report(t, side::source, a->issues.at(i.id));
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  stop(t);
+}
+
 CAF_TEST(retries_back_off_exponentially_up_to_five_minutes) {
   using std::chrono::milliseconds;
   CAF_CHECK_EQUAL(retry_delay(1), milliseconds{1000});
