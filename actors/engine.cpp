@@ -108,6 +108,20 @@ bool engine::skip(const std::string& task, const issue_ref& key,
   return skipped;
 }
 
+bool engine::pause(const std::string& task, bool pause, std::chrono::milliseconds timeout) {
+  auto t = tasks_by_name_.find(task);
+  if (t == tasks_by_name_.end() || stopped_)
+    return false;
+  bool changed = false;
+  caf::scoped_actor self{sys_};
+  auto answer = [&](bool c) { changed = c; };
+  if (pause)
+    self->request(t->second, timeout, pause_atom::value).receive(answer, [](caf::error&) {});
+  else
+    self->request(t->second, timeout, resume_atom::value).receive(answer, [](caf::error&) {});
+  return changed;
+}
+
 void engine::log(log_level level, const std::string& task, const std::string& message) {
   caf::anon_send(logger_, log_atom::value, level, task, message);
 }

@@ -37,6 +37,8 @@ class engine {
   // Stops retrying a failed issue until it changes again; false if the task
   // is unknown or had no error item for it.
   bool skip(const std::string& task, const issue_ref& key, std::chrono::milliseconds timeout);
+  // Pauses (true) or resumes (false) a task; whether its state changed.
+  bool pause(const std::string& task, bool pause, std::chrono::milliseconds timeout);
   std::vector<task_status> status(std::chrono::milliseconds timeout);
 
   // Stops polling, lets each issue actor finish the write it is in, flushes

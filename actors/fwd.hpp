@@ -37,6 +37,8 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using waits_atom = caf::atom_constant<caf::atom("waits")>;
 using download_atom = caf::atom_constant<caf::atom("download")>;
 using skip_atom = caf::atom_constant<caf::atom("skip")>;
+using pause_atom = caf::atom_constant<caf::atom("pause")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
@@ -50,7 +52,7 @@ const char* to_string(log_level l);
 // What a task reports about itself.
 struct task_status {
   std::string name;
-  std::string state; // "running", "stopping"
+  std::string state; // "running", "paused", "stopping"
   std::uint64_t synced = 0; // issue passes that finished without error
   std::uint64_t failed = 0;
   std::uint64_t active = 0; // issue actors alive now
@@ -84,6 +86,11 @@ using task_actor = caf::typed_actor<
   // key: stop retrying a failed pair until it changes again; false if it had
   // no error item
   caf::replies_to<skip_atom, issue_ref>::with<bool>,
+  // paused: changes stay queued (pollers go on queueing), passes under way
+  // finish; resume syncs what queued meanwhile. Both answer whether the
+  // state changed.
+  caf::replies_to<pause_atom>::with<bool>,
+  caf::replies_to<resume_atom>::with<bool>,
   caf::replies_to<stop_atom>::with<bool>>;
 
 // One per task side that is polled.

@@ -31,8 +31,8 @@ void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timesta
 
 void route(self_ptr self, const issue_ref& changed, timestamp updated) {
   auto& st = self->state;
-  if (st.stopping)
-    return; // still queued in LMDB: the next start syncs it
+  if (st.stopping || st.paused)
+    return; // still queued in LMDB: the next start, or resume, syncs it
   auto key = st.key_of(changed);
   if (key == changed && !st.active.count(key) && st.creating_on(changed.where)) {
     st.held.emplace_back(changed, updated);
@@ -187,7 +187,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       wake(self, needed_key, needed, 0);
     },
     [self](retry_atom, const issue_ref& key) {
-      if (!self->state.stopping && self->state.failures.count(key))
+      // Paused: its change is still queued, and resume routes it.
+      if (!self->state.stopping && !self->state.paused && self->state.failures.count(key))
         wake(self, key, key, 0);
     },
     [self](skip_atom, const issue_ref& key) {
@@ -206,8 +207,27 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     },
     [self](status_atom) {
       auto& st = self->state;
-      return task_status{st.ctx->name, st.stopping ? "stopping" : "running", st.synced,
+      return task_status{st.ctx->name,
+                         st.stopping ? "stopping" : st.paused ? "paused" : "running", st.synced,
                          st.failed, st.active.size()};
+    },
+    [self](pause_atom) {
+      auto& st = self->state;
+      if (st.paused || st.stopping)
+        return false;
+      st.paused = true;
+      self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+                 "paused: changes are queued, not synced, until the task is resumed");
+      return true;
+    },
+    [self](resume_atom) {
+      auto& st = self->state;
+      if (!st.paused || st.stopping)
+        return false;
+      st.paused = false;
+      self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name, "resumed");
+      resume_queued(self);
+      return true;
     },
     [self](stop_atom) {
       auto& st = self->state;

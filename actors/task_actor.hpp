@@ -44,6 +44,7 @@ struct task_state {
   std::uint64_t synced = 0;
   std::uint64_t failed = 0;
   bool stopping = false;
+  bool paused = false;
   std::optional<caf::typed_response_promise<bool>> stopped;
 
   // The pair key an issue belongs to: its origin once mapped, else itself.

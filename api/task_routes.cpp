@@ -18,9 +18,7 @@ constexpr std::uint64_t max_log_limit = 1000;
 struct task_routes {
   std::vector<config::task_config> tasks;
   storage::sync_state& store;
-  task_counter counts;
-  task_pusher push;
-  task_skipper skip;
+  task_engine engine;
 
   // A side whose issues the task syncs from: the source, and the target of a
   // two-way task.
@@ -86,7 +84,7 @@ struct task_routes {
 
   http_response list(const route_params& p) const {
     only_query(p, {});
-    auto all = counts();
+    auto all = engine.counts();
     json out = json::array();
     for (auto& t : tasks)
       out.push_back(task_json(t, all));
@@ -95,7 +93,7 @@ struct task_routes {
 
   http_response one(const route_params& p) const {
     only_query(p, {});
-    return json_response(200, task_json(task_named(p.path.at("task")), counts()));
+    return json_response(200, task_json(task_named(p.path.at("task")), engine.counts()));
   }
 
   http_response errors(const route_params& p) const {
@@ -120,7 +118,7 @@ struct task_routes {
     auto& task = task_named(p.path.at("task"));
     auto s = side_named(task, p.path.at("side"));
     auto& id = p.path.at("id");
-    push(task.name, s, {id});
+    engine.push(task.name, s, {id});
     return json_response(202, {{"queued", {id}}});
   }
 
@@ -138,7 +136,7 @@ struct task_routes {
         throw api_error{404, "task " + task.name + ", " + to_string(s) + " issue " + id,
                         "the error list has no item for this issue"};
     }
-    push(task.name, s, {id});
+    engine.push(task.name, s, {id});
     return json_response(202, {{"queued", {id}}});
   }
 
@@ -148,10 +146,18 @@ struct task_routes {
     auto& task = task_named(p.path.at("task"));
     auto s = side_named(task, p.path.at("side"));
     auto& id = p.path.at("id");
-    if (!skip(task.name, s, id))
+    if (!engine.skip(task.name, s, id))
       throw api_error{404, "task " + task.name + ", " + to_string(s) + " issue " + id,
                       "the error list has no item for this issue"};
     return json_response(200, {{"skipped", id}});
+  }
+
+  // Pause or resume; answers the task as it is now.
+  http_response pause_or_resume(const route_params& p, bool pause) const {
+    only_query(p, {});
+    auto& task = task_named(p.path.at("task"));
+    engine.pause(task.name, pause);
+    return json_response(200, task_json(task, engine.counts()));
   }
 
   // Oldest first from `after` (a sequence number): a client pages by passing
@@ -206,10 +212,9 @@ struct task_routes {
 } // namespace
 
 void add_task_routes(router& r, std::vector<config::task_config> tasks,
-                     storage::sync_state& store, task_counter counts, task_pusher push,
-                     task_skipper skip) {
-  auto routes = std::make_shared<const task_routes>(
-    task_routes{std::move(tasks), store, std::move(counts), std::move(push), std::move(skip)});
+                     storage::sync_state& store, task_engine engine) {
+  auto routes =
+    std::make_shared<const task_routes>(task_routes{std::move(tasks), store, std::move(engine)});
   auto on = [&](const char* method, const std::string& path, auto handler) {
     r.add(method, path, answering([routes, handler](const http_request&, const route_params& p) {
             return handler(*routes, p);
@@ -225,6 +230,10 @@ void add_task_routes(router& r, std::vector<config::task_config> tasks,
      [](const task_routes& t, auto& p) { return t.retry(p); });
   on("POST", "/api/v1/errors/{task}/{side}/{id}/skip",
      [](const task_routes& t, auto& p) { return t.skip_error(p); });
+  on("POST", "/api/v1/tasks/{task}/pause",
+     [](const task_routes& t, auto& p) { return t.pause_or_resume(p, true); });
+  on("POST", "/api/v1/tasks/{task}/resume",
+     [](const task_routes& t, auto& p) { return t.pause_or_resume(p, false); });
 }
 
 } // namespace tb::api

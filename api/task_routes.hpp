@@ -33,9 +33,19 @@ using task_pusher =
 // Stops retrying an error item; false if there was none.
 using task_skipper = std::function<bool(const std::string& task, side s, const std::string& id)>;
 
+// Pauses (true) or resumes (false) a task; whether its state changed.
+using task_pauser = std::function<bool(const std::string& task, bool pause)>;
+
+// What the routes ask of the running engine.
+struct task_engine {
+  task_counter counts;
+  task_pusher push;
+  task_skipper skip;
+  task_pauser pause;
+};
+
 // tasks: the configuration's tasks; store must outlive r.
 void add_task_routes(router& r, std::vector<config::task_config> tasks,
-                     storage::sync_state& store, task_counter counts, task_pusher push,
-                     task_skipper skip);
+                     storage::sync_state& store, task_engine engine);
 
 } // namespace tb::api

@@ -229,7 +229,7 @@ int run(const std::string& path, const std::string& data_dir) {
   for (auto& [name, t] : trackers)
     served.emplace(name, t.get());
   tb::api::add_local_routes(router, served);
-  tb::api::add_task_routes(router, cfg->tasks, store, [&engine] {
+  tb::api::add_task_routes(router, cfg->tasks, store, {[&engine] {
     std::map<std::string, tb::api::task_counts> out;
     for (auto& s : engine.status(std::chrono::seconds{2}))
       out[s.name] = {s.state, s.synced, s.failed, s.active};
@@ -238,7 +238,9 @@ int run(const std::string& path, const std::string& data_dir) {
     engine.push(task, s, ids);
   }, [&engine](const std::string& task, tb::side s, const std::string& id) {
     return engine.skip(task, tb::issue_ref{s, id}, std::chrono::seconds{2});
-  });
+  }, [&engine](const std::string& task, bool pause) {
+    return engine.pause(task, pause, std::chrono::seconds{2});
+  }});
   tb::api::add_hook_routes(router, std::move(hooks),
                            [&engine](const std::string& task, tb::side s,
                                      const std::vector<std::string>& ids) {

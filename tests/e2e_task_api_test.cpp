@@ -173,4 +173,23 @@ CAF_TEST(a_skipped_error_item_leaves_the_list) {
   }));
 }
 
+CAF_TEST(a_paused_task_queues_changes_and_syncs_them_when_resumed) {
+  write_config("one-way");
+  start();
+  auto paused = api_call("POST", "/api/v1/tasks/a-b/pause");
+  CAF_REQUIRE_EQUAL(paused.status, 200);
+  CAF_CHECK_EQUAL(text(paused.json()["state"]), "paused");
+  auto id = create("a", "alice", {{"subject", "Made while paused"}});
+  // The poller queues it; nothing syncs it.
+  CAF_CHECK(eventually([&] { return task()["backlog"].get<int>() == 1; }));
+  CAF_CHECK(twin_of("b", "a/" + id).empty());
+  CAF_CHECK_EQUAL(text(task()["state"]), "paused");
+  auto resumed = api_call("POST", "/api/v1/tasks/a-b/resume");
+  CAF_REQUIRE_EQUAL(resumed.status, 200);
+  CAF_CHECK_EQUAL(text(resumed.json()["state"]), "running");
+  CAF_CHECK(eventually([&] { return !twin_of("b", "a/" + id).empty(); }));
+  CAF_CHECK(eventually([&] { return task()["backlog"].get<int>() == 0; }));
+  CAF_CHECK_EQUAL(api_call("POST", "/api/v1/tasks/x/pause").status, 404);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

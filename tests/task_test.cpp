@@ -197,6 +197,37 @@ CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
   stop(t);
 }
 
+CAF_TEST(a_paused_task_keeps_changes_queued_and_syncs_them_when_resumed) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  auto t = spawn_task(false);
+  self->send(t, pause_atom::value);
+  expect((pause_atom), from(self).to(t));
+  expect((bool), from(t).to(self).with(true));
+  self->send(t, pause_atom::value); // already paused: nothing changes
+  expect((pause_atom), from(self).to(t));
+  expect((bool), from(t).to(self).with(false));
+  // As a poller does: queued durably, then reported.
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, i.updated});
+    txn.commit();
+  }
+  report(t, side::source, i);
+  sched.run();
+  CAF_CHECK(b->issues.empty());
+  self->send(t, status_atom::value);
+  sched.run();
+  self->receive([](const task_status& s) { CAF_CHECK_EQUAL(s.state, "paused"); });
+  self->send(t, resume_atom::value);
+  expect((resume_atom), from(self).to(t));
+  expect((bool), from(t).to(self).with(true));
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK(store.queued(txn, "t").empty());
+  stop(t);
+}
+
 CAF_TEST(retries_back_off_exponentially_up_to_five_minutes) {
   using std::chrono::milliseconds;
   CAF_CHECK_EQUAL(retry_delay(1), milliseconds{1000});
