@@ -140,7 +140,16 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                std::shared_ptr<const task_context> ctx, bool with_pollers) {
   self->state.ctx = std::move(ctx);
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
-  resume_queued(self);
+  {
+    auto& st = self->state;
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+    st.paused = st.ctx->store->paused(t, st.ctx->name);
+  }
+  if (self->state.paused)
+    self->send(self->state.ctx->log, log_atom::value, log_level::info, self->state.ctx->name,
+               "paused (since before the restart): changes are queued until it is resumed");
+  else
+    resume_queued(self);
   if (with_pollers)
     start_pollers(self);
   return {
@@ -215,6 +224,9 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       auto& st = self->state;
       if (st.paused || st.stopping)
         return false;
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+      st.ctx->store->set_paused(t, st.ctx->name, true);
+      t.commit();
       st.paused = true;
       self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
                  "paused: changes are queued, not synced, until the task is resumed");
@@ -224,6 +236,9 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       auto& st = self->state;
       if (!st.paused || st.stopping)
         return false;
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+      st.ctx->store->set_paused(t, st.ctx->name, false);
+      t.commit();
       st.paused = false;
       self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name, "resumed");
       resume_queued(self);

@@ -178,6 +178,17 @@ std::vector<error_item> sync_state::errors(transaction& t, const std::string& ta
   return out;
 }
 
+bool sync_state::paused(transaction& t, const std::string& task) {
+  return t.get(meta_, key_of({"paused", task})).has_value();
+}
+
+void sync_state::set_paused(transaction& t, const std::string& task, bool paused) {
+  if (paused)
+    t.put(meta_, key_of({"paused", task}), "");
+  else
+    t.erase(meta_, key_of({"paused", task}));
+}
+
 std::uint64_t sync_state::append_log(transaction& t, log_record rec) {
   std::uint64_t seq = 1;
   if (auto v = t.get(meta_, "log_seq"))

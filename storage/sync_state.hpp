@@ -96,6 +96,10 @@ class sync_state {
   bool clear_error(transaction& t, const std::string& task, const issue_ref& r);
   std::vector<error_item> errors(transaction& t, const std::string& task);
 
+  // --- a task paused by an operator stays paused across restarts ---
+  bool paused(transaction& t, const std::string& task);
+  void set_paused(transaction& t, const std::string& task, bool paused);
+
   // --- system log ---
   std::uint64_t append_log(transaction& t, log_record rec);
   std::vector<log_record> log(transaction& t, std::uint64_t after_seq, std::size_t limit);

@@ -197,7 +197,7 @@ CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
   stop(t);
 }
 
-CAF_TEST(a_paused_task_keeps_changes_queued_and_syncs_them_when_resumed) {
+CAF_TEST(a_paused_task_keeps_changes_queued_across_a_restart_and_syncs_them_when_resumed) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   auto t = spawn_task(false);
   self->send(t, pause_atom::value);
@@ -213,6 +213,11 @@ CAF_TEST(a_paused_task_keeps_changes_queued_and_syncs_them_when_resumed) {
     txn.commit();
   }
   report(t, side::source, i);
+  sched.run();
+  CAF_CHECK(b->issues.empty());
+  // A restart keeps the pause: the new task actor syncs nothing either.
+  stop(t);
+  t = spawn_task(false);
   sched.run();
   CAF_CHECK(b->issues.empty());
   self->send(t, status_atom::value);
