@@ -117,6 +117,15 @@ std::chrono::milliseconds retry_delay(unsigned attempt) {
   return std::min<std::chrono::milliseconds>(first * (1LL << doublings), most);
 }
 
+bool task_state::forget_failure(const issue_ref& key) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  bool had = ctx->store->clear_error(t, ctx->name, key);
+  // Its queued change too: the next change of the issue syncs it again.
+  ctx->store->dequeue_if_covered(t, ctx->name, key, std::numeric_limits<timestamp>::max());
+  t.commit();
+  return had;
+}
+
 bool task_state::creating_on(side s) const {
   for (auto& [key, where] : creating)
     if (where == s)
@@ -162,8 +171,11 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       ++(ok ? st.synced : st.failed);
       if (ok)
         st.failures.erase(key);
+      else if (st.skipped.count(key))
+        st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
       else
         self->delayed_send(self, retry_delay(++st.failures[key]), retry_atom::value, key);
+      st.skipped.erase(key);
       if (auto d = st.dependents.find(key); d != st.dependents.end()) {
         auto waiting = std::move(d->second);
         st.dependents.erase(d);
@@ -203,12 +215,9 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](skip_atom, const issue_ref& key) {
       auto& st = self->state;
       st.failures.erase(key); // a retry already scheduled finds nothing to do
-      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-      bool had = st.ctx->store->clear_error(t, st.ctx->name, key);
-      // Its queued change too: the next change of the issue syncs it again.
-      st.ctx->store->dequeue_if_covered(t, st.ctx->name, key,
-                                        std::numeric_limits<timestamp>::max());
-      t.commit();
+      if (st.active.count(key))
+        st.skipped.insert(key);
+      bool had = st.forget_failure(key);
       if (had)
         self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name,
                    to_string(key) + ": skipped by request; not retried until it changes again");

@@ -35,6 +35,12 @@ struct task_state {
   // backoff that doubles, so a passing fault heals and a lasting one costs
   // little.
   std::map<issue_ref, unsigned> failures;
+  // Pairs skipped by an operator while a pass of theirs was under way: if
+  // that pass fails, it is not retried either.
+  std::set<issue_ref> skipped;
+  // Drops a pair's error item and queued change (one transaction); whether
+  // it had an error item.
+  bool forget_failure(const issue_ref& key);
   // Pairs waiting for another pair (by its key) to finish: a child for its
   // parent. Woken when that pair reports done.
   std::map<issue_ref, std::set<issue_ref>> dependents;
