@@ -215,9 +215,9 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](skip_atom, const issue_ref& key) {
       auto& st = self->state;
       st.failures.erase(key); // a retry already scheduled finds nothing to do
-      if (st.active.count(key))
-        st.skipped.insert(key);
       bool had = st.forget_failure(key);
+      if (had && st.active.count(key))
+        st.skipped.insert(key);
       if (had)
         self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name,
                    to_string(key) + ": skipped by request; not retried until it changes again");

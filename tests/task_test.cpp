@@ -233,6 +233,29 @@ CAF_TEST(a_paused_task_keeps_changes_queued_across_a_restart_and_syncs_them_when
   stop(t);
 }
 
+CAF_TEST(a_retry_under_way_when_its_pair_is_skipped_is_not_retried_when_it_fails) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused"};
+  auto t = spawn_task(false);
+  report(t, side::source, i);
+  sched.run(); // failed once: an error item, a retry scheduled
+  b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused again"};
+  sched.trigger_timeouts();
+  sched.run_once(); // the task takes the retry and wakes the pair: a pass is under way
+  self->send(t, skip_atom::value, issue_ref{side::source, i.id});
+  sched.run(); // the skip lands during the pass, which then fails
+  self->receive([](bool had) { CAF_CHECK(had); });
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    CAF_CHECK(store.errors(txn, "t").empty());
+  }
+  // No retry follows: had one run, it would have succeeded now.
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK(b->issues.empty());
+  stop(t);
+}
+
 CAF_TEST(retries_back_off_exponentially_up_to_five_minutes) {
   using std::chrono::milliseconds;
   CAF_CHECK_EQUAL(retry_delay(1), milliseconds{1000});
