@@ -25,17 +25,6 @@ const hook_task& task_named(const std::vector<hook_task>& tasks, const std::stri
                     + " takes webhooks; give a task webhook_secret_env in the configuration"};
 }
 
-side side_named(const hook_task& task, const std::string& name) {
-  if (name == "source")
-    return side::source;
-  if (name == "target" && task.two_way)
-    return side::target;
-  throw api_error{404, "side " + name,
-                  name == "target" ? "task " + task.name
-                                       + " is one-way: only its source side takes webhooks"
-                                   : "no side " + name + "; use source or target"};
-}
-
 // Constant time, so a forger learns nothing from how long a refusal takes.
 bool signed_by(const std::string& secret, const http_request& req) {
   auto header = req.headers.find("x-trackbridge-signature");
@@ -99,7 +88,7 @@ void add_hook_routes(router& r, std::vector<hook_task> tasks, hook_sink sink) {
         answering([all, sink = std::move(sink)](const http_request& req, const route_params& p) {
           only_query(p, {});
           auto& task = task_named(*all, p.path.at("task"));
-          auto s = side_named(task, p.path.at("side"));
+          auto s = synced_side(task.name, task.two_way, p.path.at("side"));
           if (!signed_by(task.secret, req))
             throw api_error{401, "header X-TrackBridge-Signature",
                             "missing or wrong signature: send sha256=<hex HMAC-SHA256 of the "

@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "api/route_support.hpp"
-#include "domain/time.hpp"
 
 // Statuses: a request the API cannot read (malformed JSON, a body that is not
 // an object, unknown keys, wrong types, bad query parameters) is 400; a

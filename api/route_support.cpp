@@ -42,6 +42,17 @@ void only_query(const route_params& p, const std::vector<std::string>& allowed) 
                       "unknown query parameter " + name + "; allowed: " + names};
 }
 
+side synced_side(const std::string& task, bool two_way, const std::string& name) {
+  if (name == "source")
+    return side::source;
+  if (name == "target" && two_way)
+    return side::target;
+  throw api_error{404, "side " + name,
+                  name == "target"
+                    ? "task " + task + " is one-way: only its source side is synced from"
+                    : "no side " + name + "; use source or target"};
+}
+
 std::uint64_t number_in_query(const route_params& p, const std::string& name,
                               std::uint64_t fallback, std::uint64_t min, std::uint64_t max) {
   auto i = p.query.find(name);

@@ -10,6 +10,7 @@
 #include "api/router.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
+#include "domain/sync.hpp"
 
 namespace tb::api {
 
@@ -34,6 +35,10 @@ route_handler answering(route_handler h);
 
 // 400 for a query parameter not in `allowed`, naming the allowed ones.
 void only_query(const route_params& p, const std::vector<std::string>& allowed);
+
+// A task side whose issues are synced from: source, or the target of a
+// two-way task; 404 naming the side otherwise.
+side synced_side(const std::string& task, bool two_way, const std::string& name);
 
 // A whole number from min to max, or fallback when absent; 400 naming the
 // parameter otherwise.

@@ -20,19 +20,6 @@ struct task_routes {
   storage::sync_state& store;
   task_engine engine;
 
-  // A side whose issues the task syncs from: the source, and the target of a
-  // two-way task.
-  side side_named(const config::task_config& task, const std::string& name) const {
-    if (name == "source")
-      return side::source;
-    if (name == "target" && task.dir == config::direction::two_way)
-      return side::target;
-    throw api_error{404, "side " + name,
-                    name == "target" ? "task " + task.name
-                                         + " is one-way: its target's issues are not synced from"
-                                     : "no side " + name + "; use source or target"};
-  }
-
   const config::task_config& task_named(const std::string& name) const {
     for (auto& t : tasks)
       if (t.name == name)
@@ -42,6 +29,10 @@ struct task_routes {
       known += (known.empty() ? "" : ", ") + t.name;
     throw api_error{404, "task " + name,
                     "no task named " + name + "; configured tasks: " + known};
+  }
+
+  side side_of(const config::task_config& task, const route_params& p) const {
+    return synced_side(task.name, task.dir == config::direction::two_way, p.path.at("side"));
   }
 
   json error_json(const storage::error_item& e) const {
@@ -116,7 +107,7 @@ struct task_routes {
   http_response sync_issue(const route_params& p) const {
     only_query(p, {});
     auto& task = task_named(p.path.at("task"));
-    auto s = side_named(task, p.path.at("side"));
+    auto s = side_of(task, p);
     auto& id = p.path.at("id");
     engine.push(task.name, s, {id});
     return json_response(202, {{"queued", {id}}});
@@ -126,7 +117,7 @@ struct task_routes {
   http_response retry(const route_params& p) const {
     only_query(p, {});
     auto& task = task_named(p.path.at("task"));
-    auto s = side_named(task, p.path.at("side"));
+    auto s = side_of(task, p);
     auto& id = p.path.at("id");
     {
       storage::transaction t{store.env(), storage::transaction::read_only};
@@ -144,7 +135,7 @@ struct task_routes {
   http_response skip_error(const route_params& p) const {
     only_query(p, {});
     auto& task = task_named(p.path.at("task"));
-    auto s = side_named(task, p.path.at("side"));
+    auto s = side_of(task, p);
     auto& id = p.path.at("id");
     if (!engine.skip(task.name, s, id))
       throw api_error{404, "task " + task.name + ", " + to_string(s) + " issue " + id,

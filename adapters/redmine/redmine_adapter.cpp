@@ -110,6 +110,15 @@ std::string text_at(const json& j, const char* key) {
   return i == j.end() ? "" : text(*i);
 }
 
+// A Redmine relation ({issue_id, issue_to_id, relation_type}) as the issue
+// `seen_from` sees it: the other side sees the reverse type.
+relation relation_seen_from(const json& r, const std::string& seen_from) {
+  auto from = std::to_string(r.value("issue_id", 0L));
+  auto to = std::to_string(r.value("issue_to_id", 0L));
+  auto type = text_at(r, "relation_type");
+  return from == seen_from ? relation{type, to} : relation{reverse_relation(type), from};
+}
+
 long id_at(const json& j, const char* key) {
   auto i = j.find(key);
   if (i == j.end() || !i->is_object())
@@ -504,13 +513,8 @@ result<issue> adapter::to_issue(const json& j, const std::string& project) {
     files[f.id] = f;
     out.attachments.push_back(std::move(f));
   }
-  for (auto& r : j.value("relations", json::array())) {
-    auto from = std::to_string(r.value("issue_id", 0L));
-    auto to = std::to_string(r.value("issue_to_id", 0L));
-    auto type = text_at(r, "relation_type");
-    out.relations.push_back(from == out.id ? relation{type, to}
-                                           : relation{reverse_relation(type), from});
-  }
+  for (auto& r : j.value("relations", json::array()))
+    out.relations.push_back(relation_seen_from(r, out.id));
 
   std::set<std::string> files_added_later;
   std::vector<history_entry> entries;
@@ -748,13 +752,8 @@ result<std::vector<std::pair<long, relation>>> adapter::relations_of(const std::
   if (!j)
     return j.error();
   std::vector<std::pair<long, relation>> out;
-  for (auto& r : (*j)["relations"]) {
-    auto from = std::to_string(r.value("issue_id", 0L));
-    auto to = std::to_string(r.value("issue_to_id", 0L));
-    auto type = text_at(r, "relation_type");
-    out.emplace_back(r.value("id", 0L), from == id ? relation{type, to}
-                                                   : relation{reverse_relation(type), from});
-  }
+  for (auto& r : (*j)["relations"])
+    out.emplace_back(r.value("id", 0L), relation_seen_from(r, id));
   return out;
 }
 

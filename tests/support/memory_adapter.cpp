@@ -158,7 +158,6 @@ result<write_result> memory_adapter::update_issue(const std::string& project,
                                                   const replica_write& w) {
   if (auto err = take(fail_next_write))
     return *err;
-  ++updates;
   field_values fields;
   for (auto& c : w.changes)
     fields[c.field] = c.new_value;
@@ -177,10 +176,9 @@ result<write_result> memory_adapter::update_issue(const std::string& project,
     auto c = current.fields.find(f.first);
     return (c == current.fields.end() ? std::string{} : c->second) != f.second;
   });
-  if (!fields_change && w.comment.empty() && w.attachments.empty() && links.empty()) {
-    --updates;
+  if (!fields_change && w.comment.empty() && w.attachments.empty() && links.empty())
     return write_result{id, {}, current.updated};
-  }
+  ++updates;
   auto& i = edit(id, w.author, fields, w.comment);
   auto files_before = i.attachments.size();
   for (auto& a : w.attachments)
