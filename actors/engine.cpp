@@ -108,18 +108,46 @@ bool engine::skip(const std::string& task, const issue_ref& key,
   return skipped;
 }
 
-bool engine::pause(const std::string& task, bool pause, std::chrono::milliseconds timeout) {
+namespace {
+
+// A task's answer to a command, or why there was none.
+template <class... Ts>
+std::string ask(caf::actor_system& sys, const task_actor& t, std::chrono::milliseconds timeout,
+                Ts... xs) {
+  std::string answer;
+  caf::scoped_actor self{sys};
+  self->request(t, timeout, xs...)
+    .receive([&](std::string& a) { answer = std::move(a); },
+             [&](caf::error& e) { answer = "the task did not answer: " + to_string(e); });
+  return answer;
+}
+
+} // namespace
+
+std::string engine::control(const std::string& task, command c,
+                            std::chrono::milliseconds timeout) {
   auto t = tasks_by_name_.find(task);
   if (t == tasks_by_name_.end() || stopped_)
-    return false;
-  bool changed = false;
-  caf::scoped_actor self{sys_};
-  auto answer = [&](bool c) { changed = c; };
-  if (pause)
-    self->request(t->second, timeout, pause_atom::value).receive(answer, [](caf::error&) {});
-  else
-    self->request(t->second, timeout, resume_atom::value).receive(answer, [](caf::error&) {});
-  return changed;
+    return "the server is stopping";
+  switch (c) {
+    case command::start:
+      return ask(sys_, t->second, timeout, start_atom::value);
+    case command::stop:
+      return ask(sys_, t->second, timeout, stop_atom::value);
+    case command::pause:
+      return ask(sys_, t->second, timeout, pause_atom::value);
+    case command::resume:
+      break;
+  }
+  return ask(sys_, t->second, timeout, resume_atom::value);
+}
+
+std::string engine::resync(const std::string& task, timestamp since,
+                           std::chrono::milliseconds timeout) {
+  auto t = tasks_by_name_.find(task);
+  if (t == tasks_by_name_.end() || stopped_)
+    return "the server is stopping";
+  return ask(sys_, t->second, timeout, resync_atom::value, since);
 }
 
 void engine::log(log_level level, const std::string& task, const std::string& message) {
@@ -142,7 +170,7 @@ bool engine::stop(std::chrono::milliseconds grace) {
   bool clean = true;
   caf::scoped_actor self{sys_};
   for (auto& t : tasks_)
-    self->request(t, grace, stop_atom::value)
+    self->request(t, grace, shutdown_atom::value)
       .receive([](bool) {}, [&](caf::error&) { clean = false; });
   log(log_level::info, "", clean ? "stopped cleanly" : "stopped; unsynced changes stay queued");
   self->request(logger_, grace, flush_atom::value, true).receive([](bool) {}, [](caf::error&) {});

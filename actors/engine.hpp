@@ -37,8 +37,13 @@ class engine {
   // Stops retrying a failed issue until it changes again; false if the task
   // is unknown or had no error item for it.
   bool skip(const std::string& task, const issue_ref& key, std::chrono::milliseconds timeout);
-  // Pauses (true) or resumes (false) a task; whether its state changed.
-  bool pause(const std::string& task, bool pause, std::chrono::milliseconds timeout);
+  // The operator's commands to a task: "" when it is (now) as asked, else
+  // why it cannot be (e.g. resuming a stopped task).
+  enum class command { start, stop, pause, resume };
+  std::string control(const std::string& task, command c, std::chrono::milliseconds timeout);
+  // Lists the task's synced sides for issues changed since then, and syncs
+  // them; "" or why not.
+  std::string resync(const std::string& task, timestamp since, std::chrono::milliseconds timeout);
   std::vector<task_status> status(std::chrono::milliseconds timeout);
 
   // Stops polling, lets each issue actor finish the write it is in, flushes

@@ -15,6 +15,7 @@
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 #include "domain/sync.hpp"
+#include "domain/task_status.hpp"
 
 namespace tb {
 
@@ -39,6 +40,11 @@ using download_atom = caf::atom_constant<caf::atom("download")>;
 using skip_atom = caf::atom_constant<caf::atom("skip")>;
 using pause_atom = caf::atom_constant<caf::atom("pause")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using resync_atom = caf::atom_constant<caf::atom("resync")>;
+using listed_atom = caf::atom_constant<caf::atom("listed")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
@@ -48,15 +54,6 @@ using content_result = result<std::string>; // a file's bytes
 
 enum class log_level : std::uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
-
-// What a task reports about itself.
-struct task_status {
-  std::string name;
-  std::string state; // "running", "paused", "stopping"
-  std::uint64_t synced = 0; // issue passes that finished without error
-  std::uint64_t failed = 0;
-  std::uint64_t active = 0; // issue actors alive now
-};
 
 // One per tracker connection: owns the adapter and runs its blocking calls.
 using connection_actor = caf::typed_actor<
@@ -73,28 +70,41 @@ using logger_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   caf::replies_to<flush_atom, bool>::with<bool>>; // flush now and confirm
 
-// One per sync task.
+// One per sync task. The operator's commands answer "" when the task is (now)
+// in the state asked for, or why it cannot be.
 using task_actor = caf::typed_actor<
-  caf::reacts_to<changes_atom, side, std::vector<issue_stamp>>,  // from a poller
+  caf::reacts_to<changes_atom, side, std::vector<issue_stamp>>,  // from a poller or a push
+  // A page of a listing that shows progress: kind, stamps, whether it is the last
+  caf::reacts_to<listed_atom, side, std::string, std::vector<issue_stamp>, bool>,
   caf::reacts_to<done_atom, issue_ref, std::uint64_t, bool>,      // key, wakes seen, ok
   caf::reacts_to<alias_atom, issue_ref, issue_ref>,               // key, canonical key
   caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
   caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)
   caf::reacts_to<retry_atom, issue_ref>,           // key: a failed pair's backoff is over
   caf::reacts_to<waits_atom, issue_ref, issue_ref>, // key waits for this issue's twin (a parent)
+  caf::reacts_to<progress_atom>,                    // time for a progress line
   caf::replies_to<status_atom>::with<task_status>,
   // key: stop retrying a failed pair until it changes again; false if it had
   // no error item
   caf::replies_to<skip_atom, issue_ref>::with<bool>,
   // paused: changes stay queued (pollers go on queueing), passes under way
-  // finish; resume syncs what queued meanwhile. Both answer whether the
-  // state changed.
-  caf::replies_to<pause_atom>::with<bool>,
-  caf::replies_to<resume_atom>::with<bool>,
-  caf::replies_to<stop_atom>::with<bool>>;
+  // finish; resume syncs what queued meanwhile.
+  caf::replies_to<pause_atom>::with<std::string>,
+  caf::replies_to<resume_atom>::with<std::string>,
+  // stopped: no polling, no syncing (pushed changes are still queued);
+  // passes under way stop after the write they are in. Start polls again
+  // and syncs what is queued. Paused and stopped last across restarts.
+  caf::replies_to<stop_atom>::with<std::string>,
+  caf::replies_to<start_atom>::with<std::string>,
+  // Lists the synced sides' issues changed since then and syncs them.
+  caf::replies_to<resync_atom, timestamp>::with<std::string>,
+  // The engine ends: true once no pass is under way.
+  caf::replies_to<shutdown_atom>::with<bool>>;
 
 // One per task side that is polled.
-using poller_actor = caf::typed_actor<caf::reacts_to<caf::tick_atom>>;
+using poller_actor =
+  caf::typed_actor<caf::reacts_to<caf::tick_atom, std::uint64_t>, // its own timer: generation
+                   caf::reacts_to<resync_atom, timestamp>>;       // list from then
 
 // One per issue pair while it has work.
 using issue_actor = caf::typed_actor<

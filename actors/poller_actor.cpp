@@ -69,59 +69,100 @@ std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stam
   return stamps;
 }
 
-namespace {
-
-void schedule_next(poller_actor::stateful_pointer<poller_state> self) {
-  if (self->state.full_page || self->state.sweeping())
-    self->send(self, caf::tick_atom::value);
-  else
-    self->delayed_send(self, self->state.settings.interval, caf::tick_atom::value);
+void poller_state::start_resync() {
+  // A sweep already at or before the resync's time lists all it needs.
+  sweep_from = sweeping() ? std::min(*sweep_from, *resync_from) : *resync_from;
+  sweep_kind = "resync";
+  resync_from.reset();
 }
 
-void report_failure(poller_actor::stateful_pointer<poller_state> self, const std::string& what) {
+namespace {
+
+using self_ptr = poller_actor::stateful_pointer<poller_state>;
+
+// At once while pages or a resync wait (not after a failure: that waits an
+// interval, so a tracker that is down is not hammered).
+void schedule_next(self_ptr self, bool failed = false) {
+  auto& st = self->state;
+  auto gen = ++st.tick_generation;
+  if (!failed && (st.full_page || st.sweeping() || st.resync_from))
+    self->send(self, caf::tick_atom::value, gen);
+  else
+    self->delayed_send(self, st.settings.interval, caf::tick_atom::value, gen);
+}
+
+// A resync's sweep that failed goes on from its page at the next tick.
+void sweep_failed(self_ptr self) {
+  auto& st = self->state;
+  if (st.sweep_kind == "resync")
+    st.resync_from = st.resync_from ? std::min(*st.resync_from, *st.sweep_from) : *st.sweep_from;
+  else
+    st.polls_until_sweep = st.polls_per_sweep(); // tried again at the next sweep
+  st.sweep_from.reset();
+  st.sweep_kind.clear();
+}
+
+void report_failure(self_ptr self, const std::string& what) {
   auto& st = self->state;
   self->send(st.log, log_atom::value, log_level::warn, st.settings.task,
              std::string{"polling the "} + to_string(st.settings.where) + " side failed: " + what
                + "; retrying in " + std::to_string(st.settings.interval.count()) + " ms");
 }
 
-void on_sweep_answer(poller_actor::stateful_pointer<poller_state> self, stamps_result& r) {
+void on_sweep_answer(self_ptr self, stamps_result& r) {
   auto& st = self->state;
   st.polling = false;
   if (!r) {
-    st.sweep_from.reset(); // tried again at the next sweep
-    st.polls_until_sweep = st.polls_per_sweep();
+    sweep_failed(self);
     report_failure(self, r.error().where + ": " + r.error().message);
-  } else {
-    try {
-      auto all = st.accept_sweep(*r);
-      if (!all.empty())
-        self->send(st.task, changes_atom::value, st.settings.where, std::move(all));
-    } catch (const std::exception& e) {
-      st.sweep_from.reset();
-      st.polls_until_sweep = st.polls_per_sweep();
-      report_failure(self, e.what());
+    schedule_next(self, true);
+    return;
+  }
+  try {
+    auto all = st.accept_sweep(*r);
+    if (!st.sweep_kind.empty()) {
+      bool last = !st.sweeping();
+      self->send(st.task, listed_atom::value, st.settings.where, st.sweep_kind, std::move(all),
+                 last);
+      if (last)
+        st.sweep_kind.clear();
+    } else if (!all.empty()) {
+      self->send(st.task, changes_atom::value, st.settings.where, std::move(all));
     }
+  } catch (const std::exception& e) {
+    sweep_failed(self);
+    report_failure(self, e.what());
+    schedule_next(self, true);
+    return;
   }
   schedule_next(self);
 }
 
-void on_answer(poller_actor::stateful_pointer<poller_state> self, stamps_result& r) {
+void on_answer(self_ptr self, stamps_result& r) {
   auto& st = self->state;
   st.polling = false;
   if (!r) {
     st.full_page = false;
     report_failure(self, r.error().where + ": " + r.error().message);
-  } else {
-    try {
-      auto fresh = st.accept(*r);
-      st.full_page = r->size() >= st.settings.page_size;
-      if (!fresh.empty())
-        self->send(st.task, changes_atom::value, st.settings.where, std::move(fresh));
-    } catch (const std::exception& e) {
-      st.full_page = false;
-      report_failure(self, e.what());
+    schedule_next(self, true);
+    return;
+  }
+  try {
+    auto fresh = st.accept(*r);
+    st.full_page = r->size() >= st.settings.page_size;
+    if (st.initial) {
+      bool last = !st.full_page;
+      self->send(st.task, listed_atom::value, st.settings.where, std::string{"initial sync"},
+                 std::move(fresh), last);
+      st.initial = !last;
+    } else if (!fresh.empty()) {
+      self->send(st.task, changes_atom::value, st.settings.where, std::move(fresh));
     }
+  } catch (const std::exception& e) {
+    st.full_page = false;
+    report_failure(self, e.what());
+    schedule_next(self, true);
+    return;
   }
   schedule_next(self);
 }
@@ -142,29 +183,32 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
   st.polls_until_sweep = st.polls_per_sweep();
   {
     storage::transaction t{store->env(), storage::transaction::read_only};
-    st.watermark = store->watermark(t, st.settings.task, st.settings.where).value_or(0);
+    auto stored = store->watermark(t, st.settings.task, st.settings.where);
+    st.initial = !stored;
+    st.watermark = stored.value_or(0);
   }
-  self->send(self, caf::tick_atom::value);
+  self->send(self, caf::tick_atom::value, st.tick_generation);
   return {
-    [self](caf::tick_atom) {
+    [self](caf::tick_atom, std::uint64_t generation) {
       auto& st = self->state;
-      if (st.polling)
+      if (st.polling || generation != st.tick_generation)
         return;
       st.polling = true;
-      // A sweep starts between polls, never in the middle of a run of full pages.
-      if (!st.sweeping() && !st.full_page && st.polls_until_sweep > 0
-          && --st.polls_until_sweep == 0)
+      // A sweep or a resync starts between polls, never in the middle of a
+      // run of full pages.
+      if (!st.full_page && st.resync_from)
+        st.start_resync();
+      else if (!st.sweeping() && !st.full_page && st.polls_until_sweep > 0
+               && --st.polls_until_sweep == 0)
         st.sweep_from = 0;
       auto failed = [self](caf::error& e) {
         auto& st = self->state;
         st.polling = false;
         st.full_page = false;
-        if (st.sweeping()) {
-          st.sweep_from.reset();
-          st.polls_until_sweep = st.polls_per_sweep();
-        }
+        if (st.sweeping())
+          sweep_failed(self);
         report_failure(self, to_string(e));
-        schedule_next(self);
+        schedule_next(self, true);
       };
       if (st.sweeping()) {
         self->request(st.conn, 60s, poll_atom::value, st.settings.project, *st.sweep_from,
@@ -176,6 +220,12 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
       self->request(st.conn, 60s, poll_atom::value, st.settings.project, st.since(),
                     st.settings.page_size)
         .then([self](stamps_result& r) { on_answer(self, r); }, failed);
+    },
+    [self](resync_atom, timestamp since) {
+      auto& st = self->state;
+      st.resync_from = st.resync_from ? std::min(*st.resync_from, since) : since;
+      if (!st.polling)
+        schedule_next(self); // at once, voiding the tick that waits
     },
   };
 }

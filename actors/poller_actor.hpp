@@ -6,6 +6,10 @@
 // and queues every issue: for trackers (Redmine) where some changes leave an
 // issue's update time alone. A pass over an issue with nothing new writes
 // nothing, so a sweep costs reads only.
+//
+// Two listings report progress to the task (as `listed` pages): the first
+// poll of a side that has never been polled (the initial sync), and a
+// resync, a sweep from a time the operator names.
 
 #include <chrono>
 #include <map>
@@ -49,12 +53,21 @@ struct poller_state {
   // so their timing follows the poll's clock, not a second one.
   std::uint64_t polls_until_sweep = 0;
   std::optional<timestamp> sweep_from; // a sweep under way: its next page
+  std::string sweep_kind;              // "resync", or "" for a periodic sweep
+  std::optional<timestamp> resync_from; // a resync asked for, not yet started
+  bool initial = false; // no watermark yet: the polls until a short page list everything
+  // Each scheduled tick carries the generation it was scheduled in: a tick
+  // scheduled anew (a resync) makes the older one void, so one chain of
+  // ticks runs, never two.
+  std::uint64_t tick_generation = 0;
 
   std::uint64_t polls_per_sweep() const;
   bool sweeping() const { return sweep_from.has_value(); }
   // Queues every stamp of a sweep page (no de-duplication, watermark kept)
   // and moves the sweep on; the stamps.
   std::vector<issue_stamp> accept_sweep(const std::vector<issue_stamp>& stamps);
+  // A pending resync starts now (or takes over the sweep under way).
+  void start_resync();
 
   timestamp since() const;
   bool settled(const sighting& seen) const;

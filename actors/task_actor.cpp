@@ -1,8 +1,8 @@
 #include "actors/task_actor.hpp"
 
-#include <limits>
-
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 
 #include <caf/actor_cast.hpp>
 #include <caf/system_messages.hpp>
@@ -10,35 +10,76 @@
 
 #include "actors/issue_actor.hpp"
 #include "actors/poller_actor.hpp"
+#include "domain/time.hpp"
 
 namespace tb {
 
 namespace {
 
 using self_ptr = task_actor::stateful_pointer<task_state>;
+using steady = std::chrono::steady_clock;
 
-void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timestamp updated) {
+// "1 issue", "3 issues".
+std::string count_of(std::uint64_t n, const std::string& noun, const std::string& plural = "") {
+  return std::to_string(n) + " " + (n == 1 ? noun : plural.empty() ? noun + "s" : plural);
+}
+
+void log(self_ptr self, log_level level, std::string message) {
+  self->send(self->state.ctx->log, log_atom::value, level, self->state.ctx->name,
+             std::move(message));
+}
+
+// received: when the change behind this wake reached the task; nothing for
+// the task's own wakes.
+void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timestamp updated,
+          std::optional<steady_time> received = std::nullopt) {
   auto& st = self->state;
   auto i = st.active.find(key);
   if (i == st.active.end()) {
     auto handle = self->spawn(issue_worker, st.ctx, caf::actor_cast<task_actor>(self), key);
     self->monitor(handle);
-    i = st.active.emplace(key, active_issue{handle, 0}).first;
+    i = st.active.emplace(key, active_issue{handle, 0, {}}).first;
   }
   ++i->second.wakes_sent;
+  i->second.uncovered.push_back(received);
   self->send(i->second.handle, wake_atom::value, changed, updated);
 }
 
-void route(self_ptr self, const issue_ref& changed, timestamp updated) {
+void route(self_ptr self, const change_notice& c) {
   auto& st = self->state;
-  if (st.stopping || st.paused)
-    return; // still queued in LMDB: the next start, or resume, syncs it
-  auto key = st.key_of(changed);
-  if (key == changed && !st.active.count(key) && st.creating_on(changed.where)) {
-    st.held.emplace_back(changed, updated);
+  if (!st.syncing())
+    return; // still queued in LMDB: resume, start or the next run syncs it
+  auto key = st.key_of(c.ref);
+  if (key == c.ref && !st.active.count(key) && st.creating_on(c.ref.where)) {
+    st.held.push_back(c);
     return;
   }
-  wake(self, key, changed, updated);
+  wake(self, key, c.ref, c.updated, c.received);
+}
+
+void receive(self_ptr self, side s, const std::vector<issue_stamp>& stamps) {
+  auto now = steady::now();
+  self->state.received[static_cast<int>(s)] += stamps.size();
+  for (auto& stamp : stamps)
+    route(self, change_notice{issue_ref{s, stamp.id}, stamp.updated, now});
+}
+
+// The changes a finished pass covered: counted, and their latency observed.
+void count_covered(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
+  auto& st = self->state;
+  auto i = st.active.find(key);
+  if (i == st.active.end())
+    return;
+  auto& a = i->second;
+  auto now = steady::now();
+  while (!a.uncovered.empty() && a.wakes_sent - a.uncovered.size() + 1 <= wakes_seen) {
+    if (auto received = a.uncovered.front()) {
+      ++(ok ? st.synced : st.failed);
+      if (ok)
+        st.latency.observe(std::chrono::duration<double>(now - *received).count());
+    }
+    a.uncovered.pop_front();
+  }
 }
 
 // A create is over: the changes it held are routed again, now that its link
@@ -49,8 +90,8 @@ void create_done(self_ptr self, const issue_ref& key) {
     return;
   auto held = std::move(st.held);
   st.held.clear();
-  for (auto& [ref, updated] : held)
-    route(self, ref, updated);
+  for (auto& c : held)
+    route(self, c);
 }
 
 void retire(self_ptr self, std::map<issue_ref, active_issue>::iterator i) {
@@ -65,47 +106,238 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     if (i->second.handle.address() != dm.source)
       continue;
     if (dm.reason && dm.reason != caf::exit_reason::user_shutdown) {
-      ++st.failed;
-      self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
-                 "the actor of " + to_string(i->first) + " stopped: " + to_string(dm.reason));
+      st.failed += std::count_if(i->second.uncovered.begin(), i->second.uncovered.end(),
+                                 [](auto& r) { return r.has_value(); });
+      log(self, log_level::error,
+          "the actor of " + to_string(i->first) + " stopped: " + to_string(dm.reason));
     }
     auto key = i->first;
     st.active.erase(i);
     create_done(self, key); // a create cut short ends here too
     break;
   }
-  if (st.stopping && st.active.empty() && st.stopped) {
-    st.stopped->deliver(true);
-    st.stopped.reset();
+  if (st.active.empty() && st.shut_down) {
+    st.shut_down->deliver(true);
+    st.shut_down.reset();
   }
 }
 
 void start_pollers(self_ptr self) {
   auto& st = self->state;
+  if (!st.with_pollers)
+    return;
   auto& ctx = *st.ctx;
   for (auto s : {side::source, side::target}) {
     if (s == side::target && !ctx.two_way)
       continue;
     poller_settings settings{ctx.name, s, ctx.at(s).project, ctx.poll_interval, ctx.poll_overlap};
     settings.sweep_interval = ctx.at(s).sweep_interval;
-    st.pollers.push_back(self->spawn(poller, settings, ctx.at(s).conn,
+    // Linked: they end with the task.
+    st.pollers.push_back(self->spawn<caf::linked>(poller, settings, ctx.at(s).conn,
                                      caf::actor_cast<task_actor>(self), ctx.log, ctx.store));
   }
 }
 
-// Changes queued before the last stop are synced first.
-void resume_queued(self_ptr self) {
+void stop_pollers(self_ptr self) {
+  for (auto& p : self->state.pollers) {
+    self->unlink_from(p); // its end is not the task's
+    self->send_exit(p, caf::exit_reason::user_shutdown);
+  }
+  self->state.pollers.clear();
+}
+
+void schedule_progress_line(self_ptr self) {
+  auto& st = self->state;
+  if (st.progress_line_due)
+    return;
+  st.progress_line_due = true;
+  self->delayed_send(self, st.ctx->progress_interval, progress_atom::value);
+}
+
+void progress_begun(self_ptr self, const std::string& kind, const std::string& what) {
+  auto& st = self->state;
+  bool fresh = !st.progress || st.progress->shown.finished != 0;
+  st.begin_progress(kind);
+  if (fresh) {
+    log(self, log_level::info, what);
+    schedule_progress_line(self);
+  }
+}
+
+void check_progress(self_ptr self) {
+  auto& st = self->state;
+  if (st.progress_through())
+    log(self, log_level::info, st.progress_line());
+}
+
+// Long work cut short by a stop: what is not through stays queued.
+void drop_progress(self_ptr self) {
+  auto& st = self->state;
+  if (!st.progress || st.progress->shown.finished)
+    return;
+  auto& p = st.progress->shown;
+  log(self, log_level::info,
+      p.kind + " interrupted: " + std::to_string(p.done) + " of " + count_of(p.total, "issue")
+        + " through; the rest stays queued");
+  st.progress.reset();
+}
+
+// Changes queued before the last stop (or while paused) are synced first:
+// long work of their own, or part of the work under way. Counted as
+// received only when the task starts (before, another run received them).
+void resume_queued(self_ptr self, bool count_received) {
   auto& st = self->state;
   std::vector<storage::queued_change> queued;
   {
     storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
     queued = st.ctx->store->queued(t, st.ctx->name);
   }
-  if (!queued.empty())
-    self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
-               "resuming " + std::to_string(queued.size()) + " queued changes");
+  if (queued.empty())
+    return;
+  auto what = "resuming " + count_of(queued.size(), "queued change");
+  if (st.progress && st.progress->shown.finished == 0)
+    log(self, log_level::info, what);
+  else
+    progress_begun(self, "queued changes", what);
+  auto& p = *st.progress;
   for (auto& q : queued)
-    route(self, q.ref, q.updated);
+    if (p.listed.insert(q.ref).second)
+      p.pending.insert(q.ref);
+  p.shown.total = p.listed.size();
+  auto now = steady::now();
+  for (auto& q : queued) {
+    if (count_received)
+      ++st.received[static_cast<int>(q.ref.where)];
+    route(self, change_notice{q.ref, q.updated, now});
+  }
+}
+
+// The operator's run state, kept in LMDB so that it lasts across restarts.
+void set_run_state(self_ptr self, storage::task_run_state s) {
+  auto& st = self->state;
+  storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+  st.ctx->store->set_run_state(t, st.ctx->name, s);
+  t.commit();
+  st.run = s;
+}
+
+const std::string ok_now; // the answer of a command that holds
+
+std::string pause(self_ptr self) {
+  auto& st = self->state;
+  if (st.run == storage::task_run_state::stopped)
+    return "the task is stopped; start it (it then syncs), or leave it stopped";
+  if (st.run == storage::task_run_state::running) {
+    set_run_state(self, storage::task_run_state::paused);
+    log(self, log_level::info, "paused: changes are queued, not synced, until the task is resumed");
+  }
+  return ok_now;
+}
+
+std::string resume(self_ptr self) {
+  auto& st = self->state;
+  if (st.run == storage::task_run_state::stopped)
+    return "the task is stopped, not paused; start it instead";
+  if (st.run == storage::task_run_state::paused) {
+    set_run_state(self, storage::task_run_state::running);
+    log(self, log_level::info, "resumed");
+    resume_queued(self, false);
+  }
+  return ok_now;
+}
+
+std::string stop(self_ptr self) {
+  auto& st = self->state;
+  if (st.run == storage::task_run_state::stopped)
+    return ok_now;
+  set_run_state(self, storage::task_run_state::stopped);
+  stop_pollers(self);
+  drop_progress(self);
+  // What the task was doing stays queued in LMDB; start routes it again.
+  st.held.clear();
+  st.dependents.clear();
+  st.failures.clear();
+  for (auto& [key, a] : st.active)
+    self->send(a.handle, stop_atom::value);
+  log(self, log_level::info,
+      "stopped by request: no polling, no syncing until it is started"
+        + (st.active.empty() ? std::string{}
+                             : "; the passes under way (" + std::to_string(st.active.size())
+                                 + ") end after the write they are in"));
+  return ok_now;
+}
+
+std::string start(self_ptr self) {
+  auto& st = self->state;
+  if (st.run == storage::task_run_state::paused)
+    return "the task is paused, not stopped; resume it instead";
+  if (st.run == storage::task_run_state::running)
+    return ok_now;
+  if (!st.active.empty())
+    return "the task is still stopping: " + count_of(st.active.size(), "pass", "passes")
+           + " still in a write; try again in a moment";
+  set_run_state(self, storage::task_run_state::running);
+  log(self, log_level::info, "started by request");
+  resume_queued(self, false);
+  start_pollers(self);
+  return ok_now;
+}
+
+std::string resync(self_ptr self, timestamp since) {
+  auto& st = self->state;
+  if (st.run == storage::task_run_state::stopped)
+    return "the task is stopped; start it first";
+  if (st.pollers.empty())
+    return "the task has no pollers to list its issues";
+  progress_begun(self, "resync", "resync from " + to_rfc3339(since) + " started");
+  for (auto& p : st.pollers)
+    self->send(p, resync_atom::value, since);
+  return ok_now;
+}
+
+void on_listed(self_ptr self, side s, const std::string& kind,
+               const std::vector<issue_stamp>& stamps, bool last) {
+  auto& st = self->state;
+  if (st.run != storage::task_run_state::stopped && !st.shutting_down) {
+    progress_begun(self, kind, kind + " started");
+    auto& p = *st.progress;
+    if (last)
+      p.listing.erase(s);
+    else
+      p.listing.insert(s);
+    for (auto& stamp : stamps)
+      if (issue_ref ref{s, stamp.id}; p.listed.insert(ref).second)
+        p.pending.insert(ref);
+    p.shown.total = p.listed.size();
+    p.shown.listing = !p.listing.empty();
+  }
+  receive(self, s, stamps);
+  check_progress(self);
+}
+
+void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
+  auto& st = self->state;
+  count_covered(self, key, wakes_seen, ok);
+  if (ok)
+    st.failures.erase(key);
+  else if (st.skipped.count(key))
+    st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
+  else
+    self->delayed_send(self, retry_delay(++st.failures[key]), retry_atom::value, key);
+  st.skipped.erase(key);
+  st.progress_after_pass(key, ok);
+  check_progress(self);
+  if (auto d = st.dependents.find(key); d != st.dependents.end()) {
+    auto waiting = std::move(d->second);
+    st.dependents.erase(d);
+    if (st.syncing())
+      for (auto& child : waiting)
+        wake(self, child, child, 0);
+  }
+  auto i = st.active.find(key);
+  // A wake still in the actor's mailbox keeps it alive for one more pass.
+  if (i != st.active.end() && i->second.wakes_sent == wakes_seen && !st.shutting_down)
+    retire(self, i);
 }
 
 } // namespace
@@ -124,6 +356,68 @@ bool task_state::forget_failure(const issue_ref& key) {
   ctx->store->dequeue_if_covered(t, ctx->name, key, std::numeric_limits<timestamp>::max());
   t.commit();
   return had;
+}
+
+std::string task_state::state_name() const {
+  if ((shutting_down || run == storage::task_run_state::stopped) && !active.empty())
+    return "stopping";
+  return storage::to_string(run);
+}
+
+progress_run& task_state::begin_progress(const std::string& kind) {
+  if (!progress || progress->shown.finished != 0) {
+    progress.emplace();
+    progress->shown.started = now_ms();
+    progress->shown.kind = kind;
+  } else if (progress->shown.kind.find(kind) == std::string::npos) {
+    progress->shown.kind += " and " + kind; // joined: "initial sync and resync"
+  }
+  return *progress;
+}
+
+void task_state::progress_after_pass(const issue_ref& key, bool ok) {
+  if (!progress || progress->shown.finished != 0)
+    return;
+  auto& p = *progress;
+  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+  std::vector<issue_ref> refs{key};
+  if (auto link = ctx->store->find_twin(t, ctx->name, key))
+    refs.push_back(issue_ref{other(key.where), link->twin_id});
+  for (auto& r : refs) {
+    if (!p.pending.count(r))
+      continue;
+    if (!ok) {
+      ++p.shown.failed;
+      p.pending.erase(r);
+    } else if (!ctx->store->is_queued(t, ctx->name, r)) {
+      ++p.shown.done;
+      p.pending.erase(r);
+    }
+  }
+}
+
+bool task_state::progress_through() {
+  if (!progress || progress->shown.finished != 0 || !progress->listing.empty()
+      || !progress->pending.empty())
+    return false;
+  progress->shown.finished = now_ms();
+  progress->shown.listing = false;
+  progress->listed.clear(); // its sets are not needed any more
+  return true;
+}
+
+std::string task_state::progress_line() const {
+  auto& p = progress->shown;
+  auto through = std::to_string(p.done + p.failed);
+  auto failed = p.failed ? ", " + std::to_string(p.failed) + " failed" : std::string{};
+  if (p.finished) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1f", static_cast<double>(p.finished - p.started) / 1000);
+    return p.kind + " finished: " + count_of(p.total, "issue") + " in " + seconds + " s ("
+           + std::to_string(p.done) + " synced" + failed + ")";
+  }
+  return p.kind + ": " + through + " of " + count_of(p.total, "issue") + " through" + failed
+         + (p.listing ? "; still listing" : "");
 }
 
 bool task_state::creating_on(side s) const {
@@ -147,52 +441,43 @@ issue_ref task_state::key_of(const issue_ref& changed) {
 
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                std::shared_ptr<const task_context> ctx, bool with_pollers) {
-  self->state.ctx = std::move(ctx);
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.with_pollers = with_pollers;
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   {
-    auto& st = self->state;
     storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
-    st.paused = st.ctx->store->paused(t, st.ctx->name);
+    st.run = st.ctx->store->run_state(t, st.ctx->name);
   }
-  if (self->state.paused)
-    self->send(self->state.ctx->log, log_atom::value, log_level::info, self->state.ctx->name,
-               "paused (since before the restart): changes are queued until it is resumed");
-  else
-    resume_queued(self);
-  if (with_pollers)
-    start_pollers(self);
+  switch (st.run) {
+    case storage::task_run_state::stopped:
+      log(self, log_level::info, "stopped (since before the restart): start it to sync");
+      break;
+    case storage::task_run_state::paused:
+      log(self, log_level::info,
+          "paused (since before the restart): changes are queued until it is resumed");
+      start_pollers(self);
+      break;
+    case storage::task_run_state::running:
+      resume_queued(self, true);
+      start_pollers(self);
+      break;
+  }
   return {
     [self](changes_atom, side s, const std::vector<issue_stamp>& stamps) {
-      for (auto& stamp : stamps)
-        route(self, issue_ref{s, stamp.id}, stamp.updated);
+      receive(self, s, stamps);
     },
+    [self](listed_atom, side s, const std::string& kind, const std::vector<issue_stamp>& stamps,
+           bool last) { on_listed(self, s, kind, stamps, last); },
     [self](done_atom, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
-      auto& st = self->state;
-      ++(ok ? st.synced : st.failed);
-      if (ok)
-        st.failures.erase(key);
-      else if (st.skipped.count(key))
-        st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
-      else
-        self->delayed_send(self, retry_delay(++st.failures[key]), retry_atom::value, key);
-      st.skipped.erase(key);
-      if (auto d = st.dependents.find(key); d != st.dependents.end()) {
-        auto waiting = std::move(d->second);
-        st.dependents.erase(d);
-        for (auto& child : waiting)
-          wake(self, child, child, 0);
-      }
-      auto i = st.active.find(key);
-      // A wake still in the actor's mailbox keeps it alive for one more pass.
-      if (i != st.active.end() && i->second.wakes_sent == wakes_seen && !st.stopping)
-        retire(self, i);
+      on_done(self, key, wakes_seen, ok);
     },
     [self](alias_atom, const issue_ref& key, const issue_ref& origin) {
       auto& st = self->state;
       st.aliases[key] = origin;
       if (auto i = st.active.find(key); i != st.active.end())
         retire(self, i);
-      if (!st.stopping)
+      if (st.syncing())
         wake(self, origin, key, 0);
     },
     [self](creating_atom, const issue_ref& key, side where) {
@@ -201,16 +486,24 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](created_atom, const issue_ref& key) { create_done(self, key); },
     [self](waits_atom, const issue_ref& key, const issue_ref& needed) {
       auto& st = self->state;
-      if (st.stopping)
-        return;
+      if (!st.syncing())
+        return; // both stay queued, and are routed again when it syncs
       auto needed_key = st.key_of(needed);
       st.dependents[needed_key].insert(key);
       wake(self, needed_key, needed, 0);
     },
     [self](retry_atom, const issue_ref& key) {
-      // Paused: its change is still queued, and resume routes it.
-      if (!self->state.stopping && !self->state.paused && self->state.failures.count(key))
+      // Not syncing: its change is still queued, and resume or start routes it.
+      if (self->state.syncing() && self->state.failures.count(key))
         wake(self, key, key, 0);
+    },
+    [self](progress_atom) {
+      auto& st = self->state;
+      st.progress_line_due = false;
+      if (!st.progress || st.progress->shown.finished != 0)
+        return;
+      log(self, log_level::info, st.progress_line());
+      schedule_progress_line(self);
     },
     [self](skip_atom, const issue_ref& key) {
       auto& st = self->state;
@@ -219,52 +512,34 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       if (had && st.active.count(key))
         st.skipped.insert(key);
       if (had)
-        self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name,
-                   to_string(key) + ": skipped by request; not retried until it changes again");
+        log(self, log_level::warn,
+            to_string(key) + ": skipped by request; not retried until it changes again");
       return had;
     },
     [self](status_atom) {
       auto& st = self->state;
-      return task_status{st.ctx->name,
-                         st.stopping ? "stopping" : st.paused ? "paused" : "running", st.synced,
-                         st.failed, st.active.size()};
+      task_status out{st.ctx->name, st.state_name(), {st.received[0], st.received[1]},
+                      st.synced, st.failed, st.active.size(), st.latency, std::nullopt};
+      if (st.progress)
+        out.progress = st.progress->shown;
+      return out;
     },
-    [self](pause_atom) {
+    [self](pause_atom) { return pause(self); },
+    [self](resume_atom) { return resume(self); },
+    [self](stop_atom) { return stop(self); },
+    [self](start_atom) { return start(self); },
+    [self](resync_atom, timestamp since) { return resync(self, since); },
+    [self](shutdown_atom) {
       auto& st = self->state;
-      if (st.paused || st.stopping)
-        return false;
-      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-      st.ctx->store->set_paused(t, st.ctx->name, true);
-      t.commit();
-      st.paused = true;
-      self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
-                 "paused: changes are queued, not synced, until the task is resumed");
-      return true;
-    },
-    [self](resume_atom) {
-      auto& st = self->state;
-      if (!st.paused || st.stopping)
-        return false;
-      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-      st.ctx->store->set_paused(t, st.ctx->name, false);
-      t.commit();
-      st.paused = false;
-      self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name, "resumed");
-      resume_queued(self);
-      return true;
-    },
-    [self](stop_atom) {
-      auto& st = self->state;
-      st.stopping = true;
-      for (auto& p : st.pollers)
-        self->send_exit(p, caf::exit_reason::user_shutdown);
-      st.pollers.clear();
+      st.shutting_down = true;
+      stop_pollers(self);
+      drop_progress(self);
       auto rp = self->make_response_promise<bool>();
       if (st.active.empty()) {
         rp.deliver(true);
         return rp;
       }
-      st.stopped = rp;
+      st.shut_down = rp;
       for (auto& [key, a] : st.active)
         self->send(a.handle, stop_atom::value);
       return rp;

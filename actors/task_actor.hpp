@@ -2,8 +2,12 @@
 // The task actor: one per sync task. It starts the task's pollers, routes
 // each change to the actor of the issue pair it belongs to (spawning it on
 // demand), retires issue actors when they are idle, and on start resumes
-// the changes that were queued but not synced before the last stop.
+// the changes that were queued but not synced before the last stop. It
+// obeys the operator (pause, resume, stop, start, resync) and keeps the
+// task's counts and the progress of its long work.
 
+#include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,13 +19,35 @@
 
 namespace tb {
 
+using steady_time = std::chrono::steady_clock::time_point;
+
 struct active_issue {
   issue_actor handle;
   std::uint64_t wakes_sent = 0;
+  // One per wake its passes have not covered yet, oldest first: when the
+  // change behind it reached the task, or nothing for the task's own wakes
+  // (retries, a parent that is now there).
+  std::deque<std::optional<steady_time>> uncovered;
+};
+
+// A change as the task received it, kept while it waits for a create.
+struct change_notice {
+  issue_ref ref;
+  timestamp updated = 0;
+  steady_time received;
+};
+
+// An initial sync, a resync or the queue at start while it goes on.
+struct progress_run {
+  sync_progress shown;
+  std::set<issue_ref> listed;  // every issue listed, once
+  std::set<issue_ref> pending; // listed, not through yet
+  std::set<side> listing;      // sides whose listing goes on
 };
 
 struct task_state {
   std::shared_ptr<const task_context> ctx;
+  bool with_pollers = true;
   std::map<issue_ref, active_issue> active;
   // Twins a two-way poll saw before their creator recorded the link:
   // routed to the origin's actor until the link is in LMDB.
@@ -30,7 +56,7 @@ struct task_state {
   // writes to a side, a change of an unlinked issue there may be that very
   // twin: it waits in `held` until the create has recorded its link.
   std::map<issue_ref, side> creating;
-  std::vector<std::pair<issue_ref, timestamp>> held;
+  std::vector<change_notice> held;
   // Failed pairs and their attempts so far: each is tried again after a
   // backoff that doubles, so a passing fault heals and a lasting one costs
   // little.
@@ -47,11 +73,30 @@ struct task_state {
 
   bool creating_on(side s) const;
   std::vector<poller_actor> pollers;
+
+  // As the operator left it (kept in LMDB), and whether the engine is ending.
+  storage::task_run_state run = storage::task_run_state::running;
+  bool shutting_down = false;
+  std::optional<caf::typed_response_promise<bool>> shut_down;
+  // Changes are routed to issue actors only while this holds.
+  bool syncing() const { return run == storage::task_run_state::running && !shutting_down; }
+  // "stopping" while passes of a stopped (or ending) task finish.
+  std::string state_name() const;
+
+  std::uint64_t received[2] = {0, 0};
   std::uint64_t synced = 0;
   std::uint64_t failed = 0;
-  bool stopping = false;
-  bool paused = false;
-  std::optional<caf::typed_response_promise<bool>> stopped;
+  latency_histogram latency;
+
+  std::optional<progress_run> progress;
+  bool progress_line_due = false; // a progress_atom is on its way
+  // Starts (or joins) long work of this kind.
+  progress_run& begin_progress(const std::string& kind);
+  // After a pass of `key`: its listed issues that are through.
+  void progress_after_pass(const issue_ref& key, bool ok);
+  // Whether the work ended with this (it is then marked finished).
+  bool progress_through();
+  std::string progress_line() const;
 
   // The pair key an issue belongs to: its origin once mapped, else itself.
   issue_ref key_of(const issue_ref& changed);

@@ -27,6 +27,7 @@ struct task_context {
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds poll_overlap{2000};
   std::chrono::milliseconds request_timeout{60000};
+  std::chrono::milliseconds progress_interval{5000}; // between progress lines of long work
   storage::sync_state* store = nullptr;
   logger_actor log;
 

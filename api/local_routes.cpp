@@ -37,28 +37,6 @@ local::tracker& tracker_of(const connections& all, const route_params& p) {
 
 // --- request bodies ----------------------------------------------------------
 
-std::string where_key(const std::string& key) {
-  return "request body, key " + key;
-}
-
-json parse_body(const http_request& req, const std::vector<std::string>& allowed_keys) {
-  json body;
-  try {
-    body = json::parse(req.body);
-  } catch (const json::parse_error& e) {
-    throw api_error{400, "request body", std::string{"malformed JSON: "} + e.what()};
-  }
-  if (!body.is_object())
-    throw api_error{400, "request body", "the body must be a JSON object"};
-  std::string allowed;
-  for (auto& k : allowed_keys)
-    allowed += (allowed.empty() ? "" : ", ") + k;
-  for (auto& [key, value] : body.items())
-    if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end())
-      throw api_error{400, where_key(key), "unknown key " + key + "; allowed keys: " + allowed};
-  return body;
-}
-
 std::string string_at(const json& body, const std::string& key, std::string fallback) {
   if (!body.contains(key))
     return fallback;

@@ -32,6 +32,28 @@ route_handler answering(route_handler h) {
   };
 }
 
+std::string where_key(const std::string& key) {
+  return "request body, key " + key;
+}
+
+nlohmann::json parse_body(const http_request& req, const std::vector<std::string>& allowed_keys) {
+  nlohmann::json body;
+  try {
+    body = nlohmann::json::parse(req.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw api_error{400, "request body", std::string{"malformed JSON: "} + e.what()};
+  }
+  if (!body.is_object())
+    throw api_error{400, "request body", "the body must be a JSON object"};
+  std::string allowed;
+  for (auto& k : allowed_keys)
+    allowed += (allowed.empty() ? "" : ", ") + k;
+  for (auto& [key, value] : body.items())
+    if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end())
+      throw api_error{400, where_key(key), "unknown key " + key + "; allowed keys: " + allowed};
+  return body;
+}
+
 void only_query(const route_params& p, const std::vector<std::string>& allowed) {
   std::string names;
   for (auto& a : allowed)

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "api/router.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
@@ -32,6 +34,13 @@ T take(result<T> r) {
 }
 
 route_handler answering(route_handler h);
+
+// "request body, key <key>": where a body's error is.
+std::string where_key(const std::string& key);
+
+// A JSON object with only `allowed_keys`; 400 with the parser's message or
+// naming the unknown key otherwise.
+nlohmann::json parse_body(const http_request& req, const std::vector<std::string>& allowed_keys);
 
 // 400 for a query parameter not in `allowed`, naming the allowed ones.
 void only_query(const route_params& p, const std::vector<std::string>& allowed);

@@ -50,10 +50,25 @@ struct task_routes {
             {"watermark", watermark ? json(to_rfc3339(*watermark)) : json(nullptr)}};
   }
 
+  static json progress_json(const std::optional<sync_progress>& p) {
+    if (!p)
+      return nullptr;
+    return {{"kind", p->kind},
+            {"started", to_rfc3339(p->started)},
+            {"finished", p->finished ? json(to_rfc3339(p->finished)) : json(nullptr)},
+            {"listing", p->listing},
+            {"total", p->total},
+            {"done", p->done},
+            {"failed", p->failed}};
+  }
+
   json task_json(const config::task_config& task,
-                 const std::map<std::string, task_counts>& all) const {
+                 const std::map<std::string, task_status>& all) const {
     storage::transaction t{store.env(), storage::transaction::read_only};
-    auto c = all.count(task.name) ? all.at(task.name) : task_counts{"stopped", 0, 0, 0};
+    task_status c;
+    c.state = "unknown"; // it did not answer in time
+    if (auto i = all.find(task.name); i != all.end())
+      c = i->second;
     auto errors = store.errors(t, task.name);
     json last = nullptr;
     auto newest = std::max_element(errors.begin(), errors.end(),
@@ -65,17 +80,19 @@ struct task_routes {
             {"direction", config::to_string(task.dir)},
             {"source", side_json(t, task, side::source)},
             {"target", side_json(t, task, side::target)},
-            {"backlog", store.queued(t, task.name).size()},
+            {"backlog", store.queue_length(t, task.name)},
+            {"received", {{"source", c.received[0]}, {"target", c.received[1]}}},
             {"synced", c.synced},
             {"failed", c.failed},
             {"active", c.active},
+            {"progress", progress_json(c.progress)},
             {"errors", errors.size()},
             {"last_error", last}};
   }
 
   http_response list(const route_params& p) const {
     only_query(p, {});
-    auto all = engine.counts();
+    auto all = engine.status();
     json out = json::array();
     for (auto& t : tasks)
       out.push_back(task_json(t, all));
@@ -84,7 +101,7 @@ struct task_routes {
 
   http_response one(const route_params& p) const {
     only_query(p, {});
-    return json_response(200, task_json(task_named(p.path.at("task")), engine.counts()));
+    return json_response(200, task_json(task_named(p.path.at("task")), engine.status()));
   }
 
   http_response errors(const route_params& p) const {
@@ -143,12 +160,36 @@ struct task_routes {
     return json_response(200, {{"skipped", id}});
   }
 
-  // Pause or resume; answers the task as it is now.
-  http_response pause_or_resume(const route_params& p, bool pause) const {
+  // start, stop, pause or resume: answers the task as it is now, or 409 with
+  // why the command does not apply (resuming a stopped task...).
+  http_response command(const route_params& p, const std::string& name) const {
     only_query(p, {});
     auto& task = task_named(p.path.at("task"));
-    engine.pause(task.name, pause);
-    return json_response(200, task_json(task, engine.counts()));
+    if (auto why = engine.command(task.name, name); !why.empty())
+      throw api_error{409, "task " + task.name, "cannot " + name + ": " + why};
+    return json_response(200, task_json(task, engine.status()));
+  }
+
+  // Syncs again every issue changed since a time; what was applied is not
+  // applied twice (the ledger), so only what is missing is written.
+  http_response resync(const http_request& req, const route_params& p) const {
+    only_query(p, {});
+    auto& task = task_named(p.path.at("task"));
+    auto body = parse_body(req, {"since"});
+    if (!body.contains("since") || !body["since"].is_string())
+      throw api_error{400, where_key("since"),
+                      "since is required: an RFC 3339 time, e.g. \"2026-01-31T12:00:00Z\""};
+    auto text = body["since"].get<std::string>();
+    auto since = parse_rfc3339(text);
+    if (!since)
+      throw api_error{400, where_key("since"),
+                      "'" + text + "' is not an RFC 3339 time; e.g. \"2026-01-31T12:00:00Z\""};
+    if (*since > now_ms())
+      throw api_error{400, where_key("since"),
+                      "'" + text + "' is in the future; a resync goes back from now"};
+    if (auto why = engine.resync(task.name, *since); !why.empty())
+      throw api_error{409, "task " + task.name, "cannot resync: " + why};
+    return json_response(202, task_json(task, engine.status()));
   }
 
   // Oldest first from `after` (a sequence number): a client pages by passing
@@ -221,10 +262,13 @@ void add_task_routes(router& r, std::vector<config::task_config> tasks,
      [](const task_routes& t, auto& p) { return t.retry(p); });
   on("POST", "/api/v1/errors/{task}/{side}/{id}/skip",
      [](const task_routes& t, auto& p) { return t.skip_error(p); });
-  on("POST", "/api/v1/tasks/{task}/pause",
-     [](const task_routes& t, auto& p) { return t.pause_or_resume(p, true); });
-  on("POST", "/api/v1/tasks/{task}/resume",
-     [](const task_routes& t, auto& p) { return t.pause_or_resume(p, false); });
+  for (const char* name : {"start", "stop", "pause", "resume"})
+    on("POST", std::string{"/api/v1/tasks/{task}/"} + name,
+       [name = std::string{name}](const task_routes& t, auto& p) { return t.command(p, name); });
+  r.add("POST", "/api/v1/tasks/{task}/resync",
+        answering([routes](const http_request& req, const route_params& p) {
+          return routes->resync(req, p);
+        }));
 }
 
 } // namespace tb::api

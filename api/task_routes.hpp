@@ -1,7 +1,8 @@
 #pragma once
 // The sync engine seen through the API, under /api/v1: its tasks with their
-// state and progress, the error list and the system log. Read from the
-// engine's counters and its LMDB state; no actor is touched here.
+// state and progress and the operator's commands, the error list and the
+// system log. Reads the engine's reports and its LMDB state, and asks the
+// engine through callbacks; no actor is touched here.
 
 #include <cstdint>
 #include <functional>
@@ -11,20 +12,13 @@
 
 #include "api/router.hpp"
 #include "config/config.hpp"
+#include "domain/task_status.hpp"
 #include "storage/sync_state.hpp"
 
 namespace tb::api {
 
-// What only the running task knows (the rest is in storage).
-struct task_counts {
-  std::string state; // "running", "stopping"
-  std::uint64_t synced = 0; // issue passes that ended without error
-  std::uint64_t failed = 0;
-  std::uint64_t active = 0; // issue pairs being synced now
-};
-
-// The counts of every running task by name; called per request.
-using task_counter = std::function<std::map<std::string, task_counts>()>;
+// What each running task reports, by name; called per request.
+using task_reporter = std::function<std::map<std::string, task_status>()>;
 
 // Queues issues of a task side durably and syncs them at once.
 using task_pusher =
@@ -33,15 +27,21 @@ using task_pusher =
 // Stops retrying an error item; false if there was none.
 using task_skipper = std::function<bool(const std::string& task, side s, const std::string& id)>;
 
-// Pauses (true) or resumes (false) a task; whether its state changed.
-using task_pauser = std::function<bool(const std::string& task, bool pause)>;
+// "start", "stop", "pause" or "resume": "" when the task is (now) as asked,
+// else why it cannot be.
+using task_commander = std::function<std::string(const std::string& task, const std::string& command)>;
+
+// Lists the task's synced sides for issues changed since then and syncs
+// them: "" or why not.
+using task_resyncer = std::function<std::string(const std::string& task, timestamp since)>;
 
 // What the routes ask of the running engine.
 struct task_engine {
-  task_counter counts;
+  task_reporter status;
   task_pusher push;
   task_skipper skip;
-  task_pauser pause;
+  task_commander command;
+  task_resyncer resync;
 };
 
 // tasks: the configuration's tasks; store must outlive r.

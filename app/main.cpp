@@ -229,18 +229,28 @@ int run(const std::string& path, const std::string& data_dir) {
   for (auto& [name, t] : trackers)
     served.emplace(name, t.get());
   tb::api::add_local_routes(router, served);
-  tb::api::add_task_routes(router, cfg->tasks, store, {[&engine] {
-    std::map<std::string, tb::api::task_counts> out;
+  tb::api::task_engine control;
+  control.status = [&engine] {
+    std::map<std::string, tb::task_status> out;
     for (auto& s : engine.status(std::chrono::seconds{2}))
-      out[s.name] = {s.state, s.synced, s.failed, s.active};
+      out[s.name] = s;
     return out;
-  }, [&engine](const std::string& task, tb::side s, const std::vector<std::string>& ids) {
-    engine.push(task, s, ids);
-  }, [&engine](const std::string& task, tb::side s, const std::string& id) {
+  };
+  control.push = [&engine](const std::string& task, tb::side s,
+                           const std::vector<std::string>& ids) { engine.push(task, s, ids); };
+  control.skip = [&engine](const std::string& task, tb::side s, const std::string& id) {
     return engine.skip(task, tb::issue_ref{s, id}, std::chrono::seconds{2});
-  }, [&engine](const std::string& task, bool pause) {
-    return engine.pause(task, pause, std::chrono::seconds{2});
-  }});
+  };
+  control.command = [&engine](const std::string& task, const std::string& name) {
+    using c = tb::engine::command;
+    auto which = name == "start" ? c::start : name == "stop" ? c::stop
+                 : name == "pause" ? c::pause : c::resume;
+    return engine.control(task, which, std::chrono::seconds{2});
+  };
+  control.resync = [&engine](const std::string& task, tb::timestamp since) {
+    return engine.resync(task, since, std::chrono::seconds{2});
+  };
+  tb::api::add_task_routes(router, cfg->tasks, store, std::move(control));
   tb::api::add_hook_routes(router, std::move(hooks),
                            [&engine](const std::string& task, tb::side s,
                                      const std::vector<std::string>& ids) {

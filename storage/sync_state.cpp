@@ -146,6 +146,19 @@ bool sync_state::dequeue_if_covered(transaction& t, const std::string& task,
   return t.erase(queue_, key);
 }
 
+bool sync_state::is_queued(transaction& t, const std::string& task, const issue_ref& r) {
+  return t.get(queue_, ref_key(task, r)).has_value();
+}
+
+std::size_t sync_state::queue_length(transaction& t, const std::string& task) {
+  std::size_t n = 0;
+  t.scan(queue_, prefix_of({task}), [&](std::string_view, std::string_view) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
 void sync_state::record_error(transaction& t, const std::string& task, const issue_ref& r,
                               const std::string& where, const std::string& message,
                               timestamp when) {
@@ -178,15 +191,32 @@ std::vector<error_item> sync_state::errors(transaction& t, const std::string& ta
   return out;
 }
 
-bool sync_state::paused(transaction& t, const std::string& task) {
-  return t.get(meta_, key_of({"paused", task})).has_value();
+const char* to_string(task_run_state s) {
+  switch (s) {
+    case task_run_state::paused:
+      return "paused";
+    case task_run_state::stopped:
+      return "stopped";
+    case task_run_state::running:
+      break;
+  }
+  return "running";
 }
 
-void sync_state::set_paused(transaction& t, const std::string& task, bool paused) {
-  if (paused)
-    t.put(meta_, key_of({"paused", task}), "");
+task_run_state sync_state::run_state(transaction& t, const std::string& task) {
+  auto v = t.get(meta_, key_of({"run_state", task}));
+  if (v && *v == "paused")
+    return task_run_state::paused;
+  if (v && *v == "stopped")
+    return task_run_state::stopped;
+  return task_run_state::running;
+}
+
+void sync_state::set_run_state(transaction& t, const std::string& task, task_run_state s) {
+  if (s == task_run_state::running)
+    t.erase(meta_, key_of({"run_state", task}));
   else
-    t.erase(meta_, key_of({"paused", task}));
+    t.put(meta_, key_of({"run_state", task}), to_string(s));
 }
 
 std::uint64_t sync_state::append_log(transaction& t, log_record rec) {

@@ -27,6 +27,9 @@ struct queued_change {
   timestamp updated = 0;
 };
 
+enum class task_run_state { running, paused, stopped };
+const char* to_string(task_run_state s);
+
 struct error_item {
   std::string task;
   issue_ref ref;
@@ -89,6 +92,8 @@ class sync_state {
   // later, so a change queued meanwhile stays queued.
   bool dequeue_if_covered(transaction& t, const std::string& task, const issue_ref& r,
                           timestamp seen);
+  bool is_queued(transaction& t, const std::string& task, const issue_ref& r);
+  std::size_t queue_length(transaction& t, const std::string& task);
 
   // --- error list, one item per issue ---
   void record_error(transaction& t, const std::string& task, const issue_ref& r,
@@ -96,9 +101,9 @@ class sync_state {
   bool clear_error(transaction& t, const std::string& task, const issue_ref& r);
   std::vector<error_item> errors(transaction& t, const std::string& task);
 
-  // --- a task paused by an operator stays paused across restarts ---
-  bool paused(transaction& t, const std::string& task);
-  void set_paused(transaction& t, const std::string& task, bool paused);
+  // --- a task paused or stopped by an operator stays so across restarts ---
+  task_run_state run_state(transaction& t, const std::string& task);
+  void set_run_state(transaction& t, const std::string& task, task_run_state s);
 
   // --- system log ---
   std::uint64_t append_log(transaction& t, log_record rec);

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/call_tally.hpp"
 #include "adapters/http/http_client.hpp"
 #include "api/http_server.hpp"
 #include "api/router.hpp"
@@ -308,6 +309,50 @@ CAF_TEST(a_server_that_never_answers_times_out_after_the_request_timeout) {
   CAF_CHECK(r.error().retryable());
   CAF_CHECK(has(r.error().message, "GET /issues.json on 127.0.0.1:"));
   CAF_CHECK(has(r.error().message, "no answer within 300 ms"));
+}
+
+CAF_TEST(a_client_counts_each_call_by_its_status_and_a_refused_connection_as_no_answer) {
+  auto tally = std::make_shared<http::call_tally>();
+  http::client_options opts;
+  opts.tally = tally;
+  auto c = make_client(opts);
+  for (auto target : {"/echo", "/echo", "/nothing/here"})
+    CAF_CHECK(c.send(get(target)).ok());
+  http::client refused{at(test::free_port()), "connection rm1", opts};
+  CAF_CHECK(!refused.send(get("/issues.json")).ok());
+  auto counts = tally->counts();
+  auto expected = std::map<int, std::uint64_t>{{0, 1}, {200, 2}, {404, 1}};
+  CAF_CHECK_EQUAL(counts, expected);
+}
+
+CAF_TEST(a_call_resent_on_a_reopened_connection_counts_once) {
+  scripted_server s{scripted_server::mode::close_after_one};
+  auto tally = std::make_shared<http::call_tally>();
+  http::client_options opts;
+  opts.tally = tally;
+  http::client c{at(s.port()), "connection rm1", opts};
+  CAF_CHECK(c.send(get("/issues.json")).ok());
+  CAF_CHECK(c.send(get("/issues.json")).ok());
+  auto connections = s.connections();
+  CAF_CHECK_EQUAL(connections, 2); // the second call did reopen
+  auto counts = tally->counts();
+  auto expected = std::map<int, std::uint64_t>{{200, 2}};
+  CAF_CHECK_EQUAL(counts, expected);
+}
+
+CAF_TEST(a_tally_shared_by_two_threads_loses_no_count) {
+  http::call_tally tally;
+  auto work = [&] {
+    for (int i = 0; i < 10000; ++i)
+      tally.count(200);
+  };
+  std::thread a{work};
+  std::thread b{work};
+  a.join();
+  b.join();
+  auto counts = tally.counts();
+  auto expected = std::map<int, std::uint64_t>{{200, 20000}};
+  CAF_CHECK_EQUAL(counts, expected);
 }
 
 CAF_TEST(parse_endpoint_reads_host_port_and_base_path) {

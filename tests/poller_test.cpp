@@ -18,19 +18,28 @@ struct fixture : actor_fixture {
     return sys.spawn(poller, settings, conn_a, caf::actor_cast<task_actor>(self), log, &store);
   }
 
-  // The ids the poller reported in its next changes message, if any.
+  // The ids the poller reported in its next changes (or listed) message, if
+  // any; a listed page's kind and whether it was the last in `listing`.
   std::optional<std::vector<std::string>> next_changes() {
     sched.run();
     std::optional<std::vector<std::string>> out;
+    auto take = [&](const std::vector<issue_stamp>& stamps) {
+      out.emplace();
+      for (auto& s : stamps)
+        out->push_back(s.id);
+    };
+    listing.reset();
     self->receive(
-      [&](changes_atom, side, const std::vector<issue_stamp>& stamps) {
-        out.emplace();
-        for (auto& s : stamps)
-          out->push_back(s.id);
+      [&](changes_atom, side, const std::vector<issue_stamp>& stamps) { take(stamps); },
+      [&](listed_atom, side, const std::string& kind, const std::vector<issue_stamp>& stamps,
+          bool last) {
+        listing = std::make_pair(kind, last);
+        take(stamps);
       },
       caf::after(std::chrono::seconds(0)) >> [] {});
     return out;
   }
+  std::optional<std::pair<std::string, bool>> listing;
 
   timestamp stored_watermark() {
     storage::transaction t{env, storage::transaction::read_only};
@@ -136,6 +145,10 @@ CAF_TEST(a_sweep_every_third_poll_reports_every_issue_even_unchanged_ones) {
   auto p = spawn_poller(0ms, 3000ms, 2); // pages of 2: the sweep takes two
   CAF_REQUIRE(next_changes());           // poll 1 (two full pages)
   CAF_REQUIRE(next_changes());
+  auto end = next_changes(); // the initial listing ends with a short page
+  CAF_REQUIRE(end && listing);
+  CAF_CHECK(end->empty());
+  CAF_CHECK_EQUAL(listing->second, true);
   sched.trigger_timeouts();
   CAF_CHECK(!next_changes()); // poll 2: nothing changed
   auto watermark = stored_watermark();
@@ -160,6 +173,77 @@ CAF_TEST(a_sweep_every_third_poll_reports_every_issue_even_unchanged_ones) {
   }
   sched.trigger_timeouts();
   CAF_CHECK(next_changes());
+  stop(p);
+}
+
+CAF_TEST(the_first_poll_of_a_side_never_polled_is_its_initial_sync_and_later_polls_are_changes) {
+  a->add("P", "alice", {{"subject", "one"}});
+  auto p = spawn_poller(0ms);
+  auto first = next_changes();
+  CAF_REQUIRE(first && listing);
+  CAF_CHECK_EQUAL(*first, (std::vector<std::string>{"1"}));
+  CAF_CHECK_EQUAL(listing->first, "initial sync");
+  CAF_CHECK_EQUAL(listing->second, true);
+  a->add("P", "alice", {{"subject", "two"}});
+  sched.trigger_timeouts();
+  auto later = next_changes();
+  CAF_REQUIRE(later);
+  CAF_CHECK_EQUAL(*later, (std::vector<std::string>{"2"}));
+  CAF_CHECK(!listing); // a plain change, no progress
+  stop(p);
+  // Restarted with a watermark: no initial sync again.
+  auto again = spawn_poller(0ms);
+  a->add("P", "alice", {{"subject", "three"}});
+  auto next = next_changes();
+  CAF_REQUIRE(next);
+  CAF_CHECK(!listing);
+  stop(again);
+}
+
+CAF_TEST(a_resync_lists_every_issue_changed_since_its_time_and_leaves_the_watermark) {
+  a->add("P", "alice", {{"subject", "one"}});
+  auto& two = a->add("P", "alice", {{"subject", "two"}});
+  a->add("P", "alice", {{"subject", "three"}});
+  auto p = spawn_poller(0ms, 0ms, 2); // pages of 2
+  while (next_changes() && listing && !listing->second) {
+  } // the initial sync
+  auto watermark = stored_watermark();
+  {
+    storage::transaction t{env, storage::transaction::read_write};
+    for (auto& q : store.queued(t, "t"))
+      store.dequeue_if_covered(t, "t", q.ref, q.updated); // as if synced
+    t.commit();
+  }
+  self->send(p, resync_atom::value, two.updated);
+  auto first = next_changes(); // at once, not at the next poll
+  CAF_REQUIRE(first && listing);
+  CAF_CHECK_EQUAL(listing->first, "resync");
+  CAF_CHECK_EQUAL(*first, (std::vector<std::string>{"2", "3"}));
+  CAF_CHECK_EQUAL(listing->second, false);
+  auto last = next_changes();
+  CAF_REQUIRE(last && listing);
+  CAF_CHECK_EQUAL(*last, (std::vector<std::string>{"3"}));
+  CAF_CHECK_EQUAL(listing->second, true);
+  CAF_CHECK_EQUAL(queued(), 2u); // issue 1 changed before: not listed
+  CAF_CHECK_EQUAL(stored_watermark(), watermark);
+  CAF_CHECK(!next_changes()); // then plain polling: one chain of ticks, not two
+  sched.trigger_timeouts();
+  CAF_CHECK(!next_changes());
+  stop(p);
+}
+
+CAF_TEST(a_resync_whose_listing_fails_goes_on_after_an_interval) {
+  a->add("P", "alice", {{"subject", "one"}});
+  auto p = spawn_poller(0ms);
+  CAF_REQUIRE(next_changes());
+  a->fail_next_poll = sync_error{error_kind::unavailable, "connection a", "connection refused"};
+  self->send(p, resync_atom::value, timestamp{0});
+  CAF_CHECK(!next_changes()); // failed; not tried again at once
+  sched.trigger_timeouts();
+  auto ids = next_changes();
+  CAF_REQUIRE(ids && listing);
+  CAF_CHECK_EQUAL(listing->first, "resync");
+  CAF_CHECK_EQUAL(*ids, (std::vector<std::string>{"1"}));
   stop(p);
 }
 

@@ -3,6 +3,8 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <algorithm>
+
 #include "actors/task_actor.hpp"
 #include "tests/actor_fixture.hpp"
 
@@ -36,6 +38,51 @@ struct fixture : actor_fixture {
   void stop(const task_actor& t) {
     anon_send_exit(t, caf::exit_reason::user_shutdown);
     sched.run();
+  }
+
+  // A task with its pollers, as the server runs it.
+  task_actor spawn_polling_task(std::chrono::milliseconds progress_interval = std::chrono::seconds{5}) {
+    auto ctx = make_context(false);
+    ctx->progress_interval = progress_interval;
+    return sys.spawn(task, std::shared_ptr<const task_context>{ctx}, true);
+  }
+
+  // An operator's command and the task's answer ("" when it holds).
+  template <class Atom, class... Ts>
+  std::string command(const task_actor& t, Atom atom, Ts... xs) {
+    self->send(t, atom, xs...);
+    sched.run();
+    std::string answer = "no answer";
+    self->receive([&](std::string& a) { answer = std::move(a); },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+    return answer;
+  }
+
+  task_status status_of(const task_actor& t) {
+    self->send(t, status_atom::value);
+    sched.run();
+    task_status out;
+    self->receive([&](task_status& s) { out = std::move(s); },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+    return out;
+  }
+
+  // The task's log messages so far.
+  std::vector<std::string> log_lines() {
+    self->send(log, flush_atom::value, true);
+    sched.run();
+    self->receive([](bool) {}, caf::after(std::chrono::seconds(0)) >> [] {});
+    storage::transaction t{env, storage::transaction::read_only};
+    std::vector<std::string> out;
+    for (auto& r : store.log(t, 0, 10000))
+      if (r.task == "t")
+        out.push_back(r.message);
+    return out;
+  }
+
+  bool logged(const std::string& line) {
+    auto all = log_lines();
+    return std::find(all.begin(), all.end(), line) != all.end();
   }
 };
 
@@ -202,10 +249,10 @@ CAF_TEST(a_paused_task_keeps_changes_queued_across_a_restart_and_syncs_them_when
   auto t = spawn_task(false);
   self->send(t, pause_atom::value);
   expect((pause_atom), from(self).to(t));
-  expect((bool), from(t).to(self).with(true));
-  self->send(t, pause_atom::value); // already paused: nothing changes
+  expect((std::string), from(t).to(self).with(std::string{}));
+  self->send(t, pause_atom::value); // already paused: still as asked
   expect((pause_atom), from(self).to(t));
-  expect((bool), from(t).to(self).with(false));
+  expect((std::string), from(t).to(self).with(std::string{}));
   // As a poller does: queued durably, then reported.
   {
     storage::transaction txn{env, storage::transaction::read_write};
@@ -225,7 +272,7 @@ CAF_TEST(a_paused_task_keeps_changes_queued_across_a_restart_and_syncs_them_when
   self->receive([](const task_status& s) { CAF_CHECK_EQUAL(s.state, "paused"); });
   self->send(t, resume_atom::value);
   expect((resume_atom), from(self).to(t));
-  expect((bool), from(t).to(self).with(true));
+  expect((std::string), from(t).to(self).with(std::string{}));
   sched.run();
   CAF_CHECK_EQUAL(b->issues.size(), 1u);
   storage::transaction txn{env, storage::transaction::read_only};
@@ -253,6 +300,161 @@ CAF_TEST(a_retry_under_way_when_its_pair_is_skipped_is_not_retried_when_it_fails
   sched.trigger_timeouts();
   sched.run();
   CAF_CHECK(b->issues.empty());
+  stop(t);
+}
+
+CAF_TEST(a_stopped_task_neither_polls_nor_syncs_until_it_is_started_even_across_a_restart) {
+  a->add("P", "alice", {{"subject", "before"}});
+  auto t = spawn_polling_task();
+  sched.run();
+  CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK_EQUAL(command(t, stop_atom::value), "");
+  CAF_CHECK_EQUAL(status_of(t).state, "stopped");
+  CAF_CHECK_EQUAL(command(t, stop_atom::value), ""); // already stopped: as asked
+  auto& later = a->add("P", "alice", {{"subject", "while stopped"}});
+  sched.trigger_timeouts(); // no poller is left to poll
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  // A pushed change (a webhook) is queued durably, not synced.
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, later.id}, 0});
+    txn.commit();
+  }
+  report(t, side::source, later);
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  // Neither pause nor resume applies to a stopped task, and each says why.
+  CAF_CHECK_EQUAL(command(t, pause_atom::value),
+                  "the task is stopped; start it (it then syncs), or leave it stopped");
+  CAF_CHECK_EQUAL(command(t, resume_atom::value), "the task is stopped, not paused; start it instead");
+  CAF_CHECK_EQUAL(command(t, resync_atom::value, timestamp{0}), "the task is stopped; start it first");
+  stop(t);
+  t = spawn_polling_task(); // a restart keeps it stopped
+  sched.run();
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(status_of(t).state, "stopped");
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK(logged("stopped (since before the restart): start it to sync"));
+  CAF_CHECK_EQUAL(command(t, start_atom::value), "");
+  sched.run();
+  CAF_CHECK_EQUAL(status_of(t).state, "running");
+  CAF_CHECK_EQUAL(b->issues.size(), 2u);
+  CAF_CHECK_EQUAL(command(t, start_atom::value), ""); // already running
+  CAF_CHECK_EQUAL(command(t, resume_atom::value), ""); // running: as asked
+  CAF_CHECK_EQUAL(command(t, pause_atom::value), "");
+  CAF_CHECK_EQUAL(command(t, start_atom::value), "the task is paused, not stopped; resume it instead");
+  stop(t);
+}
+
+CAF_TEST(a_pass_under_way_when_its_task_stops_ends_after_its_write_and_start_finishes_it) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
+    a->edit(i.id, "bob", {{"status", status}});
+  auto t = spawn_task(false);
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
+    txn.commit();
+  }
+  report(t, side::source, a->issues.at(i.id));
+  // Run until the create is written, then stop: the pass ends after the
+  // write it is in, and the rest of the history is left for later.
+  CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+  CAF_CHECK_EQUAL(command(t, stop_atom::value), "");
+  CAF_CHECK_LESS(b->updates, 5u);
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    CAF_CHECK_EQUAL(store.queued(txn, "t").size(), 1u);
+  }
+  CAF_CHECK_EQUAL(status_of(t).state, "stopped");
+  CAF_CHECK_EQUAL(command(t, start_atom::value), "");
+  sched.run();
+  CAF_CHECK_EQUAL(b->updates, 5u);
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK(store.queued(txn, "t").empty());
+  stop(t);
+}
+
+CAF_TEST(an_initial_sync_shows_done_and_total_and_logs_its_progress) {
+  for (auto subject : {"one", "two", "three"})
+    a->add("P", "alice", {{"subject", subject}});
+  auto t = spawn_polling_task(std::chrono::seconds{1});
+  CAF_CHECK_EQUAL(command(t, pause_atom::value), ""); // so the listing waits, half way
+  sched.run();
+  auto s = status_of(t);
+  CAF_REQUIRE(s.progress);
+  CAF_CHECK_EQUAL(s.progress->kind, "initial sync");
+  CAF_CHECK_EQUAL(s.progress->total, 3u);
+  CAF_CHECK_EQUAL(s.progress->done, 0u);
+  CAF_CHECK_EQUAL(s.progress->finished, 0);
+  sched.trigger_timeouts(); // the progress line is due
+  sched.run();
+  CAF_CHECK(logged("initial sync: 0 of 3 issues through"));
+  CAF_CHECK_EQUAL(command(t, resume_atom::value), "");
+  sched.run();
+  s = status_of(t);
+  CAF_REQUIRE(s.progress);
+  CAF_CHECK_EQUAL(s.progress->done, 3u);
+  CAF_CHECK_EQUAL(s.progress->failed, 0u);
+  CAF_CHECK_NOT_EQUAL(s.progress->finished, 0);
+  auto lines = log_lines();
+  CAF_CHECK(std::any_of(lines.begin(), lines.end(), [](auto& l) {
+    return l.rfind("initial sync finished: 3 issues in ", 0) == 0 && l.find("(3 synced)") != l.npos;
+  }));
+  // Each change was received once and synced once, with its latency.
+  CAF_CHECK_EQUAL(s.received[0], 3u);
+  CAF_CHECK_EQUAL(s.synced, 3u);
+  CAF_CHECK_EQUAL(s.failed, 0u);
+  CAF_CHECK_EQUAL(s.latency.count(), 3u);
+  stop(t);
+}
+
+CAF_TEST(a_failed_issue_counts_as_failed_in_the_progress_and_the_work_still_finishes) {
+  a->add("P", "alice", {{"subject", "one"}});
+  a->add("P", "alice", {{"subject", "two"}});
+  b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused"};
+  auto t = spawn_polling_task();
+  sched.run();
+  auto s = status_of(t);
+  CAF_REQUIRE(s.progress);
+  CAF_CHECK_EQUAL(s.progress->total, 2u);
+  CAF_CHECK_EQUAL(s.progress->done, 1u);
+  CAF_CHECK_EQUAL(s.progress->failed, 1u);
+  CAF_CHECK_NOT_EQUAL(s.progress->finished, 0);
+  CAF_CHECK_EQUAL(s.synced, 1u);
+  CAF_CHECK_EQUAL(s.failed, 1u);
+  stop(t);
+}
+
+CAF_TEST(a_resync_of_a_task_in_sync_lists_its_issues_again_and_writes_nothing) {
+  for (auto subject : {"one", "two", "three"})
+    a->add("P", "alice", {{"subject", subject}});
+  auto t = spawn_polling_task();
+  sched.run();
+  CAF_REQUIRE_EQUAL(b->issues.size(), 3u);
+  auto updates = b->updates;
+  CAF_CHECK_EQUAL(command(t, resync_atom::value, timestamp{0}), "");
+  auto s = status_of(t);
+  CAF_REQUIRE(s.progress);
+  CAF_CHECK_EQUAL(s.progress->kind, "resync");
+  sched.run();
+  s = status_of(t);
+  CAF_REQUIRE(s.progress);
+  CAF_CHECK_EQUAL(s.progress->total, 3u);
+  CAF_CHECK_EQUAL(s.progress->done, 3u);
+  CAF_CHECK_NOT_EQUAL(s.progress->finished, 0);
+  CAF_CHECK_EQUAL(b->issues.size(), 3u);
+  CAF_CHECK_EQUAL(b->updates, updates);
+  CAF_CHECK(logged("resync from 1970-01-01T00:00:00.000Z started"));
+  stop(t);
+}
+
+CAF_TEST(a_task_without_pollers_cannot_resync_and_says_so) {
+  auto t = spawn_task(false);
+  CAF_CHECK_EQUAL(command(t, resync_atom::value, timestamp{0}),
+                  "the task has no pollers to list its issues");
   stop(t);
 }
 

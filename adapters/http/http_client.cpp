@@ -235,6 +235,24 @@ struct client::impl {
     }
     return {std::move(out)};
   }
+
+  // One call: the request and, on a stale keep-alive connection, its resend.
+  result<response> send(const request& r) {
+    auto req = make_request(r);
+    bool reused = stream.socket().is_open();
+    if (!reused)
+      if (auto err = connect())
+        return *err;
+    auto tried = exchange(req);
+    // A server may close an idle keep-alive connection at any time; a request
+    // that got nothing back on it is sent once more on a new connection.
+    if (!tried.outcome && reused && tried.nothing_received) {
+      if (auto err = connect())
+        return *err;
+      tried = exchange(req);
+    }
+    return std::move(tried.outcome);
+  }
 };
 
 client::client(endpoint ep, std::string where, client_options opts)
@@ -244,21 +262,10 @@ client::client(endpoint ep, std::string where, client_options opts)
 client::~client() = default;
 
 result<response> client::send(const request& r) {
-  auto& s = *impl_;
-  auto req = s.make_request(r);
-  bool reused = s.stream.socket().is_open();
-  if (!reused)
-    if (auto err = s.connect())
-      return *err;
-  auto tried = s.exchange(req);
-  // A server may close an idle keep-alive connection at any time; a request
-  // that got nothing back on it is sent once more on a new connection.
-  if (!tried.outcome && reused && tried.nothing_received) {
-    if (auto err = s.connect())
-      return *err;
-    tried = s.exchange(req);
-  }
-  return std::move(tried.outcome);
+  auto out = impl_->send(r);
+  if (impl_->opts.tally)
+    impl_->opts.tally->count(out ? out->status : 0);
+  return out;
 }
 
 } // namespace tb::http

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/http/call_tally.hpp"
 #include "domain/result.hpp"
 
 namespace tb::http {
@@ -43,6 +44,7 @@ struct client_options {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000}; // whole request + response
   std::size_t max_body = std::size_t{64} << 20;
+  std::shared_ptr<call_tally> tally = nullptr; // the connection's; null: not counted
 };
 
 class client {
@@ -56,7 +58,8 @@ class client {
   // Any HTTP status is a response; only transport failures (refused, reset,
   // timeout, malformed reply, body over the limit) are errors, of kind
   // unavailable. A keep-alive connection the server closed meanwhile is
-  // reopened once, transparently.
+  // reopened once, transparently. Each call counts once in opts.tally: its
+  // final status, or 0 for a transport failure.
   result<response> send(const request& r);
 
  private:

@@ -21,6 +21,7 @@ struct settings {
   http::endpoint endpoint;
   std::string api_key;
   bool act_as_author = true; // X-Redmine-Switch-User as the entry's author
+  std::shared_ptr<http::call_tally> tally = nullptr; // the connection's; null: not counted
 };
 
 // What Redmine's ids mean: names of statuses, users, custom fields...

@@ -1,0 +1,42 @@
+#pragma once
+// What a running sync task reports about itself: its state, counts, sync
+// latency and the progress of its long work. Filled by the task actor,
+// shown by the API and the metrics.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "domain/histogram.hpp"
+#include "domain/model.hpp"
+
+namespace tb {
+
+// Long work of a task (an initial sync, a resync, the changes queued before
+// a restart): how many issues it listed and how many are through.
+struct sync_progress {
+  std::string kind; // "initial sync", "resync", "queued changes"
+  timestamp started = 0;
+  timestamp finished = 0; // 0 while under way
+  bool listing = false;   // still listing issues: the total grows
+  std::uint64_t total = 0;
+  std::uint64_t done = 0;   // synced, nothing of them left queued
+  std::uint64_t failed = 0; // their pass failed: in the error list
+};
+
+// What a task reports about itself.
+struct task_status {
+  std::string name;
+  std::string state; // "running", "paused", "stopping", "stopped"
+  // Change notices by the side they came from (polls, webhooks, the API,
+  // resyncs, the queue at start), and those the passes that covered them
+  // synced or failed.
+  std::uint64_t received[2] = {0, 0};
+  std::uint64_t synced = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t active = 0; // issue actors alive now
+  latency_histogram latency; // from a change's receipt to the end of its pass
+  std::optional<sync_progress> progress; // the latest long work, finished or not
+};
+
+} // namespace tb
