@@ -1,5 +1,6 @@
 #include "api/router.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <set>
@@ -141,8 +142,9 @@ bool router::match(const route& r, const std::vector<std::string>& segments,
   return true;
 }
 
-void router::require_bearer(std::string prefix, std::string token, std::string where_to_find) {
-  protected_prefix_ = std::move(prefix);
+void router::require_bearer(std::vector<std::string> prefixes, std::string token,
+                            std::string where_to_find) {
+  protected_prefixes_ = std::move(prefixes);
   expected_authorization_ = "Bearer " + token;
   token_hint_ = std::move(where_to_find);
 }
@@ -161,8 +163,9 @@ http_response router::handle(const http_request& request) const {
   auto target = parse_target(request.target);
   if (!target.problem.empty())
     return error_response(400, "request target", target.problem);
-  if (!protected_prefix_.empty() && target.path.rfind(protected_prefix_, 0) == 0
-      && !authorized(request)) {
+  bool guarded = std::any_of(protected_prefixes_.begin(), protected_prefixes_.end(),
+                             [&](auto& p) { return target.path.rfind(p, 0) == 0; });
+  if (guarded && !authorized(request)) {
     auto res = error_response(401, "header Authorization",
                               "missing or wrong API token: send Authorization: Bearer <token>, "
                               "the token in " + token_hint_);

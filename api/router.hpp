@@ -35,11 +35,12 @@ class router {
   // when a handler throws.
   http_response handle(const http_request& request) const;
 
-  // Requests whose path starts with prefix must carry
+  // Requests whose path starts with one of the prefixes must carry
   // "Authorization: Bearer <token>", compared in constant time; 401 before
   // any route is looked at otherwise. where_to_find: said in the 401, e.g.
   // the token file's path (never the token).
-  void require_bearer(std::string prefix, std::string token, std::string where_to_find);
+  void require_bearer(std::vector<std::string> prefixes, std::string token,
+                      std::string where_to_find);
 
   // Where a handler's exception is reported (default: standard error). It
   // gets the method, path and exception text, never headers or body, which
@@ -59,7 +60,7 @@ class router {
   bool authorized(const http_request& request) const;
 
   std::vector<route> routes_;
-  std::string protected_prefix_;
+  std::vector<std::string> protected_prefixes_;
   std::string expected_authorization_; // "Bearer <token>"
   std::string token_hint_;
   std::function<void(const std::string&)> report_;

@@ -30,6 +30,7 @@
 #include "api/http_server.hpp"
 #include "api/hook_routes.hpp"
 #include "api/local_routes.hpp"
+#include "api/metrics_routes.hpp"
 #include "api/router.hpp"
 #include "api/task_routes.hpp"
 #include "config/config.hpp"
@@ -97,21 +98,27 @@ tb::redmine::settings redmine_settings(const tb::config::connection_config& c) {
   return {c.name, *ep, key, c.act_as_author};
 }
 
-// Every configured connection gets its connection actor(s).
-void add_connections(tb::engine& engine, const tb::config::config& cfg,
-                     const std::map<std::string, std::unique_ptr<tb::local::tracker>>& local) {
+using call_tallies = std::map<std::string, std::shared_ptr<tb::http::call_tally>>;
+
+// Every configured connection gets its connection actor(s); those that
+// speak HTTP count their calls in a tally (for /metrics).
+call_tallies add_connections(tb::engine& engine, const tb::config::config& cfg,
+                             const std::map<std::string, std::unique_ptr<tb::local::tracker>>& local) {
+  call_tallies tallies;
   for (auto& c : cfg.connections) {
     if (c.type == "local") {
       auto* t = local.at(c.name).get();
       engine.add_connection(c.name, [t] { return std::make_shared<tb::local::adapter>(*t); }, 1);
     } else if (c.type == "redmine") {
       auto settings = redmine_settings(c);
+      settings.tally = tallies[c.name] = std::make_shared<tb::http::call_tally>();
       auto shared = std::make_shared<tb::redmine::catalog>();
       engine.add_connection(
         c.name, [=] { return std::make_shared<tb::redmine::adapter>(settings, shared); },
         c.max_in_flight);
     }
   }
+  return tallies;
 }
 
 struct token_source {
@@ -219,12 +226,12 @@ int run(const std::string& path, const std::string& data_dir) {
   caf::actor_system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
-  add_connections(engine, *cfg, trackers);
+  auto tallies = add_connections(engine, *cfg, trackers);
   for (auto& t : cfg->tasks)
     engine.add_task(t);
 
   tb::api::router router;
-  router.require_bearer("/api/", token->value, token->where);
+  router.require_bearer({"/api/", "/metrics"}, token->value, token->where);
   std::map<std::string, tb::local::tracker*> served;
   for (auto& [name, t] : trackers)
     served.emplace(name, t.get());
@@ -250,6 +257,10 @@ int run(const std::string& path, const std::string& data_dir) {
   control.resync = [&engine](const std::string& task, tb::timestamp since) {
     return engine.resync(task, since, std::chrono::seconds{2});
   };
+  std::vector<std::string> task_names;
+  for (auto& t : cfg->tasks)
+    task_names.push_back(t.name);
+  tb::api::add_metrics_route(router, task_names, store, control.status, std::move(tallies));
   tb::api::add_task_routes(router, cfg->tasks, store, std::move(control));
   tb::api::add_hook_routes(router, std::move(hooks),
                            [&engine](const std::string& task, tb::side s,

@@ -633,6 +633,19 @@ CAF_TEST(refused_values_are_reported_with_the_trackers_message_and_others_go_on)
   CAF_CHECK(find_by_subject(rm1, project, "Odd status").empty());
   CAF_CHECK(find_by_subject(rm1, project, "No such field there").empty());
   CAF_CHECK(log.find("field Team") != std::string::npos);
+  // /metrics shows them too: rm1's answers by status, refusals among them.
+  auto metrics = api_call("GET", "/metrics");
+  CAF_REQUIRE_EQUAL(metrics.status, 200);
+  auto value_of = [&](const std::string& key) -> long {
+    auto at = metrics.body.find("\n" + key + " ");
+    return at == std::string::npos ? -1 : std::stol(metrics.body.substr(at + key.size() + 2));
+  };
+  CAF_CHECK_GREATER(value_of(R"(trackbridge_tracker_http_calls_total{connection="rm1",status="200"})"), 0);
+  CAF_CHECK_GREATER(value_of(R"(trackbridge_tracker_http_calls_total{connection="rm1",status="201"})"), 0);
+  CAF_CHECK_GREATER(value_of(R"(trackbridge_tracker_http_calls_total{connection="rm1",status="422"})"), 0);
+  CAF_CHECK_EQUAL(value_of(R"(trackbridge_errors{task="t"})"), 3);
+  CAF_CHECK_GREATER(value_of(R"(trackbridge_changes_failed_total{task="t"})"), 0);
+  CAF_CHECK(metrics.body.find("connection=\"a\"") == std::string::npos); // embedded: no HTTP
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
