@@ -152,6 +152,12 @@ void on_answer(self_ptr self, stamps_result& r) {
     st.full_page = r->size() >= st.settings.page_size;
     if (st.initial) {
       bool last = !st.full_page;
+      if (last && fresh.empty()) {
+        // An empty project is polled too: its watermark says so after a restart.
+        storage::transaction t{st.store->env(), storage::transaction::read_write};
+        st.store->set_watermark(t, st.settings.task, st.settings.where, st.watermark);
+        t.commit();
+      }
       self->send(st.task, listed_atom::value, st.settings.where, std::string{"initial sync"},
                  std::move(fresh), last);
       st.initial = !last;

@@ -122,19 +122,46 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
   }
 }
 
+void progress_begun(self_ptr self, const std::string& kind, const std::string& what);
+
+// Long work whose listing the pollers of these sides are about to send: it
+// is under way (listing) from now, and one piece of work over both sides.
+void expect_listing(self_ptr self, const std::string& kind, const std::string& what,
+                    const std::vector<side>& sides) {
+  progress_begun(self, kind, what);
+  auto& p = *self->state.progress;
+  p.listing.insert(sides.begin(), sides.end());
+  p.shown.listing = !p.listing.empty();
+}
+
+std::vector<side> polled_sides(const task_context& ctx) {
+  if (ctx.two_way)
+    return {side::source, side::target};
+  return {side::source};
+}
+
 void start_pollers(self_ptr self) {
   auto& st = self->state;
   if (!st.with_pollers)
     return;
   auto& ctx = *st.ctx;
-  for (auto s : {side::source, side::target}) {
-    if (s == side::target && !ctx.two_way)
-      continue;
+  // A side never polled lists everything first: its initial sync.
+  std::vector<side> initial;
+  {
+    storage::transaction t{ctx.store->env(), storage::transaction::read_only};
+    for (auto s : polled_sides(ctx))
+      if (!ctx.store->watermark(t, ctx.name, s))
+        initial.push_back(s);
+  }
+  if (!initial.empty())
+    expect_listing(self, "initial sync", "initial sync started", initial);
+  for (auto s : polled_sides(ctx)) {
     poller_settings settings{ctx.name, s, ctx.at(s).project, ctx.poll_interval, ctx.poll_overlap};
     settings.sweep_interval = ctx.at(s).sweep_interval;
     // Linked: they end with the task.
     st.pollers.push_back(self->spawn<caf::linked>(poller, settings, ctx.at(s).conn,
-                                     caf::actor_cast<task_actor>(self), ctx.log, ctx.store));
+                                                  caf::actor_cast<task_actor>(self), ctx.log,
+                                                  ctx.store));
   }
 }
 
@@ -289,7 +316,8 @@ std::string resync(self_ptr self, timestamp since) {
     return "the task is stopped; start it first";
   if (st.pollers.empty())
     return "the task has no pollers to list its issues";
-  progress_begun(self, "resync", "resync from " + to_rfc3339(since) + " started");
+  expect_listing(self, "resync", "resync from " + to_rfc3339(since) + " started",
+                 polled_sides(*st.ctx));
   for (auto& p : st.pollers)
     self->send(p, resync_atom::value, since);
   return ok_now;

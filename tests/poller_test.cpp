@@ -200,6 +200,19 @@ CAF_TEST(the_first_poll_of_a_side_never_polled_is_its_initial_sync_and_later_pol
   stop(again);
 }
 
+CAF_TEST(an_empty_projects_initial_sync_is_remembered_so_a_restart_does_not_repeat_it) {
+  auto p = spawn_poller(0ms);
+  auto first = next_changes();
+  CAF_REQUIRE(first && listing);
+  CAF_CHECK(first->empty());
+  CAF_CHECK_EQUAL(listing->second, true);
+  CAF_CHECK_EQUAL(stored_watermark(), 0);
+  stop(p);
+  auto again = spawn_poller(0ms);
+  CAF_CHECK(!next_changes()); // nothing to report, and no initial sync
+  stop(again);
+}
+
 CAF_TEST(a_resync_lists_every_issue_changed_since_its_time_and_leaves_the_watermark) {
   a->add("P", "alice", {{"subject", "one"}});
   auto& two = a->add("P", "alice", {{"subject", "two"}});
