@@ -1,6 +1,6 @@
 #include "api/metrics_routes.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 #include "api/route_support.hpp"
 
@@ -22,10 +22,11 @@ std::string label(const std::string& value) {
   return out;
 }
 
+// The shortest text that reads back as v: "0.005", not "0.0050000000000000001".
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+  return std::string(buf, end);
 }
 
 class exposition {
