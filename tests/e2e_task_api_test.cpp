@@ -194,4 +194,33 @@ CAF_TEST(a_paused_task_queues_changes_and_syncs_them_when_resumed) {
   CAF_CHECK_EQUAL(api_call("POST", "/api/v1/tasks/x/pause").status, 404);
 }
 
+CAF_TEST(the_issue_and_error_item_commands_refuse_bad_requests_with_the_documented_status) {
+  write_config("one-way", 3600 * 1000);
+  start();
+  for (auto path : {"/api/v1/tasks/{t}/issues/{s}/1/sync", "/api/v1/errors/{t}/{s}/1/retry",
+                    "/api/v1/errors/{t}/{s}/1/skip"}) {
+    auto at = [&](const std::string& task, const std::string& side) {
+      std::string p = path;
+      p.replace(p.find("{t}"), 3, task);
+      p.replace(p.find("{s}"), 3, side);
+      return p;
+    };
+    auto unknown_task = api_call("POST", at("nope", "source"));
+    CAF_CHECK_EQUAL(unknown_task.status, 404);
+    auto task_where = text(unknown_task.json()["error"]["where"]);
+    CAF_CHECK_EQUAL(task_where, "task nope");
+    auto unknown_side = api_call("POST", at("a-b", "sideways"));
+    CAF_CHECK_EQUAL(unknown_side.status, 404);
+    auto side_where = text(unknown_side.json()["error"]["where"]);
+    CAF_CHECK_EQUAL(side_where, "side sideways");
+    CAF_CHECK_EQUAL(api_call("POST", at("a-b", "source") + "?now=1").status, 400);
+    CAF_CHECK_EQUAL(api_call("GET", at("a-b", "source")).status, 405);
+    CAF_CHECK_EQUAL(tb::test::http_call("POST", port, at("a-b", "source")).status, 401);
+  }
+  // Nothing of it was acted on: no error item, nothing queued.
+  auto t = task();
+  CAF_CHECK_EQUAL(t["errors"].get<int>(), 0);
+  CAF_CHECK_EQUAL(t["backlog"].get<int>(), 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
