@@ -30,6 +30,9 @@ struct environment_options {
 
 class environment {
  public:
+  // Throws storage_error if another process has the directory open (two
+  // servers syncing from one state would duplicate every write), or if it
+  // is not an LMDB environment.
   explicit environment(const environment_options& opts);
   ~environment();
   environment(const environment&) = delete;
@@ -38,9 +41,6 @@ class environment {
   MDB_env* handle() const { return env_; }
   const std::string& directory() const { return dir_; }
 
-  // Throws storage_error if another process has the directory open: two
-  // servers syncing from one state would duplicate every write.
-  //
   // The named database, created on first use. Thread-safe.
   MDB_dbi database(const std::string& name);
 

@@ -31,6 +31,25 @@ sync_state::sync_state(environment& env)
     errors_(env.database("errors")),
     log_(env.database("log")),
     meta_(env.database("meta")) {
+  check_format();
+}
+
+void sync_state::check_format() {
+  transaction t{env_, transaction::read_write};
+  auto stored = t.get(meta_, "format");
+  if (!stored) {
+    // A new directory, or one from before the format was recorded (the same
+    // layout): from now on it says which it is.
+    t.put(meta_, "format", std::to_string(format));
+    t.commit();
+    return;
+  }
+  if (*stored != std::to_string(format))
+    throw storage_error("the storage directory " + env_.directory() + " holds data in format "
+                        + std::string{*stored} + ", and this TrackBridge reads format "
+                        + std::to_string(format)
+                        + "; run the TrackBridge that wrote it, or give this one a new "
+                          "directory (storage.directory or --data-dir)");
 }
 
 std::optional<twin_link> sync_state::find_twin(transaction& t, const std::string& task,

@@ -49,6 +49,11 @@ struct log_record {
 
 class sync_state {
  public:
+  // The layout of the data this code reads and writes; a directory records
+  // its own, so one from another version is refused at start, not misread.
+  static constexpr int format = 1;
+
+  // Throws storage_error for a directory in another format.
   explicit sync_state(environment& env);
   environment& env() { return env_; }
 
@@ -110,6 +115,7 @@ class sync_state {
   std::vector<log_record> log(transaction& t, std::uint64_t after_seq, std::size_t limit);
 
  private:
+  void check_format();
   environment& env_;
   MDB_dbi mappings_, files_, records_, ledger_, watermarks_, queue_, errors_, log_, meta_;
 };

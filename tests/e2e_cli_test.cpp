@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "tests/e2e_fixture.hpp"
@@ -77,6 +78,31 @@ CAF_TEST(run_on_a_port_in_use_fails_with_a_clear_message) {
   auto r = run_cli("run --config " + dir.file("config.json") + " --data-dir " + dir.file("other"));
   CAF_CHECK_EQUAL(r.exit_code, 1);
   CAF_CHECK(contains(r.output, std::to_string(port)));
+}
+
+CAF_TEST(a_second_server_on_the_same_data_directory_is_refused_and_the_first_goes_on) {
+  write_config("one-way");
+  start();
+  // Its own port, the same data: it must not start syncing the same tasks.
+  auto cfg = nlohmann::json::parse(std::ifstream{dir.file("config.json")});
+  cfg["server"]["port"] = tb::test::free_port();
+  std::ofstream{dir.file("second.json")} << cfg.dump(2);
+  auto r = run_cli("run --config " + dir.file("second.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 1);
+  CAF_CHECK(contains(r.output, "the storage directory " + dir.file("data")
+                                 + " is in use by another running TrackBridge"));
+  auto id = create("a", "alice", {{"subject", "Still synced"}});
+  CAF_CHECK(eventually([&] { return !twin_of("b", "a/" + id).empty(); }));
+  CAF_CHECK_EQUAL(stop(), 0);
+}
+
+CAF_TEST(a_data_directory_that_is_not_trackbridges_stops_the_start_with_its_name) {
+  write_config("one-way");
+  std::filesystem::create_directories(dir.file("data"));
+  std::ofstream{dir.file("data") + "/data.mdb"} << std::string(8192, 'x');
+  auto r = run_cli("run --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 1);
+  CAF_CHECK(contains(r.output, "cannot open the storage directory " + dir.file("data")));
 }
 
 CAF_TEST(sigterm_stops_the_server_cleanly_with_exit_0) {

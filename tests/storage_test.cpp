@@ -3,6 +3,8 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <fstream>
+
 #include <memory>
 
 #include "storage/sync_state.hpp"
@@ -196,6 +198,39 @@ CAF_TEST(a_directory_in_use_by_another_server_is_refused_until_it_closes) {
   first.reset();
   environment again{{shared.path(), 1 << 24, 8}}; // throws if the lock was kept
   CAF_CHECK_EQUAL(again.directory(), shared.path());
+}
+
+CAF_TEST(a_directory_in_another_data_format_is_refused_with_both_formats_named) {
+  test::temp_dir other;
+  {
+    environment e{{other.path(), std::uint64_t{64} << 20, 32}};
+    sync_state s{e}; // records the format
+    transaction t{e, transaction::read_write};
+    t.put(e.database("meta"), "format", "999"); // as a later version would
+    t.commit();
+  }
+  environment e{{other.path(), std::uint64_t{64} << 20, 32}};
+  std::string message;
+  try {
+    sync_state s{e};
+  } catch (const storage_error& err) {
+    message = err.what();
+  }
+  CAF_CHECK(message.find(other.path()) != std::string::npos);
+  CAF_CHECK(message.find("holds data in format 999, and this TrackBridge reads format 1")
+            != std::string::npos);
+}
+
+CAF_TEST(a_directory_whose_data_file_is_not_lmdb_is_a_clear_error) {
+  test::temp_dir other;
+  std::ofstream{other.path() + "/data.mdb"} << std::string(8192, 'x');
+  std::string message;
+  try {
+    environment e{{other.path(), std::uint64_t{64} << 20, 32}};
+  } catch (const storage_error& err) {
+    message = err.what();
+  }
+  CAF_CHECK(message.find("cannot open the storage directory " + other.path()) != std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
