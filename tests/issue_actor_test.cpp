@@ -83,6 +83,27 @@ CAF_TEST(a_new_issue_is_created_then_its_history_replayed_one_write_per_entry_in
   CAF_CHECK_EQUAL(handled(side::target, twin.id).size(), 4u);
 }
 
+CAF_TEST(an_adapter_that_throws_fails_that_pass_with_a_located_error_and_the_connection_goes_on) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  a->throw_on_next_read = "[json.exception.type_error.302] type must be number, but is string";
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    auto items = store.errors(t, "t");
+    CAF_REQUIRE_EQUAL(items.size(), 1u);
+    CAF_CHECK_EQUAL(items[0].where, "connection a, reading issue " + src.id);
+    CAF_CHECK_EQUAL(items[0].message, "the tracker's answer could not be handled: "
+                                      "[json.exception.type_error.302] type must be number, "
+                                      "but is string");
+  }
+  // The same connection actor serves the next pass, which syncs.
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+}
+
 CAF_TEST(a_second_pass_applies_only_the_entries_added_since) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
   auto ctx = make_context(false);

@@ -1,14 +1,17 @@
 #include "tests/support/memory_adapter.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tb::test {
 
 namespace {
 
-std::optional<sync_error> take(std::optional<sync_error>& failure) {
-  auto out = std::move(failure);
-  failure.reset();
+// A one-shot switch: its value, and it is off again.
+template <class T>
+std::optional<T> take(std::optional<T>& once) {
+  auto out = std::move(once);
+  once.reset();
   return out;
 }
 
@@ -128,6 +131,8 @@ result<std::vector<issue_stamp>> memory_adapter::changed_since(const std::string
 }
 
 result<issue> memory_adapter::read_issue(const std::string& project, const std::string& id) {
+  if (auto what = take(throw_on_next_read))
+    throw std::runtime_error(*what);
   auto i = issues.find(id);
   if (i == issues.end() || i->second.project != project)
     return sync_error{error_kind::not_found, "connection " + name_ + ", issue " + id, "no such issue"};

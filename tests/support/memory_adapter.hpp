@@ -35,6 +35,8 @@ class memory_adapter : public tracker_adapter {
   std::size_t updates = 0;
   std::optional<sync_error> fail_next_write;
   std::optional<sync_error> fail_next_poll;
+  // The next read throws this, as an adapter does on an answer it cannot read.
+  std::optional<std::string> throw_on_next_read;
   bool stores_alt_id = true; // false: like a Redmine without an ALT_ID field
 
   const std::string& connection() const override { return name_; }
