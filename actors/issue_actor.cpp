@@ -6,6 +6,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "domain/time.hpp"
+#include "domain/written.hpp"
 
 namespace tb {
 
@@ -24,6 +25,8 @@ void issue_state::reset_pass() {
   plan = {};
   next_step = 0;
   next_file = 0;
+  intent.reset();
+  creation_note.reset();
 }
 
 void issue_state::load_ledger() {
@@ -42,10 +45,111 @@ void issue_state::make_plan() {
                      ctx->policy, side_of(side::source).rules, side_of(side::target).rules);
 }
 
+bool issue_state::creation_unrecorded() const {
+  auto& origin = issues[static_cast<int>(key.where)];
+  return twin_id && origin && !origin->history.empty() && origin->history.front().is_creation
+         && !handled[static_cast<int>(key.where)].count(origin->history.front().id);
+}
+
+namespace {
+
+bool is_intended(const std::optional<storage::write_intent>& intent, const replay_step& step) {
+  return intent && intent->from == step.from && intent->entry_id == step.entry_id;
+}
+
+// Pairs the files a write added with the ids the other side gave them.
+void link_added_files(storage::sync_state& store, storage::transaction& t,
+                      const std::string& task, const replay_step& step,
+                      const std::vector<std::string>& twin_ids) {
+  std::size_t k = 0;
+  for (auto& a : step.write.attachments)
+    if (a.added && k < twin_ids.size())
+      if (auto& id = twin_ids[k++]; !id.empty())
+        store.link_files(t, task, step.from, a.file.id, id);
+}
+
+} // namespace
+
+void issue_state::recover_creation() {
+  auto from = key.where;
+  auto to = other(from);
+  auto& twin = issue_at(to);
+  if (!twin)
+    return;
+  // The creation's write as an unlinked pass plans it.
+  side_view none{nullptr, nullptr, side_of(to).connection};
+  side_view origin{&*issue_at(from), &handled[static_cast<int>(from)], side_of(from).connection};
+  auto& to_target = side_of(side::source).rules;
+  auto& to_source = side_of(side::target).rules;
+  auto fresh = from == side::source
+                 ? plan_replay(origin, none, false, ctx->two_way, ctx->policy, to_target, to_source)
+                 : plan_replay(none, origin, false, true, ctx->policy, to_target, to_source);
+  if (fresh.steps.empty() || !fresh.steps.front().creation)
+    return;
+  auto& step = fresh.steps.front();
+  auto found = find_created(*twin, handled[static_cast<int>(to)], step.write);
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  ctx->store->add_handled(t, ctx->name, issue_ref{to, twin->id}, found.entry_ids);
+  link_added_files(*ctx->store, t, ctx->name, step, found.attachment_ids);
+  if (found.main_done)
+    ctx->store->add_handled(t, ctx->name, key, {step.entry_id});
+  t.commit();
+  if (!found.main_done)
+    creation_note = replay_step{from, step.entry_id, false, false,
+                                replica_write{step.write.author, {}, step.write.comment, "", {}, {}}};
+}
+
+void issue_state::recover_write() {
+  auto i = std::find_if(plan.steps.begin(), plan.steps.end(),
+                        [&](const replay_step& s) { return is_intended(intent, s); });
+  auto to = other(intent->from);
+  std::optional<found_write> found;
+  if (i != plan.steps.end() && !i->creation && issue_at(to)) {
+    auto step = *i; // translated as its write was, before the write
+    if (!translate_references(step) && !translate_links(step).waits_for)
+      found = find_written(*issue_at(to), handled[static_cast<int>(to)], step.write);
+    linking.clear();
+    if (found) {
+      storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+      ctx->store->add_handled(t, ctx->name, issue_ref{to, id_at(to)}, found->entry_ids);
+      if (found->main_done) {
+        link_added_files(*ctx->store, t, ctx->name, step, found->attachment_ids);
+        intent->main_done = true;
+        ctx->store->set_intent(t, ctx->name, key, *intent);
+      }
+      t.commit();
+      return;
+    }
+  }
+  if (i == plan.steps.end()) { // recorded meanwhile, or gone: nothing to look for
+    storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+    ctx->store->clear_intent(t, ctx->name, key);
+    t.commit();
+    intent.reset();
+  }
+}
+
+void issue_state::record_intent(const replay_step& step) {
+  if (is_intended(intent, step))
+    return; // kept as a recovery left it
+  intent = storage::write_intent{step.from, step.entry_id, false};
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  ctx->store->set_intent(t, ctx->name, key, *intent);
+  t.commit();
+}
+
+void issue_state::strip_written(replay_step& step) const {
+  if (is_intended(intent, step) && intent->main_done)
+    step.write = remaining_write(step.write, found_write{{}, true, {}});
+}
+
 void issue_state::commit_step(const replay_step& step, const write_result* produced) {
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   issue_ref from{step.from, id_at(step.from)};
   ctx->store->add_handled(t, ctx->name, from, {step.entry_id});
+  bool intended = is_intended(intent, step);
+  if (intended)
+    ctx->store->clear_intent(t, ctx->name, key);
   if (produced) {
     auto to = other(step.from);
     ctx->store->add_handled(t, ctx->name, issue_ref{to, produced->issue_id},
@@ -57,13 +161,11 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
     for (auto& record : linking)
       ctx->store->forget_record(t, ctx->name, step.from, record);
     // Files added pair with the ids the target gave them, in order.
-    std::size_t k = 0;
-    for (auto& a : step.write.attachments)
-      if (a.added && k < produced->attachment_ids.size())
-        ctx->store->link_files(t, ctx->name, step.from, a.file.id,
-                               produced->attachment_ids[k++]);
+    link_added_files(*ctx->store, t, ctx->name, step, produced->attachment_ids);
   }
   t.commit();
+  if (intended)
+    intent.reset();
 }
 
 std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
@@ -244,7 +346,18 @@ void read_issue(self_ptr self, side s, const std::string& id, Next next) {
 void plan_and_apply(self_ptr self) {
   auto& st = self->state;
   st.load_ledger();
+  if (st.creation_unrecorded()) {
+    st.recover_creation();
+    st.load_ledger();
+  }
   st.make_plan();
+  if (st.intent && !st.intent->main_done) {
+    st.recover_write();
+    st.load_ledger();
+    st.make_plan();
+  }
+  if (st.creation_note)
+    st.plan.steps.insert(st.plan.steps.begin(), *st.creation_note);
   if (!st.twin_id && !st.plan.steps.empty() && !st.plan.steps.front().creation) {
     fail(self, {error_kind::conflict, describe_key(st),
                 "the issue has no twin but its creation was already synced (was the twin "
@@ -258,11 +371,13 @@ void plan_and_apply(self_ptr self) {
 }
 
 // Once linked, a two-way pass also reads the twin: its own new entries are
-// synced back, and conflicts need both sides.
+// synced back, and conflicts need both sides. So does a pass that finds an
+// earlier attempt's write possibly unrecorded.
 void read_twin_then_plan(self_ptr self) {
   auto& st = self->state;
   auto twin_side = other(st.key.where);
-  if (st.ctx->two_way)
+  st.load_ledger();
+  if (st.ctx->two_way || st.intent || st.creation_unrecorded())
     read_issue(self, twin_side, *st.twin_id, [self] { plan_and_apply(self); });
   else
     plan_and_apply(self);
@@ -386,6 +501,7 @@ void run_next_step(self_ptr self) {
                to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
                  + " " + r.other + " is linked when issue " + r.other
                  + "'s record of it is synced");
+  st.strip_written(step);
   if (!step.creation && step.write.empty()) {
     st.commit_step(step, nullptr);
     ++st.next_step;
@@ -468,6 +584,7 @@ void write_step(self_ptr self) {
           created();
         });
   } else {
+    st.record_intent(step);
     self
       ->request(target.conn, st.ctx->request_timeout, update_atom::value, target.project,
                 st.id_at(to), step.write)
@@ -486,6 +603,7 @@ void start_pass(self_ptr self) {
       storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
       if (auto link = st.ctx->store->find_twin(t, st.ctx->name, st.key))
         st.twin_id = link->twin_id;
+      st.intent = st.ctx->store->intent(t, st.ctx->name, st.key);
     }
     read_issue(self, st.key.where, st.key.id, [self] {
       if (self->state.twin_id)

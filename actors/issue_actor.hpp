@@ -30,6 +30,11 @@ struct issue_state {
   std::size_t next_step = 0;
   std::size_t next_file = 0; // of the step's files, the next whose bytes to fetch
   std::vector<std::string> linking; // relation records the step links (see translate_links)
+  // The write an earlier attempt may have left unrecorded (storage::write_intent).
+  std::optional<storage::write_intent> intent;
+  // A creation whose comment an interrupted attempt did not write: written
+  // as the pass's first update.
+  std::optional<replay_step> creation_note;
 
   const task_side& side_of(side s) const { return ctx->at(s); }
   std::optional<issue>& issue_at(side s) { return issues[static_cast<int>(s)]; }
@@ -37,6 +42,17 @@ struct issue_state {
   void reset_pass();
   void load_ledger();
   void make_plan();
+  // The origin's creation is not in the ledger although the twin exists: an
+  // attempt made the twin (found by its alt_id) and was interrupted.
+  bool creation_unrecorded() const;
+  // Records what an interrupted creation or write left on the other side
+  // (domain/written.hpp), so the pass neither writes it twice nor syncs it
+  // back; both need the other side read.
+  void recover_creation();
+  void recover_write();
+  // Before a step's write: the intent; and the part of it already written.
+  void record_intent(const replay_step& step);
+  void strip_written(replay_step& step) const;
   // Records one applied step: the entry it replayed, the entries it made,
   // and the new link when it created the twin. One transaction.
   void commit_step(const replay_step& step, const write_result* produced);

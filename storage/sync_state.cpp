@@ -30,7 +30,8 @@ sync_state::sync_state(environment& env)
     queue_(env.database("queue")),
     errors_(env.database("errors")),
     log_(env.database("log")),
-    meta_(env.database("meta")) {
+    meta_(env.database("meta")),
+    intents_(env.database("intents")) {
   check_format();
 }
 
@@ -121,6 +122,28 @@ void sync_state::add_handled(transaction& t, const std::string& task, const issu
   auto ids = handled(t, task, r);
   ids.insert(entry_ids.begin(), entry_ids.end());
   t.put(ledger_, ref_key(task, r), encode(json(ids)));
+}
+
+std::optional<write_intent> sync_state::intent(transaction& t, const std::string& task,
+                                               const issue_ref& pair) {
+  auto v = t.get(intents_, ref_key(task, pair));
+  if (!v)
+    return std::nullopt;
+  auto j = decode(*v);
+  return write_intent{side_of(j.at("from").get<std::string>()), j.at("entry").get<std::string>(),
+                      j.value("main_done", false)};
+}
+
+void sync_state::set_intent(transaction& t, const std::string& task, const issue_ref& pair,
+                            const write_intent& w) {
+  t.put(intents_, ref_key(task, pair),
+        encode({{"from", to_string(w.from)},
+                {"entry", w.entry_id},
+                {"main_done", w.main_done}}));
+}
+
+void sync_state::clear_intent(transaction& t, const std::string& task, const issue_ref& pair) {
+  t.erase(intents_, ref_key(task, pair));
 }
 
 std::optional<timestamp> sync_state::watermark(transaction& t, const std::string& task,

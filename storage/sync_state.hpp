@@ -27,6 +27,17 @@ struct queued_change {
   timestamp updated = 0;
 };
 
+// The step a pair's pass is writing: recorded before the write and dropped
+// with the ledger entry that records it, so a pass that finds one knows a
+// write may have reached the tracker unrecorded (domain/written.hpp).
+struct write_intent {
+  side from = side::source;  // the side whose entry is replayed
+  std::string entry_id;
+  // Set once a retry found the write's main part (fields, comment, new
+  // files) on the target and recorded it: only the rest is left to write.
+  bool main_done = false;
+};
+
 enum class task_run_state { running, paused, stopped };
 const char* to_string(task_run_state s);
 
@@ -86,6 +97,14 @@ class sync_state {
   void add_handled(transaction& t, const std::string& task, const issue_ref& r,
                    const std::vector<std::string>& entry_ids);
 
+  // --- write intents, one per pair (its origin's ref): at most one write of
+  // a pair is in flight ---
+  std::optional<write_intent> intent(transaction& t, const std::string& task,
+                                     const issue_ref& pair);
+  void set_intent(transaction& t, const std::string& task, const issue_ref& pair,
+                  const write_intent& w);
+  void clear_intent(transaction& t, const std::string& task, const issue_ref& pair);
+
   // --- watermarks: the newest `updated` a poller has durably queued ---
   std::optional<timestamp> watermark(transaction& t, const std::string& task, side s);
   void set_watermark(transaction& t, const std::string& task, side s, timestamp w);
@@ -117,7 +136,8 @@ class sync_state {
  private:
   void check_format();
   environment& env_;
-  MDB_dbi mappings_, files_, records_, ledger_, watermarks_, queue_, errors_, log_, meta_;
+  MDB_dbi mappings_, files_, records_, ledger_, watermarks_, queue_, errors_, log_, meta_,
+    intents_;
 };
 
 } // namespace tb::storage

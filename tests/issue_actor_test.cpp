@@ -234,6 +234,102 @@ CAF_TEST(a_twin_made_before_a_crash_is_found_by_alt_id_not_created_again) {
   CAF_CHECK_EQUAL(link->twin_id, orphan.id);
 }
 
+CAF_TEST(an_update_whose_answer_was_lost_is_found_on_the_target_and_not_written_again) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  a->edit(src.id, "bob", {{"status", "Closed"}}, "closing");
+  // b makes the update, but its answer never arrives (a crash, a reset).
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    CAF_CHECK(store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+  }
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, 1u); // found, not made again
+  auto& twin = twin_in_b();
+  CAF_CHECK_EQUAL(shape(twin), shape(a->issues.at(src.id)));
+  CAF_CHECK_EQUAL(handled(side::target, twin.id).size(), 2u);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(!store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+  CAF_CHECK(store.errors(t, "t").empty());
+}
+
+CAF_TEST(two_way_a_write_whose_answer_was_lost_is_not_synced_back) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(true), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  a->edit(src.id, "alice", {{"status", "Open"}}, "opened");
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "timeout"};
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  // The target's poll reports the twin's new entry; it is TrackBridge's own.
+  wake(worker, {side::target, twin_id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(a->updates + a->creates, 0u);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+  CAF_CHECK_EQUAL(a->issues.at(src.id).history.size(), 2u);
+  CAF_CHECK_EQUAL(b->issues.at(twin_id).history.size(), 2u);
+}
+
+CAF_TEST(an_update_that_failed_before_reaching_the_target_is_written_on_the_next_pass) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  a->edit(src.id, "alice", {}, "a note");
+  b->fail_next_write = sync_error{error_kind::unavailable, "connection b", "refused"};
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+  CAF_CHECK_EQUAL(shape(twin_in_b()), shape(a->issues.at(src.id)));
+}
+
+CAF_TEST(a_created_twin_whose_answer_was_lost_gets_the_rest_of_the_history_once) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}}, "first words");
+  a->edit(src.id, "bob", {{"status", "Open"}}, "then this");
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+  CAF_CHECK_EQUAL(shape(twin_in_b()), shape(a->issues.at(src.id)));
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+}
+
+CAF_TEST(a_twin_made_without_its_creation_comment_gets_the_comment_once) {
+  // Trackers that create first and add the comment after (Redmine): a crash
+  // between the two leaves a twin without it.
+  auto& src = a->add("P", "alice", {{"subject", "S"}}, "first words");
+  auto& orphan = b->add("Q", "alice", {{"subject", "S"}});
+  orphan.alt_id = "a/" + src.id;
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->creates, 0u);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+  auto& twin = b->issues.at(orphan.id);
+  CAF_REQUIRE_EQUAL(twin.history.size(), 2u);
+  CAF_CHECK_EQUAL(twin.history[1].comment, "first words");
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, 1u);
+}
+
 CAF_TEST(a_wake_during_a_pass_runs_one_more_pass_before_reporting) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
   auto worker = spawn_worker(make_context(false), {side::source, src.id});

@@ -143,6 +143,24 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
                                                   const replica_write& w) {
   if (auto err = take(fail_next_write))
     return *err;
+  auto made = create_now(project, w);
+  if (auto err = take(lose_next_answer))
+    return *err;
+  return made;
+}
+
+result<write_result> memory_adapter::update_issue(const std::string& project,
+                                                  const std::string& id,
+                                                  const replica_write& w) {
+  if (auto err = take(fail_next_write))
+    return *err;
+  auto made = update_now(id, w);
+  if (auto err = take(lose_next_answer))
+    return *err;
+  return made;
+}
+
+write_result memory_adapter::create_now(const std::string& project, const replica_write& w) {
   ++creates;
   field_values fields;
   for (auto& c : w.changes)
@@ -158,11 +176,7 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
   return out;
 }
 
-result<write_result> memory_adapter::update_issue(const std::string& project,
-                                                  const std::string& id,
-                                                  const replica_write& w) {
-  if (auto err = take(fail_next_write))
-    return *err;
+write_result memory_adapter::update_now(const std::string& id, const replica_write& w) {
   field_values fields;
   for (auto& c : w.changes)
     fields[c.field] = c.new_value;

@@ -35,6 +35,9 @@ class memory_adapter : public tracker_adapter {
   std::size_t updates = 0;
   std::optional<sync_error> fail_next_write;
   std::optional<sync_error> fail_next_poll;
+  // The next write is made, but its answer is lost (a crash or a dropped
+  // connection after the tracker did it): the caller gets this error.
+  std::optional<sync_error> lose_next_answer;
   // The next read throws this, as an adapter does on an answer it cannot read.
   std::optional<std::string> throw_on_next_read;
   bool stores_alt_id = true; // false: like a Redmine without an ALT_ID field
@@ -51,6 +54,8 @@ class memory_adapter : public tracker_adapter {
   result<std::string> read_attachment(const std::string& file_id) override;
 
  private:
+  write_result create_now(const std::string& project, const replica_write& w);
+  write_result update_now(const std::string& id, const replica_write& w);
   history_entry& append(issue& i, const std::string& author, const field_values& fields,
                         const std::string& comment, bool creation);
   // Applies files and relations to i and its entry e (the last of i's

@@ -1,0 +1,145 @@
+#define CAF_SUITE written
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "domain/written.hpp"
+
+using namespace tb;
+
+namespace {
+
+history_entry entry(std::string id, std::vector<field_change> changes, std::string comment = "") {
+  return {std::move(id), "bot", 0, std::move(changes), std::move(comment)};
+}
+
+issue twin_with(std::vector<history_entry> later) {
+  issue i;
+  i.id = "7";
+  i.history.push_back({"c7", "bot", 0, {{"subject", "", "S"}}, "", true});
+  for (auto& e : later)
+    i.history.push_back(std::move(e));
+  return i;
+}
+
+replica_write status_and_comment() {
+  return {"alice", {{"status", "New", "Closed"}}, "done here", "", {}, {}};
+}
+
+attachment_change file(std::string id, std::string name, bool added = true) {
+  return {attachment{std::move(id), std::move(name), "text/plain", 3, ""}, added, ""};
+}
+
+} // namespace
+
+CAF_TEST(an_unrecorded_entry_with_the_writes_values_and_comment_is_found) {
+  auto twin = twin_with({entry("e1", {{"status", "New", "Closed"}}, "done here")});
+  auto found = find_written(twin, {"c7"}, status_and_comment());
+  CAF_CHECK(found.main_done);
+  CAF_REQUIRE_EQUAL(found.entry_ids.size(), 1u);
+  CAF_CHECK_EQUAL(found.entry_ids[0], "e1");
+  CAF_CHECK(remaining_write(status_and_comment(), found).empty());
+}
+
+CAF_TEST(a_comment_after_a_line_naming_the_author_is_the_writes) {
+  auto twin = twin_with({entry("e1", {{"status", "New", "Closed"}}, "_(by alice)_\n\ndone here")});
+  CAF_CHECK(find_written(twin, {}, status_and_comment()).main_done);
+  auto other = twin_with({entry("e1", {{"status", "New", "Closed"}}, "bob: done here")});
+  CAF_CHECK(!find_written(other, {}, status_and_comment()).main_done);
+}
+
+CAF_TEST(entries_the_ledger_names_or_with_anything_else_are_never_claimed) {
+  replica_write w = status_and_comment();
+  auto recorded = twin_with({entry("e1", {{"status", "New", "Closed"}}, "done here")});
+  auto found = find_written(recorded, {"e1"}, w);
+  CAF_CHECK(!found.main_done);
+  CAF_CHECK(found.entry_ids.empty());
+  CAF_CHECK_EQUAL(remaining_write(w, found).comment, "done here"); // written again
+  // Someone's edit that also set the priority is theirs, not the write's.
+  auto theirs = twin_with(
+    {entry("e2", {{"status", "New", "Closed"}, {"priority", "Low", "High"}}, "done here")});
+  CAF_CHECK(find_written(theirs, {}, w).entry_ids.empty());
+  // Same values but another comment, or none: theirs too.
+  CAF_CHECK(find_written(twin_with({entry("e3", {{"status", "New", "Closed"}}, "x")}), {}, w)
+              .entry_ids.empty());
+  CAF_CHECK(find_written(twin_with({entry("e4", {{"status", "New", "Closed"}})}), {}, w)
+              .entry_ids.empty());
+}
+
+CAF_TEST(only_one_entry_is_claimed_for_the_write_even_if_two_look_alike) {
+  auto twin = twin_with({entry("e1", {}, "done here"), entry("e2", {}, "done here")});
+  replica_write w{"alice", {}, "done here", "", {}, {}};
+  auto found = find_written(twin, {}, w);
+  CAF_REQUIRE_EQUAL(found.entry_ids.size(), 1u);
+  CAF_CHECK_EQUAL(found.entry_ids[0], "e1");
+}
+
+CAF_TEST(nothing_found_means_the_whole_write_is_made_again) {
+  auto twin = twin_with({});
+  auto found = find_written(twin, {"c7"}, status_and_comment());
+  CAF_CHECK(!found.main_done);
+  CAF_CHECK(found.entry_ids.empty());
+  auto rest = remaining_write(status_and_comment(), found);
+  CAF_CHECK_EQUAL(rest.changes.size(), 1u);
+  CAF_CHECK_EQUAL(rest.comment, "done here");
+}
+
+CAF_TEST(files_found_give_their_target_ids_in_the_writes_order) {
+  replica_write w{"alice", {}, "two files", "", {file("s1", "a.txt"), file("s2", "b.txt")}, {}};
+  auto e = entry("e1", {}, "two files");
+  e.attachments = {file("t9", "b.txt"), file("t8", "a.txt")};
+  auto found = find_written(twin_with({e}), {}, w);
+  CAF_CHECK(found.main_done);
+  CAF_REQUIRE_EQUAL(found.attachment_ids.size(), 2u);
+  CAF_CHECK_EQUAL(found.attachment_ids[0], "t8");
+  CAF_CHECK_EQUAL(found.attachment_ids[1], "t9");
+  CAF_CHECK(remaining_write(w, found).empty());
+}
+
+CAF_TEST(relations_and_removals_found_are_claimed_and_still_left_to_write_when_the_main_part_is_missing) {
+  replica_write w{"alice", {}, "see also", "", {file("t5", "old.txt", false)},
+                  {{{"relates", "9"}, true}}};
+  history_entry linked = entry("e1", {});
+  linked.relations = {{{"relates", "9"}, true}};
+  auto found = find_written(twin_with({linked}), {}, w);
+  CAF_REQUIRE_EQUAL(found.entry_ids.size(), 1u);
+  CAF_CHECK(!found.main_done);
+  auto rest = remaining_write(w, found);
+  CAF_CHECK_EQUAL(rest.comment, "see also");
+  CAF_CHECK_EQUAL(rest.relations.size(), 1u); // the tracker takes it again harmlessly
+  // With the comment found, only the removal and the relation are left.
+  auto noted = entry("e2", {}, "see also");
+  found = find_written(twin_with({linked, noted}), {}, w);
+  CAF_CHECK(found.main_done);
+  CAF_CHECK_EQUAL(found.entry_ids.size(), 2u);
+  rest = remaining_write(w, found);
+  CAF_CHECK(rest.comment.empty());
+  CAF_CHECK_EQUAL(rest.attachments.size(), 1u);
+  CAF_CHECK(!rest.attachments[0].added);
+  CAF_CHECK_EQUAL(rest.relations.size(), 1u);
+}
+
+CAF_TEST(a_creation_found_by_alt_id_claims_its_creation_and_the_comment_that_followed_it) {
+  replica_write w{"alice", {{"subject", "", "S"}}, "first words", "a/1", {file("s1", "a.txt")}, {}};
+  auto twin = twin_with({entry("e1", {}, "first words")});
+  twin.history[0].attachments = {file("t3", "a.txt")};
+  auto found = find_created(twin, {}, w);
+  CAF_CHECK(found.main_done);
+  CAF_REQUIRE_EQUAL(found.entry_ids.size(), 2u);
+  CAF_CHECK_EQUAL(found.entry_ids[0], "c7");
+  CAF_CHECK_EQUAL(found.entry_ids[1], "e1");
+  CAF_REQUIRE_EQUAL(found.attachment_ids.size(), 1u);
+  CAF_CHECK_EQUAL(found.attachment_ids[0], "t3");
+}
+
+CAF_TEST(a_creation_whose_comment_did_not_follow_leaves_the_comment_to_write) {
+  replica_write w{"alice", {{"subject", "", "S"}}, "first words", "a/1", {}, {}};
+  auto found = find_created(twin_with({entry("e1", {{"status", "New", "Open"}})}), {}, w);
+  CAF_CHECK(!found.main_done);
+  CAF_REQUIRE_EQUAL(found.entry_ids.size(), 1u);
+  CAF_CHECK_EQUAL(found.entry_ids[0], "c7");
+  // A tracker that records the comment in the creation itself.
+  auto twin = twin_with({});
+  twin.history[0].comment = "first words";
+  CAF_CHECK(find_created(twin, {}, w).main_done);
+}
