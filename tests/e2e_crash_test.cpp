@@ -7,8 +7,8 @@
 #include <map>
 #include <random>
 
-#include "storage/sync_state.hpp"
 #include "tests/e2e_fixture.hpp"
+#include "tests/support/durable_state.hpp"
 
 // kill -9 at random moments of a sync, start again, and at the end the target
 // equals the source exactly: every change arrived once, nothing was invented.
@@ -96,14 +96,6 @@ struct crash_fixture : e2e_fixture {
 
   json task() { return call("GET", "/api/v1/tasks/a-b"); }
 
-  // What the durable state says after a kill: changes seen but not synced.
-  std::size_t unsynced_at_kill() {
-    tb::storage::environment env{{dir.file("data"), std::uint64_t{1} << 30, 32}};
-    tb::storage::sync_state store{env};
-    tb::storage::transaction t{env, tb::storage::transaction::read_only};
-    return store.queue_length(t, "a-b");
-  }
-
   // Everything a person sees of one issue, in the common ids of both
   // trackers (a twin's relations and parent name twins). Relation entries
   // are kept apart: a relation is linked when the second of its two records
@@ -186,7 +178,7 @@ CAF_TEST(kill_9_at_random_moments_of_a_sync_loses_and_duplicates_nothing) {
                std::chrono::milliseconds{pick(1, 5)});
     server->kill9();
     ++kills;
-    if (unsynced_at_kill() > 0)
+    if (tb::test::queued_changes(dir.file("data"), "a-b") > 0)
       ++mid_sync;
   }
   CAF_MESSAGE(kills << " kills, " << mid_sync << " with changes not yet synced, "
