@@ -1,6 +1,7 @@
 #include "actors/issue_actor.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -272,6 +273,7 @@ namespace {
 using self_ptr = issue_actor::stateful_pointer<issue_state>;
 
 void start_pass(self_ptr self);
+void on_gone(self_ptr self, side gone);
 void run_next_step(self_ptr self);
 void fetch_next_file(self_ptr self);
 void write_step(self_ptr self);
@@ -333,6 +335,10 @@ void read_issue(self_ptr self, side s, const std::string& id, Next next) {
                 st.side_of(s).project, id)
     .then(
       [self, s, next](issue_result& r) {
+        if (!r && r.error().kind == error_kind::not_found) {
+          on_gone(self, s);
+          return;
+        }
         if (!r) {
           fail(self, r.error());
           return;
@@ -447,6 +453,15 @@ void resolve_unlinked(self_ptr self) {
 }
 
 void on_written(self_ptr self, write_outcome& r) {
+  auto& st = self->state;
+  if (!r && r.error().kind == error_kind::not_found && !st.plan.steps[st.next_step].creation) {
+    // "Not found" may name a value, not the issue: the issue is gone only
+    // if reading it says so too.
+    auto to = other(st.plan.steps[st.next_step].from);
+    auto err = r.error();
+    read_issue(self, to, st.id_at(to), [self, err] { fail(self, err); });
+    return;
+  }
   if (!r) {
     fail(self, r.error());
     return;
@@ -592,6 +607,70 @@ void write_step(self_ptr self) {
   }
 }
 
+std::string describe_issue(const issue_state& st, side s) {
+  auto& at = st.side_of(s);
+  return "issue " + st.id_at(s) + " of connection " + at.connection + " (project " + at.project
+         + ")";
+}
+
+// Forgets the pair, so neither issue is synced again (no new twin is made
+// for the survivor), and drops what was queued or failed for it.
+void unlink_gone(self_ptr self, side gone) {
+  guarded(self, [self, gone] {
+    auto& st = self->state;
+    auto kept = other(gone);
+    constexpr auto any_time = std::numeric_limits<timestamp>::max();
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+    if (st.twin_id)
+      st.ctx->store->unlink(t, st.ctx->name, st.key, *st.twin_id);
+    for (auto s : {gone, kept})
+      if (auto id = st.id_at(s); !id.empty())
+        st.ctx->store->dequeue_if_covered(t, st.ctx->name, issue_ref{s, id}, any_time);
+    st.ctx->store->clear_error(t, st.ctx->name, st.key);
+    st.ctx->store->clear_intent(t, st.ctx->name, st.key);
+    t.commit();
+    std::string what = "the pair of " + to_string(st.key) + ": " + describe_issue(st, gone)
+                       + " was deleted or left the project; ";
+    if (!st.twin_id)
+      what += "it was never synced, so there is nothing to do";
+    else if (st.ctx->close_twin_on_delete)
+      what += describe_issue(st, kept) + " is closed (status " + st.ctx->closed_status
+              + ") and unlinked, and no longer synced (on_deleted: close-twin)";
+    else
+      what += describe_issue(st, kept) + " is unlinked and no longer synced (on_deleted: unlink)";
+    self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name, what);
+    finish_pass(self, true);
+  });
+}
+
+void on_gone(self_ptr self, side gone) {
+  auto& st = self->state;
+  auto kept = other(gone);
+  if (!st.ctx->close_twin_on_delete || !st.twin_id) {
+    unlink_gone(self, gone);
+    return;
+  }
+  replica_write close{"",
+                      {{core_field::status, "", st.ctx->closed_status}},
+                      "The linked " + describe_issue(st, gone)
+                        + " was deleted or left the project; TrackBridge no longer syncs "
+                          "this issue.",
+                      "",
+                      {},
+                      {}};
+  auto& at = st.side_of(kept);
+  self->request(at.conn, st.ctx->request_timeout, update_atom::value, at.project, st.id_at(kept),
+                std::move(close))
+    .then(
+      [self, gone](write_outcome& r) {
+        if (!r)
+          fail(self, r.error());
+        else
+          unlink_gone(self, gone);
+      },
+      [self, kept](caf::error& e) { fail(self, request_failed(self->state, kept, e)); });
+}
+
 void start_pass(self_ptr self) {
   auto& st = self->state;
   st.running = true;
@@ -599,11 +678,21 @@ void start_pass(self_ptr self) {
   st.reset_pass();
   guarded(self, [self] {
     auto& st = self->state;
+    bool unlinked = false;
     {
       storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
       if (auto link = st.ctx->store->find_twin(t, st.ctx->name, st.key))
         st.twin_id = link->twin_id;
       st.intent = st.ctx->store->intent(t, st.ctx->name, st.key);
+      unlinked = st.ctx->store->is_unlinked(t, st.ctx->name, st.key);
+    }
+    if (unlinked) { // its twin is gone: its changes are not synced any more
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+      st.ctx->store->dequeue_if_covered(t, st.ctx->name, st.key,
+                                        std::numeric_limits<timestamp>::max());
+      t.commit();
+      finish_pass(self, true);
+      return;
     }
     read_issue(self, st.key.where, st.key.id, [self] {
       if (self->state.twin_id)

@@ -24,6 +24,10 @@ struct task_context {
   task_side sides[2]; // indexed by side
   bool two_way = false;
   conflict_policy policy = conflict_policy::newest_wins;
+  // When one issue of a pair is gone: also close the other with this status
+  // (config on_deleted close-twin), or only unlink the pair.
+  bool close_twin_on_delete = false;
+  std::string closed_status = "Closed";
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds poll_overlap{2000};
   std::chrono::milliseconds request_timeout{60000};

@@ -827,7 +827,7 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   check_keys(r, j, path,
              {"source", "target", "direction", "field_mappings", "user_mappings",
               "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict",
-              "webhook_secret_env"});
+              "on_deleted", "closed_status", "webhook_secret_env"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -870,6 +870,12 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     if (auto p = choice_at(r, *v, member(path, "on_conflict"),
                            {"newest-wins", "source-wins", "target-wins"}))
       t.on_conflict = static_cast<conflict_policy>(*p);
+  if (auto* v = find(j, "on_deleted"))
+    if (auto p = choice_at(r, *v, member(path, "on_deleted"), {"unlink", "close-twin"}))
+      t.on_deleted = static_cast<deleted_policy>(*p);
+  if (auto* v = find(j, "closed_status"))
+    if (auto status = nonempty_string_at(r, *v, member(path, "closed_status")))
+      t.closed_status = *status;
 
   if (auto* v = find(j, "field_mappings")) {
     const std::string mappings_path = member(path, "field_mappings");
@@ -1001,6 +1007,10 @@ const char* to_string(direction d) {
       return "two-way";
   }
   return "unknown";
+}
+
+const char* to_string(deleted_policy p) {
+  return p == deleted_policy::close_twin ? "close-twin" : "unlink";
 }
 
 const char* to_string(conflict_policy p) {

@@ -65,6 +65,9 @@ inline constexpr std::chrono::milliseconds default_redmine_sweep{600000};
 
 enum class direction { one_way, two_way };
 enum class conflict_policy { newest_wins, source_wins, target_wins };
+// What happens to a pair when one of its issues is deleted (or leaves the
+// task's project): forget the pair, or also close the surviving issue.
+enum class deleted_policy { unlink, close_twin };
 
 struct task_config {
   std::string name;
@@ -78,6 +81,8 @@ struct task_config {
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds poll_overlap{2000}; // re-read this much before the watermark
   conflict_policy on_conflict = conflict_policy::newest_wins;
+  deleted_policy on_deleted = deleted_policy::unlink;
+  std::string closed_status = "Closed"; // the status close-twin sets
   // The environment variable holding the secret that signs this task's
   // webhooks; empty: the task takes no webhooks.
   std::string webhook_secret_env;
@@ -119,5 +124,6 @@ std::string format(const problem& p);
 
 const char* to_string(direction d);
 const char* to_string(conflict_policy p);
+const char* to_string(deleted_policy p);
 
 } // namespace tb::config

@@ -31,7 +31,8 @@ sync_state::sync_state(environment& env)
     errors_(env.database("errors")),
     log_(env.database("log")),
     meta_(env.database("meta")),
-    intents_(env.database("intents")) {
+    intents_(env.database("intents")),
+    unlinked_(env.database("unlinked")) {
   check_format();
 }
 
@@ -68,6 +69,23 @@ void sync_state::link(transaction& t, const std::string& task, const issue_ref& 
   t.put(mappings_, ref_key(task, origin), encode({{"twin", twin_id}, {"origin", origin_side}}));
   t.put(mappings_, ref_key(task, issue_ref{other(origin.where), twin_id}),
         encode({{"twin", origin.id}, {"origin", origin_side}}));
+}
+
+void sync_state::unlink(transaction& t, const std::string& task, const issue_ref& origin,
+                        const std::string& twin_id) {
+  issue_ref twin{other(origin.where), twin_id};
+  t.erase(mappings_, ref_key(task, origin));
+  t.erase(mappings_, ref_key(task, twin));
+  mark_unlinked(t, task, origin);
+  mark_unlinked(t, task, twin);
+}
+
+void sync_state::mark_unlinked(transaction& t, const std::string& task, const issue_ref& r) {
+  t.put(unlinked_, ref_key(task, r), "1");
+}
+
+bool sync_state::is_unlinked(transaction& t, const std::string& task, const issue_ref& r) {
+  return t.get(unlinked_, ref_key(task, r)).has_value();
 }
 
 std::size_t sync_state::mapped_pairs(transaction& t, const std::string& task) {

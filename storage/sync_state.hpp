@@ -73,6 +73,12 @@ class sync_state {
   void link(transaction& t, const std::string& task, const issue_ref& origin,
             const std::string& twin_id);
   std::size_t mapped_pairs(transaction& t, const std::string& task);
+  // Forgets a pair one of whose issues is gone, and remembers both issues as
+  // unlinked: their later changes are not synced (no new twin is made).
+  void unlink(transaction& t, const std::string& task, const issue_ref& origin,
+              const std::string& twin_id);
+  void mark_unlinked(transaction& t, const std::string& task, const issue_ref& r);
+  bool is_unlinked(transaction& t, const std::string& task, const issue_ref& r);
 
   // --- file twins: an attachment's id on the other side, both ways, so a
   // file removed on one side is removed from the other ---
@@ -137,7 +143,7 @@ class sync_state {
   void check_format();
   environment& env_;
   MDB_dbi mappings_, files_, records_, ledger_, watermarks_, queue_, errors_, log_, meta_,
-    intents_;
+    intents_, unlinked_;
 };
 
 } // namespace tb::storage

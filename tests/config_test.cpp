@@ -174,6 +174,23 @@ CAF_TEST(omitted_keys_take_their_defaults) {
   CAF_CHECK_EQUAL(t.poll_overlap.count(), 2000);
   CAF_CHECK_EQUAL(t.source.sweep_interval.count(), 0); // the embedded tracker needs none
   CAF_CHECK(t.on_conflict == conflict_policy::newest_wins);
+  CAF_CHECK(t.on_deleted == deleted_policy::unlink);
+  CAF_CHECK_EQUAL(t.closed_status, "Closed");
+}
+
+CAF_TEST(on_deleted_close_twin_takes_a_closed_status) {
+  auto j = minimal();
+  task(j)["on_deleted"] = "close-twin";
+  task(j)["closed_status"] = "Rejected";
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK(r.cfg->tasks[0].on_deleted == deleted_policy::close_twin);
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].closed_status, "Rejected");
+  task(j)["on_deleted"] = "delete";
+  task(j)["closed_status"] = "";
+  r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.on_deleted", R"(must be "unlink" or "close-twin")"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.closed_status", "must not be empty"));
 }
 
 CAF_TEST(the_api_token_comes_from_a_variable_or_a_file) {

@@ -330,6 +330,107 @@ CAF_TEST(a_twin_made_without_its_creation_comment_gets_the_comment_once) {
   CAF_CHECK_EQUAL(b->updates, 1u);
 }
 
+CAF_TEST(a_deleted_source_issue_unlinks_its_twin_once_without_an_error_or_retry) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto src_id = src.id;
+  auto worker = spawn_worker(make_context(false), {side::source, src_id});
+  wake(worker, {side::source, src_id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  a->issues.erase(src_id);
+  wake(worker, {side::source, src_id});
+  CAF_CHECK(run_pass().second); // handled: not a failure to retry
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    CAF_CHECK(!store.find_twin(t, "t", issue_ref{side::source, src_id}));
+    CAF_CHECK(store.is_unlinked(t, "t", issue_ref{side::target, twin_id}));
+    CAF_CHECK(store.errors(t, "t").empty());
+  }
+  CAF_CHECK_EQUAL(b->updates, 0u); // the twin is left as it is
+  self->send(log, flush_atom::value, true);
+  sched.run();
+  self->receive([](bool) {});
+  storage::transaction t{env, storage::transaction::read_only};
+  bool logged = false;
+  for (auto& rec : store.log(t, 0, 100))
+    logged |= rec.message == "the pair of source:" + src_id + ": issue " + src_id
+                               + " of connection a (project P) was deleted or left the project; "
+                                 "issue " + twin_id + " of connection b (project Q) is unlinked "
+                                 "and no longer synced (on_deleted: unlink)";
+  CAF_CHECK(logged);
+}
+
+CAF_TEST(close_twin_closes_the_survivor_with_a_comment_and_later_changes_are_not_synced) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto ctx = make_context(true);
+  ctx->close_twin_on_delete = true;
+  ctx->closed_status = "Rejected";
+  auto worker = spawn_worker(ctx, {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  // The twin is deleted on b: the original on a is closed.
+  b->issues.erase(twin_id);
+  a->edit(src.id, "bob", {}, "still here");
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto& original = a->issues.at(src.id);
+  CAF_CHECK_EQUAL(original.fields.at("status"), "Rejected");
+  CAF_CHECK(original.history.back().comment.find("issue " + twin_id + " of connection b (project "
+                                                 "Q) was deleted")
+            != std::string::npos);
+  // Later changes of the survivor make no new twin.
+  a->edit(src.id, "bob", {}, "anyone?");
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK(b->issues.empty());
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(t, "t").empty());
+  CAF_CHECK_EQUAL(store.queue_length(t, "t"), 0u);
+}
+
+CAF_TEST(a_twin_deleted_on_a_one_way_target_is_found_at_the_next_update_and_unlinked) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  b->issues.clear();
+  a->edit(src.id, "bob", {{"status", "Open"}});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK(b->issues.empty());
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.is_unlinked(t, "t", issue_ref{side::source, src.id}));
+  CAF_CHECK(store.errors(t, "t").empty());
+}
+
+CAF_TEST(an_update_refused_as_not_found_for_a_value_keeps_the_pair_and_fails) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  a->edit(src.id, "bob", {{"Severity", "Huge"}});
+  b->fail_next_write = sync_error{error_kind::not_found, "connection b, field Severity",
+                                  "no such field"};
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.find_twin(t, "t", issue_ref{side::source, src.id}).has_value());
+  CAF_CHECK_EQUAL(store.errors(t, "t").size(), 1u);
+}
+
+CAF_TEST(an_issue_deleted_before_its_first_sync_is_dropped_without_an_error) {
+  a->add("P", "alice", {{"subject", "S"}});
+  auto worker = spawn_worker(make_context(false), {side::source, "99"});
+  wake(worker, {side::source, "99"});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK(b->issues.empty());
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(t, "t").empty());
+}
+
 CAF_TEST(a_wake_during_a_pass_runs_one_more_pass_before_reporting) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
   auto worker = spawn_worker(make_context(false), {side::source, src.id});

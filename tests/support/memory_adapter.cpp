@@ -154,6 +154,9 @@ result<write_result> memory_adapter::update_issue(const std::string& project,
                                                   const replica_write& w) {
   if (auto err = take(fail_next_write))
     return *err;
+  if (!issues.count(id))
+    return sync_error{error_kind::not_found, "connection " + name_ + ", issue " + id,
+                      "no such issue"};
   auto made = update_now(id, w);
   if (auto err = take(lose_next_answer))
     return *err;
