@@ -633,7 +633,7 @@ void unlink_gone(self_ptr self, side gone) {
                        + " was deleted or left the project; ";
     if (!st.twin_id)
       what += "it was never synced, so there is nothing to do";
-    else if (st.ctx->close_twin_on_delete)
+    else if (st.ctx->close_twin_on_delete && (st.ctx->two_way || kept == side::target))
       what += describe_issue(st, kept) + " is closed (status " + st.ctx->closed_status
               + ") and unlinked, and no longer synced (on_deleted: close-twin)";
     else
@@ -646,7 +646,9 @@ void unlink_gone(self_ptr self, side gone) {
 void on_gone(self_ptr self, side gone) {
   auto& st = self->state;
   auto kept = other(gone);
-  if (!st.ctx->close_twin_on_delete || !st.twin_id) {
+  // A one-way task never writes to its source, not even to close it.
+  if (!st.ctx->close_twin_on_delete || !st.twin_id
+      || (!st.ctx->two_way && kept == side::source)) {
     unlink_gone(self, gone);
     return;
   }

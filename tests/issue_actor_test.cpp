@@ -392,7 +392,9 @@ CAF_TEST(close_twin_closes_the_survivor_with_a_comment_and_later_changes_are_not
 
 CAF_TEST(a_twin_deleted_on_a_one_way_target_is_found_at_the_next_update_and_unlinked) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
-  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  auto ctx = make_context(false);
+  ctx->close_twin_on_delete = true; // but a one-way task never writes to its source
+  auto worker = spawn_worker(ctx, {side::source, src.id});
   wake(worker, {side::source, src.id});
   CAF_CHECK(run_pass().second);
   b->issues.clear();
@@ -401,6 +403,8 @@ CAF_TEST(a_twin_deleted_on_a_one_way_target_is_found_at_the_next_update_and_unli
   CAF_CHECK(run_pass().second);
   CAF_CHECK(b->issues.empty());
   CAF_CHECK_EQUAL(b->creates, 1u);
+  CAF_CHECK_EQUAL(a->issues.at(src.id).history.size(), 2u); // not closed
+  CAF_CHECK_EQUAL(a->updates, 0u);
   storage::transaction t{env, storage::transaction::read_only};
   CAF_CHECK(store.is_unlinked(t, "t", issue_ref{side::source, src.id}));
   CAF_CHECK(store.errors(t, "t").empty());
