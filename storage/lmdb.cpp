@@ -25,7 +25,42 @@ std::string_view view(const MDB_val& v) {
   return {static_cast<const char*>(v.mv_data), v.mv_size};
 }
 
+// Transactions this thread has open: only the outermost takes the gate, so a
+// nested one never waits for a resize that waits for it.
+thread_local int open_transactions = 0;
+
 } // namespace
+
+void resize_gate::enter() {
+  std::unique_lock<std::mutex> lock{mutex_};
+  changed_.wait(lock, [this] { return !resizing_ && waiting_ == 0; });
+  ++inside_;
+}
+
+void resize_gate::leave() {
+  std::lock_guard<std::mutex> lock{mutex_};
+  if (--inside_ == 0)
+    changed_.notify_all();
+}
+
+template <class F>
+void resize_gate::alone(F&& f) {
+  std::unique_lock<std::mutex> lock{mutex_};
+  ++waiting_;
+  changed_.wait(lock, [this] { return inside_ == 0 && !resizing_; });
+  --waiting_;
+  resizing_ = true;
+  lock.unlock();
+  struct reopen {
+    resize_gate& gate;
+    ~reopen() {
+      std::lock_guard<std::mutex> again{gate.mutex_};
+      gate.resizing_ = false;
+      gate.changed_.notify_all();
+    }
+  } on_exit{*this};
+  f();
+}
 
 environment::environment(const environment_options& opts) : dir_(opts.directory) {
   std::error_code ec;
@@ -73,10 +108,52 @@ void environment::take_directory_lock() {
   }
 }
 
+std::uint64_t environment::map_size() const {
+  MDB_envinfo info;
+  mdb_env_info(env_, &info);
+  return info.me_mapsize;
+}
+
+void environment::grow_if_needed() {
+  auto needs_room = [this] {
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info(env_, &info);
+    mdb_env_stat(env_, &stat);
+    auto used = (std::uint64_t{info.me_last_pgno} + 1) * stat.ms_psize;
+    return found_full_.load() || used * 2 >= info.me_mapsize;
+  };
+  if (!needs_room())
+    return;
+  gate_.alone([&] {
+    if (!needs_room()) // another thread grew it meanwhile
+      return;
+    auto grown = map_size() * 2;
+    if (int rc = mdb_env_set_mapsize(env_, grown); rc != 0)
+      fail("cannot grow the storage map of " + dir_ + " to " + std::to_string(grown >> 20)
+             + " MiB (is the disk or the address space full?)",
+           rc);
+    found_full_ = false;
+  });
+}
+
 MDB_dbi environment::database(const std::string& name) {
   std::lock_guard<std::mutex> guard{dbi_mutex_};
   if (auto i = dbis_.find(name); i != dbis_.end())
     return i->second;
+  // Its transaction counts like any other of this thread's (see transaction).
+  bool outermost = open_transactions++ == 0;
+  if (outermost)
+    gate_.enter();
+  struct leave_gate {
+    resize_gate& gate;
+    bool outermost;
+    ~leave_gate() {
+      --open_transactions;
+      if (outermost)
+        gate.leave();
+    }
+  } on_exit{gate_, outermost};
   // Opening a named database needs its own write transaction; LMDB allows
   // the handle to be used by every later transaction once this commits.
   MDB_txn* txn = nullptr;
@@ -94,14 +171,38 @@ MDB_dbi environment::database(const std::string& name) {
 }
 
 transaction::transaction(environment& env, mode m) : env_(env) {
+  outermost_ = open_transactions == 0;
+  if (outermost_ && m == read_write)
+    env.grow_if_needed();
+  if (outermost_)
+    env.gate_.enter();
+  ++open_transactions;
   if (int rc = mdb_txn_begin(env.handle(), nullptr, m == read_only ? MDB_RDONLY : 0, &txn_);
-      rc != 0)
+      rc != 0) {
+    --open_transactions;
+    if (outermost_)
+      env.gate_.leave();
     fail("cannot begin a storage transaction in " + env.directory(), rc);
+  }
 }
 
 transaction::~transaction() {
   if (txn_)
     mdb_txn_abort(txn_);
+  --open_transactions;
+  if (outermost_)
+    env_.gate_.leave();
+}
+
+void transaction::failed_write(const std::string& what, int rc) {
+  if (rc == MDB_MAP_FULL) {
+    // Too big for the room left: the map doubles before the next write
+    // transaction, and the engine's retry of the failed work succeeds.
+    env_.found_full_ = true;
+    throw storage_error(what + " " + env_.directory()
+                        + ": the storage map is full; it grows before the next write");
+  }
+  fail(what + " " + env_.directory(), rc);
 }
 
 std::optional<std::string_view> transaction::get(MDB_dbi db, std::string_view key) {
@@ -117,7 +218,7 @@ std::optional<std::string_view> transaction::get(MDB_dbi db, std::string_view ke
 void transaction::put(MDB_dbi db, std::string_view key, std::string_view value) {
   MDB_val k = val(key), v = val(value);
   if (int rc = mdb_put(txn_, db, &k, &v, 0); rc != 0)
-    fail("storage write failed in " + env_.directory(), rc);
+    failed_write("storage write failed in", rc);
 }
 
 bool transaction::erase(MDB_dbi db, std::string_view key) {
@@ -126,7 +227,7 @@ bool transaction::erase(MDB_dbi db, std::string_view key) {
   if (rc == MDB_NOTFOUND)
     return false;
   if (rc != 0)
-    fail("storage delete failed", rc);
+    failed_write("storage delete failed in", rc);
   return true;
 }
 
@@ -160,7 +261,7 @@ void transaction::commit() {
   int rc = mdb_txn_commit(txn_);
   txn_ = nullptr;
   if (rc != 0)
-    fail("storage commit failed in " + env_.directory(), rc);
+    failed_write("storage commit failed in", rc);
 }
 
 std::string key_of(std::initializer_list<std::string_view> parts) {

@@ -2,6 +2,8 @@
 // A thin RAII layer over LMDB: one environment, named databases, and
 // transactions whose writes commit together or not at all.
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -22,8 +24,26 @@ class storage_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Transactions pass it together; a map resize passes it alone. A resize
+// that waits goes first, so a steady stream of readers cannot starve it.
+class resize_gate {
+ public:
+  void enter();
+  void leave();
+  template <class F>
+  void alone(F&& f);
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int inside_ = 0;
+  int waiting_ = 0;
+  bool resizing_ = false;
+};
+
 struct environment_options {
   std::string directory;
+  // The initial map size; the map doubles whenever half of it is used.
   std::uint64_t map_size = std::uint64_t{4} << 30; // sparse: costs no disk until used
   unsigned max_databases = 32;
 };
@@ -44,8 +64,19 @@ class environment {
   // The named database, created on first use. Thread-safe.
   MDB_dbi database(const std::string& name);
 
+  // The map's current size in bytes.
+  std::uint64_t map_size() const;
+
  private:
+  friend class transaction;
   void take_directory_lock();
+  // Before a write transaction: doubles the map while half or more of it is
+  // used (or a write found it full), so a write of up to half the map never
+  // fails. LMDB resizes only while no transaction is open in the process,
+  // so every transaction holds the gate shared and a resize holds it alone.
+  void grow_if_needed();
+  resize_gate gate_;
+  std::atomic<bool> found_full_{false};
   MDB_env* env_ = nullptr;
   std::string dir_;
   int lock_fd_ = -1; // held while open: one server per directory
@@ -77,8 +108,10 @@ class transaction {
   environment& env() { return env_; }
 
  private:
+  [[noreturn]] void failed_write(const std::string& what, int rc);
   environment& env_;
   MDB_txn* txn_ = nullptr;
+  bool outermost_ = false; // of this thread's transactions: it holds the gate
 };
 
 // Composite keys: parts joined by '\0', so "a" < "a\0b" and prefixes nest.

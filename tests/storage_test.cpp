@@ -3,9 +3,10 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <atomic>
 #include <fstream>
-
 #include <memory>
+#include <thread>
 
 #include "storage/sync_state.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -171,6 +172,79 @@ CAF_TEST(state_survives_closing_and_reopening_the_environment) {
   CAF_CHECK_EQUAL(link->twin_id, "9");
   CAF_CHECK(link->origin == side::target);
   CAF_CHECK_EQUAL(s.watermark(t, "t", side::target).value_or(0), 77);
+}
+
+CAF_TEST(a_map_that_fills_up_grows_and_every_write_succeeds) {
+  test::temp_dir other;
+  std::uint64_t first = std::uint64_t{1} << 20;
+  std::string value(64 * 1024, 'x');
+  {
+    environment e{{other.path(), first, 32}};
+    auto db = e.database("data");
+    // Readers on other threads the whole time: a resize waits for their
+    // transactions and they for it, and none of them sees a broken map.
+    std::atomic<bool> writing{true};
+    std::atomic<int> reads{0}, wrong{0};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 3; ++r)
+      readers.emplace_back([&] {
+        while (writing) {
+          transaction t{e, transaction::read_only};
+          if (auto v = t.get(db, be64(0)); v && v->size() != value.size())
+            ++wrong;
+          ++reads;
+        }
+      });
+    for (std::uint64_t k = 0; k < 100; ++k) { // 6.4 MB of values into a 1 MiB map
+      transaction t{e, transaction::read_write};
+      t.put(db, be64(k), value);
+      t.commit();
+    }
+    writing = false;
+    for (auto& r : readers)
+      r.join();
+    CAF_CHECK_GREATER(e.map_size(), 6 * first);
+    CAF_CHECK_GREATER(reads.load(), 0);
+    CAF_CHECK_EQUAL(wrong.load(), 0);
+  }
+  environment e{{other.path(), first, 32}};
+  auto db = e.database("data");
+  transaction t{e, transaction::read_only};
+  std::size_t found = 0;
+  t.scan(db, "", [&](auto, auto v) {
+    found += v.size() == value.size();
+    return true;
+  });
+  CAF_CHECK_EQUAL(found, 100u);
+}
+
+CAF_TEST(a_write_bigger_than_the_room_left_fails_once_and_succeeds_after_the_map_grew) {
+  test::temp_dir other;
+  environment e{{other.path(), std::uint64_t{1} << 20, 32}};
+  auto db = e.database("data");
+  std::string big(3 << 20, 'y'); // three times the map
+  auto write = [&] {
+    transaction t{e, transaction::read_write};
+    t.put(db, "big", big);
+    t.commit();
+  };
+  std::string message;
+  int failures = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    try {
+      write();
+      break;
+    } catch (const storage_error& err) {
+      message = err.what();
+      ++failures;
+    }
+  }
+  CAF_CHECK(message.find("the storage map is full; it grows before the next write")
+            != std::string::npos);
+  CAF_CHECK(message.find(other.path()) != std::string::npos);
+  CAF_CHECK_LESS(failures, 5);
+  transaction t{e, transaction::read_only};
+  CAF_CHECK_EQUAL(t.get(db, "big").value_or("").size(), big.size());
 }
 
 CAF_TEST(a_storage_directory_that_cannot_be_created_is_a_clear_error) {
