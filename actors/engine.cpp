@@ -70,6 +70,7 @@ void engine::add_task(const config::task_config& t) {
   ctx->two_way = t.dir == config::direction::two_way;
   ctx->close_twin_on_delete = t.on_deleted == config::deleted_policy::close_twin;
   ctx->closed_status = t.closed_status;
+  ctx->max_attempts = t.max_attempts;
   ctx->policy = policy_of(t.on_conflict);
   ctx->poll_interval = t.poll_interval;
   ctx->poll_overlap = t.poll_overlap;

@@ -10,6 +10,7 @@
 
 #include "actors/issue_actor.hpp"
 #include "actors/poller_actor.hpp"
+#include "domain/faults.hpp"
 #include "domain/time.hpp"
 
 namespace tb {
@@ -343,6 +344,32 @@ void on_listed(self_ptr self, side s, const std::string& kind,
   check_progress(self);
 }
 
+// A failed pair: tried again after a backoff, or parked once it has failed
+// ctx->max_attempts times in a row.
+void retry_later(self_ptr self, const issue_ref& key) {
+  auto& st = self->state;
+  auto attempt = ++st.failures[key];
+  if (attempt < st.ctx->max_attempts) {
+    auto random = std::uniform_real_distribution<double>{0.0, 1.0}(st.jitter);
+    self->delayed_send(self, retry_delay(attempt, random), retry_atom::value, key);
+    return;
+  }
+  if (attempt > st.ctx->max_attempts)
+    return; // parked already: a change or the API's retry ran it once more
+  try {
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+    st.ctx->store->park_error(t, st.ctx->name, key);
+    t.commit();
+  } catch (const std::exception& e) {
+    log(self, log_level::error, "cannot mark " + to_string(key) + " parked: " + e.what());
+  }
+  log(self, log_level::warn,
+      to_string(key) + ": parked after " + std::to_string(attempt)
+        + " failed attempts; it stays in the error list and runs again when it changes or "
+          "when retried through the API (POST /api/v1/errors/" + st.ctx->name + "/"
+        + to_string(key.where) + "/" + key.id + "/retry)");
+}
+
 void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
   auto& st = self->state;
   count_covered(self, key, wakes_seen, ok);
@@ -351,7 +378,7 @@ void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool
   else if (st.skipped.count(key))
     st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
   else
-    self->delayed_send(self, retry_delay(++st.failures[key]), retry_atom::value, key);
+    retry_later(self, key);
   st.skipped.erase(key);
   st.progress_after_pass(key, ok);
   check_progress(self);
@@ -370,11 +397,9 @@ void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool
 
 } // namespace
 
-std::chrono::milliseconds retry_delay(unsigned attempt) {
-  constexpr std::chrono::milliseconds first{1000};
-  constexpr std::chrono::milliseconds most{5 * 60 * 1000};
-  auto doublings = std::min(attempt > 0 ? attempt - 1 : 0u, 20u);
-  return std::min<std::chrono::milliseconds>(first * (1LL << doublings), most);
+std::chrono::milliseconds retry_delay(unsigned attempt, double random) {
+  return backoff_delay(attempt, std::chrono::milliseconds{1000},
+                       std::chrono::milliseconds{5 * 60 * 1000}, 0.2, random);
 }
 
 bool task_state::forget_failure(const issue_ref& key) {

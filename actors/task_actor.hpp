@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <random>
 #include <set>
 
 #include <caf/response_promise.hpp>
@@ -60,7 +61,10 @@ struct task_state {
   // Failed pairs and their attempts so far: each is tried again after a
   // backoff that doubles, so a passing fault heals and a lasting one costs
   // little.
+  // After ctx->max_attempts failures a pair is parked: no more timed
+  // retries; a change of it, or a retry through the API, runs it again.
   std::map<issue_ref, unsigned> failures;
+  std::minstd_rand jitter{std::random_device{}()};
   // Pairs skipped by an operator while a pass of theirs was under way: if
   // that pass fails, it is not retried either.
   std::set<issue_ref> skipped;
@@ -104,8 +108,10 @@ struct task_state {
   static inline const char* name = "task";
 };
 
-// The wait before retry number `attempt` (1, 2, ...): 1 s doubling, at most 5 min.
-std::chrono::milliseconds retry_delay(unsigned attempt);
+// The wait before retry number `attempt` (1, 2, ...): 1 s doubling, at most
+// 5 min, spread by +-20% (`random` uniform in [0, 1)) so that issues that
+// failed together are not all tried again at once.
+std::chrono::milliseconds retry_delay(unsigned attempt, double random);
 
 // start_pollers: false in tests that drive the task by hand.
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,

@@ -27,6 +27,7 @@ struct task_context {
   // When one issue of a pair is gone: also close the other with this status
   // (config on_deleted close-twin), or only unlink the pair.
   bool close_twin_on_delete = false;
+  unsigned max_attempts = 10; // failed passes of an issue before it is parked
   std::string closed_status = "Closed";
   std::chrono::milliseconds poll_interval{5000};
   std::chrono::milliseconds poll_overlap{2000};

@@ -39,7 +39,7 @@ struct task_routes {
     return {{"task", e.task},     {"side", to_string(e.ref.where)},
             {"issue", e.ref.id},  {"where", e.where},
             {"message", e.message}, {"time", to_rfc3339(e.time)},
-            {"attempts", e.attempts}};
+            {"attempts", e.attempts}, {"parked", e.parked}};
   }
 
   json side_json(storage::transaction& t, const config::task_config& task, side s) const {

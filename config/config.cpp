@@ -827,7 +827,7 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   check_keys(r, j, path,
              {"source", "target", "direction", "field_mappings", "user_mappings",
               "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict",
-              "on_deleted", "closed_status", "webhook_secret_env"});
+              "on_deleted", "closed_status", "max_attempts", "webhook_secret_env"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -873,6 +873,9 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   if (auto* v = find(j, "on_deleted"))
     if (auto p = choice_at(r, *v, member(path, "on_deleted"), {"unlink", "close-twin"}))
       t.on_deleted = static_cast<deleted_policy>(*p);
+  if (auto* v = find(j, "max_attempts"))
+    if (auto n = integer_at(r, *v, member(path, "max_attempts"), 1, 1000))
+      t.max_attempts = static_cast<unsigned>(*n);
   if (auto* v = find(j, "closed_status"))
     if (auto status = nonempty_string_at(r, *v, member(path, "closed_status")))
       t.closed_status = *status;

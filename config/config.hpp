@@ -82,6 +82,8 @@ struct task_config {
   std::chrono::milliseconds poll_overlap{2000}; // re-read this much before the watermark
   conflict_policy on_conflict = conflict_policy::newest_wins;
   deleted_policy on_deleted = deleted_policy::unlink;
+  // Failed passes of one issue before it is parked: no more automatic retries.
+  unsigned max_attempts = 10;
   std::string closed_status = "Closed"; // the status close-twin sets
   // The environment variable holding the secret that signs this task's
   // webhooks; empty: the task takes no webhooks.

@@ -224,10 +224,28 @@ void sync_state::record_error(transaction& t, const std::string& task, const iss
                               timestamp when) {
   auto key = ref_key(task, r);
   std::uint64_t attempts = 1;
-  if (auto v = t.get(errors_, key))
-    attempts = decode(*v).value("attempts", std::uint64_t{0}) + 1;
+  bool parked = false;
+  if (auto v = t.get(errors_, key)) {
+    auto before = decode(*v);
+    attempts = before.value("attempts", std::uint64_t{0}) + 1;
+    parked = before.value("parked", false);
+  }
   t.put(errors_, key,
-        encode({{"where", where}, {"message", message}, {"time", when}, {"attempts", attempts}}));
+        encode({{"where", where},
+                {"message", message},
+                {"time", when},
+                {"attempts", attempts},
+                {"parked", parked}}));
+}
+
+void sync_state::park_error(transaction& t, const std::string& task, const issue_ref& r) {
+  auto key = ref_key(task, r);
+  auto v = t.get(errors_, key);
+  if (!v)
+    return;
+  auto item = decode(*v);
+  item["parked"] = true;
+  t.put(errors_, key, encode(item));
 }
 
 bool sync_state::clear_error(transaction& t, const std::string& task, const issue_ref& r) {
@@ -245,7 +263,7 @@ std::vector<error_item> sync_state::errors(transaction& t, const std::string& ta
                    issue_ref{side_of(k.substr(first + 1, second - first - 1)),
                              std::string{k.substr(second + 1)}},
                    j.value("where", ""), j.value("message", ""), j.value("time", timestamp{0}),
-                   j.value("attempts", std::uint64_t{0})});
+                   j.value("attempts", std::uint64_t{0}), j.value("parked", false)});
     return true;
   });
   return out;

@@ -48,6 +48,7 @@ struct error_item {
   std::string message;
   timestamp time = 0;
   std::uint64_t attempts = 0;
+  bool parked = false; // no more automatic retries (see task_state::failures)
 };
 
 struct log_record {
@@ -129,6 +130,8 @@ class sync_state {
   void record_error(transaction& t, const std::string& task, const issue_ref& r,
                     const std::string& where, const std::string& message, timestamp when);
   bool clear_error(transaction& t, const std::string& task, const issue_ref& r);
+  // Marks the item parked; a later failure keeps it so, a success clears it.
+  void park_error(transaction& t, const std::string& task, const issue_ref& r);
   std::vector<error_item> errors(transaction& t, const std::string& task);
 
   // --- a task paused or stopped by an operator stays so across restarts ---

@@ -175,6 +175,7 @@ CAF_TEST(omitted_keys_take_their_defaults) {
   CAF_CHECK_EQUAL(t.source.sweep_interval.count(), 0); // the embedded tracker needs none
   CAF_CHECK(t.on_conflict == conflict_policy::newest_wins);
   CAF_CHECK(t.on_deleted == deleted_policy::unlink);
+  CAF_CHECK_EQUAL(t.max_attempts, 10u);
   CAF_CHECK_EQUAL(t.closed_status, "Closed");
 }
 
@@ -191,6 +192,18 @@ CAF_TEST(on_deleted_close_twin_takes_a_closed_status) {
   r = parse_json(j);
   CAF_CHECK(reports(r, "$.tasks.a-to-b.on_deleted", R"(must be "unlink" or "close-twin")"));
   CAF_CHECK(reports(r, "$.tasks.a-to-b.closed_status", "must not be empty"));
+}
+
+CAF_TEST(max_attempts_is_a_count_from_1_to_1000) {
+  auto j = minimal();
+  task(j)["max_attempts"] = 3;
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK_EQUAL(r.cfg->tasks[0].max_attempts, 3u);
+  task(j)["max_attempts"] = 0;
+  CAF_CHECK(!is_valid(parse_json(j)));
+  task(j)["max_attempts"] = "3";
+  CAF_CHECK(!is_valid(parse_json(j)));
 }
 
 CAF_TEST(the_api_token_comes_from_a_variable_or_a_file) {

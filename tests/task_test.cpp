@@ -211,6 +211,57 @@ CAF_TEST(a_failed_pair_is_tried_again_after_a_backoff_until_it_syncs) {
   stop(t);
 }
 
+CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_when_it_changes) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_writes = sync_error{error_kind::unavailable, "connection b", "503 from b"};
+  auto ctx = make_context(false);
+  ctx->max_attempts = 3;
+  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  report(t, side::source, i);
+  sched.run();
+  auto attempts = [&] {
+    storage::transaction txn{env, storage::transaction::read_only};
+    auto items = store.errors(txn, "t");
+    return items.empty() ? 0u : items[0].attempts;
+  };
+  for (unsigned expected = 2; expected <= 3; ++expected) { // by the retry timer
+    sched.trigger_timeouts();
+    sched.run();
+    CAF_CHECK_EQUAL(attempts(), expected);
+  }
+  // Parked: the timers that are left bring no fourth attempt.
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 3u);
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    auto items = store.errors(txn, "t");
+    CAF_REQUIRE_EQUAL(items.size(), 1u);
+    CAF_CHECK_EQUAL(items[0].attempts, 3u);
+    CAF_CHECK(items[0].parked);
+  }
+  self->send(log, flush_atom::value, true);
+  sched.run();
+  self->receive([](bool) {});
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    std::size_t parked_lines = 0;
+    for (auto& rec : store.log(txn, 0, 100))
+      parked_lines += rec.message.find("source:" + i.id + ": parked after 3 failed attempts")
+                      != std::string::npos;
+    CAF_CHECK_EQUAL(parked_lines, 1u);
+  }
+  // The tracker heals; a change of the issue runs it again, and it syncs.
+  b->fail_writes.reset();
+  a->edit(i.id, "bob", {{"status", "Open"}});
+  report(t, side::source, a->issues.at(i.id));
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(txn, "t").empty());
+  stop(t);
+}
+
 CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused"};
@@ -458,14 +509,16 @@ CAF_TEST(a_task_without_pollers_cannot_resync_and_says_so) {
   stop(t);
 }
 
-CAF_TEST(retries_back_off_exponentially_up_to_five_minutes) {
+CAF_TEST(retries_back_off_exponentially_up_to_five_minutes_spread_by_a_fifth) {
   using std::chrono::milliseconds;
-  CAF_CHECK_EQUAL(retry_delay(1), milliseconds{1000});
-  CAF_CHECK_EQUAL(retry_delay(2), milliseconds{2000});
-  CAF_CHECK_EQUAL(retry_delay(5), milliseconds{16000});
-  CAF_CHECK_EQUAL(retry_delay(9), milliseconds{256000});
-  CAF_CHECK_EQUAL(retry_delay(10), milliseconds{300000});
-  CAF_CHECK_EQUAL(retry_delay(1000), milliseconds{300000});
+  CAF_CHECK_EQUAL(retry_delay(1, 0.5), milliseconds{1000});
+  CAF_CHECK_EQUAL(retry_delay(2, 0.5), milliseconds{2000});
+  CAF_CHECK_EQUAL(retry_delay(5, 0.5), milliseconds{16000});
+  CAF_CHECK_EQUAL(retry_delay(9, 0.5), milliseconds{256000});
+  CAF_CHECK_EQUAL(retry_delay(10, 0.5), milliseconds{300000});
+  CAF_CHECK_EQUAL(retry_delay(1000, 0.5), milliseconds{300000});
+  CAF_CHECK_EQUAL(retry_delay(1, 0.0), milliseconds{800});
+  CAF_CHECK_EQUAL(retry_delay(10, 0.999999), milliseconds{359999});
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

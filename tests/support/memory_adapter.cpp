@@ -143,6 +143,8 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
                                                   const replica_write& w) {
   if (auto err = take(fail_next_write))
     return *err;
+  if (fail_writes)
+    return *fail_writes;
   auto made = create_now(project, w);
   if (auto err = take(lose_next_answer))
     return *err;
@@ -154,6 +156,8 @@ result<write_result> memory_adapter::update_issue(const std::string& project,
                                                   const replica_write& w) {
   if (auto err = take(fail_next_write))
     return *err;
+  if (fail_writes)
+    return *fail_writes;
   if (!issues.count(id))
     return sync_error{error_kind::not_found, "connection " + name_ + ", issue " + id,
                       "no such issue"};

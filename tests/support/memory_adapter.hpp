@@ -34,6 +34,7 @@ class memory_adapter : public tracker_adapter {
   std::size_t creates = 0;
   std::size_t updates = 0;
   std::optional<sync_error> fail_next_write;
+  std::optional<sync_error> fail_writes; // every write, while set
   std::optional<sync_error> fail_next_poll;
   // The next write is made, but its answer is lost (a crash or a dropped
   // connection after the tracker did it): the caller gets this error.
