@@ -2,9 +2,13 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "domain/time.hpp"
+
 namespace tb {
 
 namespace {
+
+using self_ptr = connection_actor::stateful_pointer<connection_state>;
 
 // An adapter call that throws (a tracker's answer of a shape it did not
 // expect, or a bug) fails that one call with a located error, which puts the
@@ -20,35 +24,87 @@ auto guarded(const tracker_adapter& a, const std::string& doing, F call) -> decl
   }
 }
 
+// Runs one adapter call through the connection's breaker. Only calls that
+// found the tracker unavailable count against it: an answer that refuses
+// something is still an answer. Opening and closing are logged once each.
+template <class F>
+auto through_breaker(self_ptr self, const std::string& doing, F call) -> decltype(call()) {
+  auto& st = self->state;
+  auto& h = *st.health;
+  auto now = [&] { return h.clock ? h.clock() : now_ms(); };
+  {
+    std::lock_guard<std::mutex> lock{h.mutex};
+    if (!h.breaker.may_call(now()))
+      return sync_error{error_kind::unavailable, "connection " + h.connection,
+                        "the tracker failed " + std::to_string(h.breaker.failures_in_a_row())
+                          + " calls in a row; it is tried again at "
+                          + to_rfc3339(h.breaker.open_until())};
+  }
+  auto r = guarded(*st.adapter, doing, call);
+  std::string news;
+  log_level level = log_level::info;
+  {
+    std::lock_guard<std::mutex> lock{h.mutex};
+    auto before = h.breaker.current();
+    if (!r && r.error().kind == error_kind::unavailable) {
+      std::optional<milliseconds> wait;
+      if (r.error().retry_after_ms >= 0)
+        wait = milliseconds{r.error().retry_after_ms};
+      h.breaker.failed(now(), wait);
+      if (before != circuit_breaker::state::open
+          && h.breaker.current() == circuit_breaker::state::open) {
+        level = log_level::warn;
+        news = "connection " + h.connection + ": "
+               + std::to_string(h.breaker.failures_in_a_row())
+               + " calls in a row failed (last: " + r.error().message
+               + "); calls to it fail at once until " + to_rfc3339(h.breaker.open_until());
+      }
+    } else {
+      h.breaker.succeeded();
+      if (before != circuit_breaker::state::closed)
+        news = "connection " + h.connection + " answers again";
+    }
+  }
+  if (!news.empty())
+    self->send(st.log, log_atom::value, level, std::string{}, news);
+  return r;
+}
+
 } // namespace
 
 connection_actor::behavior_type
 connection(connection_actor::stateful_pointer<connection_state> self,
-           std::shared_ptr<tracker_adapter> adapter) {
+           std::shared_ptr<tracker_adapter> adapter, std::shared_ptr<connection_health> health,
+           logger_actor log) {
   self->state.adapter = std::move(adapter);
+  self->state.health = std::move(health);
+  self->state.log = std::move(log);
   auto& a = *self->state.adapter;
   return {
-    [&a](poll_atom, const std::string& project, timestamp since, std::uint32_t limit) {
-      return guarded(a, "listing project " + project,
-                     [&] { return a.changed_since(project, since, limit); });
+    [self, &a](poll_atom, const std::string& project, timestamp since, std::uint32_t limit) {
+      return through_breaker(self, "listing project " + project,
+                             [&] { return a.changed_since(project, since, limit); });
     },
-    [&a](read_atom, const std::string& project, const std::string& id) {
-      return guarded(a, "reading issue " + id, [&] { return a.read_issue(project, id); });
+    [self, &a](read_atom, const std::string& project, const std::string& id) {
+      return through_breaker(self, "reading issue " + id,
+                             [&] { return a.read_issue(project, id); });
     },
-    [&a](create_atom, const std::string& project, const replica_write& w) {
-      return guarded(a, "creating an issue in project " + project,
-                     [&] { return a.create_issue(project, w); });
+    [self, &a](create_atom, const std::string& project, const replica_write& w) {
+      return through_breaker(self, "creating an issue in project " + project,
+                             [&] { return a.create_issue(project, w); });
     },
-    [&a](update_atom, const std::string& project, const std::string& id,
-         const replica_write& w) {
-      return guarded(a, "updating issue " + id, [&] { return a.update_issue(project, id, w); });
+    [self, &a](update_atom, const std::string& project, const std::string& id,
+               const replica_write& w) {
+      return through_breaker(self, "updating issue " + id,
+                             [&] { return a.update_issue(project, id, w); });
     },
-    [&a](find_atom, const std::string& project, const std::string& alt_id) {
-      return guarded(a, "looking for ALT_ID " + alt_id,
-                     [&] { return a.find_by_alt_id(project, alt_id); });
+    [self, &a](find_atom, const std::string& project, const std::string& alt_id) {
+      return through_breaker(self, "looking for ALT_ID " + alt_id,
+                             [&] { return a.find_by_alt_id(project, alt_id); });
     },
-    [&a](download_atom, const std::string& file_id) {
-      return guarded(a, "downloading file " + file_id, [&] { return a.read_attachment(file_id); });
+    [self, &a](download_atom, const std::string& file_id) {
+      return through_breaker(self, "downloading file " + file_id,
+                             [&] { return a.read_attachment(file_id); });
     },
   };
 }

@@ -36,7 +36,11 @@ engine::~engine() {
 
 void engine::add_connection(const std::string& name, const adapter_factory& make,
                             unsigned workers) {
-  auto spawn_worker = [&] { return sys_.spawn<caf::detached>(connection, make()); };
+  // Five unavailable calls in a row open the breaker for ten seconds.
+  auto health = std::make_shared<connection_health>(name, 5, std::chrono::seconds{10});
+  auto spawn_worker = [&] {
+    return sys_.spawn<caf::detached>(connection, make(), health, logger_);
+  };
   connection_actor handle;
   if (workers <= 1) {
     handle = spawn_worker();

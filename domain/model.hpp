@@ -171,6 +171,9 @@ struct sync_error {
   error_kind kind = error_kind::internal;
   std::string where; // e.g. "connection b, issue 12, field Severity"
   std::string message;
+  // How long the tracker asked to be left alone (HTTP Retry-After); -1: it
+  // did not say.
+  std::int64_t retry_after_ms = -1;
   bool retryable() const { return kind == error_kind::unavailable; }
 };
 

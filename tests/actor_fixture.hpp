@@ -18,9 +18,19 @@ struct actor_fixture : test_coordinator_fixture<> {
   tb::storage::sync_state store{env};
   std::shared_ptr<tb::test::memory_adapter> a = std::make_shared<tb::test::memory_adapter>("a");
   std::shared_ptr<tb::test::memory_adapter> b = std::make_shared<tb::test::memory_adapter>("b");
-  tb::connection_actor conn_a = sys.spawn(tb::connection, a);
-  tb::connection_actor conn_b = sys.spawn(tb::connection, b);
   tb::logger_actor log = sys.spawn(tb::logger, &store);
+  // The connections' breakers run on this clock, moved by hand.
+  tb::timestamp now = 1000;
+  std::shared_ptr<tb::connection_health> health_a = make_health("a");
+  std::shared_ptr<tb::connection_health> health_b = make_health("b");
+  tb::connection_actor conn_a = sys.spawn(tb::connection, a, health_a, log);
+  tb::connection_actor conn_b = sys.spawn(tb::connection, b, health_b, log);
+
+  std::shared_ptr<tb::connection_health> make_health(const std::string& name) {
+    auto h = std::make_shared<tb::connection_health>(name, 5, std::chrono::seconds{10});
+    h->clock = [this] { return now; };
+    return h;
+  }
 
   std::set<std::string> handled(tb::side s, const std::string& id) {
     tb::storage::transaction t{env, tb::storage::transaction::read_only};

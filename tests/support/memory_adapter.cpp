@@ -131,8 +131,11 @@ result<std::vector<issue_stamp>> memory_adapter::changed_since(const std::string
 }
 
 result<issue> memory_adapter::read_issue(const std::string& project, const std::string& id) {
+  ++reads;
   if (auto what = take(throw_on_next_read))
     throw std::runtime_error(*what);
+  if (fail_reads)
+    return *fail_reads;
   auto i = issues.find(id);
   if (i == issues.end() || i->second.project != project)
     return sync_error{error_kind::not_found, "connection " + name_ + ", issue " + id, "no such issue"};

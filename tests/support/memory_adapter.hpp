@@ -36,6 +36,8 @@ class memory_adapter : public tracker_adapter {
   std::optional<sync_error> fail_next_write;
   std::optional<sync_error> fail_writes; // every write, while set
   std::optional<sync_error> fail_next_poll;
+  std::optional<sync_error> fail_reads; // every read, while set
+  std::size_t reads = 0;                // read_issue calls that reached the tracker
   // The next write is made, but its answer is lost (a crash or a dropped
   // connection after the tracker did it): the caller gets this error.
   std::optional<sync_error> lose_next_answer;

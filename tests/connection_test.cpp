@@ -1,0 +1,101 @@
+#define CAF_SUITE connection
+#define FAIL CAF_FAIL
+#include "caf/test/dsl.hpp"
+#include "caf/test/unit_test_impl.hpp"
+
+#include "domain/time.hpp"
+#include "tests/actor_fixture.hpp"
+
+using namespace tb;
+
+namespace {
+
+struct fixture : actor_fixture {
+  // One read through conn_a, as an issue actor makes it.
+  issue_result read(const std::string& id) {
+    self->send(conn_a, read_atom::value, std::string{"P"}, id);
+    sched.run();
+    issue_result out;
+    self->receive([&](issue_result& r) { out = std::move(r); });
+    return out;
+  }
+
+  std::vector<std::string> log_lines() {
+    self->send(log, flush_atom::value, true);
+    sched.run();
+    self->receive([](bool) {});
+    storage::transaction t{env, storage::transaction::read_only};
+    std::vector<std::string> out;
+    for (auto& rec : store.log(t, 0, 100))
+      out.push_back(rec.message);
+    return out;
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(connection_tests, fixture)
+
+CAF_TEST(calls_fail_at_once_after_five_unavailable_in_a_row_until_a_probe_succeeds) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  a->fail_reads = sync_error{error_kind::unavailable, "connection a", "answered 503"};
+  for (int k = 0; k < 5; ++k)
+    CAF_CHECK_EQUAL(read(i.id).error().message, "answered 503");
+  // Open: the tracker is not asked, and the answer says until when.
+  auto fast = read(i.id);
+  CAF_CHECK_EQUAL(a->reads, 5u);
+  CAF_CHECK_EQUAL(fast.error().where, "connection a");
+  CAF_CHECK_EQUAL(fast.error().message, "the tracker failed 5 calls in a row; it is tried again at "
+                                          + to_rfc3339(now + 10000));
+  now += 9999;
+  CAF_CHECK(!read(i.id));
+  CAF_CHECK_EQUAL(a->reads, 5u);
+  // Cool-down over and the tracker healed: one probe, and it is closed.
+  now += 1;
+  a->fail_reads.reset();
+  CAF_CHECK(read(i.id).ok());
+  CAF_CHECK(read(i.id).ok());
+  CAF_CHECK_EQUAL(a->reads, 7u);
+  auto lines = log_lines();
+  CAF_CHECK_EQUAL(std::count(lines.begin(), lines.end(),
+                             "connection a: 5 calls in a row failed (last: answered 503); calls "
+                             "to it fail at once until "
+                               + to_rfc3339(1000 + 10000)),
+                  1);
+  CAF_CHECK_EQUAL(std::count(lines.begin(), lines.end(), "connection a answers again"), 1);
+}
+
+CAF_TEST(a_failed_probe_opens_it_again) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  a->fail_reads = sync_error{error_kind::unavailable, "connection a", "refused"};
+  for (int k = 0; k < 5; ++k)
+    read(i.id);
+  now += 10000;
+  CAF_CHECK(!read(i.id)); // the probe, failing
+  CAF_CHECK_EQUAL(a->reads, 6u);
+  CAF_CHECK(!read(i.id)); // open again: not asked
+  CAF_CHECK_EQUAL(a->reads, 6u);
+}
+
+CAF_TEST(retry_after_keeps_calls_away_for_as_long_as_the_tracker_asked) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  sync_error busy{error_kind::unavailable, "connection a", "answered 429"};
+  busy.retry_after_ms = 30000;
+  a->fail_reads = busy;
+  read(i.id);
+  a->fail_reads.reset();
+  now += 29999;
+  CAF_CHECK(!read(i.id));
+  CAF_CHECK_EQUAL(a->reads, 1u);
+  now += 1;
+  CAF_CHECK(read(i.id).ok());
+}
+
+CAF_TEST(answers_that_refuse_something_do_not_count_against_the_tracker) {
+  for (int k = 0; k < 8; ++k) // not found: Redmine answered
+    CAF_CHECK_EQUAL(read("404").error().kind, error_kind::not_found);
+  CAF_CHECK_EQUAL(a->reads, 8u);
+  CAF_CHECK(health_a->breaker.current() == circuit_breaker::state::closed);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
