@@ -18,6 +18,7 @@
 
 #include "adapters/http/call_tally.hpp"
 #include "adapters/http/http_client.hpp"
+#include "adapters/http/retry.hpp"
 #include "api/http_server.hpp"
 #include "api/router.hpp"
 #include "tests/support/http_client.hpp"
@@ -392,6 +393,81 @@ CAF_TEST(parse_endpoint_refuses_what_it_cannot_use_saying_why) {
   CAF_CHECK(has(refusal("http://x/#top"), "or fragment"));
   CAF_CHECK(has(refusal("http:///path"), "names no host"));
   CAF_CHECK(has(refusal("http://x:70000"), "the port must be between 1 and 65535"));
+}
+
+namespace {
+
+// A tracker that answers from a script, one outcome per send.
+struct scripted {
+  explicit scripted(std::vector<result<http::response>> script) : outcomes(std::move(script)) {}
+  std::vector<result<http::response>> outcomes;
+  std::size_t sent = 0;
+  std::vector<std::chrono::milliseconds> waits;
+  result<http::response> operator()(const http::request&) { return outcomes.at(sent++); }
+};
+
+http::response status(int code, std::map<std::string, std::string> headers = {}) {
+  return http::response{code, std::move(headers), ""};
+}
+
+result<http::response> send_via(scripted& s, const std::string& method) {
+  http::request r;
+  r.method = method;
+  return http::send_repeating(
+    r, [&](const http::request& q) { return s(q); }, http::retry_policy{},
+    [&](std::chrono::milliseconds w) { s.waits.push_back(w); }, [] { return 0.5; });
+}
+
+const sync_error reset{error_kind::unavailable, "connection rm1", "connection reset"};
+
+} // namespace
+
+CAF_TEST(a_read_that_failed_is_sent_again_after_a_backoff_and_gets_its_answer) {
+  scripted s{{reset, status(502), status(200)}};
+  auto r = send_via(s, "GET");
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK_EQUAL(r->status, 200);
+  CAF_CHECK_EQUAL(s.sent, 3u);
+  CAF_REQUIRE_EQUAL(s.waits.size(), 2u);
+  CAF_CHECK_EQUAL(s.waits[0].count(), 200);
+  CAF_CHECK_EQUAL(s.waits[1].count(), 400);
+}
+
+CAF_TEST(repeats_stop_after_three_sends_with_the_last_outcome) {
+  scripted s{{status(503), status(503), status(504), status(200)}};
+  auto r = send_via(s, "GET");
+  CAF_CHECK_EQUAL(r->status, 504);
+  CAF_CHECK_EQUAL(s.sent, 3u);
+}
+
+CAF_TEST(a_write_is_sent_again_only_after_429_which_says_it_was_not_done) {
+  scripted lost{{reset, status(201)}};
+  CAF_CHECK(!send_via(lost, "PUT"));
+  CAF_CHECK_EQUAL(lost.sent, 1u); // may have been done: the engine's intents decide
+  scripted gateway{{status(502), status(201)}};
+  CAF_CHECK_EQUAL(send_via(gateway, "POST")->status, 502);
+  scripted limited{{status(429, {{"retry-after", "1"}}), status(201)}};
+  CAF_CHECK_EQUAL(send_via(limited, "POST")->status, 201);
+  CAF_REQUIRE_EQUAL(limited.waits.size(), 1u);
+  CAF_CHECK_EQUAL(limited.waits[0].count(), 1000); // as asked, more than the backoff
+}
+
+CAF_TEST(a_retry_after_longer_than_it_waits_here_is_returned_for_the_breaker) {
+  scripted s{{status(429, {{"retry-after", "120"}}), status(200)}};
+  auto r = send_via(s, "GET");
+  CAF_CHECK_EQUAL(r->status, 429);
+  CAF_CHECK_EQUAL(s.sent, 1u);
+  auto wait = http::retry_after_of(*r, 0);
+  CAF_REQUIRE(wait);
+  CAF_CHECK_EQUAL(wait->count(), 120000);
+}
+
+CAF_TEST(answers_that_are_not_faults_are_returned_at_once) {
+  for (int code : {200, 404, 422, 403}) {
+    scripted s{{status(code), status(200)}};
+    CAF_CHECK_EQUAL(send_via(s, "GET")->status, code);
+    CAF_CHECK_EQUAL(s.sent, 1u);
+  }
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <thread>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
+#include "adapters/http/retry.hpp"
 #include "domain/time.hpp"
 
 namespace tb::redmine {
@@ -197,7 +199,10 @@ result<http::response> adapter::exchange(http::request req, const std::string& a
   req.headers["X-Redmine-API-Key"] = settings_.api_key;
   if (!as_user.empty())
     req.headers["X-Redmine-Switch-User"] = as_user;
-  auto res = client_.send(req);
+  auto res = http::send_repeating(
+    req, [this](const http::request& r) { return client_.send(r); }, http::retry_policy{},
+    [](std::chrono::milliseconds wait) { std::this_thread::sleep_for(wait); },
+    [this] { return std::uniform_real_distribution<double>{0.0, 1.0}(jitter_); });
   if (!res)
     return res.error();
   auto what = req.method + " " + req.target.substr(0, req.target.find('?'));
@@ -237,7 +242,12 @@ result<http::response> adapter::exchange(http::request req, const std::string& a
                                                       : error_kind::internal;
       message = what + " answered " + std::to_string(res->status);
   }
-  return sync_error{kind, where(""), message};
+  sync_error err{kind, where(""), message};
+  if (auto wait = http::retry_after_of(*res, now_ms())) {
+    err.retry_after_ms = wait->count();
+    err.message += " (it asks to wait " + std::to_string(wait->count() / 1000) + " s)";
+  }
+  return err;
 }
 
 // --- names and ids ----------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -117,6 +118,7 @@ class adapter : public tracker_adapter {
   settings settings_;
   std::shared_ptr<catalog> catalog_;
   http::client client_;
+  std::minstd_rand jitter_{std::random_device{}()}; // spreads repeated requests
   bool enumerations_loaded_ = false;
   std::optional<long> alt_id_field_; // the ALT_ID custom field, when Redmine has one
   bool alt_id_looked_up_ = false;
