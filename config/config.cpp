@@ -616,7 +616,8 @@ std::optional<bool> bool_at(report& r, const json& j, const std::string& path) {
 // API key; the key itself never appears in a config file.
 void read_redmine_connection(report& r, const json& j, const std::string& path,
                              connection_config& c) {
-  check_keys(r, j, path, {"type", "url", "api_key_env", "max_in_flight", "act_as_author"});
+  check_keys(r, j, path,
+             {"type", "url", "api_key_env", "max_in_flight", "act_as_author", "timeout_ms"});
   if (auto* v = find(j, "url")) {
     if (auto url = nonempty_string_at(r, *v, member(path, "url"))) {
       c.url = *url;
@@ -641,6 +642,9 @@ void read_redmine_connection(report& r, const json& j, const std::string& path,
   if (auto* v = find(j, "act_as_author"))
     if (auto b = bool_at(r, *v, member(path, "act_as_author")))
       c.act_as_author = *b;
+  if (auto* v = find(j, "timeout_ms"))
+    if (auto ms = integer_at(r, *v, member(path, "timeout_ms"), 100, 600000))
+      c.timeout = std::chrono::milliseconds{*ms};
 }
 
 connection_config read_connection(report& r, const std::string& name, const json& j,

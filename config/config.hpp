@@ -48,6 +48,7 @@ struct connection_config {
   std::string api_key_env;   // the environment variable holding the API key
   unsigned max_in_flight = 4; // requests at once to this tracker
   bool act_as_author = true; // write as the source entry's author (Switch-User)
+  std::chrono::milliseconds timeout{30000}; // one request and its answer, at most
 };
 
 struct scope_config {

@@ -727,11 +727,13 @@ CAF_TEST(a_redmine_connection_reads_its_url_key_variable_and_limits) {
                             {"url", "http://127.0.0.1:3055"},
                             {"api_key_env", "RM_KEY"},
                             {"max_in_flight", 8},
-                            {"act_as_author", false}};
+                            {"act_as_author", false},
+                            {"timeout_ms", 2500}};
   auto r = parse_json(j);
   CAF_REQUIRE(is_valid(r));
   auto* c = r.cfg->find_connection("rm");
   CAF_REQUIRE(c != nullptr);
+  CAF_CHECK_EQUAL(c->timeout.count(), 2500);
   CAF_CHECK_EQUAL(c->type, "redmine");
   CAF_CHECK_EQUAL(c->url, "http://127.0.0.1:3055");
   CAF_CHECK_EQUAL(c->api_key_env, "RM_KEY");

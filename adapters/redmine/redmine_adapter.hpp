@@ -23,6 +23,7 @@ struct settings {
   std::string api_key;
   bool act_as_author = true; // X-Redmine-Switch-User as the entry's author
   std::shared_ptr<http::call_tally> tally = nullptr; // the connection's; null: not counted
+  std::chrono::milliseconds timeout{30000}; // one request and its answer
 };
 
 // What Redmine's ids mean: names of statuses, users, custom fields...
