@@ -10,6 +10,7 @@
 #include "domain/model.hpp"
 #include "tests/e2e_fixture.hpp"
 #include "tests/support/durable_state.hpp"
+#include "tests/support/fault_proxy.hpp"
 #include "tests/support/redmine_instance.hpp"
 
 using tb::test::redmine_instance;
@@ -619,6 +620,91 @@ CAF_TEST(kill_9_during_a_redmine_sync_loses_and_duplicates_nothing) {
     CAF_CHECK(file_bytes(rm2, twin) == file_bytes(rm1, ids[n]));
   }
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
+}
+
+CAF_TEST(a_sync_through_a_proxy_failing_30_percent_of_calls_converges_to_exact_parity) {
+  auto project = fresh_identifier("faults");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  std::vector<std::string> ids, subjects;
+  for (int n = 0; n < 12; ++n) {
+    subjects.push_back("Faulty " + std::to_string(n));
+    auto author = n % 2 ? "alice" : "bob";
+    json fields = {{"project_id", project}, {"subject", subjects.back()}};
+    if (n % 4 == 0)
+      fields["uploads"] = {{{"token", rm1.upload(binary_content(n), "f.bin", author)},
+                            {"filename", "f.bin"}}};
+    auto id = std::to_string(rm1.create_issue(fields, author));
+    ids.push_back(id);
+    edit(rm1, id, {{"notes", "first look " + std::to_string(n)}, {"status_id", 2}}, "alice");
+    edit(rm1, id, {{"notes", "second look " + std::to_string(n)}, {"done_ratio", 30}}, "bob");
+    if (n % 5 == 3)
+      relate(rm1, id, "relates", ids[static_cast<std::size_t>(n - 1)], "alice");
+  }
+  // Both trackers behind a proxy that fails 30% of the calls, writes
+  // included: answers lost after Redmine did the work are what write
+  // intents are for. Requests time out after 1.5 s; a hang lasts 2.5 s.
+  std::uint64_t seed = std::random_device{}();
+  CAF_MESSAGE("fault proxy seeds " << seed << " and " << seed + 1);
+  tb::test::fault_proxy to_rm1{rm1.port(), 0.3, seed, std::chrono::milliseconds{2500}};
+  tb::test::fault_proxy to_rm2{rm2.port(), 0.3, seed + 1, std::chrono::milliseconds{2500}};
+  auto via = [](const tb::test::fault_proxy& p, const char* key_env) {
+    return json{{"type", "redmine"}, {"url", p.url()}, {"api_key_env", key_env},
+                {"timeout_ms", 1500}};
+  };
+  json cfg = {
+    {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+    {"storage", {{"directory", dir.file("data")}}},
+    {"connections",
+     {{"rm1", via(to_rm1, "TB_TEST_RM1_KEY")}, {"rm2", via(to_rm2, "TB_TEST_RM2_KEY")}}},
+    {"tasks",
+     {{"t",
+       {{"source", {{"connection", "rm1"}, {"project", project}}},
+        {"target", {{"connection", "rm2"}, {"project", project}}},
+        {"direction", "one-way"},
+        {"poll_interval_ms", 300},
+        {"poll_overlap_ms", 2000},
+        {"sweep_interval_ms", 3000},
+        {"max_attempts", 1000}}}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  namer one{rm1}, two{rm2};
+  auto in_sync = [&] {
+    auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
+    if (all["total_count"].get<std::size_t>() != ids.size())
+      return false;
+    for (std::size_t n = 0; n < ids.size(); ++n) {
+      auto twin = find_by_subject(rm2, project, subjects[n]);
+      if (twin.empty() || !(two.of(twin) == one.of(ids[n])))
+        return false;
+    }
+    return true;
+  };
+  auto began = std::chrono::steady_clock::now();
+  CAF_CHECK(eventually(in_sync, std::chrono::seconds{300}, std::chrono::milliseconds{2000}));
+  auto took = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now()
+                                                               - began);
+  auto faults = to_rm1.injected();
+  for (auto& [kind, n] : to_rm2.injected())
+    faults[kind] += n;
+  std::string counts;
+  for (auto& [kind, n] : faults)
+    counts += kind + ": " + std::to_string(n) + "; ";
+  CAF_MESSAGE("converged in " << took.count() << " s; " << to_rm1.requests() + to_rm2.requests()
+                              << " requests, injected " << counts);
+  for (auto& kind : tb::test::fault_proxy::kinds())
+    CAF_CHECK_GREATER(faults[kind], 0u);
+  // Exactly one copy of each, every journal once, the same files.
+  auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
+  CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), ids.size());
+  for (std::size_t n = 0; n < ids.size(); ++n) {
+    auto twin = find_by_subject(rm2, project, subjects[n]);
+    CAF_REQUIRE(!twin.empty());
+    CAF_CHECK_EQUAL(describe(two.of(twin)), describe(one.of(ids[n])));
+    CAF_CHECK(file_bytes(rm2, twin) == file_bytes(rm1, ids[n]));
+  }
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); },
+                       std::chrono::seconds{60}, std::chrono::milliseconds{500}));
 }
 
 CAF_TEST(private_notes_stay_behind_but_their_changes_sync) {

@@ -1,0 +1,63 @@
+#pragma once
+// An HTTP proxy for tests that sits between TrackBridge and a tracker on
+// 127.0.0.1 and fails a share of the requests the ways real networks and
+// trackers fail: a connection closed without an answer, 500, 502, 503, 429
+// with Retry-After, an answer lost after the tracker did the work, an answer
+// cut in the middle, a slow answer, and one that never comes (a hang longer
+// than the client's timeout). Which request fails how comes from a seeded
+// generator; what was injected is counted.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tb::test {
+
+class fault_proxy {
+ public:
+  // The fault names, as injected() counts them.
+  static const std::vector<std::string>& kinds();
+
+  // Forwards to 127.0.0.1:upstream_port; fails `ratio` (0 to 1) of the
+  // requests; `hang` is how long a hanging request keeps the client waiting.
+  fault_proxy(std::uint16_t upstream_port, double ratio, std::uint64_t seed,
+              std::chrono::milliseconds hang);
+  ~fault_proxy(); // stops: closes every connection and joins its threads
+  fault_proxy(const fault_proxy&) = delete;
+  fault_proxy& operator=(const fault_proxy&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::map<std::string, std::size_t> injected() const;
+  std::size_t requests() const { return requests_; }
+
+ private:
+  struct impl;
+  void accept_loop();
+  void serve(std::shared_ptr<void> socket);
+  std::string pick();
+  bool wait_or_stop(std::chrono::milliseconds d);
+
+  std::unique_ptr<impl> impl_;
+  std::uint16_t upstream_port_;
+  std::uint16_t port_ = 0;
+  double ratio_;
+  std::chrono::milliseconds hang_;
+  std::mt19937_64 rng_;
+  mutable std::mutex mutex_; // rng_, counts_, sockets, threads
+  std::condition_variable stopping_cv_;
+  std::map<std::string, std::size_t> counts_;
+  std::atomic<std::size_t> requests_{0};
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_thread_;
+  std::vector<std::thread> connections_;
+};
+
+} // namespace tb::test
