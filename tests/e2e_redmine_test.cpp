@@ -707,6 +707,80 @@ CAF_TEST(a_sync_through_a_proxy_failing_30_percent_of_calls_converges_to_exact_p
                        std::chrono::seconds{60}, std::chrono::milliseconds{500}));
 }
 
+CAF_TEST(deleted_issues_unlink_or_close_their_twin_once_and_are_not_recreated) {
+  auto project = fresh_identifier("deleted");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  auto kept = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Kept"}}, "alice"));
+  auto gone = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Gone"}}, "bob"));
+  json cfg = {
+    {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+    {"storage", {{"directory", dir.file("data")}}},
+    {"connections",
+     {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")},
+      {"rm2", redmine_connection(rm2, "TB_TEST_RM2_KEY")}}},
+    {"tasks",
+     {{"t",
+       {{"source", {{"connection", "rm1"}, {"project", project}}},
+        {"target", {{"connection", "rm2"}, {"project", project}}},
+        {"poll_interval_ms", 300},
+        {"on_deleted", "close-twin"}}}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  std::string kept_twin, gone_twin;
+  CAF_REQUIRE(eventually([&] {
+    kept_twin = find_by_subject(rm2, project, "Kept");
+    gone_twin = find_by_subject(rm2, project, "Gone");
+    return !kept_twin.empty() && !gone_twin.empty();
+  }, std::chrono::seconds{60}, redmine_poll));
+  // A twin deleted on the target: the next update of its original finds it
+  // gone. A one-way task never writes to its source, so it only unlinks.
+  CAF_REQUIRE_EQUAL(rm2.call("DELETE", "/issues/" + kept_twin + ".json").status, 204);
+  edit(rm1, kept, {{"notes", "after the twin went"}}, "alice");
+  // An original deleted on the source: polls cannot list it, so a sync
+  // request for it finds it gone, and its twin is closed with a note.
+  CAF_REQUIRE_EQUAL(rm1.call("DELETE", "/issues/" + gone + ".json").status, 204);
+  call("POST", "/api/v1/tasks/t/issues/source/" + gone + "/sync");
+  auto warnings = [&] {
+    std::vector<std::string> out;
+    // Named: a range-for over a temporary's member would dangle.
+    auto page = call("GET", "/api/v1/log?level=warn&limit=100");
+    for (auto& e : page["entries"])
+      out.push_back(e["message"].get<std::string>());
+    return out;
+  };
+  auto logged = [&](const std::string& what) {
+    auto all = warnings();
+    return std::any_of(all.begin(), all.end(),
+                       [&](auto& m) { return m.find(what) != std::string::npos; });
+  };
+  CAF_CHECK(eventually([&] {
+    return logged("issue " + kept_twin + " of connection rm2 (project " + project
+                  + ") was deleted or left the project; issue " + kept
+                  + " of connection rm1 (project " + project
+                  + ") is unlinked and no longer synced (on_deleted: unlink)");
+  }, std::chrono::seconds{60}, redmine_poll));
+  CAF_CHECK(eventually([&] {
+    return logged("issue " + gone + " of connection rm1 (project " + project
+                  + ") was deleted or left the project; issue " + gone_twin
+                  + " of connection rm2 (project " + project + ") is closed (status Closed)");
+  }, std::chrono::seconds{60}, redmine_poll));
+  auto closed = rm2.get_json("/issues/" + gone_twin + ".json?include=journals")["issue"];
+  CAF_CHECK_EQUAL(closed["status"]["name"], "Closed");
+  CAF_CHECK(closed["journals"].back()["notes"].get<std::string>().find(
+              "The linked issue " + gone + " of connection rm1 (project " + project
+              + ") was deleted")
+            != std::string::npos);
+  // Later changes of the survivor make no new twin, and nothing is an error.
+  edit(rm1, kept, {{"notes", "still here"}}, "bob");
+  call("POST", "/api/v1/tasks/t/issues/source/" + kept + "/sync");
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/tasks/t")["backlog"] == 0; },
+                       std::chrono::seconds{30}, redmine_poll));
+  auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
+  CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), 1u);
+  CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
+}
+
 CAF_TEST(private_notes_stay_behind_but_their_changes_sync) {
   auto project = fresh_identifier("private");
   make_project(rm1, project);
