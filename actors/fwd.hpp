@@ -76,7 +76,8 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<changes_atom, side, std::vector<issue_stamp>>,  // from a poller or a push
   // A page of a listing that shows progress: kind, stamps, whether it is the last
   caf::reacts_to<listed_atom, side, std::string, std::vector<issue_stamp>, bool>,
-  caf::reacts_to<done_atom, issue_ref, std::uint64_t, bool>,      // key, wakes seen, ok
+  // key, wakes seen, ok, and whether a failure was a tracker unavailable
+  caf::reacts_to<done_atom, issue_ref, std::uint64_t, bool, bool>,
   caf::reacts_to<alias_atom, issue_ref, issue_ref>,               // key, canonical key
   caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
   caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)

@@ -294,11 +294,12 @@ void finish_pass(self_ptr self, bool ok) {
     start_pass(self);
     return;
   }
-  self->send(st.task, done_atom::value, st.key, st.wakes, ok);
+  self->send(st.task, done_atom::value, st.key, st.wakes, ok, !ok && st.failed_unavailable);
 }
 
 void fail(self_ptr self, const sync_error& err) {
   auto& st = self->state;
+  st.failed_unavailable = err.kind == error_kind::unavailable;
   auto where = err.where.empty() ? describe_key(st) : err.where;
   try {
     st.record_error(sync_error{err.kind, where, err.message});

@@ -20,6 +20,7 @@ struct issue_state {
   std::uint64_t wakes = 0;
   bool running = false;
   bool dirty = false;
+  bool failed_unavailable = false; // the pass failed because a tracker was unavailable
   bool stopping = false;
 
   // The pass under way.

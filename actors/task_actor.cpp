@@ -344,18 +344,23 @@ void on_listed(self_ptr self, side s, const std::string& kind,
   check_progress(self);
 }
 
-// A failed pair: tried again after a backoff, or parked once it has failed
-// ctx->max_attempts times in a row.
-void retry_later(self_ptr self, const issue_ref& key) {
+// A failed pair: tried again after a backoff, or parked once it failed
+// ctx->max_attempts times while the trackers answered. A tracker that is down
+// parks nothing: an outage heals by itself, parking is for what is refused.
+void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
   auto& st = self->state;
-  auto attempt = ++st.failures[key];
-  if (attempt < st.ctx->max_attempts) {
+  auto& count = st.failures[key];
+  ++count.attempts;
+  if (!unavailable)
+    ++count.refused;
+  if (count.parked)
+    return; // it ran again because it changed or the API asked: still parked
+  if (unavailable || count.refused < st.ctx->max_attempts) {
     auto random = std::uniform_real_distribution<double>{0.0, 1.0}(st.jitter);
-    self->delayed_send(self, retry_delay(attempt, random), retry_atom::value, key);
+    self->delayed_send(self, retry_delay(count.attempts, random), retry_atom::value, key);
     return;
   }
-  if (attempt > st.ctx->max_attempts)
-    return; // parked already: a change or the API's retry ran it once more
+  count.parked = true;
   try {
     storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
     st.ctx->store->park_error(t, st.ctx->name, key);
@@ -364,13 +369,14 @@ void retry_later(self_ptr self, const issue_ref& key) {
     log(self, log_level::error, "cannot mark " + to_string(key) + " parked: " + e.what());
   }
   log(self, log_level::warn,
-      to_string(key) + ": parked after " + std::to_string(attempt)
+      to_string(key) + ": parked after " + std::to_string(count.attempts)
         + " failed attempts; it stays in the error list and runs again when it changes or "
           "when retried through the API (POST /api/v1/errors/" + st.ctx->name + "/"
         + to_string(key.where) + "/" + key.id + "/retry)");
 }
 
-void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
+void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok,
+             bool unavailable) {
   auto& st = self->state;
   count_covered(self, key, wakes_seen, ok);
   if (ok)
@@ -378,7 +384,7 @@ void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool
   else if (st.skipped.count(key))
     st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
   else
-    retry_later(self, key);
+    retry_later(self, key, unavailable);
   st.skipped.erase(key);
   st.progress_after_pass(key, ok);
   check_progress(self);
@@ -522,9 +528,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     },
     [self](listed_atom, side s, const std::string& kind, const std::vector<issue_stamp>& stamps,
            bool last) { on_listed(self, s, kind, stamps, last); },
-    [self](done_atom, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
-      on_done(self, key, wakes_seen, ok);
-    },
+    [self](done_atom, const issue_ref& key, std::uint64_t wakes_seen, bool ok,
+           bool unavailable) { on_done(self, key, wakes_seen, ok, unavailable); },
     [self](alias_atom, const issue_ref& key, const issue_ref& origin) {
       auto& st = self->state;
       st.aliases[key] = origin;

@@ -61,9 +61,15 @@ struct task_state {
   // Failed pairs and their attempts so far: each is tried again after a
   // backoff that doubles, so a passing fault heals and a lasting one costs
   // little.
-  // After ctx->max_attempts failures a pair is parked: no more timed
-  // retries; a change of it, or a retry through the API, runs it again.
-  std::map<issue_ref, unsigned> failures;
+  // After ctx->max_attempts failures that were not a tracker being down, a
+  // pair is parked: no more timed retries; a change of it, or a retry
+  // through the API, runs it again.
+  struct failure_count {
+    unsigned attempts = 0; // every failure: the backoff grows with it
+    unsigned refused = 0;  // failures while the trackers answered
+    bool parked = false;
+  };
+  std::map<issue_ref, failure_count> failures;
   std::minstd_rand jitter{std::random_device{}()};
   // Pairs skipped by an operator while a pass of theirs was under way: if
   // that pass fails, it is not retried either.

@@ -36,7 +36,7 @@ struct fixture : actor_fixture {
   std::pair<std::uint64_t, bool> run_pass() {
     sched.run();
     std::pair<std::uint64_t, bool> report{0, false};
-    self->receive([&](done_atom, const issue_ref&, std::uint64_t wakes, bool ok) {
+    self->receive([&](done_atom, const issue_ref&, std::uint64_t wakes, bool ok, bool) {
       report = {wakes, ok};
     });
     return report;

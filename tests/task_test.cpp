@@ -213,7 +213,8 @@ CAF_TEST(a_failed_pair_is_tried_again_after_a_backoff_until_it_syncs) {
 
 CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_when_it_changes) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
-  b->fail_writes = sync_error{error_kind::unavailable, "connection b", "503 from b"};
+  b->fail_writes = sync_error{error_kind::invalid, "connection b, field subject",
+                              "Redmine refused it (422)"};
   auto ctx = make_context(false);
   ctx->max_attempts = 3;
   auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
@@ -255,6 +256,35 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
   b->fail_writes.reset();
   a->edit(i.id, "bob", {{"status", "Open"}});
   report(t, side::source, a->issues.at(i.id));
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(txn, "t").empty());
+  stop(t);
+}
+
+CAF_TEST(a_tracker_that_is_down_parks_nothing_its_pairs_keep_their_timed_retries) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_writes = sync_error{error_kind::unavailable, "connection b", "answered 503"};
+  auto ctx = make_context(false);
+  ctx->max_attempts = 2;
+  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  report(t, side::source, i);
+  sched.run();
+  for (int retry = 0; retry < 4; ++retry) {
+    sched.trigger_timeouts();
+    sched.run();
+  }
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    auto items = store.errors(txn, "t");
+    CAF_REQUIRE_EQUAL(items.size(), 1u);
+    CAF_CHECK_EQUAL(items[0].attempts, 5u);
+    CAF_CHECK(!items[0].parked);
+  }
+  // The outage ends: the next timed retry brings the issue across.
+  b->fail_writes.reset();
+  sched.trigger_timeouts();
   sched.run();
   CAF_CHECK_EQUAL(b->issues.size(), 1u);
   storage::transaction txn{env, storage::transaction::read_only};
