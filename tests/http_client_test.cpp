@@ -48,6 +48,7 @@ class scripted_server {
     keep_alive,      // answers every request, keeps the connection open
     close_after_one, // answers one request with keep-alive, then closes
     close_at_once,   // closes each connection as soon as it is accepted
+    lose_second,     // reads a connection's second request, then closes unanswered
   };
 
   explicit scripted_server(mode m) : mode_(m), acceptor_(ioc_, {loopback, 0}) {
@@ -86,6 +87,7 @@ class scripted_server {
 
   asio::awaitable<void> serve(tcp::socket socket) {
     beast::flat_buffer buffer;
+    int on_this_connection = 0;
     for (;;) {
       bhttp::request<bhttp::string_body> req;
       auto [ec, n] = co_await bhttp::async_read(socket, buffer, req,
@@ -93,6 +95,8 @@ class scripted_server {
       if (ec)
         co_return;
       int number = ++requests_;
+      if (mode_ == mode::lose_second && ++on_this_connection == 2)
+        co_return; // as if it did the work and the answer got lost
       bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
       res.keep_alive(true);
       res.set(bhttp::field::connection, "keep-alive");
@@ -273,6 +277,27 @@ CAF_TEST(a_connection_the_server_closed_while_idle_is_reopened_transparently) {
   CAF_REQUIRE(second.ok());
   CAF_CHECK_EQUAL(second->body, "request 2");
   CAF_CHECK_EQUAL(s.connections(), 2);
+}
+
+CAF_TEST(a_write_whose_answer_was_lost_on_a_reused_connection_is_not_sent_twice) {
+  scripted_server s{scripted_server::mode::lose_second};
+  http::client c{at(s.port()), "connection rm1"};
+  CAF_REQUIRE(c.send(get("/issues.json")).ok());
+  http::request put;
+  put.method = "PUT";
+  put.target = "/issues/1.json";
+  put.body = R"({"issue":{"notes":"once"}})";
+  auto r = c.send(put);
+  CAF_REQUIRE(!r.ok());
+  CAF_CHECK(has(r.error().message, "closed the connection without a reply"));
+  CAF_CHECK_EQUAL(s.requests(), 2); // the server got it once: the engine decides the rest
+  // A read lost the same way is sent again on a new connection.
+  scripted_server reads{scripted_server::mode::lose_second};
+  http::client d{at(reads.port()), "connection rm1"};
+  CAF_REQUIRE(d.send(get("/issues.json")).ok());
+  auto again = d.send(get("/issues.json"));
+  CAF_REQUIRE(again.ok());
+  CAF_CHECK_EQUAL(reads.requests(), 3);
 }
 
 CAF_TEST(a_server_that_closes_a_new_connection_unanswered_is_an_error_without_retry) {

@@ -1,7 +1,10 @@
 #include "adapters/http/http_client.hpp"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -236,17 +239,30 @@ struct client::impl {
     return {std::move(out)};
   }
 
+  // Whether an idle keep-alive connection is still usable: one the server
+  // closed reads as end of stream (or holds stray bytes) without blocking.
+  bool idle_connection_alive() {
+    char byte;
+    auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
   // One call: the request and, on a stale keep-alive connection, its resend.
   result<response> send(const request& r) {
     auto req = make_request(r);
+    if (stream.socket().is_open() && !idle_connection_alive())
+      close();
     bool reused = stream.socket().is_open();
     if (!reused)
       if (auto err = connect())
         return *err;
     auto tried = exchange(req);
-    // A server may close an idle keep-alive connection at any time; a request
-    // that got nothing back on it is sent once more on a new connection.
-    if (!tried.outcome && reused && tried.nothing_received) {
+    // A server may close an idle keep-alive connection just as a request goes
+    // out; a read that got nothing back is sent once more on a new one. A
+    // write is not: "nothing back" may also mean it was done and its answer
+    // lost, and the engine's write intents find out which.
+    bool read = r.method == "GET" || r.method == "HEAD";
+    if (!tried.outcome && reused && tried.nothing_received && read) {
       if (auto err = connect())
         return *err;
       tried = exchange(req);
