@@ -19,7 +19,7 @@ auto guarded(const tracker_adapter& a, const std::string& doing, F call) -> decl
   try {
     return call();
   } catch (const std::exception& e) {
-    return sync_error{error_kind::invalid, "connection " + a.connection() + ", " + doing,
+    return sync_error{error_kind::bad_answer, "connection " + a.connection() + ", " + doing,
                       std::string{"the tracker's answer could not be handled: "} + e.what()};
   }
 }

@@ -6,15 +6,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "api/hook_body.hpp"
 #include "api/route_support.hpp"
 
 namespace tb::api {
 
 namespace {
-
-using json = nlohmann::json;
-
-constexpr std::size_t max_ids = 1000;
 
 const hook_task& task_named(const std::vector<hook_task>& tasks, const std::string& name) {
   for (auto& t : tasks)
@@ -33,39 +30,6 @@ bool signed_by(const std::string& secret, const http_request& req) {
   auto expected = hook_signature(secret, req.body);
   return header->second.size() == expected.size()
          && CRYPTO_memcmp(header->second.data(), expected.data(), expected.size()) == 0;
-}
-
-std::vector<std::string> issue_ids(const std::string& body) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::parse_error& e) {
-    throw api_error{400, "request body", std::string{"malformed JSON: "} + e.what()};
-  }
-  if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array())
-    throw api_error{400, "request body",
-                    "the body must be an object with \"issues\": an array of issue ids, "
-                    "e.g. {\"issues\":[\"12\",\"13\"]}"};
-  for (auto& [key, value] : j.items())
-    if (key != "issues")
-      throw api_error{400, "request body, key " + key, "unknown key " + key + "; allowed: issues"};
-  auto& list = j["issues"];
-  if (list.empty() || list.size() > max_ids)
-    throw api_error{400, "request body, key issues",
-                    "issues must name 1 to " + std::to_string(max_ids) + " issues"};
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    auto& id = list[i];
-    auto text = id.is_string()                  ? id.get<std::string>()
-                : id.is_number_unsigned()       ? std::to_string(id.get<std::uint64_t>())
-                                                : std::string{};
-    if (text.empty() || text.size() > 64
-        || text.find_first_of("/?#% \t\r\n") != std::string::npos)
-      throw api_error{400, "request body, issues[" + std::to_string(i) + "]",
-                      "an issue id is a non-empty string or a whole number"};
-    out.push_back(std::move(text));
-  }
-  return out;
 }
 
 } // namespace
@@ -93,9 +57,11 @@ void add_hook_routes(router& r, std::vector<hook_task> tasks, hook_sink sink) {
             throw api_error{401, "header X-TrackBridge-Signature",
                             "missing or wrong signature: send sha256=<hex HMAC-SHA256 of the "
                             "body with the task's webhook secret>"};
-          auto ids = issue_ids(req.body);
-          sink(task.name, s, ids);
-          return json_response(202, {{"queued", ids}});
+          auto body = read_hook_body(req.body);
+          if (!body.ok())
+            throw api_error{400, body.where, body.message};
+          sink(task.name, s, body.issues);
+          return json_response(202, {{"queued", body.issues}});
         }));
 }
 

@@ -16,6 +16,8 @@ int status_of(error_kind kind) {
       return 409;
     case error_kind::unavailable:
       return 503;
+    case error_kind::bad_answer:
+      return 502;
     case error_kind::internal:
       break;
   }
@@ -40,7 +42,7 @@ nlohmann::json parse_body(const http_request& req, const std::vector<std::string
   nlohmann::json body;
   try {
     body = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) { // a syntax error, or a number too large
     throw api_error{400, "request body", std::string{"malformed JSON: "} + e.what()};
   }
   if (!body.is_object())

@@ -164,6 +164,10 @@ enum class error_kind {
   conflict,    // refused because of the current state
   unavailable, // the tracker could not be reached or failed: retry later
   internal,
+  // The tracker answered, but with something that cannot be read (not JSON,
+  // a wrong type, a body over the limit): not an outage, so it neither opens
+  // the connection's breaker nor escapes parking.
+  bad_answer,
 };
 
 // An error an adapter or the engine reports, located for the user.

@@ -243,13 +243,13 @@ CAF_TEST(a_host_name_is_resolved) {
   CAF_CHECK_EQUAL(r->status, 200);
 }
 
-CAF_TEST(a_body_over_the_limit_is_an_unavailable_error) {
+CAF_TEST(a_body_over_the_limit_is_a_bad_answer_not_an_outage) {
   http::client_options opts;
   opts.max_body = 1000;
   auto c = make_client(opts);
   auto r = c.send(get("/big"));
   CAF_REQUIRE(!r.ok());
-  CAF_CHECK(r.error().kind == error_kind::unavailable);
+  CAF_CHECK(r.error().kind == error_kind::bad_answer);
   CAF_CHECK_EQUAL(r.error().where, "connection rm1");
   CAF_CHECK(has(r.error().message, "GET /redmine/big on 127.0.0.1:"));
   CAF_CHECK(has(r.error().message, "the reply's body is over the 1000-byte limit"));

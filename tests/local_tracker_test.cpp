@@ -29,6 +29,8 @@ std::string kind_name(error_kind k) {
       return "unavailable";
     case error_kind::internal:
       return "internal";
+    case error_kind::bad_answer:
+      return "bad_answer";
   }
   return "?";
 }

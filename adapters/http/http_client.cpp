@@ -213,9 +213,11 @@ struct client::impl {
     if (ec) {
       bool nothing = !parser.got_some() && buffer.size() == 0;
       close();
+      // The tracker answered, with more than is read: not an outage.
       if (ec == bhttp::error::body_limit)
-        return {unavailable(what + "the reply's body is over the "
-                            + std::to_string(opts.max_body) + "-byte limit")};
+        return {sync_error{error_kind::bad_answer, where,
+                           what + "the reply's body is over the "
+                             + std::to_string(opts.max_body) + "-byte limit"}};
       if (is_http_error(ec) && ec != bhttp::error::end_of_stream
           && ec != bhttp::error::partial_message)
         return {unavailable(what + "the reply is not valid HTTP: " + ec.message())};

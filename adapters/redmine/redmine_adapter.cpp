@@ -1,8 +1,7 @@
 #include "adapters/redmine/redmine_adapter.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <set>
+#include <cstdlib>
 #include <thread>
 
 #include <boost/url/encode.hpp>
@@ -15,129 +14,7 @@ namespace tb::redmine {
 
 using json = nlohmann::json;
 
-// --- catalog -----------------------------------------------------------------
-
-std::optional<std::string> catalog::name(kind k, long id) const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto i = names_.find({k, id});
-  if (i == names_.end())
-    return std::nullopt;
-  return i->second;
-}
-
-std::optional<long> catalog::id(kind k, const std::string& name) const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto i = ids_.find({k, name});
-  if (i == ids_.end())
-    return std::nullopt;
-  return i->second;
-}
-
-void catalog::put(kind k, long id, const std::string& name) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  names_[{k, id}] = name;
-  ids_[{k, name}] = id;
-}
-
-std::optional<long> catalog::newest_journal(const std::string& issue) const {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto i = newest_journal_.find(issue);
-  if (i == newest_journal_.end())
-    return std::nullopt;
-  return i->second;
-}
-
-void catalog::saw_journal(const std::string& issue, long journal_id) {
-  std::lock_guard<std::mutex> guard{mutex_};
-  auto& newest = newest_journal_[issue];
-  newest = std::max(newest, journal_id);
-}
-
-// --- the common model's names for Redmine's attributes -------------------------
-
 namespace {
-
-// Redmine attribute -> common field; id-valued ones name what the id means.
-struct attribute {
-  const char* redmine;
-  const char* field;
-  bool is_id;
-  catalog::kind kind;
-};
-
-constexpr attribute attributes[] = {
-  {"subject", "subject", false, catalog::status},
-  {"description", "description", false, catalog::status},
-  {"status_id", "status", true, catalog::status},
-  {"priority_id", "priority", true, catalog::priority},
-  {"tracker_id", "tracker", true, catalog::tracker},
-  {"assigned_to_id", "assignee", true, catalog::user},
-  {"category_id", "category", true, catalog::category},
-  {"fixed_version_id", "version", true, catalog::version},
-  {"start_date", "start_date", false, catalog::status},
-  {"due_date", "due_date", false, catalog::status},
-  {"done_ratio", "done_ratio", false, catalog::status},
-  {"estimated_hours", "estimated_hours", false, catalog::status},
-  {"parent_id", "parent", false, catalog::status}, // an issue id: the engine maps it
-};
-
-// The attribute a journal detail of property "attr" changed, or null for
-// one this adapter does not sync yet (project, privacy, ...).
-const attribute* attribute_named(const std::string& redmine_name) {
-  for (auto& a : attributes)
-    if (redmine_name == a.redmine)
-      return &a;
-  return nullptr;
-}
-
-// The name under which an ALT_ID custom field carries the common id.
-constexpr const char* alt_id_field_name = "ALT_ID";
-
-std::string text(const json& j) {
-  if (j.is_null())
-    return "";
-  if (j.is_string())
-    return j.get<std::string>();
-  if (j.is_array()) { // a multi-value custom field
-    std::string out;
-    for (auto& v : j)
-      out += (out.empty() ? "" : ", ") + text(v);
-    return out;
-  }
-  return j.dump();
-}
-
-std::string text_at(const json& j, const char* key) {
-  auto i = j.find(key);
-  return i == j.end() ? "" : text(*i);
-}
-
-// A Redmine relation ({issue_id, issue_to_id, relation_type}) as the issue
-// `seen_from` sees it: the other side sees the reverse type.
-relation relation_seen_from(const json& r, const std::string& seen_from) {
-  auto from = std::to_string(r.value("issue_id", 0L));
-  auto to = std::to_string(r.value("issue_to_id", 0L));
-  auto type = text_at(r, "relation_type");
-  return from == seen_from ? relation{type, to} : relation{reverse_relation(type), from};
-}
-
-long id_at(const json& j, const char* key) {
-  auto i = j.find(key);
-  if (i == j.end() || !i->is_object())
-    return 0;
-  return i->value("id", 0L);
-}
-
-timestamp time_at(const json& j, const char* key) {
-  return parse_rfc3339(text_at(j, key)).value_or(0);
-}
-
-// Ids in journal details are decimal strings; anything else counts as none.
-long number(const std::string& s) {
-  long out = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && end == s.data() + s.size() ? out : 0;
-}
 
 std::string encode(const std::string& s) {
   return boost::urls::encode(s, boost::urls::unreserved_chars);
@@ -148,11 +25,29 @@ std::string seconds_utc(timestamp t) {
   return s.substr(0, 19) + "Z";
 }
 
-std::string joined(const json& errors) {
-  std::string out;
-  for (auto& e : errors)
-    out += (out.empty() ? "" : "; ") + text(e);
-  return out;
+// "GET /issues/7.json", without the query: how errors name a request.
+std::string request_named(const std::string& method, const std::string& target) {
+  return method + " " + target.substr(0, target.find('?'));
+}
+
+// A reader's bad_answer located: where, and the request it answered.
+template <class T>
+result<T> located(result<T> r, const std::string& where, const std::string& request) {
+  if (r || r.error().kind != error_kind::bad_answer)
+    return r;
+  auto err = r.error();
+  err.where = where;
+  err.message = "Redmine's answer to " + request + " could not be read: " + err.message;
+  return err;
+}
+
+// At most `n` bytes of a body for a message, never cutting a UTF-8 character.
+std::string excerpt(const std::string& body, std::size_t n) {
+  if (body.size() <= n)
+    return body;
+  while (n > 0 && (static_cast<unsigned char>(body[n]) & 0xC0) == 0x80)
+    --n;
+  return body.substr(0, n) + "...";
 }
 
 } // namespace
@@ -187,12 +82,7 @@ result<json> adapter::call(const std::string& method, const std::string& target,
     return res.error();
   if (res->body.empty())
     return json{};
-  auto parsed = json::parse(res->body, nullptr, false);
-  if (parsed.is_discarded())
-    return sync_error{error_kind::unavailable, where(""),
-                      method + " " + target.substr(0, target.find('?'))
-                        + " answered a body that is not JSON"};
-  return parsed;
+  return located(parse_answer(res->body), where(""), request_named(method, target));
 }
 
 result<http::response> adapter::exchange(http::request req, const std::string& as_user) {
@@ -205,8 +95,7 @@ result<http::response> adapter::exchange(http::request req, const std::string& a
     [this] { return std::uniform_real_distribution<double>{0.0, 1.0}(jitter_); });
   if (!res)
     return res.error();
-  auto what = req.method + " " + req.target.substr(0, req.target.find('?'));
-  auto parsed = json::parse(res->body, nullptr, false);
+  auto what = request_named(req.method, req.target);
   auto kind = error_kind::internal;
   std::string message;
   switch (res->status) {
@@ -233,9 +122,11 @@ result<http::response> adapter::exchange(http::request req, const std::string& a
       break;
     case 422:
       kind = error_kind::invalid;
-      message = "Redmine refused it (422): "
-                + (parsed.is_object() && parsed.contains("errors") ? joined(parsed["errors"])
-                                                                   : res->body.substr(0, 500));
+      message = "Redmine refused it (422): ";
+      if (auto parsed = parse_answer(res->body); parsed && !refusals_of(*parsed).empty())
+        message += refusals_of(*parsed);
+      else
+        message += excerpt(res->body, 500);
       break;
     default:
       kind = res->status == 429 || res->status >= 500 ? error_kind::unavailable
@@ -267,8 +158,11 @@ result<unit> adapter::load_enumerations() {
     auto j = call("GET", l.target);
     if (!j)
       return j.error();
-    for (auto& item : (*j)[l.key])
-      catalog_->put(l.kind, item.value("id", 0L), text_at(item, "name"));
+    auto items = located(named_items(*j, l.key), where(""), request_named("GET", l.target));
+    if (!items)
+      return items.error();
+    for (auto& item : *items)
+      catalog_->put(l.kind, item.id, item.name);
   }
   enumerations_loaded_ = true;
   return unit{};
@@ -277,7 +171,8 @@ result<unit> adapter::load_enumerations() {
 result<long> adapter::project_id(const std::string& project) {
   if (auto id = catalog_->id(catalog::project, project))
     return *id;
-  auto j = call("GET", "/projects/" + encode(project) + ".json?include=issue_custom_fields");
+  auto target = "/projects/" + encode(project) + ".json?include=issue_custom_fields";
+  auto j = call("GET", target);
   if (!j) {
     auto err = j.error();
     err.where = where(project);
@@ -285,12 +180,13 @@ result<long> adapter::project_id(const std::string& project) {
       err.message = "Redmine has no project with the identifier " + project;
     return err;
   }
-  auto& p = (*j)["project"];
-  for (auto& cf : p.value("issue_custom_fields", json::array()))
-    catalog_->put(catalog::custom_field, cf.value("id", 0L), text_at(cf, "name"));
-  auto id = p.value("id", 0L);
-  catalog_->put(catalog::project, id, project);
-  return id;
+  auto p = located(project_of(*j), where(project), request_named("GET", target));
+  if (!p)
+    return p.error();
+  for (auto& cf : p->custom_fields)
+    catalog_->put(catalog::custom_field, cf.id, cf.name);
+  catalog_->put(catalog::project, p->id, project);
+  return p->id;
 }
 
 result<std::string> adapter::name_of(catalog::kind k, long id) {
@@ -319,9 +215,12 @@ result<std::string> adapter::name_of(catalog::kind k, long id) {
   auto j = call("GET", target);
   if (!j)
     return std::to_string(id); // deleted, or not visible to this key
-  auto name = text_at((*j)[key], field.c_str());
-  catalog_->put(k, id, name);
-  return name;
+  auto name = located(text_in(*j, key.c_str(), field.c_str()), where(""),
+                      request_named("GET", target));
+  if (!name)
+    return name.error();
+  catalog_->put(k, id, *name);
+  return *name;
 }
 
 result<long> adapter::id_of(catalog::kind k, const std::string& name,
@@ -346,12 +245,20 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
     }
     case catalog::user: {
       auto j = call("GET", "/users.json?name=" + encode(name) + "&limit=100");
-      if (j)
-        for (auto& u : (*j)["users"])
-          if (text_at(u, "login") == name) {
-            catalog_->put(catalog::user, u.value("id", 0L), name);
-            return u.value("id", 0L);
-          }
+      // A key that may not list users (403) finds none: the error says so.
+      if (!j && (j.error().kind == error_kind::unavailable
+                 || j.error().kind == error_kind::bad_answer))
+        return j.error();
+      auto users = j ? located(named_items(*j, "users", "login"), at("assignee"),
+                               "GET /users.json")
+                     : result<std::vector<named>>{std::vector<named>{}};
+      if (!users)
+        return users.error();
+      for (auto& u : *users)
+        if (u.name == name) {
+          catalog_->put(catalog::user, u.id, name);
+          return u.id;
+        }
       return sync_error{error_kind::invalid, at("assignee"),
                         "Redmine has no active user with the login \"" + name + "\""};
     }
@@ -362,10 +269,13 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
         return *id;
       // A project lists only the fields enabled for it one by one; fields
       // "for all projects" are in the global list (admin keys only).
-      if (auto all = call("GET", "/custom_fields.json"))
-        for (auto& cf : (*all)["custom_fields"])
-          if (text_at(cf, "customized_type") == "issue")
-            catalog_->put(k, cf.value("id", 0L), text_at(cf, "name"));
+      if (auto all = call("GET", "/custom_fields.json")) {
+        auto fields = located(issue_custom_fields(*all), where(project), "GET /custom_fields.json");
+        if (!fields)
+          return fields.error();
+        for (auto& cf : *fields)
+          catalog_->put(k, cf.id, cf.name);
+      }
       if (auto id = catalog_->id(k, name))
         return *id;
       return sync_error{error_kind::invalid, where(project) + ", field " + name,
@@ -383,9 +293,12 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
         auto j = call("GET", base);
         if (!j)
           return j.error();
-        for (auto& item : (*j)[category ? "issue_categories" : "versions"])
-          catalog_->put(k, item.value("id", 0L), text_at(item, "name")),
-            catalog_->put(k, item.value("id", 0L), project + "\n" + text_at(item, "name"));
+        auto items = located(named_items(*j, category ? "issue_categories" : "versions"),
+                             where(project), "GET " + base);
+        if (!items)
+          return items.error();
+        for (auto& item : *items)
+          catalog_->put(k, item.id, item.name), catalog_->put(k, item.id, project + "\n" + item.name);
         return catalog_->id(k, scoped);
       };
       auto found = listed();
@@ -403,7 +316,11 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
         err.where = at(category ? "category" : "version");
         return err;
       }
-      auto id = (*made)[key].value("id", 0L);
+      auto made_id = located(id_in(*made, key), at(category ? "category" : "version"),
+                             "POST " + base);
+      if (!made_id)
+        return made_id.error();
+      auto id = *made_id;
       catalog_->put(k, id, name);
       catalog_->put(k, id, scoped);
       return id;
@@ -443,11 +360,13 @@ result<std::vector<issue_stamp>> adapter::changed_since(const std::string& proje
                            + std::to_string(page) + "&offset=" + std::to_string(offset));
     if (!j)
       return j.error();
-    auto& issues = (*j)["issues"];
-    for (auto& i : issues)
-      out.push_back({std::to_string(i.value("id", 0L)), time_at(i, "updated_on")});
+    auto listed = located(listing_of(*j), where(project), "GET /issues.json");
+    if (!listed)
+      return listed.error();
+    auto& issues = listed->issues;
+    out.insert(out.end(), issues.begin(), issues.end());
     offset += issues.size();
-    if (issues.size() < page || offset >= j->value("total_count", std::size_t{0}))
+    if (issues.size() < page || offset >= listed->total)
       break;
   }
   return out;
@@ -457,159 +376,23 @@ result<issue> adapter::read_issue(const std::string& project, const std::string&
   auto pid = project_id(project);
   if (!pid)
     return pid.error();
-  auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals,attachments,relations");
+  auto target = "/issues/" + encode(id) + ".json?include=journals,attachments,relations";
+  auto j = call("GET", target);
   if (!j) {
     auto err = j.error();
     err.where = where(project, id);
     return err;
   }
-  auto& i = (*j)["issue"];
-  if (id_at(i, "project") != *pid)
+  auto lookup = [this](catalog::kind k, long n) -> std::optional<std::string> {
+    auto name = name_of(k, n);
+    return name ? std::optional<std::string>{*name} : std::nullopt;
+  };
+  auto read = located(issue_of(*j, project, *pid, *catalog_, lookup), where(project, id),
+                      request_named("GET", target));
+  if (!read && read.error().kind == error_kind::not_found)
     return sync_error{error_kind::not_found, where(project, id),
                       "issue " + id + " is not in project " + project};
-  return to_issue(i, project);
-}
-
-result<issue> adapter::to_issue(const json& j, const std::string& project) {
-  issue out;
-  out.id = std::to_string(j.value("id", 0L));
-  out.project = project;
-  out.created = time_at(j, "created_on");
-  out.updated = time_at(j, "updated_on");
-  auto set = [&](const std::string& field, const std::string& value) {
-    if (!value.empty())
-      out.fields[field] = value;
-  };
-  set("subject", text_at(j, "subject"));
-  set("description", text_at(j, "description"));
-  set("start_date", text_at(j, "start_date"));
-  set("due_date", text_at(j, "due_date"));
-  set("done_ratio", text_at(j, "done_ratio"));
-  set("estimated_hours", text_at(j, "estimated_hours"));
-  if (auto parent = id_at(j, "parent"); parent != 0)
-    set("parent", std::to_string(parent));
-  for (auto [key, field, kind] :
-       {std::tuple{"status", "status", catalog::status},
-        std::tuple{"priority", "priority", catalog::priority},
-        std::tuple{"tracker", "tracker", catalog::tracker},
-        std::tuple{"assigned_to", "assignee", catalog::user},
-        std::tuple{"category", "category", catalog::category},
-        std::tuple{"fixed_version", "version", catalog::version}}) {
-    if (!j.contains(key))
-      continue;
-    auto& named = j[key];
-    if (kind != catalog::user) // a user's "name" is for display; the catalog keeps logins
-      catalog_->put(kind, named.value("id", 0L), text_at(named, "name"));
-    if (kind == catalog::user) { // a login, not the display name
-      auto login = name_of(catalog::user, named.value("id", 0L));
-      set(field, login ? *login : text_at(named, "name"));
-    } else {
-      set(field, text_at(named, "name"));
-    }
-  }
-  for (auto& cf : j.value("custom_fields", json::array())) {
-    auto name = text_at(cf, "name");
-    catalog_->put(catalog::custom_field, cf.value("id", 0L), name);
-    if (name == alt_id_field_name)
-      out.alt_id = text_at(cf, "value");
-    else
-      set(name, text_at(cf, "value"));
-  }
-
-  std::map<std::string, attachment> files;
-  for (auto& a : j.value("attachments", json::array())) {
-    attachment f{std::to_string(a.value("id", 0L)), text_at(a, "filename"),
-                 text_at(a, "content_type"), a.value("filesize", std::int64_t{0}),
-                 text_at(a, "description")};
-    files[f.id] = f;
-    out.attachments.push_back(std::move(f));
-  }
-  for (auto& r : j.value("relations", json::array()))
-    out.relations.push_back(relation_seen_from(r, out.id));
-
-  std::set<std::string> files_added_later;
-  std::vector<history_entry> entries;
-  for (auto& jn : j.value("journals", json::array())) {
-    history_entry e;
-    e.id = std::to_string(jn.value("id", 0L));
-    catalog_->saw_journal(out.id, jn.value("id", 0L));
-    auto author = name_of(catalog::user, id_at(jn, "user"));
-    e.author = author ? *author : "";
-    e.time = time_at(jn, "created_on");
-    // Private notes stay where they were written: copied, they would be
-    // public on the other side. The journal's field changes still sync.
-    if (!jn.value("private_notes", false))
-      e.comment = text_at(jn, "notes");
-    for (auto& d : jn.value("details", json::array())) {
-      auto property = text_at(d, "property");
-      auto name = text_at(d, "name");
-      field_change c{"", text_at(d, "old_value"), text_at(d, "new_value")};
-      if (property == "cf") {
-        auto cf = catalog_->name(catalog::custom_field, number(name));
-        if (!cf || *cf == alt_id_field_name)
-          continue;
-        c.field = *cf;
-      } else if (property == "attachment") {
-        // name is the file's id; a file added and deleted since has nothing
-        // left to copy, and its removal then has nothing to remove.
-        if (c.new_value.empty()) {
-          e.attachments.push_back({{name, c.old_value, "", 0, ""}, false, ""});
-        } else if (auto f = files.find(name); f != files.end()) {
-          e.attachments.push_back({f->second, true, ""});
-          files_added_later.insert(name);
-        }
-        continue;
-      } else if (property == "relation") {
-        // name is the type as this issue sees it; the value the other issue.
-        if (!is_relation_type(name))
-          continue;
-        bool added = !c.new_value.empty();
-        e.relations.push_back({{name, added ? c.new_value : c.old_value}, added});
-        continue;
-      } else if (auto* a = property == "attr" ? attribute_named(name) : nullptr) {
-        c.field = a->field;
-        if (a->is_id) {
-          auto old_name = name_of(a->kind, number(c.old_value));
-          auto new_name = name_of(a->kind, number(c.new_value));
-          c.old_value = old_name ? *old_name : c.old_value;
-          c.new_value = new_name ? *new_name : c.new_value;
-        }
-      } else {
-        continue;
-      }
-      e.changes.push_back(std::move(c));
-    }
-    entries.push_back(std::move(e));
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](auto& a, auto& b) { return number(a.id) < number(b.id); });
-
-  // Redmine keeps no creation entry: the initial values are today's values
-  // with every journal undone, newest first.
-  field_values initial = out.fields;
-  for (auto e = entries.rbegin(); e != entries.rend(); ++e)
-    for (auto& c : e->changes) {
-      if (c.old_value.empty())
-        initial.erase(c.field);
-      else
-        initial[c.field] = c.old_value;
-    }
-  history_entry creation;
-  creation.id = "issue-" + out.id;
-  auto author = name_of(catalog::user, id_at(j, "author"));
-  creation.author = author ? *author : "";
-  creation.time = out.created;
-  creation.is_creation = true;
-  for (auto& [field, value] : initial)
-    creation.changes.push_back({field, "", value});
-  // Files uploaded with the issue have no journal: they belong to its creation.
-  for (auto& f : out.attachments)
-    if (!files_added_later.count(f.id))
-      creation.attachments.push_back({f, true, ""});
-  out.history.push_back(std::move(creation));
-  for (auto& e : entries)
-    out.history.push_back(std::move(e));
-  return out;
+  return read;
 }
 
 // --- writing ------------------------------------------------------------------------
@@ -674,7 +457,10 @@ result<std::string> adapter::acting_user(const std::string& author) {
     auto j = call("GET", "/users/current.json");
     if (!j)
       return j.error();
-    api_user_ = text_at((*j)["user"], "login");
+    auto login = located(text_in(*j, "user", "login"), where(""), "GET /users/current.json");
+    if (!login)
+      return login.error();
+    api_user_ = *login;
   }
   return std::string{};
 }
@@ -695,30 +481,30 @@ result<long> adapter::newest_journal(const std::string& project, const std::stri
   return catalog_->newest_journal(id).value_or(0);
 }
 
-result<json> adapter::journals_of(const std::string& id) {
+result<std::vector<journal>> adapter::journals_of(const std::string& id) {
   auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
   if (!j)
     return j.error();
-  auto journals = (*j)["issue"].value("journals", json::array());
-  for (auto& jn : journals)
-    catalog_->saw_journal(id, jn.value("id", 0L));
+  auto journals = located(tb::redmine::journals_of(*j), where("", id),
+                          "GET /issues/" + id + ".json");
+  if (journals)
+    for (auto& jn : *journals)
+      catalog_->saw_journal(id, jn.id);
   return journals;
 }
 
-bool journal_detail::matches(const json& d) const {
-  if (text_at(d, "property") != property || text_at(d, "name") != name)
+bool journal_detail::matches(const journal_change& d) const {
+  if (d.property != property || d.name != name)
     return false;
-  auto v = text_at(d, added ? "new_value" : "old_value");
+  auto& v = added ? d.new_value : d.old_value;
   return !v.empty() && (value.empty() || v == value);
 }
 
 namespace {
 
-bool has_detail(const json& journal, const journal_detail& x) {
-  for (auto& d : journal.value("details", json::array()))
-    if (x.matches(d))
-      return true;
-  return false;
+bool has_detail(const journal& j, const journal_detail& x) {
+  return std::any_of(j.details.begin(), j.details.end(),
+                     [&](auto& d) { return x.matches(d); });
 }
 
 } // namespace
@@ -734,11 +520,11 @@ result<std::vector<std::string>> adapter::journals_written(
   std::vector<std::string> out;
   bool put_found = !notes;
   for (auto& jn : *journals) {
-    auto jid = jn.value("id", 0L);
-    auto by = name_of(catalog::user, id_at(jn, "user"));
+    auto jid = jn.id;
+    auto by = name_of(catalog::user, jn.user);
     if (jid <= after || !by || *by != user)
       continue;
-    bool ours = !put_found && text_at(jn, "notes") == *notes;
+    bool ours = !put_found && jn.notes == *notes;
     put_found = put_found || ours;
     for (auto& x : details)
       ours = ours || has_detail(jn, x);
@@ -762,10 +548,8 @@ result<std::vector<std::pair<long, relation>>> adapter::relations_of(const std::
   auto j = call("GET", "/issues/" + encode(id) + "/relations.json");
   if (!j)
     return j.error();
-  std::vector<std::pair<long, relation>> out;
-  for (auto& r : (*j)["relations"])
-    out.emplace_back(r.value("id", 0L), relation_seen_from(r, id));
-  return out;
+  return located(tb::redmine::relations_of(*j, id), where("", id),
+                 "GET /issues/" + id + "/relations.json");
 }
 
 result<unit> adapter::write_relations(const std::string& id,
@@ -796,7 +580,7 @@ result<unit> adapter::write_relations(const std::string& id,
     if (r.added) {
       auto made = call_as("POST", "/issues/" + encode(id) + "/relations.json",
                           json{{"relation",
-                                {{"issue_to_id", number(r.link.other)},
+                                {{"issue_to_id", std::atol(r.link.other.c_str())},
                                  {"relation_type", r.link.type}}}},
                           as);
       if (!made) {
@@ -860,18 +644,20 @@ result<json> adapter::upload(const attachment_change& a, std::string& as) {
     err.where = where("") + ", file " + a.file.filename;
     return err;
   }
-  auto up = json::parse(res->body, nullptr, false);
-  if (!up.is_object() || !up.contains("upload") || !up["upload"].contains("token"))
-    return sync_error{error_kind::unavailable, where("") + ", file " + a.file.filename,
-                      "POST /uploads.json answered without an upload token"};
-  auto& u = up["upload"];
-  json file = {{"token", u["token"]}, {"filename", a.file.filename}};
+  auto at = where("") + ", file " + a.file.filename;
+  auto up = located(parse_answer(res->body), at, "POST /uploads.json");
+  if (!up)
+    return up.error();
+  auto ticket = located(upload_of(*up), at, "POST /uploads.json");
+  if (!ticket)
+    return ticket.error();
+  json file = {{"token", ticket->token}, {"filename", a.file.filename}};
   if (!a.file.content_type.empty())
     file["content_type"] = a.file.content_type;
   if (!a.file.description.empty())
     file["description"] = a.file.description;
   // The upload is already the attachment: its id is the file's id.
-  return json{{"file", file}, {"id", std::to_string(u.value("id", 0L))}};
+  return json{{"file", file}, {"id", ticket->id}};
 }
 
 result<json> adapter::uploads_of(const replica_write& w, std::string& as, write_result& out) {
@@ -915,8 +701,11 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
     err.where = where(project);
     return err;
   }
-  out.issue_id = std::to_string((*made)["issue"].value("id", 0L));
-  out.updated = time_at((*made)["issue"], "updated_on");
+  auto created = located(created_of(*made), where(project), "POST /issues.json");
+  if (!created)
+    return created.error();
+  out.issue_id = created->id;
+  out.updated = created->updated;
   out.entry_ids.push_back("issue-" + out.issue_id);
   catalog_->saw_journal(out.issue_id, 0);
   if (w.comment.empty())
@@ -1007,9 +796,12 @@ result<std::optional<std::string>> adapter::find_by_alt_id(const std::string& pr
                          + encode(alt_id) + "&limit=2");
   if (!j)
     return j.error();
-  for (auto& i : (*j)["issues"])
-    return std::optional<std::string>{std::to_string(i.value("id", 0L))};
-  return std::optional<std::string>{};
+  auto ids = located(issue_ids_of(*j), where(project), "GET /issues.json");
+  if (!ids)
+    return ids.error();
+  if (ids->empty())
+    return std::optional<std::string>{};
+  return std::optional<std::string>{ids->front()};
 }
 
 } // namespace tb::redmine

@@ -3,9 +3,7 @@
 // the common model (names, never Redmine's ids), and writes turn names back
 // into ids on the target. Blocking: a connection actor worker owns one.
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -13,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/http/http_client.hpp"
+#include "adapters/redmine/redmine_catalog.hpp"
+#include "adapters/redmine/redmine_payload.hpp"
 #include "adapters/tracker_adapter.hpp"
 
 namespace tb::redmine {
@@ -26,28 +26,6 @@ struct settings {
   std::chrono::milliseconds timeout{30000}; // one request and its answer
 };
 
-// What Redmine's ids mean: names of statuses, users, custom fields...
-// Shared by a connection's workers, so each id is asked for once.
-class catalog {
- public:
-  enum kind { status, priority, tracker, user, custom_field, category, version, project };
-
-  std::optional<std::string> name(kind k, long id) const;
-  std::optional<long> id(kind k, const std::string& name) const;
-  void put(kind k, long id, const std::string& name);
-
-  // The newest journal id known per issue: a write's own journal is the one
-  // after it (Redmine's PUT answers 204 without the journal's id).
-  std::optional<long> newest_journal(const std::string& issue) const;
-  void saw_journal(const std::string& issue, long journal_id);
-
- private:
-  mutable std::mutex mutex_;
-  std::map<std::string, long> newest_journal_;
-  std::map<std::pair<kind, long>, std::string> names_;
-  std::map<std::pair<kind, std::string>, long> ids_;
-};
-
 // A journal detail a write expects to have caused: how a write knows which
 // new journals are its own.
 struct journal_detail {
@@ -55,7 +33,7 @@ struct journal_detail {
   std::string name;     // a file id, or a relation type
   std::string value;    // the related issue; "" for files
   bool added = true;
-  bool matches(const nlohmann::json& detail) const;
+  bool matches(const journal_change& detail) const;
 };
 
 class adapter : public tracker_adapter {
@@ -90,7 +68,6 @@ class adapter : public tracker_adapter {
   result<unit> load_enumerations();
   result<long> alt_id_field(const std::string& project);
 
-  result<issue> to_issue(const json& j, const std::string& project);
   result<json> to_redmine_fields(const replica_write& w, const std::string& project,
                                  const std::string& issue_id);
   result<std::string> acting_user(const std::string& author);
@@ -100,7 +77,7 @@ class adapter : public tracker_adapter {
   // the key's user, and `as` becomes "" for the rest of the write.
   result<json> call_as(const std::string& method, const std::string& target, const json& body,
                        std::string& as);
-  result<json> journals_of(const std::string& id);
+  result<std::vector<journal>> journals_of(const std::string& id);
   // The journals after `after` that a write by `user` made: the first with
   // `notes` (the PUT's, if there was one) and those carrying its details.
   result<std::vector<std::string>> journals_written(const std::string& id, long after,

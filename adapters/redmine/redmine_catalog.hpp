@@ -1,0 +1,33 @@
+#pragma once
+// What Redmine's ids mean: names of statuses, users, custom fields... Shared
+// by a connection's workers (and its answer readers), so each id is asked for
+// once.
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace tb::redmine {
+
+class catalog {
+ public:
+  enum kind { status, priority, tracker, user, custom_field, category, version, project };
+
+  std::optional<std::string> name(kind k, long id) const;
+  std::optional<long> id(kind k, const std::string& name) const;
+  void put(kind k, long id, const std::string& name);
+
+  // The newest journal id known per issue: a write's own journal is the one
+  // after it (Redmine's PUT answers 204 without the journal's id).
+  std::optional<long> newest_journal(const std::string& issue) const;
+  void saw_journal(const std::string& issue, long journal_id);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, long> newest_journal_;
+  std::map<std::pair<kind, long>, std::string> names_;
+  std::map<std::pair<kind, std::string>, long> ids_;
+};
+
+} // namespace tb::redmine
