@@ -43,6 +43,8 @@ void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timesta
   }
   ++i->second.wakes_sent;
   i->second.uncovered.push_back(received);
+  auto& newest = i->second.newest[static_cast<int>(changed.where)];
+  newest = std::max(newest, updated);
   self->send(i->second.handle, wake_atom::value, changed, updated);
 }
 
@@ -51,6 +53,10 @@ void route(self_ptr self, const change_notice& c) {
   if (!st.syncing())
     return; // still queued in LMDB: resume, start or the next run syncs it
   auto key = st.key_of(c.ref);
+  // Time 0 is a push or a request (webhook, sync, retry): it always runs.
+  if (auto f = st.failures.find(key); f != st.failures.end() && f->second.parked
+      && c.updated != 0 && c.updated <= f->second.seen[static_cast<int>(c.ref.where)])
+    return; // listed again, not changed: its change stays queued, the pair parked
   if (key == c.ref && !st.active.count(key) && st.creating_on(c.ref.where)) {
     st.held.push_back(c);
     return;
@@ -351,6 +357,9 @@ void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
   auto& st = self->state;
   auto& count = st.failures[key];
   ++count.attempts;
+  if (auto a = st.active.find(key); a != st.active.end())
+    for (int s = 0; s < 2; ++s)
+      count.seen[s] = std::max(count.seen[s], a->second.newest[s]);
   if (!unavailable)
     ++count.refused;
   if (count.parked)
@@ -552,7 +561,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     },
     [self](retry_atom, const issue_ref& key) {
       // Not syncing: its change is still queued, and resume or start routes it.
-      if (self->state.syncing() && self->state.failures.count(key))
+      // Parked meanwhile (a change ran it before this timer): no timed retry.
+      auto& st = self->state;
+      if (auto f = st.failures.find(key); st.syncing() && f != st.failures.end()
+                                          && !f->second.parked)
         wake(self, key, key, 0);
     },
     [self](progress_atom) {

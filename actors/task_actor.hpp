@@ -29,6 +29,8 @@ struct active_issue {
   // change behind it reached the task, or nothing for the task's own wakes
   // (retries, a parent that is now there).
   std::deque<std::optional<steady_time>> uncovered;
+  // The newest change time routed to it, by the side that changed.
+  timestamp newest[2] = {0, 0};
 };
 
 // A change as the task received it, kept while it waits for a create.
@@ -68,6 +70,10 @@ struct task_state {
     unsigned attempts = 0; // every failure: the backoff grows with it
     unsigned refused = 0;  // failures while the trackers answered
     bool parked = false;
+    // The newest change times its failed passes were woken for, by side: a
+    // parked pair listed again at such a time (a poll's overlap, a sweep)
+    // has not changed, and stays parked.
+    timestamp seen[2] = {0, 0};
   };
   std::map<issue_ref, failure_count> failures;
   std::minstd_rand jitter{std::random_device{}()};

@@ -716,6 +716,113 @@ CAF_TEST(a_sync_through_a_proxy_failing_30_percent_of_calls_converges_to_exact_p
                        std::chrono::seconds{60}, std::chrono::milliseconds{500}));
 }
 
+CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_on) {
+  auto project = fresh_identifier("garbled");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  std::vector<std::string> ids, subjects;
+  for (int n = 0; n < 6; ++n) {
+    subjects.push_back("Garbled " + std::to_string(n));
+    auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", subjects.back()}},
+                                              "alice"));
+    ids.push_back(id);
+    edit(rm1, id, {{"notes", "a look at " + std::to_string(n)}, {"done_ratio", 10}}, "bob");
+  }
+  // rm1 answers, but four issues' answers come garbled: cut short, a wrong
+  // type, invalid UTF-8, a body over the 64 MiB limit. No random faults.
+  using g = tb::test::fault_proxy::garbling;
+  tb::test::fault_proxy to_rm1{rm1.port(), 0.0, 1, std::chrono::milliseconds{0}};
+  struct bad {
+    g how;
+    const char* says;
+  };
+  std::vector<bad> bads = {
+    {g::cut_json, "could not be read: not JSON: at byte"},
+    {g::wrong_type, "could not be read: answer.issue.journals[0].id is a string where a whole "
+                    "number belongs"},
+    {g::invalid_utf8, "ill-formed UTF-8 byte"},
+    {g::huge_body, "the reply's body is over the 67108864-byte limit"},
+  };
+  for (std::size_t n = 0; n < bads.size(); ++n)
+    to_rm1.garble("/issues/" + ids[n] + ".json", bads[n].how);
+  json cfg = {
+    {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+    {"storage", {{"directory", dir.file("data")}}},
+    {"connections",
+     {{"rm1", {{"type", "redmine"}, {"url", to_rm1.url()}, {"api_key_env", "TB_TEST_RM1_KEY"}}},
+      {"rm2", redmine_connection(rm2, "TB_TEST_RM2_KEY")}}},
+    {"tasks",
+     {{"t",
+       {{"source", {{"connection", "rm1"}, {"project", project}}},
+        {"target", {{"connection", "rm2"}, {"project", project}}},
+        {"direction", "one-way"},
+        {"poll_interval_ms", 300},
+        {"max_attempts", 2}}}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  namer one{rm1}, two{rm2};
+  auto synced = [&](std::size_t n) {
+    auto twin = find_by_subject(rm2, project, subjects[n]);
+    return !twin.empty() && two.of(twin) == one.of(ids[n]);
+  };
+  // The readable ones sync while the others fail...
+  CAF_CHECK(eventually([&] { return synced(4) && synced(5); }, std::chrono::seconds{90},
+                       redmine_poll));
+  // ...each failure an error item naming the issue and what was wrong with
+  // the answer, parked after max_attempts (2) failures, not retried forever.
+  auto item_of = [&](const json& errors, const std::string& id) {
+    for (auto& e : errors)
+      if (e["issue"] == id)
+        return e;
+    return json{};
+  };
+  CAF_CHECK(eventually([&] {
+    auto errors = call("GET", "/api/v1/errors")["errors"];
+    for (std::size_t n = 0; n < bads.size(); ++n)
+      if (item_of(errors, ids[n]).value("parked", false) != true)
+        return false;
+    return errors.size() == bads.size();
+  }, std::chrono::seconds{60}, std::chrono::milliseconds{500}));
+  auto errors = call("GET", "/api/v1/errors")["errors"];
+  for (std::size_t n = 0; n < bads.size(); ++n) {
+    auto item = item_of(errors, ids[n]);
+    CAF_MESSAGE("error item: " << item.dump());
+    CAF_CHECK_EQUAL(item.value("where", ""), "connection rm1, project " + project + ", issue "
+                                               + ids[n]);
+    CAF_CHECK(item.value("message", "").find(bads[n].says) != std::string::npos);
+    // A change listed while a pass runs makes a second pass of one run.
+    CAF_CHECK_GREATER_OR_EQUAL(item.value("attempts", 0), 2);
+    CAF_CHECK(find_by_subject(rm2, project, subjects[n]).empty()); // nothing invented
+  }
+  // Parked means left alone: while the poller goes on (ten more requests to
+  // rm1), none of them is read again, even when a poll lists it again.
+  auto garbled = to_rm1.garbled();
+  auto requests = to_rm1.requests();
+  CAF_CHECK_GREATER_OR_EQUAL(garbled, 2 * bads.size());
+  CAF_CHECK(eventually([&] { return to_rm1.requests() >= requests + 10; },
+                       std::chrono::seconds{30}, std::chrono::milliseconds{100}));
+  CAF_CHECK_EQUAL(to_rm1.garbled(), garbled);
+  CAF_CHECK(call("GET", "/api/v1/errors")["errors"] == errors);
+  // Answers that cannot be read are not an outage: the breaker stayed shut.
+  auto log = server->log();
+  CAF_CHECK(log.find("calls in a row failed") == std::string::npos);
+  CAF_CHECK(log.find("parked") != std::string::npos);
+  // Once rm1 answers well again, a retry through the API syncs each of them.
+  to_rm1.stop_garbling();
+  for (std::size_t n = 0; n < bads.size(); ++n)
+    call("POST", "/api/v1/errors/t/source/" + ids[n] + "/retry");
+  CAF_CHECK(eventually([&] {
+    for (std::size_t n = 0; n < ids.size(); ++n)
+      if (!synced(n))
+        return false;
+    return true;
+  }, std::chrono::seconds{90}, redmine_poll));
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); },
+                       std::chrono::seconds{30}, std::chrono::milliseconds{500}));
+  auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
+  CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), ids.size());
+}
+
 CAF_TEST(deleted_issues_unlink_or_close_their_twin_once_and_are_not_recreated) {
   auto project = fresh_identifier("deleted");
   make_project(rm1, project);

@@ -252,6 +252,17 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
                       != std::string::npos;
     CAF_CHECK_EQUAL(parked_lines, 1u);
   }
+  // Listed again unchanged (a poll's overlap, a sweep): still parked, no
+  // fourth attempt.
+  report(t, side::source, i);
+  sched.run();
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 3u);
+  // A push or a request (time 0: a webhook, POST .../sync, a retry) runs it.
+  self->send(t, changes_atom::value, side::source, std::vector<issue_stamp>{{i.id, 0}});
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 4u);
   // The tracker heals; a change of the issue runs it again, and it syncs.
   b->fail_writes.reset();
   a->edit(i.id, "bob", {{"status", "Open"}});
@@ -260,6 +271,32 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
   CAF_CHECK_EQUAL(b->issues.size(), 1u);
   storage::transaction txn{env, storage::transaction::read_only};
   CAF_CHECK(store.errors(txn, "t").empty());
+  stop(t);
+}
+
+CAF_TEST(retry_timers_set_before_a_pair_was_parked_do_not_run_it) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_writes = sync_error{error_kind::bad_answer, "connection b, issue 1",
+                              "the answer is not JSON"};
+  auto ctx = make_context(false);
+  ctx->max_attempts = 3;
+  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  auto attempts = [&] {
+    storage::transaction txn{env, storage::transaction::read_only};
+    auto items = store.errors(txn, "t");
+    return items.empty() ? 0u : items[0].attempts;
+  };
+  // Three changes in a row fail before any retry timer fires: parked, with
+  // three timers still set.
+  for (timestamp later = 1; later <= 3; ++later) {
+    self->send(t, changes_atom::value, side::source,
+               std::vector<issue_stamp>{{i.id, i.updated + later}});
+    sched.run();
+  }
+  CAF_CHECK_EQUAL(attempts(), 3u);
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 3u);
   stop(t);
 }
 

@@ -66,6 +66,54 @@ fault_proxy::~fault_proxy() {
     t.join();
 }
 
+void fault_proxy::garble(const std::string& path, garbling how) {
+  std::lock_guard<std::mutex> lock{mutex_};
+  garble_[path] = how;
+}
+
+void fault_proxy::stop_garbling() {
+  std::lock_guard<std::mutex> lock{mutex_};
+  garble_.clear();
+}
+
+std::size_t fault_proxy::garbled() const {
+  std::lock_guard<std::mutex> lock{mutex_};
+  return garbled_;
+}
+
+namespace {
+
+void garble_body(std::string& body, fault_proxy::garbling how) {
+  using g = fault_proxy::garbling;
+  switch (how) {
+    case g::cut_json:
+      body.resize(body.size() / 2);
+      break;
+    case g::wrong_type: {
+      const std::string key = "\"journals\":[{\"id\":";
+      auto at = body.find(key);
+      if (at == std::string::npos)
+        break;
+      auto from = at + key.size();
+      auto to = body.find_first_not_of("0123456789", from);
+      body.insert(to, "\"");
+      body.insert(from, "\"");
+      break;
+    }
+    case g::invalid_utf8: {
+      const std::string key = "\"subject\":\"";
+      if (auto at = body.find(key); at != std::string::npos)
+        body.insert(at + key.size(), "\xff\xfe");
+      break;
+    }
+    case g::huge_body:
+      body.append(std::size_t{65} << 20, ' ');
+      break;
+  }
+}
+
+} // namespace
+
 std::map<std::string, std::size_t> fault_proxy::injected() const {
   std::lock_guard<std::mutex> lock{mutex_};
   return counts_;
@@ -157,6 +205,14 @@ void fault_proxy::serve(std::shared_ptr<void> opaque) {
     auto res = res_parser.release();
     if (fault == "answer lost after forwarding")
       return;
+    if (req.method() == http::verb::get) {
+      auto target = std::string{req.target()};
+      std::lock_guard<std::mutex> lock{mutex_};
+      if (auto g = garble_.find(target.substr(0, target.find('?'))); g != garble_.end()) {
+        garble_body(res.body(), g->second);
+        ++garbled_;
+      }
+    }
     res.keep_alive(true);
     res.prepare_payload();
     if (fault == "answer cut after forwarding") {

@@ -5,7 +5,8 @@
 // with Retry-After, an answer lost after the tracker did the work, an answer
 // cut in the middle, a slow answer, and one that never comes (a hang longer
 // than the client's timeout). Which request fails how comes from a seeded
-// generator; what was injected is counted.
+// generator; what was injected is counted. Besides, the answers to one path
+// can be garbled on purpose (bad input from a tracker that did answer).
 
 #include <atomic>
 #include <chrono>
@@ -35,6 +36,18 @@ class fault_proxy {
   fault_proxy& operator=(const fault_proxy&) = delete;
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+  // How an answer is garbled, its HTTP framing kept intact.
+  enum class garbling {
+    cut_json,     // the body cut in half
+    wrong_type,   // the first journal's id as a string: "journals":[{"id":"12"
+    invalid_utf8, // bytes 0xFF 0xFE at the start of the subject
+    huge_body,    // 65 MiB of spaces after the JSON
+  };
+  // Garbles every answer to GET `path` (no query: "/issues/7.json") from now on.
+  void garble(const std::string& path, garbling how);
+  void stop_garbling();
+  std::size_t garbled() const; // answers garbled so far
   std::map<std::string, std::size_t> injected() const;
   std::size_t requests() const { return requests_; }
 
@@ -54,6 +67,8 @@ class fault_proxy {
   mutable std::mutex mutex_; // rng_, counts_, sockets, threads
   std::condition_variable stopping_cv_;
   std::map<std::string, std::size_t> counts_;
+  std::map<std::string, garbling> garble_; // by path
+  std::size_t garbled_ = 0;
   std::atomic<std::size_t> requests_{0};
   std::atomic<bool> stopping_{false};
   std::thread acceptor_thread_;
