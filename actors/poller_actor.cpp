@@ -50,23 +50,37 @@ std::uint64_t poller_state::polls_per_sweep() const {
 }
 
 std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stamp>& stamps) {
-  if (!stamps.empty()) {
-    storage::transaction t{store->env(), storage::transaction::read_write};
+  bool last = stamps.size() < settings.page_size;
+  bool periodic = sweep_kind.empty(); // from the start: it lists every issue there is
+  auto out = stamps;
+  storage::transaction t{store->env(), storage::transaction::read_write};
+  if (periodic) {
     for (auto& s : stamps)
-      store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
-    t.commit();
+      swept.insert(s.id);
+    if (last) {
+      unlisted.clear();
+      for (auto& id : store->linked(t, settings.task, settings.where))
+        if (!swept.count(id)) {
+          out.push_back({id, 0});
+          unlisted.push_back(id);
+        }
+      swept.clear();
+    }
   }
-  if (stamps.size() < settings.page_size) {
+  for (auto& s : out)
+    store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
+  t.commit();
+  if (last) {
     sweep_from.reset(); // the whole project is queued
     polls_until_sweep = polls_per_sweep();
   } else {
     // The next page starts at the last one's time (issues of that instant
     // are listed again, harmlessly), or after it if the page was all one
     // instant, so a sweep always ends.
-    auto last = stamps.back().updated;
-    sweep_from = last > *sweep_from ? last : *sweep_from + 1000;
+    auto newest = stamps.back().updated;
+    sweep_from = newest > *sweep_from ? newest : *sweep_from + 1000;
   }
-  return stamps;
+  return out;
 }
 
 void poller_state::start_resync() {
@@ -74,6 +88,7 @@ void poller_state::start_resync() {
   sweep_from = sweeping() ? std::min(*sweep_from, *resync_from) : *resync_from;
   sweep_kind = "resync";
   resync_from.reset();
+  swept.clear(); // a resync lists from its time: what it misses is not gone
 }
 
 namespace {
@@ -100,6 +115,7 @@ void sweep_failed(self_ptr self) {
     st.polls_until_sweep = st.polls_per_sweep(); // tried again at the next sweep
   st.sweep_from.reset();
   st.sweep_kind.clear();
+  st.swept.clear();
 }
 
 void report_failure(self_ptr self, const std::string& what) {
@@ -128,6 +144,19 @@ void on_sweep_answer(self_ptr self, stamps_result& r) {
         st.sweep_kind.clear();
     } else if (!all.empty()) {
       self->send(st.task, changes_atom::value, st.settings.where, std::move(all));
+    }
+    if (!st.unlisted.empty()) {
+      std::string ids;
+      for (std::size_t i = 0; i < st.unlisted.size() && i < 20; ++i)
+        ids += (ids.empty() ? "" : ", ") + st.unlisted[i];
+      if (st.unlisted.size() > 20)
+        ids += ", ...";
+      self->send(st.log, log_atom::value, log_level::info, st.settings.task,
+                 std::string{"the sweep of the "} + to_string(st.settings.where)
+                   + " side did not list "
+                   + std::to_string(st.unlisted.size()) + " linked issue(s) (" + ids
+                   + "): deleted or moved? Each is read once to find out");
+      st.unlisted.clear();
     }
   } catch (const std::exception& e) {
     sweep_failed(self);

@@ -5,7 +5,9 @@
 // the task. A sweep, when configured, lists the whole project now and then
 // and queues every issue: for trackers (Redmine) where some changes leave an
 // issue's update time alone. A pass over an issue with nothing new writes
-// nothing, so a sweep costs reads only.
+// nothing, so a sweep costs reads only. A linked issue that a whole sweep
+// did not list is gone (deleted, or moved out of the project): it is queued
+// too, so its pass finds that out and the task's on_deleted applies.
 //
 // Two listings report progress to the task (as `listed` pages): the first
 // poll of a side that has never been polled (the initial sync), and a
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "actors/fwd.hpp"
 #include "storage/sync_state.hpp"
@@ -54,6 +57,8 @@ struct poller_state {
   std::uint64_t polls_until_sweep = 0;
   std::optional<timestamp> sweep_from; // a sweep under way: its next page
   std::string sweep_kind;              // "resync", or "" for a periodic sweep
+  std::set<std::string> swept; // what a periodic sweep listed so far
+  std::vector<std::string> unlisted; // linked, yet not listed by the sweep just ended
   std::optional<timestamp> resync_from; // a resync asked for, not yet started
   bool initial = false; // no watermark yet: the polls until a short page list everything
   // Each scheduled tick carries the generation it was scheduled in: a tick
@@ -64,7 +69,8 @@ struct poller_state {
   std::uint64_t polls_per_sweep() const;
   bool sweeping() const { return sweep_from.has_value(); }
   // Queues every stamp of a sweep page (no de-duplication, watermark kept)
-  // and moves the sweep on; the stamps.
+  // and moves the sweep on; the stamps. The last page of a periodic sweep
+  // adds the linked issues it never listed, at time 0 (read whatever the time).
   std::vector<issue_stamp> accept_sweep(const std::vector<issue_stamp>& stamps);
   // A pending resync starts now (or takes over the sweep under way).
   void start_resync();

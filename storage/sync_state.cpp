@@ -97,6 +97,16 @@ std::size_t sync_state::mapped_pairs(transaction& t, const std::string& task) {
   return n;
 }
 
+std::vector<std::string> sync_state::linked(transaction& t, const std::string& task, side s) {
+  std::vector<std::string> out;
+  auto prefix = prefix_of({task, to_string(s)});
+  t.scan(mappings_, prefix, [&](std::string_view k, std::string_view) {
+    out.emplace_back(k.substr(prefix.size()));
+    return true;
+  });
+  return out;
+}
+
 std::optional<std::string> sync_state::find_twin_file(transaction& t, const std::string& task,
                                                       side s, const std::string& file_id) {
   if (auto v = t.get(files_, ref_key(task, issue_ref{s, file_id})))

@@ -74,6 +74,8 @@ class sync_state {
   void link(transaction& t, const std::string& task, const issue_ref& origin,
             const std::string& twin_id);
   std::size_t mapped_pairs(transaction& t, const std::string& task);
+  // The ids of side s's issues that have a twin, in key order.
+  std::vector<std::string> linked(transaction& t, const std::string& task, side s);
   // Forgets a pair one of whose issues is gone, and remembers both issues as
   // unlinked: their later changes are not synced (no new twin is made).
   void unlink(transaction& t, const std::string& task, const issue_ref& origin,

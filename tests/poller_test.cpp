@@ -176,6 +176,46 @@ CAF_TEST(a_sweep_every_third_poll_reports_every_issue_even_unchanged_ones) {
   stop(p);
 }
 
+CAF_TEST(a_linked_issue_a_whole_sweep_does_not_list_is_queued_to_be_read_and_a_resync_queues_none) {
+  a->add("P", "alice", {{"subject", "one"}});
+  auto& two = a->add("P", "alice", {{"subject", "two"}});
+  {
+    // Issue 2 has a twin, and so had issue 9, deleted since (not in `a`).
+    storage::transaction t{env, storage::transaction::read_write};
+    store.link(t, "t", issue_ref{side::source, "2"}, "20");
+    store.link(t, "t", issue_ref{side::source, "9"}, "90");
+    t.commit();
+  }
+  auto dequeue_all = [&] {
+    storage::transaction t{env, storage::transaction::read_write};
+    for (auto& q : store.queued(t, "t"))
+      store.dequeue_if_covered(t, "t", q.ref, q.updated);
+    t.commit();
+  };
+  auto p = spawn_poller(0ms, 2000ms); // a sweep every second poll
+  CAF_REQUIRE(next_changes()); // poll 1: the initial sync (no guess about 9 there)
+  CAF_CHECK_EQUAL(queued(), 2u);
+  dequeue_all();
+  sched.trigger_timeouts();
+  auto swept = next_changes(); // poll 2 is a sweep
+  CAF_REQUIRE(swept);
+  CAF_CHECK_EQUAL(*swept, (std::vector<std::string>{"1", "2", "9"}));
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    auto q = store.queued(t, "t");
+    CAF_REQUIRE_EQUAL(q.size(), 3u);
+    CAF_CHECK_EQUAL(q.back().ref.id, "9");
+    CAF_CHECK_EQUAL(q.back().updated, 0); // read whatever its time
+  }
+  dequeue_all();
+  // A resync lists only what changed since its time: 9 is not guessed gone.
+  self->send(p, resync_atom::value, two.updated);
+  auto resynced = next_changes();
+  CAF_REQUIRE(resynced);
+  CAF_CHECK_EQUAL(*resynced, (std::vector<std::string>{"2"}));
+  stop(p);
+}
+
 CAF_TEST(the_first_poll_of_a_side_never_polled_is_its_initial_sync_and_later_polls_are_changes) {
   a->add("P", "alice", {{"subject", "one"}});
   auto p = spawn_poller(0ms);
