@@ -98,4 +98,14 @@ CAF_TEST(answers_that_refuse_something_do_not_count_against_the_tracker) {
   CAF_CHECK(health_a->breaker.current() == circuit_breaker::state::closed);
 }
 
+CAF_TEST(answers_that_cannot_be_read_do_not_open_the_breaker_either) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  a->fail_reads = sync_error{error_kind::bad_answer, "connection a, issue 1",
+                             "Redmine's answer to GET /issues/1.json could not be read: not JSON"};
+  for (int k = 0; k < 8; ++k) // a tracker that answers garbage for one issue...
+    CAF_CHECK_EQUAL(read(i.id).error().kind, error_kind::bad_answer);
+  CAF_CHECK_EQUAL(a->reads, 8u); // ...is still asked: the other issues go on
+  CAF_CHECK(health_a->breaker.current() == circuit_breaker::state::closed);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

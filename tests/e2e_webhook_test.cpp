@@ -91,6 +91,11 @@ CAF_TEST(refused_webhooks_answer_their_status_and_sync_nothing) {
   CAF_CHECK_EQUAL(malformed.status, 400);
   CAF_CHECK(malformed.json()["error"]["message"].get<std::string>().find("malformed JSON: ") == 0);
   CAF_CHECK_EQUAL(signed_hook("/hooks/a-b/source", R"({"issue":"1"})").status, 400);
+  // Found by the webhook fuzz target: a number too large for a double was a 500.
+  auto overflow = signed_hook("/hooks/a-b/source", R"({"issues":[1e999999]})");
+  CAF_CHECK_EQUAL(overflow.status, 400);
+  CAF_CHECK(overflow.json()["error"]["message"].get<std::string>().find("number overflow")
+            != std::string::npos);
   CAF_CHECK_EQUAL(signed_hook("/hooks/nope/source", body).status, 404);
   auto target = signed_hook("/hooks/a-b/target", body);
   CAF_CHECK_EQUAL(target.status, 404);
