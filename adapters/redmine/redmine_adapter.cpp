@@ -297,8 +297,10 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
                              where(project), "GET " + base);
         if (!items)
           return items.error();
-        for (auto& item : *items)
-          catalog_->put(k, item.id, item.name), catalog_->put(k, item.id, project + "\n" + item.name);
+        for (auto& item : *items) {
+          catalog_->put(k, item.id, item.name);
+          catalog_->put(k, item.id, project + "\n" + item.name);
+        }
         return catalog_->id(k, scoped);
       };
       auto found = listed();
