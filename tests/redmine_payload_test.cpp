@@ -3,6 +3,9 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include "adapters/redmine/redmine_payload.hpp"
 
 using namespace tb;
@@ -138,6 +141,38 @@ CAF_TEST(an_issue_answer_reads_as_current_values_files_relations_and_a_rebuilt_h
 
   CAF_CHECK_EQUAL(names.name(catalog::status, 2).value_or(""), "In Progress");
   CAF_CHECK_EQUAL(names.newest_journal("7").value_or(0), 22);
+}
+
+CAF_TEST(an_answer_recorded_from_a_real_redmine_5_reads_too) {
+  // tests/fuzz/seeds/redmine/real_*.json were answered by Debian's Redmine
+  // 5.0 (scripts/redmine): an issue with a file, UTF-8 text, a custom field
+  // change, a private note, a journal for a subtask and one for a relation.
+  std::ifstream in{TB_SOURCE_DIR "/tests/fuzz/seeds/redmine/real_issue.json"};
+  std::stringstream body;
+  body << in.rdbuf();
+  catalog names;
+  fake_names fake;
+  auto r = issue_of(parsed(body.str()), "alpha", 1, names, fake.lookup());
+  CAF_REQUIRE(r.ok());
+  CAF_CHECK_EQUAL(r->fields.at("description"), "Grüße, naïve café ☕");
+  CAF_CHECK_EQUAL(r->fields.at("Severity"), "High");
+  CAF_CHECK_EQUAL(r->alt_id, ""); // its ALT_ID is null: an original
+  CAF_CHECK_EQUAL(r->fields.count("ALT_ID"), 0u);
+  CAF_REQUIRE_EQUAL(r->history.size(), 5u);
+  field_values initial;
+  for (auto& c : r->history[0].changes)
+    initial[c.field] = c.new_value;
+  CAF_CHECK_EQUAL(initial.at("Severity"), "Low");
+  CAF_CHECK_EQUAL(initial.at("status"), "New");
+  CAF_CHECK_EQUAL(initial.count("estimated_hours"), 0u);
+  CAF_CHECK_EQUAL(r->history[0].attachments.size(), 1u);
+  CAF_CHECK(r->history[1].empty()); // child_id: the subtask's own parent field says it
+  CAF_CHECK_EQUAL(r->history[2].comment, "Looking into it");
+  CAF_CHECK_EQUAL(r->history[2].changes.size(), 3u);
+  CAF_CHECK(r->history[3].empty()); // a private note, nothing else
+  CAF_REQUIRE_EQUAL(r->history[4].relations.size(), 1u);
+  CAF_CHECK(r->history[4].relations[0].link == (relation{"blocks", "3"}));
+  CAF_CHECK(r->relations == (std::vector<relation>{{"blocks", "3"}}));
 }
 
 CAF_TEST(an_issue_of_another_project_is_not_found) {
