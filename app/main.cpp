@@ -95,7 +95,7 @@ tb::redmine::settings redmine_settings(const tb::config::connection_config& c) {
     throw std::runtime_error("connection " + c.name + ": the environment variable "
                              + c.api_key_env + " (named by " + path
                              + ".api_key_env) is not set; export the Redmine API key in it");
-  return {c.name, *ep, key, c.act_as_author, nullptr, c.timeout};
+  return {c.name, *ep, key, c.act_as_author, nullptr, c.timeout, c.max_answer_mib << 20};
 }
 
 using call_tallies = std::map<std::string, std::shared_ptr<tb::http::call_tally>>;

@@ -617,7 +617,8 @@ std::optional<bool> bool_at(report& r, const json& j, const std::string& path) {
 void read_redmine_connection(report& r, const json& j, const std::string& path,
                              connection_config& c) {
   check_keys(r, j, path,
-             {"type", "url", "api_key_env", "max_in_flight", "act_as_author", "timeout_ms"});
+             {"type", "url", "api_key_env", "max_in_flight", "act_as_author", "timeout_ms",
+              "max_answer_mib"});
   if (auto* v = find(j, "url")) {
     if (auto url = nonempty_string_at(r, *v, member(path, "url"))) {
       c.url = *url;
@@ -645,6 +646,9 @@ void read_redmine_connection(report& r, const json& j, const std::string& path,
   if (auto* v = find(j, "timeout_ms"))
     if (auto ms = integer_at(r, *v, member(path, "timeout_ms"), 100, 600000))
       c.timeout = std::chrono::milliseconds{*ms};
+  if (auto* v = find(j, "max_answer_mib"))
+    if (auto mib = integer_at(r, *v, member(path, "max_answer_mib"), 1, 4096))
+      c.max_answer_mib = static_cast<std::size_t>(*mib);
 }
 
 connection_config read_connection(report& r, const std::string& name, const json& j,

@@ -49,6 +49,7 @@ struct connection_config {
   unsigned max_in_flight = 4; // requests at once to this tracker
   bool act_as_author = true; // write as the source entry's author (Switch-User)
   std::chrono::milliseconds timeout{30000}; // one request and its answer, at most
+  std::size_t max_answer_mib = 64; // the largest answer read (a file's bytes, say)
 };
 
 struct scope_config {

@@ -728,12 +728,14 @@ CAF_TEST(a_redmine_connection_reads_its_url_key_variable_and_limits) {
                             {"api_key_env", "RM_KEY"},
                             {"max_in_flight", 8},
                             {"act_as_author", false},
-                            {"timeout_ms", 2500}};
+                            {"timeout_ms", 2500},
+                            {"max_answer_mib", 200}};
   auto r = parse_json(j);
   CAF_REQUIRE(is_valid(r));
   auto* c = r.cfg->find_connection("rm");
   CAF_REQUIRE(c != nullptr);
   CAF_CHECK_EQUAL(c->timeout.count(), 2500);
+  CAF_CHECK_EQUAL(c->max_answer_mib, 200u);
   CAF_CHECK_EQUAL(c->type, "redmine");
   CAF_CHECK_EQUAL(c->url, "http://127.0.0.1:3055");
   CAF_CHECK_EQUAL(c->api_key_env, "RM_KEY");
@@ -751,11 +753,13 @@ CAF_TEST(a_redmine_connection_needs_a_url_and_a_key_variable_never_a_key) {
                             {"url", "ftp://x"},
                             {"api_key_env", "0f3c9a-not-a-name"},
                             {"max_in_flight", 0},
-                            {"act_as_author", "yes"}};
+                            {"act_as_author", "yes"},
+                            {"max_answer_mib", 0}};
   CAF_CHECK(reports(j, "$.connections.rm.url", "must be an http:// URL"));
   CAF_CHECK(reports(j, "$.connections.rm.api_key_env", "is not an environment variable name"));
   CAF_CHECK(reports(j, "$.connections.rm.max_in_flight", "between 1 and 64"));
   CAF_CHECK(reports(j, "$.connections.rm.act_as_author", "must be true or false"));
+  CAF_CHECK(reports(j, "$.connections.rm.max_answer_mib", "between 1 and 4096"));
 }
 
 CAF_TEST(a_task_may_use_a_redmine_project_it_cannot_check_until_it_runs) {

@@ -729,7 +729,8 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
     edit(rm1, id, {{"notes", "a look at " + std::to_string(n)}, {"done_ratio", 10}}, "bob");
   }
   // rm1 answers, but four issues' answers come garbled: cut short, a wrong
-  // type, invalid UTF-8, a body over the 64 MiB limit. No random faults.
+  // type, invalid UTF-8, a body over the connection's limit (1 MiB here).
+  // No random faults.
   using g = tb::test::fault_proxy::garbling;
   tb::test::fault_proxy to_rm1{rm1.port(), 0.0, 1, std::chrono::milliseconds{0}};
   struct bad {
@@ -741,7 +742,7 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
     {g::wrong_type, "could not be read: answer.issue.journals[0].id is a string where a whole "
                     "number belongs"},
     {g::invalid_utf8, "ill-formed UTF-8 byte"},
-    {g::huge_body, "the reply's body is over the 67108864-byte limit"},
+    {g::huge_body, "the reply's body is over the 1048576-byte limit"},
   };
   for (std::size_t n = 0; n < bads.size(); ++n)
     to_rm1.garble("/issues/" + ids[n] + ".json", bads[n].how);
@@ -749,7 +750,8 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
     {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
     {"storage", {{"directory", dir.file("data")}}},
     {"connections",
-     {{"rm1", {{"type", "redmine"}, {"url", to_rm1.url()}, {"api_key_env", "TB_TEST_RM1_KEY"}}},
+     {{"rm1", {{"type", "redmine"}, {"url", to_rm1.url()}, {"api_key_env", "TB_TEST_RM1_KEY"},
+               {"max_answer_mib", 1}}},
       {"rm2", redmine_connection(rm2, "TB_TEST_RM2_KEY")}}},
     {"tasks",
      {{"t",

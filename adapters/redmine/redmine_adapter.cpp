@@ -58,7 +58,9 @@ adapter::adapter(settings s, std::shared_ptr<catalog> shared)
   : settings_(std::move(s)),
     catalog_(std::move(shared)),
     client_(settings_.endpoint, "connection " + settings_.connection,
-            http::client_options{.request_timeout = settings_.timeout, .tally = settings_.tally}) {
+            http::client_options{.request_timeout = settings_.timeout,
+                                 .max_body = settings_.max_answer,
+                                 .tally = settings_.tally}) {
 }
 
 std::string adapter::where(const std::string& project, const std::string& issue) const {

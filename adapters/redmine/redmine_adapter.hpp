@@ -24,6 +24,7 @@ struct settings {
   bool act_as_author = true; // X-Redmine-Switch-User as the entry's author
   std::shared_ptr<http::call_tally> tally = nullptr; // the connection's; null: not counted
   std::chrono::milliseconds timeout{30000}; // one request and its answer
+  std::size_t max_answer = std::size_t{64} << 20; // bytes; a larger answer is a bad_answer
 };
 
 // A journal detail a write expects to have caused: how a write knows which

@@ -107,7 +107,7 @@ void garble_body(std::string& body, fault_proxy::garbling how) {
       break;
     }
     case g::huge_body:
-      body.append(std::size_t{65} << 20, ' ');
+      body.append(std::size_t{2} << 20, ' ');
       break;
   }
 }

@@ -42,7 +42,7 @@ class fault_proxy {
     cut_json,     // the body cut in half
     wrong_type,   // the first journal's id as a string: "journals":[{"id":"12"
     invalid_utf8, // bytes 0xFF 0xFE at the start of the subject
-    huge_body,    // 65 MiB of spaces after the JSON
+    huge_body,    // 2 MiB of spaces after the JSON
   };
   // Garbles every answer to GET `path` (no query: "/issues/7.json") from now on.
   void garble(const std::string& path, garbling how);
