@@ -3,6 +3,7 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <random>
@@ -723,8 +724,8 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
   std::vector<std::string> ids, subjects;
   for (int n = 0; n < 6; ++n) {
     subjects.push_back("Garbled " + std::to_string(n));
-    auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", subjects.back()}},
-                                              "alice"));
+    auto id = std::to_string(
+      rm1.create_issue({{"project_id", project}, {"subject", subjects.back()}}, "alice"));
     ids.push_back(id);
     edit(rm1, id, {{"notes", "a look at " + std::to_string(n)}, {"done_ratio", 10}}, "bob");
   }
@@ -821,6 +822,75 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
   }, std::chrono::seconds{90}, redmine_poll));
   CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); },
                        std::chrono::seconds{30}, std::chrono::milliseconds{500}));
+  auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
+  CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), ids.size());
+}
+
+CAF_TEST(a_redmine_that_refuses_connections_for_a_while_parks_nothing_and_the_sync_resumes) {
+  auto project = fresh_identifier("outage");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  std::vector<std::string> ids, subjects;
+  for (int n = 0; n < 6; ++n) {
+    subjects.push_back("Outage " + std::to_string(n));
+    auto id = std::to_string(
+      rm1.create_issue({{"project_id", project}, {"subject", subjects.back()}}, "alice"));
+    ids.push_back(id);
+    edit(rm1, id, {{"notes", "while rm2 was down " + std::to_string(n)}}, "bob");
+  }
+  // rm2 is reached through a port nothing listens on yet: every connection
+  // is refused until the proxy opens it.
+  auto rm2_port = tb::test::free_port();
+  json cfg = {
+    {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+    {"storage", {{"directory", dir.file("data")}}},
+    {"connections",
+     {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")},
+      {"rm2", {{"type", "redmine"}, {"url", "http://127.0.0.1:" + std::to_string(rm2_port)},
+               {"api_key_env", "TB_TEST_RM2_KEY"}}}}},
+    {"tasks",
+     {{"t",
+       {{"source", {{"connection", "rm1"}, {"project", project}}},
+        {"target", {{"connection", "rm2"}, {"project", project}}},
+        {"direction", "one-way"},
+        {"poll_interval_ms", 300},
+        {"max_attempts", 2}}}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  // Down: the breaker opens (logged once), every issue is an error item,
+  // and none is parked, however often it failed.
+  CAF_CHECK(eventually(
+    [&] { return server->log().find("calls in a row failed") != std::string::npos; },
+    std::chrono::seconds{60}, redmine_poll));
+  json errors;
+  CAF_CHECK(eventually([&] {
+    errors = call("GET", "/api/v1/errors")["errors"];
+    return errors.size() == ids.size()
+           && std::all_of(errors.begin(), errors.end(),
+                          [](auto& e) { return e["attempts"].template get<int>() >= 2; });
+  }, std::chrono::seconds{60}, std::chrono::milliseconds{500}));
+  for (auto& e : errors) {
+    CAF_CHECK_EQUAL(e["parked"], false);
+    CAF_CHECK(e["where"].get<std::string>().find("connection rm2") == 0);
+  }
+  auto log = server->log();
+  auto opened = log.find("connection rm2: 5 calls in a row failed");
+  CAF_CHECK(opened != std::string::npos);
+  CAF_CHECK(log.find("connection rm2: 5 calls in a row failed", opened + 1) == std::string::npos);
+  // Back: the sync resumes by itself and reaches parity, nothing left over.
+  tb::test::fault_proxy back{rm2.port(), 0.0, 1, std::chrono::milliseconds{0}, rm2_port};
+  namer one{rm1}, two{rm2};
+  CAF_CHECK(eventually([&] {
+    for (std::size_t n = 0; n < ids.size(); ++n) {
+      auto twin = find_by_subject(rm2, project, subjects[n]);
+      if (twin.empty() || !(two.of(twin) == one.of(ids[n])))
+        return false;
+    }
+    return true;
+  }, std::chrono::seconds{180}, std::chrono::milliseconds{1000}));
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); },
+                       std::chrono::seconds{30}, std::chrono::milliseconds{500}));
+  CAF_CHECK(server->log().find("connection rm2 answers again") != std::string::npos);
   auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
   CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), ids.size());
 }

@@ -27,13 +27,13 @@ const std::vector<std::string>& fault_proxy::kinds() {
 }
 
 fault_proxy::fault_proxy(std::uint16_t upstream_port, double ratio, std::uint64_t seed,
-                         std::chrono::milliseconds hang)
+                         std::chrono::milliseconds hang, std::uint16_t port)
   : impl_(std::make_unique<impl>()),
     upstream_port_(upstream_port),
     ratio_(ratio),
     hang_(hang),
     rng_(seed) {
-  tcp::endpoint here{asio::ip::make_address("127.0.0.1"), 0};
+  tcp::endpoint here{asio::ip::make_address("127.0.0.1"), port};
   impl_->acceptor.open(here.protocol());
   impl_->acceptor.set_option(tcp::acceptor::reuse_address(true));
   impl_->acceptor.bind(here);

@@ -29,8 +29,10 @@ class fault_proxy {
 
   // Forwards to 127.0.0.1:upstream_port; fails `ratio` (0 to 1) of the
   // requests; `hang` is how long a hanging request keeps the client waiting.
+  // Listens on `port` (0: any free one): a proxy made again on the port of
+  // one that was destroyed ends a spell of refused connections.
   fault_proxy(std::uint16_t upstream_port, double ratio, std::uint64_t seed,
-              std::chrono::milliseconds hang);
+              std::chrono::milliseconds hang, std::uint16_t port = 0);
   ~fault_proxy(); // stops: closes every connection and joins its threads
   fault_proxy(const fault_proxy&) = delete;
   fault_proxy& operator=(const fault_proxy&) = delete;
