@@ -253,6 +253,44 @@ struct fixture : e2e_fixture {
     return {{"type", "redmine"}, {"url", rm.url()}, {"api_key_env", key_env}};
   }
 
+  // Issues in rm1's project with these subjects, each with a comment after
+  // its creation; their ids.
+  std::vector<std::string> commented_issues(const std::string& project,
+                                            const std::vector<std::string>& subjects) {
+    std::vector<std::string> ids;
+    for (auto& subject : subjects) {
+      auto id = std::to_string(
+        rm1.create_issue({{"project_id", project}, {"subject", subject}}, "alice"));
+      edit(rm1, id, {{"notes", "a look at " + subject}, {"done_ratio", 10}}, "bob");
+      ids.push_back(id);
+    }
+    return ids;
+  }
+
+  // Whether rm2 has a twin of rm1's issue `id` (found by its subject) that
+  // reads the same: values and every journal.
+  bool twinned(namer& one, namer& two, const std::string& project, const std::string& id,
+               const std::string& subject) {
+    auto twin = find_by_subject(rm2, project, subject);
+    return !twin.empty() && two.of(twin) == one.of(id);
+  }
+
+  // One task `t`, one-way from rm1 to rm2 in `project`, each Redmine reached
+  // as its connection says (directly, or through a proxy).
+  void write_one_way_config(const json& rm1_connection, const json& rm2_connection,
+                            const std::string& project, const json& task_options) {
+    json task = {{"source", {{"connection", "rm1"}, {"project", project}}},
+                 {"target", {{"connection", "rm2"}, {"project", project}}},
+                 {"direction", "one-way"},
+                 {"poll_interval_ms", 300}};
+    task.update(task_options);
+    json cfg = {{"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+                {"storage", {{"directory", this->dir.file("data")}}},
+                {"connections", {{"rm1", rm1_connection}, {"rm2", rm2_connection}}},
+                {"tasks", {{"t", task}}}};
+    std::ofstream{this->dir.file("config.json")} << cfg.dump(2);
+  }
+
   void write_redmine_config(const json& source, const json& target, const std::string& dir) {
     json project = {{"key", "DEMO"},
                     {"custom_fields",
@@ -721,14 +759,10 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
   auto project = fresh_identifier("garbled");
   make_project(rm1, project);
   make_project(rm2, project);
-  std::vector<std::string> ids, subjects;
-  for (int n = 0; n < 6; ++n) {
+  std::vector<std::string> subjects;
+  for (int n = 0; n < 6; ++n)
     subjects.push_back("Garbled " + std::to_string(n));
-    auto id = std::to_string(
-      rm1.create_issue({{"project_id", project}, {"subject", subjects.back()}}, "alice"));
-    ids.push_back(id);
-    edit(rm1, id, {{"notes", "a look at " + std::to_string(n)}, {"done_ratio", 10}}, "bob");
-  }
+  auto ids = commented_issues(project, subjects);
   // rm1 answers, but four issues' answers come garbled: cut short, a wrong
   // type, invalid UTF-8, a body over the connection's limit (1 MiB here).
   // No random faults.
@@ -747,27 +781,15 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
   };
   for (std::size_t n = 0; n < bads.size(); ++n)
     to_rm1.garble("/issues/" + ids[n] + ".json", bads[n].how);
-  json cfg = {
-    {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
-    {"storage", {{"directory", dir.file("data")}}},
-    {"connections",
-     {{"rm1", {{"type", "redmine"}, {"url", to_rm1.url()}, {"api_key_env", "TB_TEST_RM1_KEY"},
-               {"max_answer_mib", 1}}},
-      {"rm2", redmine_connection(rm2, "TB_TEST_RM2_KEY")}}},
-    {"tasks",
-     {{"t",
-       {{"source", {{"connection", "rm1"}, {"project", project}}},
-        {"target", {{"connection", "rm2"}, {"project", project}}},
-        {"direction", "one-way"},
-        {"poll_interval_ms", 300},
-        {"max_attempts", 2}}}}}};
-  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  write_one_way_config({{"type", "redmine"},
+                        {"url", to_rm1.url()},
+                        {"api_key_env", "TB_TEST_RM1_KEY"},
+                        {"max_answer_mib", 1}},
+                       redmine_connection(rm2, "TB_TEST_RM2_KEY"), project,
+                       {{"max_attempts", 2}});
   start();
   namer one{rm1}, two{rm2};
-  auto synced = [&](std::size_t n) {
-    auto twin = find_by_subject(rm2, project, subjects[n]);
-    return !twin.empty() && two.of(twin) == one.of(ids[n]);
-  };
+  auto synced = [&](std::size_t n) { return twinned(one, two, project, ids[n], subjects[n]); };
   // The readable ones sync while the others fail...
   CAF_CHECK(eventually([&] { return synced(4) && synced(5); }, std::chrono::seconds{90},
                        redmine_poll));
@@ -830,32 +852,18 @@ CAF_TEST(a_redmine_that_refuses_connections_for_a_while_parks_nothing_and_the_sy
   auto project = fresh_identifier("outage");
   make_project(rm1, project);
   make_project(rm2, project);
-  std::vector<std::string> ids, subjects;
-  for (int n = 0; n < 6; ++n) {
+  std::vector<std::string> subjects;
+  for (int n = 0; n < 6; ++n)
     subjects.push_back("Outage " + std::to_string(n));
-    auto id = std::to_string(
-      rm1.create_issue({{"project_id", project}, {"subject", subjects.back()}}, "alice"));
-    ids.push_back(id);
-    edit(rm1, id, {{"notes", "while rm2 was down " + std::to_string(n)}}, "bob");
-  }
+  auto ids = commented_issues(project, subjects);
   // rm2 is reached through a port nothing listens on yet: every connection
   // is refused until the proxy opens it.
   auto rm2_port = tb::test::free_port();
-  json cfg = {
-    {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
-    {"storage", {{"directory", dir.file("data")}}},
-    {"connections",
-     {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")},
-      {"rm2", {{"type", "redmine"}, {"url", "http://127.0.0.1:" + std::to_string(rm2_port)},
-               {"api_key_env", "TB_TEST_RM2_KEY"}}}}},
-    {"tasks",
-     {{"t",
-       {{"source", {{"connection", "rm1"}, {"project", project}}},
-        {"target", {{"connection", "rm2"}, {"project", project}}},
-        {"direction", "one-way"},
-        {"poll_interval_ms", 300},
-        {"max_attempts", 2}}}}}};
-  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  write_one_way_config(redmine_connection(rm1, "TB_TEST_RM1_KEY"),
+                       {{"type", "redmine"},
+                        {"url", "http://127.0.0.1:" + std::to_string(rm2_port)},
+                        {"api_key_env", "TB_TEST_RM2_KEY"}},
+                       project, {{"max_attempts", 2}});
   start();
   // Down: the breaker opens (logged once), every issue is an error item,
   // and none is parked, however often it failed.
@@ -881,11 +889,9 @@ CAF_TEST(a_redmine_that_refuses_connections_for_a_while_parks_nothing_and_the_sy
   tb::test::fault_proxy back{rm2.port(), 0.0, 1, std::chrono::milliseconds{0}, rm2_port};
   namer one{rm1}, two{rm2};
   CAF_CHECK(eventually([&] {
-    for (std::size_t n = 0; n < ids.size(); ++n) {
-      auto twin = find_by_subject(rm2, project, subjects[n]);
-      if (twin.empty() || !(two.of(twin) == one.of(ids[n])))
+    for (std::size_t n = 0; n < ids.size(); ++n)
+      if (!twinned(one, two, project, ids[n], subjects[n]))
         return false;
-    }
     return true;
   }, std::chrono::seconds{180}, std::chrono::milliseconds{1000}));
   CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); },
