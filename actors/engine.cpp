@@ -80,11 +80,14 @@ void engine::add_task(const config::task_config& t) {
   ctx->poll_overlap = t.poll_overlap;
   ctx->store = &store_;
   ctx->log = logger_;
-  tasks_.push_back(sys_.spawn(task, std::shared_ptr<const task_context>{ctx}, true));
-  tasks_by_name_.emplace(t.name, tasks_.back());
+  // Logged before the spawn: the task starts on a scheduler thread and logs
+  // at once ("initial sync started", "resuming ..."); a line sent after
+  // spawn() returns may reach the logger after those.
   log(log_level::info, t.name,
       std::string{"started: "} + t.source.connection + "/" + t.source.project
         + (ctx->two_way ? " <-> " : " -> ") + t.target.connection + "/" + t.target.project);
+  tasks_.push_back(sys_.spawn(task, std::shared_ptr<const task_context>{ctx}, true));
+  tasks_by_name_.emplace(t.name, tasks_.back());
 }
 
 bool engine::push(const std::string& task, side s, const std::vector<std::string>& issue_ids) {

@@ -54,9 +54,19 @@ void route(self_ptr self, const change_notice& c) {
     return; // still queued in LMDB: resume, start or the next run syncs it
   auto key = st.key_of(c.ref);
   // Time 0 is a push or a request (webhook, sync, retry): it always runs.
-  if (auto f = st.failures.find(key); f != st.failures.end() && f->second.parked
-      && c.updated != 0 && c.updated <= f->second.seen[static_cast<int>(c.ref.where)])
-    return; // listed again, not changed: its change stays queued, the pair parked
+  auto w = static_cast<int>(c.ref.where);
+  if (c.updated != 0) {
+    // Listed again, not changed (a poll's overlap, a sweep): its change stays
+    // queued; a failed pair runs again on its backoff timer, a parked one when
+    // it changes or is retried through the API.
+    if (auto f = st.failures.find(key); f != st.failures.end() && c.updated <= f->second.seen[w])
+      return;
+    if (auto d = st.dismissed.find(key); d != st.dismissed.end()) {
+      if (c.updated <= d->second[w])
+        return; // skipped by request, and not changed since
+      st.dismissed.erase(d);
+    }
+  }
   if (key == c.ref && !st.active.count(key) && st.creating_on(c.ref.where)) {
     st.held.push_back(c);
     return;
@@ -388,9 +398,10 @@ void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool
              bool unavailable) {
   auto& st = self->state;
   count_covered(self, key, wakes_seen, ok);
-  if (ok)
+  if (ok) {
     st.failures.erase(key);
-  else if (st.skipped.count(key))
+    st.dismissed.erase(key);
+  } else if (st.skipped.count(key))
     st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
   else
     retry_later(self, key, unavailable);
@@ -577,8 +588,16 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     },
     [self](skip_atom, const issue_ref& key) {
       auto& st = self->state;
+      std::array<timestamp, 2> seen{0, 0};
+      if (auto f = st.failures.find(key); f != st.failures.end())
+        seen = {f->second.seen[0], f->second.seen[1]};
+      if (auto a = st.active.find(key); a != st.active.end())
+        for (int s = 0; s < 2; ++s)
+          seen[s] = std::max(seen[s], a->second.newest[s]);
       st.failures.erase(key); // a retry already scheduled finds nothing to do
       bool had = st.forget_failure(key);
+      if (had)
+        st.dismissed[key] = seen; // the same change listed again stays skipped
       if (had && st.active.count(key))
         st.skipped.insert(key);
       if (had)

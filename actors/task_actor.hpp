@@ -6,6 +6,7 @@
 // obeys the operator (pause, resume, stop, start, resync) and keeps the
 // task's counts and the progress of its long work.
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -71,8 +72,8 @@ struct task_state {
     unsigned refused = 0;  // failures while the trackers answered
     bool parked = false;
     // The newest change times its failed passes were woken for, by side: a
-    // parked pair listed again at such a time (a poll's overlap, a sweep)
-    // has not changed, and stays parked.
+    // failed pair listed again at such a time (a poll's overlap, a sweep)
+    // has not changed; it waits for its backoff, or stays parked.
     timestamp seen[2] = {0, 0};
   };
   std::map<issue_ref, failure_count> failures;
@@ -80,6 +81,10 @@ struct task_state {
   // Pairs skipped by an operator while a pass of theirs was under way: if
   // that pass fails, it is not retried either.
   std::set<issue_ref> skipped;
+  // Pairs skipped by request, with the newest change times (by side) their
+  // failed passes were woken for: listed again at such a time (a poll's
+  // overlap, a sweep) they have not changed, and stay skipped.
+  std::map<issue_ref, std::array<timestamp, 2>> dismissed;
   // Drops a pair's error item and queued change (one transaction); whether
   // it had an error item.
   bool forget_failure(const issue_ref& key);

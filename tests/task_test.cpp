@@ -274,6 +274,34 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
   stop(t);
 }
 
+CAF_TEST(a_failed_pair_listed_again_unchanged_waits_for_its_backoff) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  b->fail_writes = sync_error{error_kind::invalid, "connection b, field subject",
+                              "Redmine refused it (422)"};
+  auto ctx = make_context(false);
+  ctx->max_attempts = 3;
+  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  auto attempts = [&] {
+    storage::transaction txn{env, storage::transaction::read_only};
+    auto items = store.errors(txn, "t");
+    return items.empty() ? 0u : items[0].attempts;
+  };
+  report(t, side::source, i);
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 1u);
+  // Polls within their overlap list it again and again: no attempt until
+  // the backoff's timer, so parking comes after backoffs, not after polls.
+  for (int poll = 0; poll < 5; ++poll) {
+    report(t, side::source, i);
+    sched.run();
+  }
+  CAF_CHECK_EQUAL(attempts(), 1u);
+  sched.trigger_timeouts();
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 2u);
+  stop(t);
+}
+
 CAF_TEST(retry_timers_set_before_a_pair_was_parked_do_not_run_it) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_writes = sync_error{error_kind::bad_answer, "connection b, issue 1",
@@ -351,6 +379,10 @@ CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
     CAF_CHECK(store.errors(txn, "t").empty());
     CAF_CHECK(store.queued(txn, "t").empty());
   }
+  // Listed again unchanged (a poll's overlap, a sweep): still skipped.
+  report(t, side::source, i);
+  sched.run();
+  CAF_CHECK(b->issues.empty());
   self->send(t, skip_atom::value, issue_ref{side::source, i.id}); // nothing left to skip
   expect((skip_atom, issue_ref), from(self).to(t));
   expect((bool), from(t).to(self).with(false));
