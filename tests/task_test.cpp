@@ -17,6 +17,20 @@ struct fixture : actor_fixture {
     return sys.spawn(task, std::shared_ptr<const task_context>{make_context(two_way)}, false);
   }
 
+  // A one-way task that parks a pair after `max_attempts` refused attempts.
+  task_actor spawn_task_parking_after(unsigned max_attempts) {
+    auto ctx = make_context(false);
+    ctx->max_attempts = max_attempts;
+    return sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  }
+
+  // The failed attempts of the task's one error item (0: none).
+  unsigned attempts() {
+    storage::transaction txn{env, storage::transaction::read_only};
+    auto items = store.errors(txn, "t");
+    return items.empty() ? 0u : items[0].attempts;
+  }
+
   void report(const task_actor& t, side s, const issue& i) {
     self->send(t, changes_atom::value, s, std::vector<issue_stamp>{{i.id, i.updated}});
   }
@@ -215,16 +229,9 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_writes = sync_error{error_kind::invalid, "connection b, field subject",
                               "Redmine refused it (422)"};
-  auto ctx = make_context(false);
-  ctx->max_attempts = 3;
-  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  auto t = spawn_task_parking_after(3);
   report(t, side::source, i);
   sched.run();
-  auto attempts = [&] {
-    storage::transaction txn{env, storage::transaction::read_only};
-    auto items = store.errors(txn, "t");
-    return items.empty() ? 0u : items[0].attempts;
-  };
   for (unsigned expected = 2; expected <= 3; ++expected) { // by the retry timer
     sched.trigger_timeouts();
     sched.run();
@@ -278,14 +285,7 @@ CAF_TEST(a_failed_pair_listed_again_unchanged_waits_for_its_backoff) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_writes = sync_error{error_kind::invalid, "connection b, field subject",
                               "Redmine refused it (422)"};
-  auto ctx = make_context(false);
-  ctx->max_attempts = 3;
-  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
-  auto attempts = [&] {
-    storage::transaction txn{env, storage::transaction::read_only};
-    auto items = store.errors(txn, "t");
-    return items.empty() ? 0u : items[0].attempts;
-  };
+  auto t = spawn_task_parking_after(3);
   report(t, side::source, i);
   sched.run();
   CAF_CHECK_EQUAL(attempts(), 1u);
@@ -306,14 +306,7 @@ CAF_TEST(retry_timers_set_before_a_pair_was_parked_do_not_run_it) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_writes = sync_error{error_kind::bad_answer, "connection b, issue 1",
                               "the answer is not JSON"};
-  auto ctx = make_context(false);
-  ctx->max_attempts = 3;
-  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
-  auto attempts = [&] {
-    storage::transaction txn{env, storage::transaction::read_only};
-    auto items = store.errors(txn, "t");
-    return items.empty() ? 0u : items[0].attempts;
-  };
+  auto t = spawn_task_parking_after(3);
   // Three changes in a row fail before any retry timer fires: parked, with
   // three timers still set.
   for (timestamp later = 1; later <= 3; ++later) {
@@ -331,9 +324,7 @@ CAF_TEST(retry_timers_set_before_a_pair_was_parked_do_not_run_it) {
 CAF_TEST(a_tracker_that_is_down_parks_nothing_its_pairs_keep_their_timed_retries) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_writes = sync_error{error_kind::unavailable, "connection b", "answered 503"};
-  auto ctx = make_context(false);
-  ctx->max_attempts = 2;
-  auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+  auto t = spawn_task_parking_after(2);
   report(t, side::source, i);
   sched.run();
   for (int retry = 0; retry < 4; ++retry) {
