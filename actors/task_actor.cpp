@@ -368,8 +368,7 @@ void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
   auto& count = st.failures[key];
   ++count.attempts;
   if (auto a = st.active.find(key); a != st.active.end())
-    for (int s = 0; s < 2; ++s)
-      count.seen[s] = std::max(count.seen[s], a->second.newest[s]);
+    count.seen = later_of(count.seen, a->second.newest);
   if (!unavailable)
     ++count.refused;
   if (count.parked)
@@ -588,12 +587,11 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     },
     [self](skip_atom, const issue_ref& key) {
       auto& st = self->state;
-      std::array<timestamp, 2> seen{0, 0};
+      side_times seen{};
       if (auto f = st.failures.find(key); f != st.failures.end())
-        seen = {f->second.seen[0], f->second.seen[1]};
+        seen = f->second.seen;
       if (auto a = st.active.find(key); a != st.active.end())
-        for (int s = 0; s < 2; ++s)
-          seen[s] = std::max(seen[s], a->second.newest[s]);
+        seen = later_of(seen, a->second.newest);
       st.failures.erase(key); // a retry already scheduled finds nothing to do
       bool had = st.forget_failure(key);
       if (had)

@@ -6,6 +6,7 @@
 // obeys the operator (pause, resume, stop, start, resync) and keeps the
 // task's counts and the progress of its long work.
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <deque>
@@ -23,6 +24,13 @@ namespace tb {
 
 using steady_time = std::chrono::steady_clock::time_point;
 
+// A change time per task side (indexed by side): the newest seen of a pair.
+using side_times = std::array<timestamp, 2>;
+
+inline side_times later_of(const side_times& a, const side_times& b) {
+  return {std::max(a[0], b[0]), std::max(a[1], b[1])};
+}
+
 struct active_issue {
   issue_actor handle;
   std::uint64_t wakes_sent = 0;
@@ -31,7 +39,7 @@ struct active_issue {
   // (retries, a parent that is now there).
   std::deque<std::optional<steady_time>> uncovered;
   // The newest change time routed to it, by the side that changed.
-  timestamp newest[2] = {0, 0};
+  side_times newest{};
 };
 
 // A change as the task received it, kept while it waits for a create.
@@ -74,7 +82,7 @@ struct task_state {
     // The newest change times its failed passes were woken for, by side: a
     // failed pair listed again at such a time (a poll's overlap, a sweep)
     // has not changed; it waits for its backoff, or stays parked.
-    timestamp seen[2] = {0, 0};
+    side_times seen{};
   };
   std::map<issue_ref, failure_count> failures;
   std::minstd_rand jitter{std::random_device{}()};
@@ -84,7 +92,7 @@ struct task_state {
   // Pairs skipped by request, with the newest change times (by side) their
   // failed passes were woken for: listed again at such a time (a poll's
   // overlap, a sweep) they have not changed, and stay skipped.
-  std::map<issue_ref, std::array<timestamp, 2>> dismissed;
+  std::map<issue_ref, side_times> dismissed;
   // Drops a pair's error item and queued change (one transaction); whether
   // it had an error item.
   bool forget_failure(const issue_ref& key);

@@ -18,7 +18,6 @@ hook_body read_hook_body(std::string_view body) {
   try {
     j = json::parse(body.begin(), body.end());
   } catch (const json::exception& e) { // a syntax error, or a number too large
-
     return refused("request body", std::string{"malformed JSON: "} + e.what());
   }
   if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array())

@@ -193,6 +193,14 @@ class namer {
 };
 
 // The id of the issue with this subject in the project, or "".
+// "Prefix 0", "Prefix 1", ...: n subjects.
+std::vector<std::string> numbered(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int k = 0; k < n; ++k)
+    out.push_back(prefix + " " + std::to_string(k));
+  return out;
+}
+
 std::string find_by_subject(const redmine_instance& rm, const std::string& project,
                             const std::string& subject) {
   auto listing = rm.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
@@ -759,9 +767,7 @@ CAF_TEST(answers_that_cannot_be_read_are_located_errors_and_the_other_issues_go_
   auto project = fresh_identifier("garbled");
   make_project(rm1, project);
   make_project(rm2, project);
-  std::vector<std::string> subjects;
-  for (int n = 0; n < 6; ++n)
-    subjects.push_back("Garbled " + std::to_string(n));
+  auto subjects = numbered("Garbled", 6);
   auto ids = commented_issues(project, subjects);
   // rm1 answers, but four issues' answers come garbled: cut short, a wrong
   // type, invalid UTF-8, a body over the connection's limit (1 MiB here).
@@ -852,9 +858,7 @@ CAF_TEST(a_redmine_that_refuses_connections_for_a_while_parks_nothing_and_the_sy
   auto project = fresh_identifier("outage");
   make_project(rm1, project);
   make_project(rm2, project);
-  std::vector<std::string> subjects;
-  for (int n = 0; n < 6; ++n)
-    subjects.push_back("Outage " + std::to_string(n));
+  auto subjects = numbered("Outage", 6);
   auto ids = commented_issues(project, subjects);
   // rm2 is reached through a port nothing listens on yet: every connection
   // is refused until the proxy opens it.

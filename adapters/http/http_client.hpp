@@ -57,8 +57,8 @@ class client {
 
   // Any HTTP status is a response; only transport failures (refused, reset,
   // timeout, malformed reply) are errors, of kind unavailable, and a body
-  // over the limit, of kind bad_answer (the tracker did answer). A keep-alive connection the server closed meanwhile is
-  // reopened once, transparently. Each call counts once in opts.tally: its
+  // over the limit, of kind bad_answer (the tracker did answer). A keep-alive
+  // connection the server closed meanwhile is reopened once, transparently. Each call counts once in opts.tally: its
   // final status, or 0 for a transport failure.
   result<response> send(const request& r);
 
