@@ -100,7 +100,7 @@ void issue_state::recover_creation() {
                                 replica_write{step.write.author, {}, step.write.comment, "", {}, {}}};
 }
 
-void issue_state::recover_write() {
+std::optional<sync_error> issue_state::recover_write() {
   auto i = std::find_if(plan.steps.begin(), plan.steps.end(),
                         [&](const replay_step& s) { return is_intended(intent, s); });
   auto to = other(intent->from);
@@ -110,6 +110,20 @@ void issue_state::recover_write() {
     if (!translate_references(step) && !translate_links(step).waits_for)
       found = find_written(*issue_at(to), handled[static_cast<int>(to)], step.write);
     linking.clear();
+    if (found && !found->ambiguous.empty()) {
+      std::string ids;
+      for (auto& id : found->ambiguous)
+        ids += (ids.empty() ? "" : ", ") + id;
+      auto& at = side_of(to);
+      return sync_error{
+        error_kind::conflict,
+        "connection " + at.connection + ", project " + at.project + ", issue " + id_at(to),
+        "entries " + ids + " could each be the write of entry " + i->entry_id
+          + " that an earlier attempt made and did not record (a person made the same change "
+            "too); TrackBridge neither picks one nor writes it again. Compare them in the "
+            "tracker, and retry once only one still looks like the write (a person's notes "
+            "edited, say)"};
+    }
     if (found) {
       storage::transaction t{ctx->store->env(), storage::transaction::read_write};
       ctx->store->add_handled(t, ctx->name, issue_ref{to, id_at(to)}, found->entry_ids);
@@ -119,7 +133,7 @@ void issue_state::recover_write() {
         ctx->store->set_intent(t, ctx->name, key, *intent);
       }
       t.commit();
-      return;
+      return std::nullopt;
     }
   }
   if (i == plan.steps.end()) { // recorded meanwhile, or gone: nothing to look for
@@ -128,6 +142,7 @@ void issue_state::recover_write() {
     t.commit();
     intent.reset();
   }
+  return std::nullopt;
 }
 
 void issue_state::record_intent(const replay_step& step) {
@@ -140,8 +155,29 @@ void issue_state::record_intent(const replay_step& step) {
 }
 
 void issue_state::strip_written(replay_step& step) const {
-  if (is_intended(intent, step) && intent->main_done)
-    step.write = remaining_write(step.write, found_write{{}, true, {}});
+  if (!is_intended(intent, step) || !intent->main_done)
+    return;
+  auto changes = step.write.changes;
+  step.write = remaining_write(step.write, found_write{{}, true, {}});
+  for (auto& c : changes) // what the tracker did not take the last time
+    if (std::find(intent->missing.begin(), intent->missing.end(), c.field) != intent->missing.end())
+      step.write.changes.push_back(c);
+}
+
+void issue_state::commit_partial(const replay_step& step, const write_result& produced) {
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  auto to = other(step.from);
+  ctx->store->add_handled(t, ctx->name, issue_ref{to, produced.issue_id}, produced.entry_ids);
+  for (auto& m : produced.mirrored)
+    ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
+  for (auto& record : linking)
+    ctx->store->forget_record(t, ctx->name, step.from, record);
+  link_added_files(*ctx->store, t, ctx->name, step, produced.attachment_ids);
+  intent = storage::write_intent{step.from, step.entry_id, true, {}};
+  for (auto& d : produced.dropped)
+    intent->missing.push_back(d.change.field);
+  ctx->store->set_intent(t, ctx->name, key, *intent);
+  t.commit();
 }
 
 void issue_state::commit_step(const replay_step& step, const write_result* produced) {
@@ -359,7 +395,10 @@ void plan_and_apply(self_ptr self) {
   }
   st.make_plan();
   if (st.intent && !st.intent->main_done) {
-    st.recover_write();
+    if (auto unclear = st.recover_write()) {
+      fail(self, *unclear);
+      return;
+    }
     st.load_ledger();
     st.make_plan();
   }
@@ -453,6 +492,27 @@ void resolve_unlinked(self_ptr self) {
       });
 }
 
+// What a tracker accepted the write for but did not make: one error item
+// naming the issue, each field and value, the user and what to do.
+sync_error not_taken(const issue_state& st, const replay_step& step,
+                     const std::vector<dropped_change>& dropped) {
+  auto to = other(step.from);
+  auto& at = st.side_of(to);
+  std::string where = "connection " + at.connection + ", project " + at.project + ", issue "
+                      + st.id_at(to) + ", field";
+  std::string message;
+  for (auto& d : dropped) {
+    where += (&d == &dropped.front() ? " " : ", ") + d.change.field;
+    message += (message.empty() ? "" : "; ") + d.change.field + " \"" + d.change.old_value
+               + "\" -> \"" + d.change.new_value + "\" written as " + d.author
+               + " did not take: " + d.hint;
+  }
+  return {error_kind::conflict, where,
+          message + ". The rest of entry " + step.entry_id + " of " + to_string(step.from)
+            + " issue " + st.id_at(step.from)
+            + " is written; a retry writes only what is missing"};
+}
+
 void on_written(self_ptr self, write_outcome& r) {
   auto& st = self->state;
   if (!r && r.error().kind == error_kind::not_found && !st.plan.steps[st.next_step].creation) {
@@ -470,6 +530,11 @@ void on_written(self_ptr self, write_outcome& r) {
   guarded(self, [self, &r] {
     auto& st = self->state;
     auto& step = st.plan.steps[st.next_step];
+    if (!r->dropped.empty()) {
+      st.commit_partial(step, *r);
+      fail(self, not_taken(st, step, r->dropped));
+      return;
+    }
     st.commit_step(step, &*r);
     for (auto& a : step.write.attachments)
       std::string{}.swap(a.content); // written: the bytes are not needed any more

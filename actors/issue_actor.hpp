@@ -50,13 +50,18 @@ struct issue_state {
   // (domain/written.hpp), so the pass neither writes it twice nor syncs it
   // back; both need the other side read.
   void recover_creation();
-  void recover_write();
+  // An error when more than one entry could be the interrupted write's.
+  std::optional<sync_error> recover_write();
   // Before a step's write: the intent; and the part of it already written.
   void record_intent(const replay_step& step);
   void strip_written(replay_step& step) const;
   // Records one applied step: the entry it replayed, the entries it made,
   // and the new link when it created the twin. One transaction.
   void commit_step(const replay_step& step, const write_result* produced);
+  // Records a write the tracker took only part of: the entries it made are
+  // TrackBridge's, and the intent keeps what is left (the dropped fields),
+  // so a retry writes only that. One transaction.
+  void commit_partial(const replay_step& step, const write_result& produced);
   // Rewrites reference fields (parent) of a step's write to the twins' ids;
   // the referenced issue that has no twin yet, if any.
   std::optional<issue_ref> translate_references(replay_step& step);

@@ -147,6 +147,13 @@ struct entry_ref {
   std::string entry_id;
 };
 
+// A change a tracker accepted the call for but did not make.
+struct dropped_change {
+  field_change change; // old_value: the value the issue kept
+  std::string author;  // the user the tracker recorded the write as
+  std::string hint;    // what to change in the tracker so it takes, in its terms
+};
+
 // What a write produced on the target: its issue id and the history entry
 // ids it recorded there (TrackBridge's own writes, never synced back).
 struct write_result {
@@ -156,6 +163,10 @@ struct write_result {
   // The target's ids of the files the write added, in the write's order.
   std::vector<std::string> attachment_ids = {};
   std::vector<entry_ref> mirrored = {};
+  // Changes the write meant that the tracker did not take (Redmine ignores
+  // a status without a workflow transition, a read-only field): the entries
+  // above are still the write's, the rest of it is left to write.
+  std::vector<dropped_change> dropped = {};
 };
 
 enum class error_kind {

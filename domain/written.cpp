@@ -1,6 +1,8 @@
 #include "domain/written.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <string>
 
 namespace tb {
 
@@ -98,21 +100,27 @@ std::vector<std::string> file_ids(const std::vector<attachment_change>& recorded
 found_write find_written(const issue& target, const std::set<std::string>& handled,
                          const replica_write& w) {
   found_write out;
-  bool main_claimed = false;
+  std::vector<const history_entry*> main_parts;
   for (auto& e : target.history) {
     if (handled.count(e.id) || !consists_of(e, w))
       continue;
-    if (is_main_part(e)) {
-      if (main_claimed) // one tracker call, one entry: a second is someone's own
-        continue;
-      main_claimed = true;
-      out.attachment_ids = file_ids(e.attachments, w);
-    }
-    out.entry_ids.push_back(e.id);
+    if (is_main_part(e))
+      main_parts.push_back(&e);
+    else
+      out.entry_ids.push_back(e.id);
   }
-  out.main_done = main_claimed || !has_main_part(w);
-  if (!main_claimed)
-    out.attachment_ids.clear();
+  // One tracker call, one entry: with two candidates, one is someone's own
+  // edit that happens to look the same, and nothing tells which.
+  if (main_parts.size() > 1) {
+    for (auto* e : main_parts)
+      out.ambiguous.push_back(e->id);
+    return out;
+  }
+  if (main_parts.size() == 1) {
+    out.entry_ids.push_back(main_parts.front()->id);
+    out.attachment_ids = file_ids(main_parts.front()->attachments, w);
+  }
+  out.main_done = !main_parts.empty() || !has_main_part(w);
   return out;
 }
 
@@ -148,6 +156,162 @@ replica_write remaining_write(const replica_write& w, const found_write& found) 
     if (!a.added)
       rest.attachments.push_back(a);
   return rest;
+}
+
+// --- attributing a write that just returned --------------------------------
+
+namespace {
+
+std::string with_newlines(const std::string& s) {
+  std::string out;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    if (s[k] == '\r') {
+      out += '\n';
+      if (k + 1 < s.size() && s[k + 1] == '\n')
+        ++k;
+    } else {
+      out += s[k];
+    }
+  }
+  return out;
+}
+
+std::optional<double> as_number(const std::string& s) {
+  if (s.empty() || s.size() > 40)
+    return std::nullopt;
+  std::size_t used = 0;
+  try {
+    auto d = std::stod(s, &used);
+    return used == s.size() ? std::optional<double>{d} : std::nullopt;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string value_of(const issue& i, const std::string& field) {
+  auto v = i.fields.find(field);
+  return v == i.fields.end() ? "" : v->second;
+}
+
+bool is_new(const history_entry& e, const std::set<std::string>& before) {
+  return !e.is_creation && !before.count(e.id);
+}
+
+std::set<std::string> entry_ids_of(const issue& i) {
+  std::set<std::string> out;
+  for (auto& e : i.history)
+    out.insert(e.id);
+  return out;
+}
+
+bool contains(const std::vector<std::string>& ids, const std::string& id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+bool sets_to(const history_entry& e, const field_change& c) {
+  return std::any_of(e.changes.begin(), e.changes.end(), [&](const field_change& x) {
+    return x.field == c.field && same_value(x.new_value, c.new_value);
+  });
+}
+
+// The entry of the call that carried the comment, fields and new files;
+// `meant`: the changes whose value differed before the write.
+bool is_main_call(const history_entry& e, const made_write& w,
+                  const std::vector<field_change>& meant) {
+  if (!w.comment || e.comment != *w.comment || !e.relations.empty())
+    return false;
+  bool files_ours = std::all_of(e.attachments.begin(), e.attachments.end(), [&](auto& a) {
+    return a.added && contains(w.added_files, a.file.id);
+  });
+  if (!files_ours)
+    return false;
+  // A change of a field the write set, to another value, is someone else's.
+  for (auto& c : e.changes)
+    for (auto& x : w.changes)
+      if (x.field == c.field && !same_value(x.new_value, c.new_value))
+        return false;
+  // Without a comment or a file, only the fields say whose entry it is: one
+  // the write changed must be in it.
+  if (w.comment->empty() && e.attachments.empty())
+    return std::any_of(meant.begin(), meant.end(),
+                       [&](const field_change& c) { return sets_to(e, c); });
+  return true;
+}
+
+// A file removal's entry: that removal and nothing else.
+bool is_removal_of(const history_entry& e, const std::string& file_id) {
+  return e.comment.empty() && e.changes.empty() && e.relations.empty()
+         && e.attachments.size() == 1 && !e.attachments[0].added
+         && e.attachments[0].file.id == file_id;
+}
+
+// A relation's entry: the relation, and the dates it moved (Redmine moves a
+// following issue's dates in the journal of a "precedes" relation).
+bool is_relation_entry(const history_entry& e, const relation_change& r) {
+  if (!e.comment.empty() || !e.attachments.empty() || e.relations.size() != 1)
+    return false;
+  auto& x = e.relations[0];
+  if (x.added != r.added || !(x.link == r.link))
+    return false;
+  return std::all_of(e.changes.begin(), e.changes.end(), [](const field_change& c) {
+    return c.field == core_field::start_date || c.field == core_field::due_date;
+  });
+}
+
+// Claims the one new entry by the author that `is_it` accepts; two are
+// ambiguous, none is nothing claimed.
+template <class Pred>
+const history_entry* claim(const issue& after, const std::set<std::string>& before,
+                           const std::string& author, Pred is_it, attribution& out) {
+  std::vector<const history_entry*> found;
+  for (auto& e : after.history)
+    if (is_new(e, before) && e.author == author && is_it(e))
+      found.push_back(&e);
+  if (found.size() > 1) {
+    for (auto* e : found)
+      out.ambiguous.push_back(e->id);
+    return nullptr;
+  }
+  if (found.empty())
+    return nullptr;
+  out.entry_ids.push_back(found.front()->id);
+  return found.front();
+}
+
+} // namespace
+
+bool same_value(const std::string& a, const std::string& b) {
+  if (a == b)
+    return true;
+  if (with_newlines(a) == with_newlines(b))
+    return true;
+  auto x = as_number(a), y = as_number(b);
+  return x && y && *x == *y;
+}
+
+attribution attribute_write(const issue& before, const issue& after, const made_write& w) {
+  attribution out;
+  auto existing = entry_ids_of(before);
+  std::vector<field_change> meant;
+  for (auto& c : w.changes)
+    if (auto was = value_of(before, c.field); !same_value(was, c.new_value))
+      meant.push_back({c.field, was, c.new_value});
+  const history_entry* main = nullptr;
+  if (w.comment)
+    main = claim(
+      after, existing, w.author, [&](auto& e) { return is_main_call(e, w, meant); }, out);
+  for (auto& id : w.removed_files)
+    claim(after, existing, w.author, [&](auto& e) { return is_removal_of(e, id); }, out);
+  for (auto& r : w.relations)
+    claim(after, existing, w.author, [&](auto& e) { return is_relation_entry(e, r); }, out);
+  if (!out.ambiguous.empty()) {
+    out.entry_ids.clear();
+    return out;
+  }
+  for (auto& c : meant)
+    if (!(main && sets_to(*main, c)) && !same_value(value_of(after, c.field), c.new_value))
+      out.dropped.push_back(c);
+  return out;
 }
 
 } // namespace tb

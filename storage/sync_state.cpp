@@ -159,7 +159,8 @@ std::optional<write_intent> sync_state::intent(transaction& t, const std::string
     return std::nullopt;
   auto j = decode(*v);
   return write_intent{side_of(j.at("from").get<std::string>()), j.at("entry").get<std::string>(),
-                      j.value("main_done", false)};
+                      j.value("main_done", false),
+                      j.value("missing", std::vector<std::string>{})};
 }
 
 void sync_state::set_intent(transaction& t, const std::string& task, const issue_ref& pair,
@@ -167,7 +168,8 @@ void sync_state::set_intent(transaction& t, const std::string& task, const issue
   t.put(intents_, ref_key(task, pair),
         encode({{"from", to_string(w.from)},
                 {"entry", w.entry_id},
-                {"main_done", w.main_done}}));
+                {"main_done", w.main_done},
+                {"missing", w.missing}}));
 }
 
 void sync_state::clear_intent(transaction& t, const std::string& task, const issue_ref& pair) {

@@ -36,6 +36,9 @@ struct write_intent {
   // Set once a retry found the write's main part (fields, comment, new
   // files) on the target and recorded it: only the rest is left to write.
   bool main_done = false;
+  // With main_done: the fields the tracker did not take (a workflow, a
+  // field permission), still to write with the rest.
+  std::vector<std::string> missing = {};
 };
 
 enum class task_run_state { running, paused, stopped };

@@ -218,6 +218,58 @@ CAF_TEST(a_refused_write_goes_to_the_error_list_and_a_later_pass_clears_it) {
   CAF_CHECK(store.errors(t, "t").empty());
 }
 
+CAF_TEST(a_change_the_target_ignores_is_an_error_and_the_retry_writes_only_what_is_missing) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto worker = spawn_worker(make_context(true), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_REQUIRE(run_pass().second);
+  a->edit(src.id, "alice", {{"status", "Resolved"}, {"priority", "High"}}, "fixed");
+  b->ignores = {"status"}; // like a workflow without New -> Resolved
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  auto twin_id = twin_in_b().id;
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    auto errs = store.errors(t, "t");
+    CAF_REQUIRE_EQUAL(errs.size(), 1u);
+    CAF_CHECK_EQUAL(errs[0].where, "connection b, project Q, issue " + twin_id + ", field status");
+    CAF_CHECK_EQUAL(errs[0].message,
+                    "status \"New\" -> \"Resolved\" written as alice did not take: the field is "
+                    "read-only here. The rest of entry " + a->issues.at(src.id).history[1].id
+                      + " of source issue " + src.id
+                      + " is written; a retry writes only what is missing");
+  }
+  CAF_CHECK_EQUAL(twin_in_b().fields.at("priority"), "High");
+  CAF_CHECK_EQUAL(twin_in_b().fields.at("status"), "New");
+  // What did take is TrackBridge's: the twin's entry is in its ledger.
+  CAF_CHECK(handled(side::target, twin_id).count(twin_in_b().history.back().id));
+  // Still ignored: the retry fails again and writes no comment twice.
+  auto entries = twin_in_b().history.size();
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  CAF_CHECK_EQUAL(twin_in_b().history.size(), entries);
+  // The administrator allows it: only the status is written.
+  b->ignores.clear();
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  auto& twin = twin_in_b();
+  CAF_CHECK_EQUAL(twin.fields.at("status"), "Resolved");
+  CAF_REQUIRE_EQUAL(twin.history.size(), entries + 1);
+  auto lines = shape(twin);
+  CAF_CHECK_EQUAL(lines.back(), "alice: status=Resolved |");
+  CAF_CHECK_EQUAL(std::count(lines.begin(), lines.end(), "alice: priority=High |fixed"), 1);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(t, "t").empty());
+  CAF_CHECK(!store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+  CAF_CHECK(handled(side::source, src.id).count(a->issues.at(src.id).history[1].id));
+  // Nothing of it comes back: a pass now writes nothing to either side.
+  auto updates_a = a->updates, updates_b = b->updates;
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(a->updates, updates_a);
+  CAF_CHECK_EQUAL(b->updates, updates_b);
+}
+
 CAF_TEST(a_twin_made_before_a_crash_is_found_by_alt_id_not_created_again) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
   // The twin exists, but the link was never recorded (a crash in between).

@@ -476,64 +476,95 @@ std::string adapter::notes_of(const replica_write& w, bool acting) {
   return "_(by " + w.author + ")_" + (w.comment.empty() ? "" : "\n\n" + w.comment);
 }
 
-result<long> adapter::newest_journal(const std::string& project, const std::string& id) {
-  if (auto known = catalog_->newest_journal(id))
-    return *known;
-  auto i = read_issue(project, id); // records every journal it sees
-  if (!i)
-    return i.error();
-  return catalog_->newest_journal(id).value_or(0);
-}
-
 result<std::vector<journal>> adapter::journals_of(const std::string& id) {
   auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
   if (!j)
     return j.error();
-  auto journals = located(tb::redmine::journals_of(*j), where("", id),
-                          "GET /issues/" + id + ".json");
-  if (journals)
-    for (auto& jn : *journals)
-      catalog_->saw_journal(id, jn.id);
-  return journals;
-}
-
-bool journal_detail::matches(const journal_change& d) const {
-  if (d.property != property || d.name != name)
-    return false;
-  auto& v = added ? d.new_value : d.old_value;
-  return !v.empty() && (value.empty() || v == value);
+  return located(tb::redmine::journals_of(*j), where("", id), "GET /issues/" + id + ".json");
 }
 
 namespace {
 
-bool has_detail(const journal& j, const journal_detail& x) {
-  return std::any_of(j.details.begin(), j.details.end(),
-                     [&](auto& d) { return x.matches(d); });
+// A related issue's journal of a relation: that relation, and at most the
+// dates it moved (a "precedes" relation moves the following issue's dates
+// in the same journal).
+bool records_only(const journal& jn, const relation_change& r) {
+  if (!jn.notes.empty())
+    return false;
+  int relations = 0;
+  for (auto& d : jn.details) {
+    if (d.property == "relation") {
+      auto& v = r.added ? d.new_value : d.old_value;
+      auto& other_v = r.added ? d.old_value : d.new_value;
+      if (d.name != r.link.type || v != r.link.other || !other_v.empty())
+        return false;
+      ++relations;
+    } else if (d.property != "attr" || (d.name != "start_date" && d.name != "due_date")) {
+      return false;
+    }
+  }
+  return relations == 1;
+}
+
+std::string joined(const std::vector<std::string>& ids) {
+  std::string out;
+  for (auto& id : ids)
+    out += (out.empty() ? "" : ", ") + id;
+  return out;
 }
 
 } // namespace
 
-result<std::vector<std::string>> adapter::journals_written(
-  const std::string& id, long after, const std::string& user,
-  const std::optional<std::string>& notes, const std::vector<journal_detail>& details) {
-  auto journals = journals_of(id);
-  if (!journals)
-    return journals.error();
-  // Oldest first: the PUT came first, so the first journal with its notes
-  // is its journal; every later one of this write carries a detail it made.
-  std::vector<std::string> out;
-  bool put_found = !notes;
-  for (auto& jn : *journals) {
-    auto jid = jn.id;
+result<std::optional<std::string>> adapter::mirror_of(const std::string& other,
+                                                      const std::vector<journal>& before,
+                                                      const std::string& user,
+                                                      const relation_change& reversed) {
+  auto after = journals_of(other);
+  if (!after)
+    return after.error();
+  std::vector<std::string> found;
+  for (auto& jn : *after) {
+    bool existed = std::any_of(before.begin(), before.end(),
+                               [&](const journal& b) { return b.id == jn.id; });
     auto by = name_of(catalog::user, jn.user);
-    if (jid <= after || !by || *by != user)
-      continue;
-    bool ours = !put_found && jn.notes == *notes;
-    put_found = put_found || ours;
-    for (auto& x : details)
-      ours = ours || has_detail(jn, x);
-    if (ours)
-      out.push_back(std::to_string(jid));
+    if (!existed && by && *by == user && records_only(jn, reversed))
+      found.push_back(std::to_string(jn.id));
+  }
+  if (found.size() > 1)
+    return sync_error{error_kind::conflict, where("", other),
+                      "journals " + joined(found) + " could each be Redmine's record of the "
+                        + reversed.link.type + " relation TrackBridge just wrote; none is "
+                        "taken for TrackBridge's, and the sync is tried again"};
+  if (found.empty())
+    return std::optional<std::string>{};
+  return std::optional<std::string>{found.front()};
+}
+
+std::vector<dropped_change> adapter::dropped_of(const attribution& who, const issue& before,
+                                                const std::string& user) {
+  auto value = [&](const char* field) {
+    auto v = before.fields.find(field);
+    return v == before.fields.end() ? std::string{} : v->second;
+  };
+  std::vector<dropped_change> out;
+  for (auto& c : who.dropped) {
+    std::string hint;
+    if (c.field == core_field::status)
+      hint = "the roles of " + user + " in project " + before.project
+             + " have no workflow transition from " + c.old_value + " to " + c.new_value
+             + " for tracker " + value(core_field::tracker)
+             + ": allow it in Redmine (Administration -> Workflow -> Status transitions), or "
+               "map the status";
+    else
+      hint = "the field is read-only for the roles of " + user + " in project " + before.project
+             + " (tracker " + value(core_field::tracker) + ", status " + value(core_field::status)
+             + "): make it writable in Redmine (Administration -> Workflow -> Fields "
+               "permissions), or enable it for the tracker";
+    if (c.field == core_field::priority || c.field == core_field::done_ratio
+        || c.field == core_field::start_date || c.field == core_field::due_date)
+      hint += "; on a parent task, Redmine derives it from the subtasks unless Administration "
+              "-> Settings -> Issue tracking -> Parent tasks attributes says independent";
+    out.push_back({c, user, hint});
   }
   return out;
 }
@@ -558,7 +589,7 @@ result<std::vector<std::pair<long, relation>>> adapter::relations_of(const std::
 
 result<unit> adapter::write_relations(const std::string& id,
                                       const std::vector<relation_change>& links, std::string& as,
-                                      std::vector<journal_detail>& details, write_result& out) {
+                                      made_write& made, write_result& out) {
   if (links.empty())
     return unit{};
   auto listed = relations_of(id);
@@ -575,23 +606,22 @@ result<unit> adapter::write_relations(const std::string& id,
     auto have = find(*listed, r.link);
     if (r.added == (have != listed->end()))
       continue; // already so: the related issue's record of it came first
-    auto other_after = catalog_->newest_journal(r.link.other);
-    if (!other_after) {
-      if (auto js = journals_of(r.link.other); !js)
-        return at(js.error());
-      other_after = catalog_->newest_journal(r.link.other).value_or(0);
-    }
+    // The related issue records the relation too: its journals just before,
+    // so its record is told from the journals others add meanwhile.
+    auto other_before = journals_of(r.link.other);
+    if (!other_before)
+      return at(other_before.error());
     if (r.added) {
-      auto made = call_as("POST", "/issues/" + encode(id) + "/relations.json",
-                          json{{"relation",
-                                {{"issue_to_id", std::atol(r.link.other.c_str())},
-                                 {"relation_type", r.link.type}}}},
-                          as);
-      if (!made) {
+      auto made_it = call_as("POST", "/issues/" + encode(id) + "/relations.json",
+                             json{{"relation",
+                                   {{"issue_to_id", std::atol(r.link.other.c_str())},
+                                    {"relation_type", r.link.type}}}},
+                             as);
+      if (!made_it) {
         // Made meanwhile by the related issue's own sync: done.
         if (auto again = relations_of(id); again && find(*again, r.link) != again->end())
           continue;
-        return at(made.error());
+        return at(made_it.error());
       }
     } else {
       auto gone = call_as("DELETE", "/relations/" + std::to_string(have->first) + ".json",
@@ -601,16 +631,14 @@ result<unit> adapter::write_relations(const std::string& id,
       if (!gone)
         return at(gone.error());
     }
-    details.push_back({"relation", r.link.type, r.link.other, r.added});
-    // The related issue records the relation too; that journal is
-    // TrackBridge's as well, never to be synced back.
-    auto mirror = journals_written(r.link.other, *other_after, as.empty() ? api_user_ : as,
-                                   std::nullopt,
-                                   {{"relation", reverse_relation(r.link.type), id, r.added}});
+    made.relations.push_back(r);
+    // That journal is TrackBridge's as well, never to be synced back.
+    auto mirror = mirror_of(r.link.other, *other_before, as.empty() ? api_user_ : as,
+                            {{reverse_relation(r.link.type), id}, r.added});
     if (!mirror)
       return at(mirror.error());
-    for (auto& m : *mirror)
-      out.mirrored.push_back({r.link.other, m});
+    if (*mirror)
+      out.mirrored.push_back({r.link.other, **mirror});
   }
   return unit{};
 }
@@ -711,7 +739,6 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   out.issue_id = created->id;
   out.updated = created->updated;
   out.entry_ids.push_back("issue-" + out.issue_id);
-  catalog_->saw_journal(out.issue_id, 0);
   if (w.comment.empty())
     return out;
   // Redmine's creation has no comment: it follows as the first journal.
@@ -728,9 +755,6 @@ result<write_result> adapter::update_issue(const std::string& project, const std
   auto fields = to_redmine_fields(w, project, id);
   if (!fields)
     return fields.error();
-  auto after = newest_journal(project, id);
-  if (!after)
-    return after.error();
   auto as = acting_user(w.author);
   if (!as)
     return as.error();
@@ -741,14 +765,20 @@ result<write_result> adapter::update_issue(const std::string& project, const std
     err.where = where(project, id);
     return err;
   };
+  // Redmine answers 204 without naming the journals a write made: the
+  // issue just before it tells which journals are not the write's, and
+  // the values it changes.
+  auto before = read_issue(project, id);
+  if (!before)
+    return before.error();
   write_result out{id, {}, 0, {}, {}};
   auto uploads = uploads_of(w, *as, out);
   if (!uploads)
     return uploads.error();
+  made_write made{"", std::nullopt, w.changes, out.attachment_ids, {}, {}};
 
   // Fields, comment and new files: one PUT, one journal. A write of only
   // removals or relations needs none.
-  std::optional<std::string> notes;
   if (!fields->empty() || !uploads->empty() || !w.comment.empty()) {
     if (!uploads->empty())
       (*fields)["uploads"] = *uploads;
@@ -763,9 +793,8 @@ result<write_result> adapter::update_issue(const std::string& project, const std
     }
     if (!done)
       return located(done.error());
-    notes = (*fields)["notes"].get<std::string>();
+    made.comment = (*fields)["notes"].get<std::string>();
   }
-  std::vector<journal_detail> details;
   for (auto& a : w.attachments) {
     if (a.added)
       continue;
@@ -773,15 +802,25 @@ result<write_result> adapter::update_issue(const std::string& project, const std
     if (!gone && gone.error().kind != error_kind::not_found) // already gone is done
       return located(gone.error());
     if (gone)
-      details.push_back({"attachment", a.file.id, "", false});
+      made.removed_files.push_back(a.file.id);
   }
-  if (auto linked = write_relations(id, w.relations, *as, details, out); !linked)
+  if (auto linked = write_relations(id, w.relations, *as, made, out); !linked)
     return located(linked.error());
 
-  auto ids = journals_written(id, *after, as->empty() ? api_user_ : *as, notes, details);
-  if (!ids)
-    return ids.error();
-  out.entry_ids = std::move(*ids);
+  made.author = as->empty() ? api_user_ : *as;
+  auto after = read_issue(project, id);
+  if (!after)
+    return after.error();
+  auto who = attribute_write(*before, *after, made);
+  if (!who.ambiguous.empty())
+    return located({error_kind::conflict, "",
+                    "journals " + joined(who.ambiguous) + " could each be the journal of "
+                      "TrackBridge's write as " + made.author + " (someone made the same change "
+                      "at the same moment): none is taken for TrackBridge's, and the sync is "
+                      "tried again"});
+  out.entry_ids = std::move(who.entry_ids);
+  out.updated = after->updated;
+  out.dropped = dropped_of(who, *before, made.author);
   return out;
 }
 

@@ -14,6 +14,7 @@
 #include "adapters/redmine/redmine_catalog.hpp"
 #include "adapters/redmine/redmine_payload.hpp"
 #include "adapters/tracker_adapter.hpp"
+#include "domain/written.hpp"
 
 namespace tb::redmine {
 
@@ -25,16 +26,6 @@ struct settings {
   std::shared_ptr<http::call_tally> tally = nullptr; // the connection's; null: not counted
   std::chrono::milliseconds timeout{30000}; // one request and its answer
   std::size_t max_answer = std::size_t{64} << 20; // bytes; a larger answer is a bad_answer
-};
-
-// A journal detail a write expects to have caused: how a write knows which
-// new journals are its own.
-struct journal_detail {
-  std::string property; // "attachment" or "relation"
-  std::string name;     // a file id, or a relation type
-  std::string value;    // the related issue; "" for files
-  bool added = true;
-  bool matches(const journal_change& detail) const;
 };
 
 class adapter : public tracker_adapter {
@@ -73,26 +64,29 @@ class adapter : public tracker_adapter {
                                  const std::string& issue_id);
   result<std::string> acting_user(const std::string& author);
   std::string notes_of(const replica_write& w, bool acting);
-  result<long> newest_journal(const std::string& project, const std::string& id);
   // Calls as the author; when Redmine has no such user (412), once more as
   // the key's user, and `as` becomes "" for the rest of the write.
   result<json> call_as(const std::string& method, const std::string& target, const json& body,
                        std::string& as);
   result<std::vector<journal>> journals_of(const std::string& id);
-  // The journals after `after` that a write by `user` made: the first with
-  // `notes` (the PUT's, if there was one) and those carrying its details.
-  result<std::vector<std::string>> journals_written(const std::string& id, long after,
-                                                    const std::string& user,
-                                                    const std::optional<std::string>& notes,
-                                                    const std::vector<journal_detail>& details);
+  // The journal a relation written on another issue left on `other`, the
+  // related issue, whose journals were `before` just before it.
+  result<std::optional<std::string>> mirror_of(const std::string& other,
+                                               const std::vector<journal>& before,
+                                               const std::string& user,
+                                               const relation_change& reversed);
+  // What the target did not take of a write, with what to change in Redmine.
+  std::vector<dropped_change> dropped_of(const attribution& who, const issue& before,
+                                         const std::string& user);
   // Uploads a file: {"file": the issue's uploads item, "id": the file's id}.
   result<json> upload(const attachment_change& a, std::string& as);
   result<json> uploads_of(const replica_write& w, std::string& as, write_result& out);
   // The issue's relations with their ids, from its side.
   result<std::vector<std::pair<long, relation>>> relations_of(const std::string& id);
+  // Writes the relations, recording each in `made` and the related issues'
+  // journals of them in `out.mirrored`.
   result<unit> write_relations(const std::string& id, const std::vector<relation_change>& links,
-                               std::string& as, std::vector<journal_detail>& details,
-                               write_result& out);
+                               std::string& as, made_write& made, write_result& out);
 
   settings settings_;
   std::shared_ptr<catalog> catalog_;

@@ -18,14 +18,8 @@ class catalog {
   std::optional<long> id(kind k, const std::string& name) const;
   void put(kind k, long id, const std::string& name);
 
-  // The newest journal id known per issue: a write's own journal is the one
-  // after it (Redmine's PUT answers 204 without the journal's id).
-  std::optional<long> newest_journal(const std::string& issue) const;
-  void saw_journal(const std::string& issue, long journal_id);
-
  private:
   mutable std::mutex mutex_;
-  std::map<std::string, long> newest_journal_;
   std::map<std::pair<kind, long>, std::string> names_;
   std::map<std::pair<kind, std::string>, long> ids_;
 };

@@ -331,10 +331,8 @@ issue read_issue_node(const node& i, const std::string& project, catalog& names,
   auto journals = journals_at(i["journals"]);
   std::set<std::string> files_added_later;
   std::vector<history_entry> entries;
-  for (auto& jn : journals) {
-    names.saw_journal(out.id, jn.id);
+  for (auto& jn : journals)
     entries.push_back(entry_of(jn, names, name_of, files, files_added_later));
-  }
   std::stable_sort(entries.begin(), entries.end(),
                    [](auto& a, auto& b) { return number(a.id) < number(b.id); });
 

@@ -88,8 +88,8 @@ using name_lookup = std::function<std::optional<std::string>(catalog::kind, long
 // /issues/N.json with journals, attachments and relations, as the common
 // model: current values, files, relations, and the history rebuilt (a
 // creation entry with the values before every journal, then one entry a
-// journal). Names it meets are put into the catalog; the journals are
-// recorded as seen. An issue of another project is not_found.
+// journal). Names it meets are put into the catalog. An issue of another
+// project is not_found.
 result<issue> issue_of(const json& answer, const std::string& project, long project_id,
                        catalog& names, const name_lookup& name_of);
 

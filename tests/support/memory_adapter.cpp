@@ -188,8 +188,14 @@ write_result memory_adapter::create_now(const std::string& project, const replic
 
 write_result memory_adapter::update_now(const std::string& id, const replica_write& w) {
   field_values fields;
-  for (auto& c : w.changes)
-    fields[c.field] = c.new_value;
+  std::vector<dropped_change> dropped;
+  for (auto& c : w.changes) {
+    auto was = issues.at(id).fields[c.field];
+    if (ignores.count(c.field) && was != c.new_value)
+      dropped.push_back({{c.field, was, c.new_value}, w.author, "the field is read-only here"});
+    else
+      fields[c.field] = c.new_value;
+  }
   // Like a real tracker: a relation already made (by the related issue's own
   // record of it) is not made twice, and a write that changes nothing
   // records nothing.
@@ -206,7 +212,7 @@ write_result memory_adapter::update_now(const std::string& id, const replica_wri
     return (c == current.fields.end() ? std::string{} : c->second) != f.second;
   });
   if (!fields_change && w.comment.empty() && w.attachments.empty() && links.empty())
-    return write_result{id, {}, current.updated};
+    return write_result{id, {}, current.updated, {}, {}, dropped};
   ++updates;
   auto& i = edit(id, w.author, fields, w.comment);
   auto files_before = i.attachments.size();
@@ -216,6 +222,7 @@ write_result memory_adapter::update_now(const std::string& id, const replica_wri
   out.mirrored = apply(i, w.attachments, links);
   for (auto k = files_before; k < i.attachments.size(); ++k)
     out.attachment_ids.push_back(i.attachments[k].id);
+  out.dropped = std::move(dropped);
   return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 
 #include "adapters/tracker_adapter.hpp"
 
@@ -44,6 +45,10 @@ class memory_adapter : public tracker_adapter {
   // The next read throws this, as an adapter does on an answer it cannot read.
   std::optional<std::string> throw_on_next_read;
   bool stores_alt_id = true; // false: like a Redmine without an ALT_ID field
+  // Fields whose changes an update accepts and ignores, as a Redmine does
+  // without the workflow transition or with a read-only field: reported in
+  // the write's `dropped`.
+  std::set<std::string> ignores;
 
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
