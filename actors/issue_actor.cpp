@@ -28,6 +28,7 @@ void issue_state::reset_pass() {
   next_file = 0;
   intent.reset();
   creation_note.reset();
+  creation_rest.reset();
 }
 
 void issue_state::load_ledger() {
@@ -71,23 +72,49 @@ void link_added_files(storage::sync_state& store, storage::transaction& t,
 
 } // namespace
 
-void issue_state::recover_creation() {
+std::optional<replay_step> issue_state::creation_step() const {
   auto from = key.where;
   auto to = other(from);
-  auto& twin = issue_at(to);
-  if (!twin)
-    return;
   // The creation's write as an unlinked pass plans it.
   side_view none{nullptr, nullptr, side_of(to).connection};
-  side_view origin{&*issue_at(from), &handled[static_cast<int>(from)], side_of(from).connection};
+  side_view origin{&*issues[static_cast<int>(from)], &handled[static_cast<int>(from)],
+                   side_of(from).connection};
   auto& to_target = side_of(side::source).rules;
   auto& to_source = side_of(side::target).rules;
   auto fresh = from == side::source
                  ? plan_replay(origin, none, false, ctx->two_way, ctx->policy, to_target, to_source)
                  : plan_replay(none, origin, false, true, ctx->policy, to_target, to_source);
   if (fresh.steps.empty() || !fresh.steps.front().creation)
+    return std::nullopt;
+  return fresh.steps.front();
+}
+
+bool issue_state::creation_incomplete() const {
+  auto& origin = issues[static_cast<int>(key.where)];
+  return intent && intent->main_done && origin && !origin->history.empty()
+         && intent->from == key.where && intent->entry_id == origin->history.front().id;
+}
+
+void issue_state::plan_creation_rest() {
+  auto made = creation_step();
+  if (!made)
     return;
-  auto& step = fresh.steps.front();
+  // An update of the creation's entry: strip_written leaves only the fields
+  // the intent names as missing.
+  creation_rest = replay_step{made->from, made->entry_id, false, false,
+                              replica_write{made->write.author, made->write.changes, "", "", {}, {}}};
+}
+
+void issue_state::recover_creation() {
+  auto from = key.where;
+  auto to = other(from);
+  auto& twin = issue_at(to);
+  if (!twin)
+    return;
+  auto made = creation_step();
+  if (!made)
+    return;
+  auto& step = *made;
   auto found = find_created(*twin, handled[static_cast<int>(to)], step.write);
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   ctx->store->add_handled(t, ctx->name, issue_ref{to, twin->id}, found.entry_ids);
@@ -167,6 +194,8 @@ void issue_state::strip_written(replay_step& step) const {
 void issue_state::commit_partial(const replay_step& step, const write_result& produced) {
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   auto to = other(step.from);
+  if (step.creation)
+    ctx->store->link(t, ctx->name, issue_ref{step.from, id_at(step.from)}, produced.issue_id);
   ctx->store->add_handled(t, ctx->name, issue_ref{to, produced.issue_id}, produced.entry_ids);
   for (auto& m : produced.mirrored)
     ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
@@ -389,7 +418,9 @@ void read_issue(self_ptr self, side s, const std::string& id, Next next) {
 void plan_and_apply(self_ptr self) {
   auto& st = self->state;
   st.load_ledger();
-  if (st.creation_unrecorded()) {
+  if (st.creation_incomplete()) {
+    st.plan_creation_rest();
+  } else if (st.creation_unrecorded()) {
     st.recover_creation();
     st.load_ledger();
   }
@@ -402,8 +433,9 @@ void plan_and_apply(self_ptr self) {
     st.load_ledger();
     st.make_plan();
   }
-  if (st.creation_note)
-    st.plan.steps.insert(st.plan.steps.begin(), *st.creation_note);
+  for (auto* first : {&st.creation_note, &st.creation_rest})
+    if (*first)
+      st.plan.steps.insert(st.plan.steps.begin(), **first);
   if (!st.twin_id && !st.plan.steps.empty() && !st.plan.steps.front().creation) {
     fail(self, {error_kind::conflict, describe_key(st),
                 "the issue has no twin but its creation was already synced (was the twin "
@@ -495,12 +527,12 @@ void resolve_unlinked(self_ptr self) {
 // What a tracker accepted the write for but did not make: one error item
 // naming the issue, each field and value, the user and what to do.
 sync_error not_taken(const issue_state& st, const replay_step& step,
-                     const std::vector<dropped_change>& dropped) {
-  auto to = other(step.from);
-  auto& at = st.side_of(to);
+                     const write_result& produced) {
+  auto& at = st.side_of(other(step.from));
   std::string where = "connection " + at.connection + ", project " + at.project + ", issue "
-                      + st.id_at(to) + ", field";
+                      + produced.issue_id + ", field";
   std::string message;
+  auto& dropped = produced.dropped;
   for (auto& d : dropped) {
     where += (&d == &dropped.front() ? " " : ", ") + d.change.field;
     message += (message.empty() ? "" : "; ") + d.change.field + " \"" + d.change.old_value
@@ -532,7 +564,7 @@ void on_written(self_ptr self, write_outcome& r) {
     auto& step = st.plan.steps[st.next_step];
     if (!r->dropped.empty()) {
       st.commit_partial(step, *r);
-      fail(self, not_taken(st, step, r->dropped));
+      fail(self, not_taken(st, step, *r));
       return;
     }
     st.commit_step(step, &*r);

@@ -36,6 +36,8 @@ struct issue_state {
   // A creation whose comment an interrupted attempt did not write: written
   // as the pass's first update.
   std::optional<replay_step> creation_note;
+  // The fields a creation left out (see creation_incomplete).
+  std::optional<replay_step> creation_rest;
 
   const task_side& side_of(side s) const { return ctx->at(s); }
   std::optional<issue>& issue_at(side s) { return issues[static_cast<int>(s)]; }
@@ -50,6 +52,13 @@ struct issue_state {
   // (domain/written.hpp), so the pass neither writes it twice nor syncs it
   // back; both need the other side read.
   void recover_creation();
+  // The creation's write, planned as for an unlinked pair.
+  std::optional<replay_step> creation_step() const;
+  // A creation the target took only part of (write intent on the origin's
+  // creation entry, main_done): its missing fields are the pass's first
+  // update.
+  bool creation_incomplete() const;
+  void plan_creation_rest();
   // An error when more than one entry could be the interrupted write's.
   std::optional<sync_error> recover_write();
   // Before a step's write: the intent; and the part of it already written.

@@ -314,4 +314,13 @@ attribution attribute_write(const issue& before, const issue& after, const made_
   return out;
 }
 
+std::vector<field_change> not_created(const issue& created,
+                                      const std::vector<field_change>& changes) {
+  std::vector<field_change> out;
+  for (auto& c : changes)
+    if (auto now = value_of(created, c.field); !same_value(now, c.new_value))
+      out.push_back({c.field, now, c.new_value});
+  return out;
+}
+
 } // namespace tb

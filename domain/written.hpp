@@ -77,6 +77,12 @@ struct attribution {
 
 attribution attribute_write(const issue& before, const issue& after, const made_write& w);
 
+// The changes a creation meant that the new issue does not have (a tracker
+// that ignores a status or a read-only field when it creates an issue);
+// old_value: the value the issue got instead.
+std::vector<field_change> not_created(const issue& created,
+                                      const std::vector<field_change>& changes);
+
 // Two values of one field are the same to a tracker: equal once line ends
 // are alike ("\r\n" is how Redmine stores "\n"), or equal numbers ("2" and
 // "2.0").

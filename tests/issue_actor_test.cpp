@@ -270,6 +270,40 @@ CAF_TEST(a_change_the_target_ignores_is_an_error_and_the_retry_writes_only_what_
   CAF_CHECK_EQUAL(b->updates, updates_b);
 }
 
+CAF_TEST(a_value_a_creation_left_out_is_an_error_and_the_retry_adds_it_to_the_same_twin) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"Customer", "ACME"}}, "first words");
+  b->ignores = {"Customer"};
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  auto twin_id = twin_in_b().id;
+  CAF_CHECK_EQUAL(twin_in_b().fields.count("Customer"), 0u);
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    auto errs = store.errors(t, "t");
+    CAF_REQUIRE_EQUAL(errs.size(), 1u);
+    CAF_CHECK_EQUAL(errs[0].where, "connection b, project Q, issue " + twin_id + ", field Customer");
+    auto link = store.find_twin(t, "t", issue_ref{side::source, src.id});
+    CAF_REQUIRE(link);
+    CAF_CHECK_EQUAL(link->twin_id, twin_id);
+  }
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second); // still ignored: no second twin, no second comment
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  CAF_CHECK_EQUAL(twin_in_b().history.size(), 1u);
+  b->ignores.clear();
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  CAF_CHECK_EQUAL(twin_in_b().fields.at("Customer"), "ACME");
+  auto lines = shape(twin_in_b());
+  CAF_CHECK_EQUAL(lines.back(), "alice: Customer=ACME |");
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(t, "t").empty());
+  CAF_CHECK(!store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+  CAF_CHECK(handled(side::source, src.id).count(a->issues.at(src.id).history[0].id));
+}
+
 CAF_TEST(a_twin_made_before_a_crash_is_found_by_alt_id_not_created_again) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
   // The twin exists, but the link was never recorded (a crash in between).

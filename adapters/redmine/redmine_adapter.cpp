@@ -540,24 +540,30 @@ result<std::optional<std::string>> adapter::mirror_of(const std::string& other,
   return std::optional<std::string>{found.front()};
 }
 
-std::vector<dropped_change> adapter::dropped_of(const attribution& who, const issue& before,
-                                                const std::string& user) {
+std::vector<dropped_change> adapter::dropped_of(const std::vector<field_change>& dropped,
+                                                const issue& issue, const std::string& user,
+                                                bool creating) {
   auto value = [&](const char* field) {
-    auto v = before.fields.find(field);
-    return v == before.fields.end() ? std::string{} : v->second;
+    auto v = issue.fields.find(field);
+    return v == issue.fields.end() ? std::string{} : v->second;
   };
+  auto roles = "the roles of " + user + " in project " + issue.project;
   std::vector<dropped_change> out;
-  for (auto& c : who.dropped) {
+  for (auto& c : dropped) {
     std::string hint;
-    if (c.field == core_field::status)
-      hint = "the roles of " + user + " in project " + before.project
-             + " have no workflow transition from " + c.old_value + " to " + c.new_value
+    if (c.field == core_field::status && creating)
+      hint = roles + " may not create issues of tracker " + value(core_field::tracker)
+             + " with status " + c.new_value
+             + ": allow it in Redmine (Administration -> Workflow -> Status transitions, the "
+               "row for new issues), or map the status";
+    else if (c.field == core_field::status)
+      hint = roles + " have no workflow transition from " + c.old_value + " to " + c.new_value
              + " for tracker " + value(core_field::tracker)
              + ": allow it in Redmine (Administration -> Workflow -> Status transitions), or "
                "map the status";
     else
-      hint = "the field is read-only for the roles of " + user + " in project " + before.project
-             + " (tracker " + value(core_field::tracker) + ", status " + value(core_field::status)
+      hint = "the field is read-only for " + roles + " (tracker " + value(core_field::tracker)
+             + ", status " + value(core_field::status)
              + "): make it writable in Redmine (Administration -> Workflow -> Fields "
                "permissions), or enable it for the tracker";
     if (c.field == core_field::priority || c.field == core_field::done_ratio
@@ -717,6 +723,9 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   auto as = acting_user(w.author);
   if (!as)
     return as.error();
+  if (api_user_.empty()) // a fallback below writes as the key's user
+    if (auto me = acting_user(""); !me)
+      return me.error();
   write_result out;
   auto uploads = uploads_of(w, *as, out);
   if (!uploads)
@@ -739,6 +748,17 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   out.issue_id = created->id;
   out.updated = created->updated;
   out.entry_ids.push_back("issue-" + out.issue_id);
+  // The answer is the new issue: what it lacks of the write, Redmine dropped.
+  auto lookup = [this](catalog::kind k, long n) -> std::optional<std::string> {
+    auto name = name_of(k, n);
+    return name ? std::optional<std::string>{*name} : std::nullopt;
+  };
+  auto as_made = located(issue_of(*made, project, *pid, *catalog_, lookup),
+                         where(project, out.issue_id), "POST /issues.json");
+  if (!as_made)
+    return as_made.error();
+  out.dropped = dropped_of(not_created(*as_made, w.changes), *as_made,
+                           as->empty() ? api_user_ : *as, true);
   if (w.comment.empty())
     return out;
   // Redmine's creation has no comment: it follows as the first journal.
@@ -820,7 +840,7 @@ result<write_result> adapter::update_issue(const std::string& project, const std
                       "tried again"});
   out.entry_ids = std::move(who.entry_ids);
   out.updated = after->updated;
-  out.dropped = dropped_of(who, *before, made.author);
+  out.dropped = dropped_of(who.dropped, *before, made.author, false);
   return out;
 }
 

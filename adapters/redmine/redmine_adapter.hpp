@@ -75,9 +75,11 @@ class adapter : public tracker_adapter {
                                                const std::vector<journal>& before,
                                                const std::string& user,
                                                const relation_change& reversed);
-  // What the target did not take of a write, with what to change in Redmine.
-  std::vector<dropped_change> dropped_of(const attribution& who, const issue& before,
-                                         const std::string& user);
+  // What the target did not take of a write (`issue`: as it was before an
+  // update, or as a creation made it), with what to change in Redmine.
+  std::vector<dropped_change> dropped_of(const std::vector<field_change>& dropped,
+                                         const issue& issue, const std::string& user,
+                                         bool creating);
   // Uploads a file: {"file": the issue's uploads item, "id": the file's id}.
   result<json> upload(const attachment_change& a, std::string& as);
   result<json> uploads_of(const replica_write& w, std::string& as, write_result& out);

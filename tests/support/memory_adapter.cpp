@@ -173,14 +173,18 @@ result<write_result> memory_adapter::update_issue(const std::string& project,
 write_result memory_adapter::create_now(const std::string& project, const replica_write& w) {
   ++creates;
   field_values fields;
+  std::vector<dropped_change> dropped;
   for (auto& c : w.changes)
-    fields[c.field] = c.new_value;
+    if (ignores.count(c.field))
+      dropped.push_back({{c.field, "", c.new_value}, w.author, "the field is read-only here"});
+    else
+      fields[c.field] = c.new_value;
   auto& i = add(project, w.author, fields, w.comment);
   if (stores_alt_id)
     i.alt_id = w.alt_id;
   uploads += w.attachments.size();
   apply(i, w.attachments, {});
-  write_result out{i.id, {i.history.back().id}, i.updated, {}, {}};
+  write_result out{i.id, {i.history.back().id}, i.updated, {}, {}, dropped};
   for (auto& a : i.attachments)
     out.attachment_ids.push_back(a.id);
   return out;

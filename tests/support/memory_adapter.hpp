@@ -45,9 +45,9 @@ class memory_adapter : public tracker_adapter {
   // The next read throws this, as an adapter does on an answer it cannot read.
   std::optional<std::string> throw_on_next_read;
   bool stores_alt_id = true; // false: like a Redmine without an ALT_ID field
-  // Fields whose changes an update accepts and ignores, as a Redmine does
-  // without the workflow transition or with a read-only field: reported in
-  // the write's `dropped`.
+  // Fields whose values a create or update accepts and ignores, as a
+  // Redmine does without the workflow transition or with a read-only field:
+  // reported in the write's `dropped`.
   std::set<std::string> ignores;
 
   const std::string& connection() const override { return name_; }
