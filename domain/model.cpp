@@ -14,7 +14,7 @@ const std::vector<std::string>& core_fields() {
     core_field::priority,   core_field::assignee,    core_field::tracker,
     core_field::category,   core_field::version,     core_field::start_date,
     core_field::due_date,   core_field::done_ratio,  core_field::estimated_hours,
-    core_field::parent};
+    core_field::parent,     core_field::is_private};
   return names;
 }
 

@@ -31,6 +31,8 @@ inline constexpr const char* due_date = "due_date";
 inline constexpr const char* done_ratio = "done_ratio"; // 0..100
 inline constexpr const char* estimated_hours = "estimated_hours";
 inline constexpr const char* parent = "parent"; // an issue id of the same tracker
+// "true": only people allowed to see private issues see it; not set: public.
+inline constexpr const char* is_private = "private";
 } // namespace core_field
 
 bool is_core_field(const std::string& name);

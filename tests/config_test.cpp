@@ -617,12 +617,12 @@ CAF_TEST(mapped_fields_must_exist_in_their_local_projects) {
   auto r = parse_json(j);
   CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Colour", "\"Colour\" is not a field of a/DEMO"));
   CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Colour")->hint,
-                  "fields of a/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, "
+                  "fields of a/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, private, "
                   "Severity, Customer");
   CAF_REQUIRE(reports(r, "$.tasks.a-to-b.field_mappings.Customer",
                       "maps to \"Client\", which is not a field of b/DEMO"));
   CAF_CHECK_EQUAL(problem_at(r, "$.tasks.a-to-b.field_mappings.Customer")->hint,
-                  "fields of b/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, Impact");
+                  "fields of b/DEMO: subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, private, Impact");
 }
 
 CAF_TEST(every_problem_is_reported_at_once) {

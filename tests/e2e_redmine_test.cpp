@@ -134,7 +134,7 @@ class namer {
                           + ".json?include=journals,attachments,relations")["issue"];
     view v;
     for (auto key : {"subject", "description", "start_date", "due_date", "done_ratio",
-                     "estimated_hours"})
+                     "estimated_hours", "is_private"})
       v.values[key] = str(i.value(key, json{}));
     for (auto key : {"status", "priority", "tracker", "category", "fixed_version", "assigned_to"})
       v.values[key] = i.contains(key) ? str(i[key]["name"]) : "";
@@ -366,6 +366,7 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
       {"priority_id", 2},
       {"start_date", "2026-11-" + std::to_string(10 + n)},
       {"estimated_hours", 2.5},
+      {"is_private", n == 15},
       {"custom_fields", {{{"id", customer}, {"value", "ACME"}}, {{"id", severity}, {"value", "High"}}}}};
     if (n % 3 == 0) // a file uploaded with the issue: part of its creation
       fields["uploads"] = {{{"token", rm1.upload(binary_content(n), "trace.bin", "alice")},
@@ -383,6 +384,8 @@ CAF_TEST(redmine_to_redmine_replays_every_journal_with_the_same_values_and_autho
            "alice");
     if (n % 2 == 0)
       edit(rm1, id, {{"notes", "Only a comment"}}, "alice");
+    if (n % 5 == 2) // made private later; issue 15 is private from its creation
+      edit(rm1, id, {{"is_private", true}}, "bob");
     if (n % 4 == 1) // a file added later, with a comment
       edit(rm1, id,
            {{"notes", "Screenshot attached"},

@@ -186,7 +186,7 @@ CAF_TEST(an_unknown_field_is_refused_naming_the_project_fields) {
   auto r = put("/issues/" + id, {{"fields", {{"Colour", "red"}}}});
   CAF_CHECK_EQUAL(r.status, 422);
   CAF_CHECK_EQUAL(where_of(r), "connection a, issue " + id + ", field Colour");
-  CAF_CHECK(has(message_of(r), "subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, Severity"));
+  CAF_CHECK(has(message_of(r), "subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, private, Severity"));
 }
 
 CAF_TEST(unknown_projects_issues_and_connections_answer_404_with_located_messages) {

@@ -263,7 +263,7 @@ CAF_TEST(errors_name_the_connection_project_issue_and_field) {
   CAF_REQUIRE(!unknown_field.ok());
   CAF_CHECK_EQUAL(kind_name(unknown_field.error().kind), "invalid");
   CAF_CHECK_EQUAL(unknown_field.error().where, "connection a, project DEMO, field Colour");
-  CAF_CHECK(has(unknown_field.error().message, "subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, Severity, Team"));
+  CAF_CHECK(has(unknown_field.error().message, "subject, description, status, priority, assignee, tracker, category, version, start_date, due_date, done_ratio, estimated_hours, parent, private, Severity, Team"));
   auto no_issue = a->get_issue("99");
   CAF_REQUIRE(!no_issue.ok());
   CAF_CHECK_EQUAL(kind_name(no_issue.error().kind), "not_found");

@@ -3,6 +3,7 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -174,6 +175,29 @@ CAF_TEST(an_answer_recorded_from_a_real_redmine_5_reads_too) {
   CAF_CHECK(r->relations == (std::vector<relation>{{"blocks", "3"}}));
 }
 
+CAF_TEST(the_private_flag_reads_as_true_or_not_set_in_values_and_journals) {
+  auto answer = with("/issue/is_private", true);
+  answer["issue"]["journals"][1]["details"].push_back(
+    {{"property", "attr"}, {"name", "is_private"}, {"old_value", "0"}, {"new_value", "1"}});
+  catalog names;
+  fake_names fake;
+  auto i = issue_of(answer, "alpha", 1, names, fake.lookup());
+  CAF_REQUIRE(i.ok());
+  CAF_CHECK_EQUAL(i->fields.at("private"), "true");
+  auto& made_private = i->history[1]; // journal 21, the older
+  auto c = std::find_if(made_private.changes.begin(), made_private.changes.end(),
+                        [](auto& x) { return x.field == "private"; });
+  CAF_REQUIRE(c != made_private.changes.end());
+  CAF_CHECK_EQUAL(c->old_value, "");
+  CAF_CHECK_EQUAL(c->new_value, "true");
+  CAF_CHECK_EQUAL(i->history[0].changes.end(),
+                  std::find_if(i->history[0].changes.begin(), i->history[0].changes.end(),
+                               [](auto& x) { return x.field == "private"; }));
+  auto public_one = issue_of(parsed(issue_answer), "alpha", 1, names, fake.lookup());
+  CAF_REQUIRE(public_one.ok());
+  CAF_CHECK_EQUAL(public_one->fields.count("private"), 0u);
+}
+
 CAF_TEST(an_issue_of_another_project_is_not_found) {
   catalog names;
   fake_names fake;
@@ -221,7 +245,7 @@ CAF_TEST(a_value_of_the_wrong_type_names_its_place_in_the_answer) {
 CAF_TEST(unknown_fields_and_detail_kinds_are_passed_over) {
   auto j = with("/issue/spent_hours", 3.0);
   j["issue"]["journals"][0]["details"].push_back(
-    {{"property", "attr"}, {"name", "is_private"}, {"old_value", "0"}, {"new_value", "1"}});
+    {{"property", "attr"}, {"name", "story_points"}, {"old_value", "0"}, {"new_value", "1"}});
   j["issue"]["journals"][0]["details"].push_back(
     {{"property", "relation"}, {"name", "nonsense"}, {"old_value", nullptr}, {"new_value", "9"}});
   j["issue"]["something_new"] = {{"nested", {1, 2, 3}}};

@@ -437,6 +437,8 @@ result<json> adapter::to_redmine_fields(const replica_write& w, const std::strin
       err = as_id(catalog::version, "fixed_version_id");
     else if (c.field == "parent")
       fields["parent_issue_id"] = v; // already the twin's id here
+    else if (c.field == core_field::is_private)
+      fields["is_private"] = v == "true" || v == "1";
     else if (is_core_field(c.field))
       fields[c.field] = v; // subject, description, dates, done_ratio, estimated_hours
     else if (auto id = id_of(catalog::custom_field, c.field, project); id)

@@ -188,6 +188,7 @@ constexpr attribute attributes[] = {
   {"done_ratio", "done_ratio", false, catalog::status},
   {"estimated_hours", "estimated_hours", false, catalog::status},
   {"parent_id", "parent", false, catalog::status}, // an issue id: the engine maps it
+  {"is_private", "private", false, catalog::status}, // "1" or "0" in journals
 };
 
 // The attribute a journal detail of property "attr" changed, or null for
@@ -254,6 +255,10 @@ history_entry entry_of(const journal& jn, catalog& names, const name_lookup& nam
       continue;
     } else if (auto* a = d.property == "attr" ? attribute_named(d.name) : nullptr) {
       c.field = a->field;
+      if (c.field == core_field::is_private) { // as the issue's value reads: "true" or none
+        c.old_value = c.old_value == "1" ? "true" : "";
+        c.new_value = c.new_value == "1" ? "true" : "";
+      }
       if (a->is_id) {
         auto named_as = [&](const std::string& id) {
           auto n = number(id);
@@ -290,6 +295,8 @@ issue read_issue_node(const node& i, const std::string& project, catalog& names,
     set(field, i[field].text());
   if (auto parent = i["parent"].id_of_object(); parent != 0)
     set("parent", std::to_string(parent));
+  if (i["is_private"].flag())
+    set(core_field::is_private, "true");
   for (auto [key, field, kind] :
        {std::tuple{"status", "status", catalog::status},
         std::tuple{"priority", "priority", catalog::priority},
