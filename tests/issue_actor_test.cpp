@@ -346,6 +346,34 @@ CAF_TEST(an_update_whose_answer_was_lost_is_found_on_the_target_and_not_written_
   CAF_CHECK(store.errors(t, "t").empty());
 }
 
+CAF_TEST(a_lost_write_that_a_persons_identical_edit_makes_ambiguous_is_neither_claimed_nor_rewritten) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto worker = spawn_worker(make_context(false), {side::source, src.id});
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(run_pass().second);
+  a->edit(src.id, "bob", {{"status", "Closed"}}, "closing");
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  // Bob makes the very same edit on the target before the retry.
+  auto twin_id = twin_in_b().id;
+  b->edit(twin_id, "bob", {{"status", "Closed"}}, "closing");
+  wake(worker, {side::source, src.id});
+  CAF_CHECK(!run_pass().second);
+  CAF_CHECK_EQUAL(b->updates, 1u); // not written again
+  CAF_CHECK_EQUAL(handled(side::target, twin_id).size(), 1u); // its creation only
+  auto& twin = twin_in_b();
+  storage::transaction t{env, storage::transaction::read_only};
+  auto errs = store.errors(t, "t");
+  CAF_REQUIRE_EQUAL(errs.size(), 1u);
+  CAF_CHECK_EQUAL(errs[0].where, "connection b, project Q, issue " + twin_id);
+  CAF_CHECK_EQUAL(errs[0].message.rfind("entries " + twin.history[1].id + ", "
+                                          + twin.history[2].id + " could each be the write",
+                                        0),
+                  0u);
+  CAF_CHECK(store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+}
+
 CAF_TEST(two_way_a_write_whose_answer_was_lost_is_not_synced_back) {
   auto& src = a->add("P", "alice", {{"subject", "S"}});
   auto worker = spawn_worker(make_context(true), {side::source, src.id});
