@@ -314,6 +314,15 @@ attribution attribute_write(const issue& before, const issue& after, const made_
   return out;
 }
 
+attribution attribute_relation_record(const issue& before, const issue& after,
+                                      const std::string& author,
+                                      const relation_change& reversed) {
+  attribution out;
+  claim(after, entry_ids_of(before), author,
+        [&](auto& e) { return is_relation_entry(e, reversed); }, out);
+  return out;
+}
+
 std::vector<field_change> not_created(const issue& created,
                                       const std::vector<field_change>& changes) {
   std::vector<field_change> out;

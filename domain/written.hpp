@@ -77,6 +77,13 @@ struct attribution {
 
 attribution attribute_write(const issue& before, const issue& after, const made_write& w);
 
+// The entry a relation written on one issue left on the related issue (read
+// just before and after the write): its record of the relation, `reversed`
+// as that issue sees it.
+attribution attribute_relation_record(const issue& before, const issue& after,
+                                      const std::string& author,
+                                      const relation_change& reversed);
+
 // The changes a creation meant that the new issue does not have (a tracker
 // that ignores a status or a read-only field when it creates an issue);
 // old_value: the value the issue got instead.

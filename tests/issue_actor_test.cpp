@@ -42,6 +42,21 @@ struct fixture : actor_fixture {
     return report;
   }
 
+  // An issue of a synced to b, then closed by bob; b makes that update but
+  // its answer never arrives (a crash, a reset), so the pass fails. The
+  // issue's id and its pair's worker.
+  std::pair<std::string, issue_actor> a_lost_update() {
+    auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+    auto worker = spawn_worker(make_context(false), {side::source, src.id});
+    wake(worker, {side::source, src.id});
+    CAF_CHECK(run_pass().second);
+    a->edit(src.id, "bob", {{"status", "Closed"}}, "closing");
+    b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+    wake(worker, {side::source, src.id});
+    CAF_CHECK(!run_pass().second);
+    return {src.id, worker};
+  }
+
   const issue& twin_in_b() {
     CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
     return b->issues.begin()->second;
@@ -321,44 +336,29 @@ CAF_TEST(a_twin_made_before_a_crash_is_found_by_alt_id_not_created_again) {
 }
 
 CAF_TEST(an_update_whose_answer_was_lost_is_found_on_the_target_and_not_written_again) {
-  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
-  auto worker = spawn_worker(make_context(false), {side::source, src.id});
-  wake(worker, {side::source, src.id});
-  CAF_CHECK(run_pass().second);
-  a->edit(src.id, "bob", {{"status", "Closed"}}, "closing");
-  // b makes the update, but its answer never arrives (a crash, a reset).
-  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
-  wake(worker, {side::source, src.id});
-  CAF_CHECK(!run_pass().second);
+  auto [src_id, worker] = a_lost_update();
   CAF_CHECK_EQUAL(b->updates, 1u);
   {
     storage::transaction t{env, storage::transaction::read_only};
-    CAF_CHECK(store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+    CAF_CHECK(store.intent(t, "t", issue_ref{side::source, src_id}).has_value());
   }
-  wake(worker, {side::source, src.id});
+  wake(worker, {side::source, src_id});
   CAF_CHECK(run_pass().second);
   CAF_CHECK_EQUAL(b->updates, 1u); // found, not made again
   auto& twin = twin_in_b();
-  CAF_CHECK_EQUAL(shape(twin), shape(a->issues.at(src.id)));
+  CAF_CHECK_EQUAL(shape(twin), shape(a->issues.at(src_id)));
   CAF_CHECK_EQUAL(handled(side::target, twin.id).size(), 2u);
   storage::transaction t{env, storage::transaction::read_only};
-  CAF_CHECK(!store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+  CAF_CHECK(!store.intent(t, "t", issue_ref{side::source, src_id}).has_value());
   CAF_CHECK(store.errors(t, "t").empty());
 }
 
 CAF_TEST(a_lost_write_that_a_persons_identical_edit_makes_ambiguous_is_neither_claimed_nor_rewritten) {
-  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
-  auto worker = spawn_worker(make_context(false), {side::source, src.id});
-  wake(worker, {side::source, src.id});
-  CAF_CHECK(run_pass().second);
-  a->edit(src.id, "bob", {{"status", "Closed"}}, "closing");
-  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
-  wake(worker, {side::source, src.id});
-  CAF_CHECK(!run_pass().second);
+  auto [src_id, worker] = a_lost_update();
   // Bob makes the very same edit on the target before the retry.
   auto twin_id = twin_in_b().id;
   b->edit(twin_id, "bob", {{"status", "Closed"}}, "closing");
-  wake(worker, {side::source, src.id});
+  wake(worker, {side::source, src_id});
   CAF_CHECK(!run_pass().second);
   CAF_CHECK_EQUAL(b->updates, 1u); // not written again
   CAF_CHECK_EQUAL(handled(side::target, twin_id).size(), 1u); // its creation only
@@ -371,7 +371,7 @@ CAF_TEST(a_lost_write_that_a_persons_identical_edit_makes_ambiguous_is_neither_c
                                           + twin.history[2].id + " could each be the write",
                                         0),
                   0u);
-  CAF_CHECK(store.intent(t, "t", issue_ref{side::source, src.id}).has_value());
+  CAF_CHECK(store.intent(t, "t", issue_ref{side::source, src_id}).has_value());
 }
 
 CAF_TEST(two_way_a_write_whose_answer_was_lost_is_not_synced_back) {

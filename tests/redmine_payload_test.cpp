@@ -328,13 +328,6 @@ CAF_TEST(the_other_answers_read_strictly_too) {
   CAF_CHECK_EQUAL(ids.error().message,
                   "answer.issues[1].id is a string where a whole number belongs");
 
-  auto journals = journals_of(parsed(R"({"issue":{"id":7,"journals":[
-    {"id":21,"user":{"id":6},"notes":"x","details":[{"property":"attachment","name":"12",
-     "old_value":null,"new_value":"a.txt"}]}]}})"));
-  CAF_REQUIRE(journals.ok());
-  CAF_CHECK_EQUAL(journals->at(0).user, 6);
-  CAF_CHECK_EQUAL(journals->at(0).details.at(0).new_value, "a.txt");
-
   CAF_CHECK_EQUAL(refusals_of(parsed(R"({"errors":["Subject cannot be blank",3]})")),
                   "Subject cannot be blank; 3");
   CAF_CHECK_EQUAL(refusals_of(parsed(R"({"errors":"no"})")), "");

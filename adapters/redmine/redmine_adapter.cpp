@@ -145,6 +145,13 @@ result<http::response> adapter::exchange(http::request req, const std::string& a
 
 // --- names and ids ----------------------------------------------------------------
 
+name_lookup adapter::names() {
+  return [this](catalog::kind k, long n) -> std::optional<std::string> {
+    auto name = name_of(k, n);
+    return name ? std::optional<std::string>{*name} : std::nullopt;
+  };
+}
+
 result<unit> adapter::load_enumerations() {
   if (enumerations_loaded_)
     return unit{};
@@ -387,11 +394,7 @@ result<issue> adapter::read_issue(const std::string& project, const std::string&
     err.where = where(project, id);
     return err;
   }
-  auto lookup = [this](catalog::kind k, long n) -> std::optional<std::string> {
-    auto name = name_of(k, n);
-    return name ? std::optional<std::string>{*name} : std::nullopt;
-  };
-  auto read = located(issue_of(*j, project, *pid, *catalog_, lookup), where(project, id),
+  auto read = located(issue_of(*j, project, *pid, *catalog_, names()), where(project, id),
                       request_named("GET", target));
   if (!read && read.error().kind == error_kind::not_found)
     return sync_error{error_kind::not_found, where(project, id),
@@ -478,35 +481,7 @@ std::string adapter::notes_of(const replica_write& w, bool acting) {
   return "_(by " + w.author + ")_" + (w.comment.empty() ? "" : "\n\n" + w.comment);
 }
 
-result<std::vector<journal>> adapter::journals_of(const std::string& id) {
-  auto j = call("GET", "/issues/" + encode(id) + ".json?include=journals");
-  if (!j)
-    return j.error();
-  return located(tb::redmine::journals_of(*j), where("", id), "GET /issues/" + id + ".json");
-}
-
 namespace {
-
-// A related issue's journal of a relation: that relation, and at most the
-// dates it moved (a "precedes" relation moves the following issue's dates
-// in the same journal).
-bool records_only(const journal& jn, const relation_change& r) {
-  if (!jn.notes.empty())
-    return false;
-  int relations = 0;
-  for (auto& d : jn.details) {
-    if (d.property == "relation") {
-      auto& v = r.added ? d.new_value : d.old_value;
-      auto& other_v = r.added ? d.old_value : d.new_value;
-      if (d.name != r.link.type || v != r.link.other || !other_v.empty())
-        return false;
-      ++relations;
-    } else if (d.property != "attr" || (d.name != "start_date" && d.name != "due_date")) {
-      return false;
-    }
-  }
-  return relations == 1;
-}
 
 std::string joined(const std::vector<std::string>& ids) {
   std::string out;
@@ -517,29 +492,22 @@ std::string joined(const std::vector<std::string>& ids) {
 
 } // namespace
 
-result<std::optional<std::string>> adapter::mirror_of(const std::string& other,
-                                                      const std::vector<journal>& before,
-                                                      const std::string& user,
+result<std::optional<std::string>> adapter::mirror_of(const std::string& project,
+                                                      const std::string& other,
+                                                      const issue& before, const std::string& user,
                                                       const relation_change& reversed) {
-  auto after = journals_of(other);
+  auto after = read_issue(project, other);
   if (!after)
     return after.error();
-  std::vector<std::string> found;
-  for (auto& jn : *after) {
-    bool existed = std::any_of(before.begin(), before.end(),
-                               [&](const journal& b) { return b.id == jn.id; });
-    auto by = name_of(catalog::user, jn.user);
-    if (!existed && by && *by == user && records_only(jn, reversed))
-      found.push_back(std::to_string(jn.id));
-  }
-  if (found.size() > 1)
-    return sync_error{error_kind::conflict, where("", other),
-                      "journals " + joined(found) + " could each be Redmine's record of the "
-                        + reversed.link.type + " relation TrackBridge just wrote; none is "
-                        "taken for TrackBridge's, and the sync is tried again"};
-  if (found.empty())
+  auto record = attribute_relation_record(before, *after, user, reversed);
+  if (!record.ambiguous.empty())
+    return sync_error{error_kind::conflict, where(project, other),
+                      "journals " + joined(record.ambiguous) + " could each be Redmine's record "
+                        "of the " + reversed.link.type + " relation TrackBridge just wrote; none "
+                        "is taken for TrackBridge's, and the sync is tried again"};
+  if (record.entry_ids.empty())
     return std::optional<std::string>{};
-  return std::optional<std::string>{found.front()};
+  return std::optional<std::string>{record.entry_ids.front()};
 }
 
 std::vector<dropped_change> adapter::dropped_of(const std::vector<field_change>& dropped,
@@ -595,7 +563,7 @@ result<std::vector<std::pair<long, relation>>> adapter::relations_of(const std::
                  "GET /issues/" + id + "/relations.json");
 }
 
-result<unit> adapter::write_relations(const std::string& id,
+result<unit> adapter::write_relations(const std::string& project, const std::string& id,
                                       const std::vector<relation_change>& links, std::string& as,
                                       made_write& made, write_result& out) {
   if (links.empty())
@@ -616,7 +584,7 @@ result<unit> adapter::write_relations(const std::string& id,
       continue; // already so: the related issue's record of it came first
     // The related issue records the relation too: its journals just before,
     // so its record is told from the journals others add meanwhile.
-    auto other_before = journals_of(r.link.other);
+    auto other_before = read_issue(project, r.link.other);
     if (!other_before)
       return at(other_before.error());
     if (r.added) {
@@ -641,7 +609,7 @@ result<unit> adapter::write_relations(const std::string& id,
     }
     made.relations.push_back(r);
     // That journal is TrackBridge's as well, never to be synced back.
-    auto mirror = mirror_of(r.link.other, *other_before, as.empty() ? api_user_ : as,
+    auto mirror = mirror_of(project, r.link.other, *other_before, as.empty() ? api_user_ : as,
                             {{reverse_relation(r.link.type), id}, r.added});
     if (!mirror)
       return at(mirror.error());
@@ -751,11 +719,7 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   out.updated = created->updated;
   out.entry_ids.push_back("issue-" + out.issue_id);
   // The answer is the new issue: what it lacks of the write, Redmine dropped.
-  auto lookup = [this](catalog::kind k, long n) -> std::optional<std::string> {
-    auto name = name_of(k, n);
-    return name ? std::optional<std::string>{*name} : std::nullopt;
-  };
-  auto as_made = located(issue_of(*made, project, *pid, *catalog_, lookup),
+  auto as_made = located(issue_of(*made, project, *pid, *catalog_, names()),
                          where(project, out.issue_id), "POST /issues.json");
   if (!as_made)
     return as_made.error();
@@ -826,7 +790,7 @@ result<write_result> adapter::update_issue(const std::string& project, const std
     if (gone)
       made.removed_files.push_back(a.file.id);
   }
-  if (auto linked = write_relations(id, w.relations, *as, made, out); !linked)
+  if (auto linked = write_relations(project, id, w.relations, *as, made, out); !linked)
     return located(linked.error());
 
   made.author = as->empty() ? api_user_ : *as;

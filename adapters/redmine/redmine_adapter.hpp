@@ -53,6 +53,8 @@ class adapter : public tracker_adapter {
   // The same for any body: a 2xx response, or the located error.
   result<http::response> exchange(http::request req, const std::string& as_user);
   std::string where(const std::string& project, const std::string& issue = "") const;
+  // Names for the ids in an answer, asked of Redmine when not in the catalog.
+  name_lookup names();
 
   result<long> project_id(const std::string& project);
   result<std::string> name_of(catalog::kind k, long id);
@@ -68,11 +70,10 @@ class adapter : public tracker_adapter {
   // the key's user, and `as` becomes "" for the rest of the write.
   result<json> call_as(const std::string& method, const std::string& target, const json& body,
                        std::string& as);
-  result<std::vector<journal>> journals_of(const std::string& id);
   // The journal a relation written on another issue left on `other`, the
-  // related issue, whose journals were `before` just before it.
-  result<std::optional<std::string>> mirror_of(const std::string& other,
-                                               const std::vector<journal>& before,
+  // related issue (of the same project), which was `before` just before it.
+  result<std::optional<std::string>> mirror_of(const std::string& project,
+                                               const std::string& other, const issue& before,
                                                const std::string& user,
                                                const relation_change& reversed);
   // What the target did not take of a write (`issue`: as it was before an
@@ -87,8 +88,9 @@ class adapter : public tracker_adapter {
   result<std::vector<std::pair<long, relation>>> relations_of(const std::string& id);
   // Writes the relations, recording each in `made` and the related issues'
   // journals of them in `out.mirrored`.
-  result<unit> write_relations(const std::string& id, const std::vector<relation_change>& links,
-                               std::string& as, made_write& made, write_result& out);
+  result<unit> write_relations(const std::string& project, const std::string& id,
+                               const std::vector<relation_change>& links, std::string& as,
+                               made_write& made, write_result& out);
 
   settings settings_;
   std::shared_ptr<catalog> catalog_;

@@ -200,6 +200,23 @@ const attribute* attribute_named(const std::string& redmine_name) {
   return nullptr;
 }
 
+// A journal as Redmine lists it, and a detail: what one journal changed.
+struct journal_change {
+  std::string property; // attr, cf, attachment, relation
+  std::string name;
+  std::string old_value;
+  std::string new_value;
+};
+
+struct journal {
+  long id = 0;
+  long user = 0; // 0: none (an anonymous or deleted user)
+  timestamp created = 0;
+  std::string notes;
+  bool private_notes = false;
+  std::vector<journal_change> details;
+};
+
 std::vector<journal> journals_at(const node& list) {
   std::vector<journal> out;
   for (auto& jn : list.items()) {
@@ -448,10 +465,6 @@ result<listing_page> listing_of(const json& answer) {
     out.total = total < 0 ? 0 : static_cast<std::size_t>(total);
     return out;
   });
-}
-
-result<std::vector<journal>> journals_of(const json& answer) {
-  return reading([&] { return journals_at(node{answer, "answer"}["issue"]["journals"]); });
 }
 
 result<issue> issue_of(const json& answer, const std::string& project, long project_id,

@@ -60,26 +60,6 @@ struct listing_page {
 };
 result<listing_page> listing_of(const json& answer);
 
-// A journal detail: what one journal changed.
-struct journal_change {
-  std::string property; // attr, cf, attachment, relation
-  std::string name;
-  std::string old_value;
-  std::string new_value;
-};
-
-struct journal {
-  long id = 0;
-  long user = 0; // 0: none (an anonymous or deleted user)
-  timestamp created = 0;
-  std::string notes;
-  bool private_notes = false;
-  std::vector<journal_change> details;
-};
-
-// answer.issue.journals, oldest first as Redmine lists them.
-result<std::vector<journal>> journals_of(const json& answer);
-
 // A name for an id Redmine gave (a user's login, a status's name...), or
 // none when it cannot be had; the adapter asks Redmine, tests and fuzzers
 // make names up.

@@ -45,7 +45,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(i);
   }
   check(listing_of(j));
-  check(journals_of(j));
   check(relations_of(j, "7"));
   check(upload_of(j));
   check(created_of(j));
