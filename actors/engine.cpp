@@ -38,8 +38,12 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
                             unsigned workers) {
   // Five unavailable calls in a row open the breaker for ten seconds.
   auto health = std::make_shared<connection_health>(name, 5, std::chrono::seconds{10});
+  // The first adapter also tells what the tracker records (add_task).
+  auto first = make();
+  records_children_[name] = first->records_children();
   auto spawn_worker = [&] {
-    return sys_.spawn<caf::detached>(connection, make(), health, logger_);
+    auto adapter = first ? std::exchange(first, nullptr) : make();
+    return sys_.spawn<caf::detached>(connection, std::move(adapter), health, logger_);
   };
   connection_actor handle;
   if (workers <= 1) {
@@ -65,6 +69,7 @@ void engine::add_task(const config::task_config& t) {
     ts.project = scope.project;
     ts.conn = connections_.at(scope.connection);
     ts.sweep_interval = scope.sweep_interval;
+    ts.records_children = records_children_.at(scope.connection);
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

@@ -56,6 +56,7 @@ class engine {
   storage::sync_state& store_;
   logger_actor logger_;
   std::map<std::string, connection_actor> connections_;
+  std::map<std::string, bool> records_children_; // by connection (tracker_adapter)
   std::vector<task_actor> tasks_;
   std::map<std::string, task_actor> tasks_by_name_;
   bool stopped_ = false;

@@ -82,7 +82,8 @@ using task_actor = caf::typed_actor<
   caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
   caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)
   caf::reacts_to<retry_atom, issue_ref>,           // key: a failed pair's backoff is over
-  caf::reacts_to<waits_atom, issue_ref, issue_ref>, // key waits for this issue's twin (a parent)
+  // key waits for this issue: its twin (a parent), or its record of a shared change
+  caf::reacts_to<waits_atom, issue_ref, issue_ref>,
   caf::reacts_to<progress_atom>,                    // time for a progress line
   caf::replies_to<status_atom>::with<task_status>,
   // key: stop retrying a failed pair until it changes again; false if it had

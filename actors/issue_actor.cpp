@@ -29,6 +29,8 @@ void issue_state::reset_pass() {
   intent.reset();
   creation_note.reset();
   creation_rest.reset();
+  meeting = {};
+  alone.clear();
 }
 
 void issue_state::load_ledger() {
@@ -41,7 +43,8 @@ void issue_state::load_ledger() {
 void issue_state::make_plan() {
   auto view = [&](side s) {
     auto& i = issue_at(s);
-    return side_view{i ? &*i : nullptr, &handled[static_cast<int>(s)], side_of(s).connection};
+    return side_view{i ? &*i : nullptr, &handled[static_cast<int>(s)], side_of(s).connection,
+                     side_of(s).records_children};
   };
   plan = plan_replay(view(side::source), view(side::target), twin_id.has_value(), ctx->two_way,
                      ctx->policy, side_of(side::source).rules, side_of(side::target).rules);
@@ -134,9 +137,10 @@ std::optional<sync_error> issue_state::recover_write() {
   std::optional<found_write> found;
   if (i != plan.steps.end() && !i->creation && issue_at(to)) {
     auto step = *i; // translated as its write was, before the write
-    if (!translate_references(step) && !translate_links(step).waits_for)
+    if (!translate_references(step)) {
+      translate_links(step, true);
       found = find_written(*issue_at(to), handled[static_cast<int>(to)], step.write);
-    linking.clear();
+    }
     if (found && !found->ambiguous.empty()) {
       std::string ids;
       for (auto& id : found->ambiguous)
@@ -199,8 +203,7 @@ void issue_state::commit_partial(const replay_step& step, const write_result& pr
   ctx->store->add_handled(t, ctx->name, issue_ref{to, produced.issue_id}, produced.entry_ids);
   for (auto& m : produced.mirrored)
     ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
-  for (auto& record : linking)
-    ctx->store->forget_record(t, ctx->name, step.from, record);
+  settle_meetings(t, step);
   link_added_files(*ctx->store, t, ctx->name, step, produced.attachment_ids);
   intent = storage::write_intent{step.from, step.entry_id, true, {}};
   for (auto& d : produced.dropped)
@@ -213,6 +216,7 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   issue_ref from{step.from, id_at(step.from)};
   ctx->store->add_handled(t, ctx->name, from, {step.entry_id});
+  settle_meetings(t, step);
   bool intended = is_intended(intent, step);
   if (intended)
     ctx->store->clear_intent(t, ctx->name, key);
@@ -224,8 +228,6 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
       ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
     if (step.creation)
       ctx->store->link(t, ctx->name, from, produced->issue_id);
-    for (auto& record : linking)
-      ctx->store->forget_record(t, ctx->name, step.from, record);
     // Files added pair with the ids the target gave them, in order.
     link_added_files(*ctx->store, t, ctx->name, step, produced->attachment_ids);
   }
@@ -249,59 +251,82 @@ std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
   return std::nullopt;
 }
 
-namespace {
-
-// One relation event as both of its records name it: the two issues, added or
-// removed, and which such event of the pair it is, counted in the recording
-// issue's history (both issues record the same sequence).
-std::string relation_record(const std::string& a, const std::string& b, bool added,
-                            std::size_t nth) {
-  auto [low, high] = std::minmax(a, b);
-  return low + " " + high + (added ? " added " : " removed ") + std::to_string(nth);
+void issue_state::settle_meetings(storage::transaction& t, const replay_step& step) {
+  if (step.records.empty())
+    return;
+  for (auto& key : meeting.made)
+    ctx->store->meeting_done(t, ctx->name, step.from, key);
+  for (auto& key : meeting.passed)
+    ctx->store->forget_meeting(t, ctx->name, step.from, key);
 }
 
-} // namespace
+issue_state::meet_outcome issue_state::meet(const replay_step& step) {
+  using writer = shared_record::writer;
+  meeting = {};
+  meet_outcome out;
+  if (step.records.empty())
+    return out;
+  auto me = id_at(step.from);
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  for (auto& r : step.records) {
+    auto m = ctx->store->arrive(t, ctx->name, step.from, r.key, me);
+    if (m.done) { // the other's step wrote it: this one has only to pass
+      meeting.passed.push_back(r.key);
+      continue;
+    }
+    if (alone.count(r.key)) { // the other has no record of it left to replay
+      if (r.writes != writer::the_other)
+        meeting.writes.push_back(r.key);
+      meeting.passed.push_back(r.key);
+      continue;
+    }
+    bool other_here = std::find(m.arrived.begin(), m.arrived.end(), r.other) != m.arrived.end();
+    if (!other_here) {
+      // Back at a record the other never came to: whether it has one at all
+      // is read, rather than waited for forever.
+      (m.arrived_before ? out.check : out.waits_for) = issue_ref{step.from, r.other};
+      if (m.arrived_before)
+        out.checked_key = r.key;
+      continue;
+    }
+    bool mine = r.writes == writer::this_one
+                || (r.writes == writer::the_second && m.arrived.size() > 1
+                    && m.arrived[1] == me);
+    if (!mine) {
+      out.waits_for = issue_ref{step.from, r.other};
+      continue;
+    }
+    meeting.writes.push_back(r.key);
+    meeting.made.push_back(r.key);
+  }
+  t.commit();
+  return out;
+}
 
-issue_state::links_outcome issue_state::translate_links(replay_step& step) {
-  linking.clear();
-  links_outcome out;
+std::vector<relation> issue_state::translate_links(replay_step& step, bool recovering) {
+  std::vector<relation> dropped;
+  if (!step.records.empty() || !step.write.relations.empty()) {
+    // The relations this step writes: those whose meeting it makes (all of
+    // them when finding what an interrupted attempt wrote).
+    std::vector<relation_change> links;
+    storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+    for (auto& r : step.records) {
+      if (!r.relation || !(recovering || meeting.writes_key(r.key)))
+        continue;
+      auto twin = ctx->store->find_twin(t, ctx->name, issue_ref{step.from, r.other});
+      if (!twin) { // the related issue is not synced
+        dropped.push_back(r.relation->link);
+        continue;
+      }
+      links.push_back({{r.relation->link.type, twin->twin_id}, r.relation->added});
+    }
+    step.write.relations = std::move(links);
+  }
   bool removes_files = std::any_of(step.write.attachments.begin(), step.write.attachments.end(),
                                    [](auto& a) { return !a.added; });
-  if (step.write.relations.empty() && !removes_files)
-    return out; // most steps: no storage access at all
-  // Writable only for relations: registering a record must be atomic with
-  // looking for the other's.
-  storage::transaction t{ctx->store->env(), step.write.relations.empty()
-                                              ? storage::transaction::read_only
-                                              : storage::transaction::read_write};
-  std::vector<relation_change> links;
-  if (!step.write.relations.empty()) {
-    auto& recorder = *issue_at(step.from);
-    std::map<std::pair<std::string, bool>, std::size_t> earlier;
-    for (auto& e : recorder.history) {
-      if (e.id == step.entry_id)
-        break;
-      for (auto& c : e.relations)
-        ++earlier[{c.link.other, c.added}];
-    }
-    for (auto& r : step.write.relations) {
-      auto record = relation_record(recorder.id, r.link.other, r.added,
-                                    ++earlier[{r.link.other, r.added}]);
-      auto first = ctx->store->first_record(t, ctx->name, step.from, record, recorder.id);
-      auto twin = ctx->store->find_twin(t, ctx->name, issue_ref{step.from, r.link.other});
-      if (first == recorder.id) {
-        out.dropped.push_back(r.link);
-        continue;
-      }
-      if (!twin) {
-        out.waits_for = issue_ref{step.from, r.link.other};
-        continue;
-      }
-      links.push_back({{r.link.type, twin->twin_id}, r.added});
-      linking.push_back(record);
-    }
-  }
-  step.write.relations = std::move(links);
+  if (!removes_files)
+    return dropped; // most steps: no storage access at all
+  storage::transaction t{ctx->store->env(), storage::transaction::read_only};
   std::vector<attachment_change> files;
   for (auto& a : step.write.attachments) {
     if (a.added) {
@@ -312,8 +337,7 @@ issue_state::links_outcome issue_state::translate_links(replay_step& step) {
     } // else: never copied, so nothing to remove
   }
   step.write.attachments = std::move(files);
-  t.commit();
-  return out;
+  return dropped;
 }
 
 void issue_state::commit_pass_done() {
@@ -342,6 +366,7 @@ void on_gone(self_ptr self, side gone);
 void run_next_step(self_ptr self);
 void fetch_next_file(self_ptr self);
 void write_step(self_ptr self);
+void check_record(self_ptr self, const issue_ref& other, const std::string& key);
 
 std::string describe_key(const issue_state& st) {
   auto& s = st.side_of(st.key.where);
@@ -594,6 +619,17 @@ void run_next_step(self_ptr self) {
     return;
   }
   auto& step = st.plan.steps[st.next_step];
+  // A change recorded on two issues waits until both are there (meet).
+  auto met = st.meet(step);
+  if (met.check) {
+    check_record(self, *met.check, met.checked_key);
+    return;
+  }
+  if (met.waits_for) {
+    self->send(st.task, waits_atom::value, st.key, *met.waits_for);
+    finish_pass(self, true);
+    return;
+  }
   // Parents first: a step that names an issue without a twin waits for it;
   // the task syncs that issue and wakes this pair when it is done.
   if (auto missing = st.translate_references(step)) {
@@ -601,19 +637,10 @@ void run_next_step(self_ptr self) {
     finish_pass(self, true);
     return;
   }
-  // A relation's first record is dropped, its second links the twins; that
-  // one waits only if the first record's issue has no twin recorded.
-  auto links = st.translate_links(step);
-  if (links.waits_for) {
-    self->send(st.task, waits_atom::value, st.key, *links.waits_for);
-    finish_pass(self, true);
-    return;
-  }
-  for (auto& r : links.dropped)
+  for (auto& r : st.translate_links(step))
     self->send(st.ctx->log, log_atom::value, log_level::debug, st.ctx->name,
                to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
-                 + " " + r.other + " is linked when issue " + r.other
-                 + "'s record of it is synced");
+                 + " " + r.other + " is not synced: issue " + r.other + " has no twin");
   st.strip_written(step);
   if (!step.creation && step.write.empty()) {
     st.commit_step(step, nullptr);
@@ -623,6 +650,42 @@ void run_next_step(self_ptr self) {
   }
   st.next_file = 0;
   fetch_next_file(self);
+}
+
+// Reads the other issue of a shared record that this pair waited for and
+// that still has not arrived: if it holds no such record left to replay (it
+// is gone, out of the task, or it passed it before meetings existed), this
+// step goes on alone; otherwise it waits once more (that issue's next pass
+// reads it after this read, so it sees the record).
+void check_record(self_ptr self, const issue_ref& other, const std::string& key) {
+  auto& st = self->state;
+  self->request(st.side_of(other.where).conn, st.ctx->request_timeout, read_atom::value,
+                st.side_of(other.where).project, other.id)
+    .then(
+      [self, other, key](issue_result& r) {
+        auto& st = self->state;
+        if (!r && r.error().kind != error_kind::not_found) {
+          fail(self, r.error());
+          return;
+        }
+        guarded(self, [&] {
+          std::optional<std::string> pending;
+          if (r)
+            if (auto e = entry_with_record(*r, key, st.side_of(other.where).records_children)) {
+              storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+              if (!st.ctx->store->handled(t, st.ctx->name, other).count(*e))
+                pending = e;
+            }
+          if (pending) {
+            self->send(st.task, waits_atom::value, st.key, other);
+            finish_pass(self, true);
+            return;
+          }
+          st.alone.insert(key);
+          run_next_step(self);
+        });
+      },
+      [self, s = other.where](caf::error& e) { fail(self, request_failed(self->state, s, e)); });
 }
 
 // Files travel as bytes: each file the step adds is read from its side just

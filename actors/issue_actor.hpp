@@ -5,6 +5,7 @@
 // each applied entry and the entry ids it produced in one transaction.
 // Wakes that arrive during a pass start one more pass after it.
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <set>
@@ -30,7 +31,17 @@ struct issue_state {
   replay_plan plan;
   std::size_t next_step = 0;
   std::size_t next_file = 0; // of the step's files, the next whose bytes to fetch
-  std::vector<std::string> linking; // relation records the step links (see translate_links)
+  // The step's shared records (domain/replay.hpp: shared_record) as its
+  // meeting left them: those it writes, those it makes (done when it
+  // commits), those it passes (forgotten when it commits: both are past).
+  struct meeting_state {
+    std::vector<std::string> writes, made, passed;
+    bool writes_key(const std::string& k) const {
+      return std::find(writes.begin(), writes.end(), k) != writes.end();
+    }
+  } meeting;
+  // Records whose other issue was read and has none left to replay.
+  std::set<std::string> alone;
   // The write an earlier attempt may have left unrecorded (storage::write_intent).
   std::optional<storage::write_intent> intent;
   // A creation whose comment an interrupted attempt did not write: written
@@ -74,17 +85,25 @@ struct issue_state {
   // Rewrites reference fields (parent) of a step's write to the twins' ids;
   // the referenced issue that has no twin yet, if any.
   std::optional<issue_ref> translate_references(replay_step& step);
-  // Rewrites a step's relations to the twins of the related issues and its
-  // removed files to their twins' ids. A relation is recorded on both of its
-  // issues: the record replayed first is dropped (returned), the second links
-  // the twins, once both have their history up to it. waits_for: the
-  // related issue whose record came first but whose twin is not recorded
-  // (then the step waits for it, as for a parent).
-  struct links_outcome {
-    std::vector<relation> dropped;
+  // Meets the step's shared records with the other issues' records of them:
+  // each issue's pass arrives at its record and waits there until the other
+  // has arrived too, then one of the two steps writes the change and the
+  // other only passes, so both twins get it where their originals have it.
+  // waits_for: an issue to wait for (it has not arrived, or it writes);
+  // check: an issue waited for before that still has not arrived, to read:
+  // does it hold the record `checked_key` at all?
+  struct meet_outcome {
     std::optional<issue_ref> waits_for;
+    std::optional<issue_ref> check;
+    std::string checked_key;
   };
-  links_outcome translate_links(replay_step& step);
+  meet_outcome meet(const replay_step& step);
+  void settle_meetings(storage::transaction& t, const replay_step& step);
+  // Rewrites the relations the step writes (its meeting says which; all of
+  // them when recovering) to the twins of the related issues, and its
+  // removed files to their twins' ids. The relations whose related issue is
+  // not synced are dropped (returned).
+  std::vector<relation> translate_links(replay_step& step, bool recovering = false);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
   void record_error(const sync_error& err);

@@ -97,7 +97,8 @@ struct task_state {
   // it had an error item.
   bool forget_failure(const issue_ref& key);
   // Pairs waiting for another pair (by its key) to finish: a child for its
-  // parent. Woken when that pair reports done.
+  // parent's twin, an issue for the other's record of a change they share
+  // (issue_actor.hpp: meet). Woken when that pair reports done.
   std::map<issue_ref, std::set<issue_ref>> dependents;
 
   bool creating_on(side s) const;

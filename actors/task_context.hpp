@@ -17,6 +17,9 @@ struct task_side {
   connection_actor conn;
   field_rules rules; // renames for writes made *from* this side to the other
   std::chrono::milliseconds sweep_interval{0}; // 0: the poll sees every change
+  // The tracker records a child's parent change on the parent too
+  // (domain/replay.hpp: shared_records).
+  bool records_children = false;
 };
 
 struct task_context {

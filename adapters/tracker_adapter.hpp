@@ -37,6 +37,10 @@ class tracker_adapter {
   // The bytes of a file attached to an issue; not_found once it is removed.
   virtual result<std::string> read_attachment(const std::string& file_id) = 0;
 
+  // Whether the tracker records a child's parent change on the parent as
+  // well, as an entry of its own (domain/model.hpp: child_change).
+  virtual bool records_children() const { return false; }
+
   // The project's issue stamped with this alt_id: how a retried create finds
   // the issue it already made.
   virtual result<std::optional<std::string>> find_by_alt_id(const std::string& project,

@@ -110,6 +110,11 @@ void to_json(nlohmann::json& j, const history_entry& e) {
                        {"type", r.link.type},
                        {"issue", r.link.other}});
   }
+  if (!e.children.empty()) {
+    auto& kids = j["children"] = nlohmann::json::array();
+    for (auto& c : e.children)
+      kids.push_back({{"action", c.added ? "added" : "removed"}, {"issue", c.child}});
+  }
 }
 
 void from_json(const nlohmann::json& j, history_entry& e) {
@@ -124,6 +129,8 @@ void from_json(const nlohmann::json& j, history_entry& e) {
       {a.at("file").get<attachment>(), a.value("action", "added") == "added", ""});
   for (auto& r : j.value("relations", nlohmann::json::array()))
     e.relations.push_back({r.get<relation>(), r.value("action", "added") == "added"});
+  for (auto& c : j.value("children", nlohmann::json::array()))
+    e.children.push_back({c.at("issue").get<std::string>(), c.value("action", "added") == "added"});
 }
 
 void to_json(nlohmann::json& j, const issue& i) {

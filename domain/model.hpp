@@ -89,6 +89,16 @@ const std::vector<std::string>& relation_types();
 bool is_relation_type(const std::string& type);
 std::string reverse_relation(const std::string& type);
 
+// A child added to or removed from an issue, as a tracker records it on the
+// parent when the child's parent field changes (Redmine: "child_id"). The
+// child's own entry holds the change; this record only marks where in the
+// parent's history it happened.
+struct child_change {
+  std::string child; // the child issue's id
+  bool added = true;
+  friend bool operator==(const child_change&, const child_change&) = default;
+};
+
 struct history_entry {
   std::string id;  // unique within the tracker connection
   std::string author;
@@ -99,8 +109,10 @@ struct history_entry {
   std::vector<attachment_change> attachments = {};
   // A relation is recorded on both issues, each from its own side.
   std::vector<relation_change> relations = {};
+  std::vector<child_change> children = {}; // on a parent
   bool empty() const {
-    return changes.empty() && comment.empty() && attachments.empty() && relations.empty();
+    return changes.empty() && comment.empty() && attachments.empty() && relations.empty()
+           && children.empty();
   }
 };
 

@@ -71,6 +71,57 @@ side decide(conflict_policy policy, timestamp source_time, timestamp target_time
   return target_time > source_time ? side::target : side::source;
 }
 
+// A key names one change of one pair of issues, and which such change of
+// the pair it is, counted in the recording issue's history: both records
+// count the same sequence.
+std::string relation_key(const std::string& a, const std::string& b, bool added,
+                         std::size_t nth) {
+  auto [low, high] = std::minmax(a, b);
+  return low + " " + high + (added ? " added " : " removed ") + std::to_string(nth);
+}
+
+std::string child_key(const std::string& parent, const std::string& child, bool added,
+                      std::size_t nth) {
+  return "parent " + parent + " child " + child + (added ? " added " : " removed ")
+         + std::to_string(nth);
+}
+
+// Counts records while walking a history: how many of this kind came before.
+struct record_counter {
+  std::map<std::pair<std::string, bool>, std::size_t> relations, parents, children;
+
+  std::vector<shared_record> count(const issue& recorder, const history_entry& e,
+                                   bool records_children) {
+    std::vector<shared_record> out;
+    using writer = shared_record::writer;
+    for (auto& r : e.relations)
+      out.push_back({r.link.other,
+                     relation_key(recorder.id, r.link.other, r.added,
+                                  ++relations[{r.link.other, r.added}]),
+                     writer::the_second, r});
+    if (!records_children)
+      return out;
+    for (auto& c : e.changes) {
+      if (c.field != core_field::parent || c.old_value == c.new_value)
+        continue;
+      if (!c.old_value.empty())
+        out.push_back({c.old_value,
+                       child_key(c.old_value, recorder.id, false,
+                                 ++parents[{c.old_value, false}]),
+                       writer::this_one});
+      if (!c.new_value.empty())
+        out.push_back({c.new_value,
+                       child_key(c.new_value, recorder.id, true, ++parents[{c.new_value, true}]),
+                       writer::this_one});
+    }
+    for (auto& c : e.children)
+      out.push_back({c.child,
+                     child_key(recorder.id, c.child, c.added, ++children[{c.child, c.added}]),
+                     writer::the_other});
+    return out;
+  }
+};
+
 replay_step make_step(side from, const history_entry& e, const field_rules& rules,
                       const std::set<std::string>& lost_fields, const std::string& alt_id,
                       const field_rules* to_source_names) {
@@ -96,6 +147,27 @@ replay_step make_step(side from, const history_entry& e, const field_rules& rule
 }
 
 } // namespace
+
+std::vector<shared_record> shared_records(const issue& recorder, const history_entry& e,
+                                          bool records_children) {
+  record_counter counter;
+  for (auto& x : recorder.history) {
+    auto records = counter.count(recorder, x, records_children);
+    if (x.id == e.id)
+      return records;
+  }
+  return {};
+}
+
+std::optional<std::string> entry_with_record(const issue& i, const std::string& key,
+                                             bool records_children) {
+  record_counter counter;
+  for (auto& e : i.history)
+    for (auto& r : counter.count(i, e, records_children))
+      if (r.key == key)
+        return e.id;
+  return std::nullopt;
+}
 
 replay_plan plan_replay(const side_view& source, const side_view& target, bool linked,
                         bool two_way,
@@ -123,6 +195,28 @@ replay_plan plan_replay(const side_view& source, const side_view& target, bool l
     }
   }
 
+  // Each side's shared records, counted over its whole history once.
+  auto records_of = [](const side_view& v) {
+    std::map<std::string, std::vector<shared_record>> out;
+    if (!v.current)
+      return out;
+    record_counter counter;
+    for (auto& e : v.current->history)
+      if (auto r = counter.count(*v.current, e, v.records_children); !r.empty())
+        out.emplace(e.id, std::move(r));
+    return out;
+  };
+  std::map<std::string, std::vector<shared_record>> records[2] = {records_of(source),
+                                                                  records_of(target)};
+  auto with_records = [&](replay_step step) {
+    auto& mine = records[static_cast<int>(step.from)];
+    if (auto r = mine.find(step.entry_id); r != mine.end()) {
+      step.records = r->second;
+      step.skip = false; // its place in the history is kept, even with nothing to write
+    }
+    return step;
+  };
+
   auto source_alt = source.current ? common_id(source.connection, *source.current) : "";
   auto target_alt = target.current ? common_id(target.connection, *target.current) : "";
   size_t i = 0, j = 0;
@@ -130,11 +224,11 @@ replay_plan plan_replay(const side_view& source, const side_view& target, bool l
     bool take_source = j == from_target.size()
                        || (i < from_source.size() && from_source[i]->time <= from_target[j]->time);
     if (take_source)
-      plan.steps.push_back(
-        make_step(side::source, *from_source[i++], to_target, source_lost, source_alt, nullptr));
+      plan.steps.push_back(with_records(
+        make_step(side::source, *from_source[i++], to_target, source_lost, source_alt, nullptr)));
     else
-      plan.steps.push_back(make_step(side::target, *from_target[j++], to_source, target_lost,
-                                     target_alt, &to_source));
+      plan.steps.push_back(with_records(make_step(side::target, *from_target[j++], to_source,
+                                                  target_lost, target_alt, &to_source)));
   }
   return plan;
 }

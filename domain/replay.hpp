@@ -4,6 +4,7 @@
 // functions over the issue model, so every rule is testable without actors.
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,6 +24,32 @@ struct field_rules {
   field_rules inverted() const;
 };
 
+// A change a tracker records on two issues of one side: a relation (on
+// both of them), a child's parent change (on the parent too, as "child
+// added" or "removed"). Both records are replayed at one moment, once both
+// issues' histories are synced up to them, so each twin has its record
+// where its original has it (the issue actor's meeting, issue_actor.hpp).
+struct shared_record {
+  std::string other; // the other issue's id, on the recording side
+  std::string key;   // names the change alike from either issue
+  // Whose step makes the write: a child's parent change is written by the
+  // child (its parent's record follows from it); a relation by whichever
+  // record's step arrives second.
+  enum class writer { this_one, the_other, the_second };
+  writer writes = writer::the_second;
+  std::optional<relation_change> relation = {}; // a relation's record: as the recorder sees it
+};
+
+// The records entry `e` of `recorder` shares with other issues.
+// records_children: the tracker records a child's parent change on the
+// parent as well (Redmine does; the embedded tracker does not).
+std::vector<shared_record> shared_records(const issue& recorder, const history_entry& e,
+                                          bool records_children);
+
+// The entry of `i` that holds the record `key`, if it has one.
+std::optional<std::string> entry_with_record(const issue& i, const std::string& key,
+                                             bool records_children);
+
 // One source history entry and the write it becomes on the other side.
 struct replay_step {
   side from = side::source;
@@ -30,6 +57,7 @@ struct replay_step {
   bool creation = false; // the write creates the twin
   bool skip = false;     // nothing left to write (all of it lost conflicts)
   replica_write write;
+  std::vector<shared_record> records = {};
 };
 
 // A field both sides changed since the last sync, and who won it.
@@ -52,6 +80,7 @@ struct side_view {
   const issue* current = nullptr;           // null: no issue on this side (yet)
   const std::set<std::string>* handled = nullptr; // ledger; null = nothing handled
   std::string connection;                  // for the twin's alt_id
+  bool records_children = false;           // see shared_records
 };
 
 // Plans the writes that bring the pair in sync, in history order (two-way:

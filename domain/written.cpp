@@ -60,7 +60,8 @@ bool is_main_part(const history_entry& e) {
 
 // Everything the entry records is something the write does.
 bool consists_of(const history_entry& e, const replica_write& w) {
-  if (e.is_creation || e.empty())
+  // A parent's record of a child is never the write's own entry.
+  if (e.is_creation || e.empty() || !e.children.empty())
     return false;
   if (!e.comment.empty() && !comment_is_the_writes(e.comment, w))
     return false;
@@ -218,7 +219,7 @@ bool sets_to(const history_entry& e, const field_change& c) {
 // `meant`: the changes whose value differed before the write.
 bool is_main_call(const history_entry& e, const made_write& w,
                   const std::vector<field_change>& meant) {
-  if (!w.comment || e.comment != *w.comment || !e.relations.empty())
+  if (!w.comment || e.comment != *w.comment || !e.relations.empty() || !e.children.empty())
     return false;
   bool files_ours = std::all_of(e.attachments.begin(), e.attachments.end(), [&](auto& a) {
     return a.added && contains(w.added_files, a.file.id);
@@ -240,7 +241,7 @@ bool is_main_call(const history_entry& e, const made_write& w,
 
 // A file removal's entry: that removal and nothing else.
 bool is_removal_of(const history_entry& e, const std::string& file_id) {
-  return e.comment.empty() && e.changes.empty() && e.relations.empty()
+  return e.comment.empty() && e.changes.empty() && e.relations.empty() && e.children.empty()
          && e.attachments.size() == 1 && !e.attachments[0].added
          && e.attachments[0].file.id == file_id;
 }
@@ -248,13 +249,29 @@ bool is_removal_of(const history_entry& e, const std::string& file_id) {
 // A relation's entry: the relation, and the dates it moved (Redmine moves a
 // following issue's dates in the journal of a "precedes" relation).
 bool is_relation_entry(const history_entry& e, const relation_change& r) {
-  if (!e.comment.empty() || !e.attachments.empty() || e.relations.size() != 1)
+  if (!e.comment.empty() || !e.attachments.empty() || e.relations.size() != 1
+      || !e.children.empty())
     return false;
   auto& x = e.relations[0];
   if (x.added != r.added || !(x.link == r.link))
     return false;
   return std::all_of(e.changes.begin(), e.changes.end(), [](const field_change& c) {
     return c.field == core_field::start_date || c.field == core_field::due_date;
+  });
+}
+
+// A parent's record of a child: that child, and the values a parent may
+// derive from its children (Redmine recomputes them as the child arrives).
+bool is_child_entry(const history_entry& e, const child_change& c) {
+  if (!e.comment.empty() || !e.attachments.empty() || !e.relations.empty()
+      || e.children.size() != 1 || !(e.children[0] == c))
+    return false;
+  return std::all_of(e.changes.begin(), e.changes.end(), [](const field_change& x) {
+    for (auto* derived : {core_field::start_date, core_field::due_date, core_field::done_ratio,
+                          core_field::priority, core_field::estimated_hours})
+      if (x.field == derived)
+        return true;
+    return false;
   });
 }
 
@@ -320,6 +337,14 @@ attribution attribute_relation_record(const issue& before, const issue& after,
   attribution out;
   claim(after, entry_ids_of(before), author,
         [&](auto& e) { return is_relation_entry(e, reversed); }, out);
+  return out;
+}
+
+attribution attribute_child_record(const issue& before, const issue& after,
+                                   const std::string& author, const child_change& child) {
+  attribution out;
+  claim(after, entry_ids_of(before), author, [&](auto& e) { return is_child_entry(e, child); },
+        out);
   return out;
 }
 

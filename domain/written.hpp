@@ -84,6 +84,11 @@ attribution attribute_relation_record(const issue& before, const issue& after,
                                       const std::string& author,
                                       const relation_change& reversed);
 
+// The entry a child's parent change left on the parent (read just before and
+// after the write): its record of the child added or removed.
+attribution attribute_child_record(const issue& before, const issue& after,
+                                   const std::string& author, const child_change& child);
+
 // The changes a creation meant that the new issue does not have (a tracker
 // that ignores a status or a read-only field when it creates an issue);
 // old_value: the value the issue got instead.

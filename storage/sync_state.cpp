@@ -120,18 +120,46 @@ void sync_state::link_files(transaction& t, const std::string& task, side s,
   t.put(files_, ref_key(task, issue_ref{other(s), twin_file_id}), file_id);
 }
 
-std::string sync_state::first_record(transaction& t, const std::string& task, side s,
-                                     const std::string& record, const std::string& arrived) {
-  auto key = key_of({task, to_string(s), record});
-  if (auto v = t.get(records_, key))
-    return std::string{*v};
-  t.put(records_, key, arrived);
-  return arrived;
+namespace {
+
+sync_state::meeting meeting_at(std::optional<std::string_view> v) {
+  sync_state::meeting m;
+  if (!v)
+    return m;
+  auto j = decode(*v);
+  if (j.is_string()) { // before meetings: the issue whose record came first
+    m.arrived.push_back(j.get<std::string>());
+    return m;
+  }
+  m.arrived = j.value("arrived", std::vector<std::string>{});
+  m.done = j.value("done", false);
+  return m;
 }
 
-void sync_state::forget_record(transaction& t, const std::string& task, side s,
-                               const std::string& record) {
-  t.erase(records_, key_of({task, to_string(s), record}));
+} // namespace
+
+sync_state::meeting sync_state::arrive(transaction& t, const std::string& task, side s,
+                                       const std::string& key, const std::string& issue_id) {
+  auto k = key_of({task, to_string(s), key});
+  auto m = meeting_at(t.get(records_, k));
+  m.arrived_before = std::find(m.arrived.begin(), m.arrived.end(), issue_id) != m.arrived.end();
+  if (!m.arrived_before) {
+    m.arrived.push_back(issue_id);
+    t.put(records_, k, encode({{"arrived", m.arrived}, {"done", m.done}}));
+  }
+  return m;
+}
+
+void sync_state::meeting_done(transaction& t, const std::string& task, side s,
+                              const std::string& key) {
+  auto k = key_of({task, to_string(s), key});
+  auto m = meeting_at(t.get(records_, k));
+  t.put(records_, k, encode({{"arrived", m.arrived}, {"done", true}}));
+}
+
+void sync_state::forget_meeting(transaction& t, const std::string& task, side s,
+                                const std::string& key) {
+  t.erase(records_, key_of({task, to_string(s), key}));
 }
 
 std::set<std::string> sync_state::handled(transaction& t, const std::string& task,

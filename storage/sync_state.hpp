@@ -93,15 +93,19 @@ class sync_state {
   void link_files(transaction& t, const std::string& task, side s, const std::string& file_id,
                   const std::string& twin_file_id);
 
-  // --- relation records: a relation is recorded on both of its issues, and
-  // the record replayed second links the twins, so both twins have their
-  // history up to it. `record` names one relation event (its issues, whether
-  // it was added, which such event of the pair it is) ---
-  // The issue whose record of it arrived first, registering `arrived` when
-  // none did yet.
-  std::string first_record(transaction& t, const std::string& task, side s,
-                           const std::string& record, const std::string& arrived);
-  void forget_record(transaction& t, const std::string& task, side s, const std::string& record);
+  // --- meetings: the two records of one shared change (domain/replay.hpp:
+  // shared_record) are replayed together, once both issues' passes have
+  // arrived at them. `key` names the change ---
+  struct meeting {
+    std::vector<std::string> arrived; // issue ids, in the order they arrived
+    bool done = false;                // the write is made
+    bool arrived_before = false;      // (arrive) the caller had arrived already
+  };
+  // Registers `issue_id` as arrived, and returns the meeting as it is then.
+  meeting arrive(transaction& t, const std::string& task, side s, const std::string& key,
+                 const std::string& issue_id);
+  void meeting_done(transaction& t, const std::string& task, side s, const std::string& key);
+  void forget_meeting(transaction& t, const std::string& task, side s, const std::string& key);
 
   // --- ledger: history entry ids of one issue that need no sync any more,
   // because they were applied to the twin or were written by TrackBridge ---

@@ -42,6 +42,8 @@ struct actor_fixture : test_coordinator_fixture<> {
     ctx->name = "t";
     ctx->sides[0] = {"a", "P", conn_a, {}};
     ctx->sides[1] = {"b", "Q", conn_b, {}};
+    ctx->sides[0].records_children = a->records_children();
+    ctx->sides[1].records_children = b->records_children();
     ctx->two_way = two_way;
     ctx->store = &store;
     ctx->log = log;

@@ -57,6 +57,79 @@ struct fixture : actor_fixture {
     return {src.id, worker};
   }
 
+  using pairs = std::map<std::string, issue_actor>; // workers by their origin's id
+
+  std::shared_ptr<task_context> make_two_way_context() { return make_context(true); }
+
+  std::string twin_id(const std::string& origin) {
+    storage::transaction t{env, storage::transaction::read_only};
+    auto link = store.find_twin(t, "t", {side::source, origin});
+    CAF_REQUIRE(link);
+    return link->twin_id;
+  }
+
+  // Plays the task's part for a few pairs: wakes `first` (on `where`), then
+  // the issue a pass waits for, and the waiting pairs when that one's pass is
+  // done, until nothing is left to run.
+  void settle(pairs& workers, std::vector<std::string> first, side where = side::source) {
+    std::map<std::string, std::set<std::string>> dependents; // by origin id
+    auto origin_of = [&](const issue_ref& r) {
+      if (r.where == side::source)
+        return r.id;
+      storage::transaction t{env, storage::transaction::read_only};
+      auto link = store.find_twin(t, "t", r);
+      return link ? link->twin_id : r.id;
+    };
+    for (auto& id : first)
+      wake(workers.at(id), {where, where == side::source ? id : twin_id(id)});
+    for (int round = 0; round < 200; ++round) {
+      sched.run();
+      bool got = false;
+      self->receive(
+        [&](waits_atom, const issue_ref& key, const issue_ref& needed) {
+          got = true;
+          auto origin = origin_of(needed);
+          dependents[origin].insert(key.id);
+          wake(workers.at(origin), {side::source, origin});
+        },
+        [&](done_atom, const issue_ref& key, std::uint64_t, bool, bool) {
+          got = true;
+          auto waiting = std::move(dependents[key.id]);
+          dependents.erase(key.id);
+          for (auto& id : waiting)
+            wake(workers.at(id), {side::source, id});
+        },
+        [&](creating_atom, const issue_ref&, side) { got = true; },
+        [&](created_atom, const issue_ref&) { got = true; },
+        caf::after(std::chrono::seconds(0)) >> [] {});
+      if (!got)
+        return;
+    }
+    CAF_FAIL("the pairs did not settle in 200 rounds");
+  }
+
+  // What a person sees of a history, entry by entry, with the issues it
+  // names by their subjects (ids differ between trackers).
+  static std::vector<std::string> kinds(const test::memory_adapter& t, const issue& i) {
+    auto subject = [&](const std::string& id) {
+      auto x = t.issues.find(id);
+      return x == t.issues.end() ? "?" + id : x->second.fields.at("subject");
+    };
+    std::vector<std::string> out;
+    for (auto& e : i.history) {
+      std::string line = e.author + ":";
+      for (auto& c : e.changes)
+        line += " " + c.field + "="
+                + (c.field == "parent" && !c.new_value.empty() ? subject(c.new_value) : c.new_value);
+      for (auto& r : e.relations)
+        line += " " + r.link.type + (r.added ? "+" : "-") + subject(r.link.other);
+      for (auto& c : e.children)
+        line += std::string{" child"} + (c.added ? "+" : "-") + subject(c.child);
+      out.push_back(line + " |" + e.comment);
+    }
+    return out;
+  }
+
   const issue& twin_in_b() {
     CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
     return b->issues.begin()->second;
@@ -606,14 +679,10 @@ CAF_TEST(a_relation_is_linked_once_both_twins_exist_and_made_only_once) {
   auto x_id = x.id, y_id = y.id;
   a->relate(x_id, "bob", "blocks", y_id); // recorded on x and on y
   auto ctx = make_context(false);
-  auto wx = spawn_worker(ctx, {side::source, x_id});
-  wake(wx, {side::source, x_id});
-  CAF_CHECK(run_pass().second); // y has no twin yet: x's record waits for y's
-  CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
-  CAF_CHECK(b->issues.begin()->second.relations.empty());
-  auto wy = spawn_worker(ctx, {side::source, y_id});
-  wake(wy, {side::source, y_id});
-  CAF_CHECK(run_pass().second); // y's record links them
+  pairs workers{{x_id, spawn_worker(ctx, {side::source, x_id})},
+                {y_id, spawn_worker(ctx, {side::source, y_id})}};
+  // x's record waits for y's: y is synced up to it, and y's links them.
+  settle(workers, {x_id});
   CAF_REQUIRE_EQUAL(b->issues.size(), 2u);
   std::string x_twin, y_twin;
   for (auto& [id, i] : b->issues)
@@ -621,10 +690,7 @@ CAF_TEST(a_relation_is_linked_once_both_twins_exist_and_made_only_once) {
   CAF_CHECK(b->issues.at(x_twin).relations == std::vector<relation>{{"blocks", y_twin}});
   CAF_CHECK(b->issues.at(y_twin).relations == std::vector<relation>{{"blocked", x_twin}});
   auto updates = b->updates;
-  wake(wx, {side::source, x_id}); // nothing new: the relation is not made again
-  CAF_CHECK(run_pass().second);
-  wake(wy, {side::source, y_id});
-  CAF_CHECK(run_pass().second);
+  settle(workers, {x_id, y_id}); // nothing new: the relation is not made again
   CAF_CHECK_EQUAL(b->updates, updates);
   CAF_CHECK_EQUAL(b->issues.at(x_twin).relations.size(), 1u);
 }
@@ -634,17 +700,11 @@ CAF_TEST(two_way_the_related_issues_record_of_a_synced_relation_is_not_synced_ba
   auto& y = a->add("P", "alice", {{"subject", "y"}});
   auto x_id = x.id, y_id = y.id;
   auto ctx = make_context(true);
-  auto wx = spawn_worker(ctx, {side::source, x_id});
-  auto wy = spawn_worker(ctx, {side::source, y_id});
-  wake(wx, {side::source, x_id});
-  CAF_CHECK(run_pass().second);
-  wake(wy, {side::source, y_id});
-  CAF_CHECK(run_pass().second);
+  pairs workers{{x_id, spawn_worker(ctx, {side::source, x_id})},
+                {y_id, spawn_worker(ctx, {side::source, y_id})}};
+  settle(workers, {x_id, y_id});
   a->relate(x_id, "bob", "duplicates", y_id);
-  wake(wx, {side::source, x_id}); // x's record comes first: y's links them
-  CAF_CHECK(run_pass().second);
-  wake(wy, {side::source, y_id});
-  CAF_CHECK(run_pass().second);
+  settle(workers, {x_id}); // x's record comes first and waits: y's links them
   std::string x_twin, y_twin;
   for (auto& [id, i] : b->issues)
     (i.fields.at("subject") == "x" ? x_twin : y_twin) = id;
@@ -654,10 +714,7 @@ CAF_TEST(two_way_the_related_issues_record_of_a_synced_relation_is_not_synced_ba
   CAF_CHECK_EQUAL(handled(side::target, x_twin).count(mirror_id), 1u);
   // The target's poll reports both twins: nothing goes back, nothing repeats.
   auto a_writes = a->updates, b_writes = b->updates;
-  wake(wx, {side::target, x_twin});
-  CAF_CHECK(run_pass().second);
-  wake(wy, {side::target, y_twin});
-  CAF_CHECK(run_pass().second);
+  settle(workers, {x_id, y_id}, side::target);
   CAF_CHECK_EQUAL(a->updates, a_writes);
   CAF_CHECK_EQUAL(b->updates, b_writes);
   CAF_CHECK_EQUAL(a->issues.at(x_id).relations.size(), 1u);
@@ -672,12 +729,9 @@ CAF_TEST(a_relation_removed_and_made_again_is_replayed_event_by_event) {
   a->relate(x_id, "bob", "relates", y_id, false);
   a->relate(y_id, "carol", "blocks", x_id);
   auto ctx = make_context(false);
-  auto wy = spawn_worker(ctx, {side::source, y_id});
-  auto wx = spawn_worker(ctx, {side::source, x_id});
-  wake(wy, {side::source, y_id});
-  CAF_CHECK(run_pass().second);
-  wake(wx, {side::source, x_id});
-  CAF_CHECK(run_pass().second);
+  pairs workers{{x_id, spawn_worker(ctx, {side::source, x_id})},
+                {y_id, spawn_worker(ctx, {side::source, y_id})}};
+  settle(workers, {y_id, x_id});
   std::string x_twin, y_twin;
   for (auto& [id, i] : b->issues)
     (i.fields.at("subject") == "x" ? x_twin : y_twin) = id;
@@ -688,6 +742,68 @@ CAF_TEST(a_relation_removed_and_made_again_is_replayed_event_by_event) {
     for (auto& r : e.relations)
       events.push_back(r.link.type + (r.added ? "+" : "-"));
   CAF_CHECK_EQUAL(events, (std::vector<std::string>{"relates+", "relates-", "blocked+"}));
+}
+
+CAF_TEST(a_parents_history_and_its_childs_creation_are_replayed_in_the_sources_order) {
+  a->records_children_on_parents = b->records_children_on_parents = true;
+  auto& p = a->add("P", "alice", {{"subject", "parent"}, {"priority", "Normal"}});
+  auto p_id = p.id;
+  a->edit(p_id, "alice", {{"priority", "High"}});
+  auto c_id = a->add("P", "bob", {{"subject", "child"}, {"parent", p_id}}).id;
+  a->edit(p_id, "bob", {{"status", "In Progress"}}); // after the child, without a comment
+  a->edit(c_id, "bob", {}, "child's own note");
+  auto ctx = make_two_way_context();
+  pairs workers{{c_id, spawn_worker(ctx, {side::source, c_id})},
+                {p_id, spawn_worker(ctx, {side::source, p_id})}};
+  // The child first: its creation waits until the parent's twin has the
+  // parent's history up to the child's creation.
+  settle(workers, {c_id, p_id});
+  auto& p_twin = b->issues.at(twin_id(p_id));
+  CAF_CHECK_EQUAL(kinds(*b, p_twin), kinds(*a, a->issues.at(p_id)));
+  CAF_CHECK_EQUAL(kinds(*b, b->issues.at(twin_id(c_id))), kinds(*a, a->issues.at(c_id)));
+  // Redmine's record of the child on the parent's twin is TrackBridge's own:
+  // the target's poll of it sends nothing back.
+  auto record = p_twin.history[2].id;
+  CAF_CHECK_EQUAL(handled(side::target, p_twin.id).count(record), 1u);
+  auto writes = a->updates + a->creates;
+  settle(workers, {p_id}, side::target);
+  CAF_CHECK_EQUAL(a->updates + a->creates, writes);
+}
+
+CAF_TEST(a_relation_is_replayed_where_both_issues_histories_have_it) {
+  auto x_id = a->add("P", "alice", {{"subject", "x"}}).id;
+  auto y_id = a->add("P", "alice", {{"subject", "y"}}).id;
+  a->edit(x_id, "alice", {{"status", "In Progress"}});
+  a->relate(x_id, "bob", "blocks", y_id); // recorded on x and on y
+  a->edit(x_id, "carol", {}, "after the relation");
+  a->edit(y_id, "carol", {{"priority", "Low"}});
+  auto ctx = make_context(false);
+  pairs workers{{x_id, spawn_worker(ctx, {side::source, x_id})},
+                {y_id, spawn_worker(ctx, {side::source, y_id})}};
+  settle(workers, {x_id, y_id});
+  CAF_CHECK_EQUAL(kinds(*b, b->issues.at(twin_id(x_id))), kinds(*a, a->issues.at(x_id)));
+  CAF_CHECK_EQUAL(kinds(*b, b->issues.at(twin_id(y_id))), kinds(*a, a->issues.at(y_id)));
+  // Made once, by one of the two records.
+  CAF_CHECK_EQUAL(b->issues.at(twin_id(x_id)).relations.size(), 1u);
+  auto updates = b->updates;
+  settle(workers, {x_id, y_id});
+  CAF_CHECK_EQUAL(b->updates, updates);
+}
+
+CAF_TEST(a_record_the_other_issue_does_not_have_is_waited_for_once_then_replayed_alone) {
+  a->records_children_on_parents = b->records_children_on_parents = true;
+  auto p_id = a->add("P", "alice", {{"subject", "parent"}}).id;
+  auto c_id = a->add("P", "bob", {{"subject", "child"}, {"parent", p_id}}).id;
+  // As if Redmine had not recorded it (data from before it did so).
+  auto& parent_history = a->issues.at(p_id).history;
+  parent_history.erase(parent_history.begin() + 1);
+  auto ctx = make_context(false);
+  pairs workers{{c_id, spawn_worker(ctx, {side::source, c_id})},
+                {p_id, spawn_worker(ctx, {side::source, p_id})}};
+  settle(workers, {c_id});
+  CAF_REQUIRE_EQUAL(b->issues.size(), 2u);
+  CAF_CHECK_EQUAL(b->issues.at(twin_id(c_id)).fields.at("parent"), twin_id(p_id));
+  CAF_CHECK_EQUAL(handled(side::source, c_id).size(), 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -166,7 +166,9 @@ CAF_TEST(an_answer_recorded_from_a_real_redmine_5_reads_too) {
   CAF_CHECK_EQUAL(initial.at("status"), "New");
   CAF_CHECK_EQUAL(initial.count("estimated_hours"), 0u);
   CAF_CHECK_EQUAL(r->history[0].attachments.size(), 1u);
-  CAF_CHECK(r->history[1].empty()); // child_id: the subtask's own parent field says it
+  // child_id: Redmine's record of a subtask made; where it sits is kept.
+  CAF_CHECK(r->history[1].changes.empty());
+  CAF_CHECK(r->history[1].children == (std::vector<child_change>{{"2", true}}));
   CAF_CHECK_EQUAL(r->history[2].comment, "Looking into it");
   CAF_CHECK_EQUAL(r->history[2].changes.size(), 3u);
   CAF_CHECK(r->history[3].empty()); // a private note, nothing else

@@ -143,3 +143,60 @@ CAF_TEST(every_relation_type_reverses_to_the_type_the_other_issue_sees) {
   CAF_CHECK(!is_relation_type("parent"));
 }
 
+
+CAF_TEST(both_records_of_a_shared_change_name_it_alike_and_say_who_writes_it) {
+  using writer = shared_record::writer;
+  // Child 2 made under parent 1, moved away to 3, and back to 1; 1 and 2
+  // related twice. Each issue counts its own records of the pair.
+  auto child = make_issue("2", {entry("20", 1, {{"parent", "", "1"}}, "", true),
+                                entry("21", 2, {{"parent", "1", "3"}}),
+                                entry("22", 3, {{"parent", "3", "1"}})});
+  auto parent = make_issue("1", {entry("10", 0, {{"subject", "", "P"}}, "", true),
+                                 entry("11", 1, {}), entry("12", 2, {}), entry("13", 3, {}),
+                                 entry("14", 4, {}), entry("15", 5, {})});
+  parent.history[1].children = {{"2", true}};
+  parent.history[2].children = {{"2", false}};
+  parent.history[3].children = {{"2", true}};
+  parent.history[4].relations = {{{"relates", "2"}, true}};
+  parent.history[5].relations = {{{"relates", "2"}, false}};
+  child.history.push_back(entry("23", 4, {}));
+  child.history.back().relations = {{{"relates", "1"}, true}};
+  auto created = shared_records(child, child.history[0], true);
+  CAF_REQUIRE_EQUAL(created.size(), 1u);
+  CAF_CHECK_EQUAL(created[0].other, "1");
+  CAF_CHECK(created[0].writes == writer::this_one);
+  auto recorded = shared_records(parent, parent.history[1], true);
+  CAF_REQUIRE_EQUAL(recorded.size(), 1u);
+  CAF_CHECK_EQUAL(recorded[0].key, created[0].key);
+  CAF_CHECK(recorded[0].writes == writer::the_other);
+  // A move between parents is two records, one on each parent.
+  auto moved = shared_records(child, child.history[1], true);
+  CAF_REQUIRE_EQUAL(moved.size(), 2u);
+  auto removed = shared_records(parent, parent.history[2], true); // named: CAF keeps references
+  CAF_CHECK_EQUAL(moved[0].key, removed[0].key);
+  CAF_CHECK_EQUAL(moved[1].other, "3");
+  // Back again: the second "added" of the pair, not the first.
+  auto back = shared_records(child, child.history[2], true)[1].key; // [0]: removed from 3
+  auto readded = shared_records(parent, parent.history[3], true);
+  CAF_CHECK_EQUAL(back, readded[0].key);
+  CAF_CHECK_NOT_EQUAL(back, created[0].key);
+  auto related = shared_records(child, child.history[3], true);
+  CAF_REQUIRE_EQUAL(related.size(), 1u);
+  auto relates = shared_records(parent, parent.history[4], true);
+  CAF_CHECK_EQUAL(related[0].key, relates[0].key);
+  CAF_CHECK(related[0].writes == writer::the_second);
+  CAF_CHECK(related[0].relation.has_value());
+  auto holder = entry_with_record(parent, back, true).value_or("");
+  CAF_CHECK_EQUAL(holder, "13");
+  auto unrelated = shared_records(parent, parent.history[5], true);
+  CAF_CHECK(!entry_with_record(child, unrelated[0].key, true));
+  // A tracker that records no children: a parent change shares nothing.
+  CAF_CHECK(shared_records(child, child.history[0], false).empty());
+  // In a plan, a record with nothing to write still keeps its place.
+  std::set<std::string> none;
+  auto plan = plan_replay({&parent, &none, "a", true}, {nullptr, &none, "b"}, false, false,
+                          conflict_policy::newest_wins, {}, {});
+  CAF_REQUIRE_EQUAL(plan.steps.size(), 6u);
+  CAF_CHECK(!plan.steps[1].skip);
+  CAF_CHECK_EQUAL(plan.steps[1].records.size(), 1u);
+}

@@ -185,6 +185,28 @@ CAF_TEST(a_child_added_by_the_same_user_just_before_the_write_is_not_the_writes_
   CAF_CHECK_EQUAL(attribute_write(early, after, w).entry_ids, (std::vector<std::string>{"79"}));
 }
 
+CAF_TEST(a_parents_record_of_the_child_a_write_moved_is_told_from_its_other_records) {
+  // Before the write, the parent had bob's record of child 7; during it, alice
+  // made child 8 (TrackBridge's write) and bob child 9 at the same moment.
+  auto before = parent_with({}, {by("bob", "40", {})});
+  before.history.back().children = {{"7", true}};
+  auto after = before;
+  after.history.push_back(by("alice", "50", {{"done_ratio", "0", "10"}})); // derived from children
+  after.history.back().children = {{"8", true}};
+  after.history.push_back(by("bob", "51", {}));
+  after.history.back().children = {{"9", true}};
+  after.history.push_back(by("alice", "52", {}, "alice's own note"));
+  auto record = attribute_child_record(before, after, "alice", {"8", true});
+  CAF_CHECK_EQUAL(record.entry_ids, (std::vector<std::string>{"50"}));
+  // Another user's record, or a removal, is not it.
+  CAF_CHECK(attribute_child_record(before, after, "bob", {"8", true}).entry_ids.empty());
+  CAF_CHECK(attribute_child_record(before, after, "alice", {"8", false}).entry_ids.empty());
+  // A write's own journal is never a record of a child.
+  made_write w{"alice", "", {{"done_ratio", "", "10"}}, {}, {}, {}};
+  auto who = attribute_write(before, after, w);
+  CAF_CHECK(who.entry_ids.empty());
+}
+
 CAF_TEST(an_entry_of_the_same_user_that_sets_a_field_of_the_write_otherwise_is_someone_elses) {
   auto before = parent_with({{"priority", "Low"}}, {});
   auto after = parent_with({{"priority", "High"}},

@@ -483,6 +483,20 @@ std::string adapter::notes_of(const replica_write& w, bool acting) {
 
 namespace {
 
+std::string current_value(const issue& i, const std::string& field) {
+  auto v = i.fields.find(field);
+  return v == i.fields.end() ? "" : v->second;
+}
+
+// The value a write gives the field, or `otherwise` when it leaves it alone.
+std::string written_value(const replica_write& w, const std::string& field,
+                          const std::string& otherwise) {
+  for (auto& c : w.changes)
+    if (c.field == field)
+      return c.new_value;
+  return otherwise;
+}
+
 std::string joined(const std::vector<std::string>& ids) {
   std::string out;
   for (auto& id : ids)
@@ -561,6 +575,40 @@ result<std::vector<std::pair<long, relation>>> adapter::relations_of(const std::
     return j.error();
   return located(tb::redmine::relations_of(*j, id), where("", id),
                  "GET /issues/" + id + "/relations.json");
+}
+
+result<std::vector<adapter::parent_record>> adapter::parents_before(
+  const std::string& project, const std::string& old_parent, const std::string& new_parent,
+  const std::string& child) {
+  std::vector<parent_record> out;
+  if (old_parent == new_parent)
+    return out;
+  for (auto [id, added] : {std::pair{old_parent, false}, std::pair{new_parent, true}}) {
+    if (id.empty())
+      continue;
+    auto before = read_issue(project, id);
+    if (!before) {
+      if (before.error().kind == error_kind::not_found)
+        continue; // not in the project: nothing of it is synced
+      return before.error();
+    }
+    out.push_back({std::move(*before), {child, added}});
+  }
+  return out;
+}
+
+void adapter::claim_parent_records(const std::string& project,
+                                   std::vector<parent_record>& parents, const std::string& child,
+                                   const std::string& user, write_result& out) {
+  for (auto& p : parents) {
+    p.record.child = child; // a creation knows its id only now
+    auto after = read_issue(project, p.before.id);
+    if (!after)
+      continue; // unclaimed: see the header
+    auto record = attribute_child_record(p.before, *after, user, p.record);
+    if (record.entry_ids.size() == 1)
+      out.mirrored.push_back({p.before.id, record.entry_ids.front()});
+  }
 }
 
 result<unit> adapter::write_relations(const std::string& project, const std::string& id,
@@ -702,6 +750,9 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
     return uploads.error();
   if (!uploads->empty())
     (*fields)["uploads"] = *uploads;
+  auto parents = parents_before(project, "", written_value(w, core_field::parent, ""), "");
+  if (!parents)
+    return parents.error();
   auto made = call("POST", "/issues.json", json{{"issue", *fields}}, *as);
   if (!made && made.error().kind == error_kind::conflict && !as->empty()) {
     as = std::string{}; // no such user here: write as the key's user
@@ -725,6 +776,7 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
     return as_made.error();
   out.dropped = dropped_of(not_created(*as_made, w.changes), *as_made,
                            as->empty() ? api_user_ : *as, true);
+  claim_parent_records(project, *parents, out.issue_id, as->empty() ? api_user_ : *as, out);
   if (w.comment.empty())
     return out;
   // Redmine's creation has no comment: it follows as the first journal.
@@ -758,10 +810,29 @@ result<write_result> adapter::update_issue(const std::string& project, const std
   if (!before)
     return before.error();
   write_result out{id, {}, 0, {}, {}};
+  auto parent_before = current_value(*before, core_field::parent);
+  auto parents = parents_before(project, parent_before,
+                                written_value(w, core_field::parent, parent_before), id);
+  if (!parents)
+    return parents.error();
   auto uploads = uploads_of(w, *as, out);
   if (!uploads)
     return uploads.error();
   made_write made{"", std::nullopt, w.changes, out.attachment_ids, {}, {}};
+  // Relations first: a "precedes" relation moves the following issue's dates
+  // in the relation's own journal, as on the source, and then the entry's
+  // date changes are already made.
+  if (auto linked = write_relations(project, id, w.relations, *as, made, out); !linked)
+    return located(linked.error());
+  if (!w.relations.empty() && (fields->contains("start_date") || fields->contains("due_date"))) {
+    auto now = read_issue(project, id);
+    if (!now)
+      return now.error();
+    for (auto* date : {core_field::start_date, core_field::due_date})
+      if (fields->contains(date)
+          && same_value(current_value(*now, date), written_value(w, date, "")))
+        fields->erase(date);
+  }
 
   // Fields, comment and new files: one PUT, one journal. A write of only
   // removals or relations needs none.
@@ -790,10 +861,8 @@ result<write_result> adapter::update_issue(const std::string& project, const std
     if (gone)
       made.removed_files.push_back(a.file.id);
   }
-  if (auto linked = write_relations(project, id, w.relations, *as, made, out); !linked)
-    return located(linked.error());
-
   made.author = as->empty() ? api_user_ : *as;
+  claim_parent_records(project, *parents, id, made.author, out);
   auto after = read_issue(project, id);
   if (!after)
     return after.error();

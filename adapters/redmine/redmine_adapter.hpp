@@ -42,6 +42,8 @@ class adapter : public tracker_adapter {
   result<std::optional<std::string>> find_by_alt_id(const std::string& project,
                                                     const std::string& alt_id) override;
   result<std::string> read_attachment(const std::string& file_id) override;
+  // A child's parent change is journalized on the parents ("child_id").
+  bool records_children() const override { return true; }
 
  private:
   using json = nlohmann::json;
@@ -76,6 +78,22 @@ class adapter : public tracker_adapter {
                                                const std::string& other, const issue& before,
                                                const std::string& user,
                                                const relation_change& reversed);
+  // The parents a write moves a child between, read just before it: Redmine
+  // records the child on each of them ("child added", "child removed").
+  struct parent_record {
+    issue before;
+    child_change record;
+  };
+  result<std::vector<parent_record>> parents_before(const std::string& project,
+                                                     const std::string& old_parent,
+                                                     const std::string& new_parent,
+                                                     const std::string& child);
+  // Their journals of it, as TrackBridge's own (out.mirrored). One that
+  // cannot be told from another is left unclaimed: the parent's sync finds
+  // it is the record of a child whose change is synced, and passes it.
+  void claim_parent_records(const std::string& project, std::vector<parent_record>& parents,
+                            const std::string& child, const std::string& user,
+                            write_result& out);
   // What the target did not take of a write (`issue`: as it was before an
   // update, or as a creation made it), with what to change in Redmine.
   std::vector<dropped_change> dropped_of(const std::vector<field_change>& dropped,

@@ -270,6 +270,11 @@ history_entry entry_of(const journal& jn, catalog& names, const name_lookup& nam
       bool added = !c.new_value.empty();
       e.relations.push_back({{d.name, added ? c.new_value : c.old_value}, added});
       continue;
+    } else if (d.property == "attr" && d.name == "child_id") {
+      // Redmine's record, on a parent, of a child's parent change.
+      bool added = !c.new_value.empty();
+      e.children.push_back({added ? c.new_value : c.old_value, added});
+      continue;
     } else if (auto* a = d.property == "attr" ? attribute_named(d.name) : nullptr) {
       c.field = a->field;
       if (c.field == core_field::is_private) { // as the value reads: "true" or none

@@ -33,6 +33,25 @@ history_entry& memory_adapter::append(issue& i, const std::string& author,
     current = value;
   }
   i.updated = e.time;
+  recorded_on_parents_.clear();
+  if (records_children_on_parents)
+    for (auto& c : e.changes) {
+      if (c.field != core_field::parent)
+        continue;
+      for (auto [parent, added] : {std::pair{c.old_value, false}, std::pair{c.new_value, true}}) {
+        auto p = issues.find(parent);
+        if (parent.empty() || p == issues.end())
+          continue;
+        history_entry record;
+        record.id = std::to_string(next_entry_++);
+        record.author = author;
+        record.time = e.time;
+        record.children.push_back({i.id, added});
+        p->second.updated = e.time;
+        p->second.history.push_back(std::move(record));
+        recorded_on_parents_.push_back({parent, p->second.history.back().id});
+      }
+    }
   i.history.push_back(std::move(e));
   return i.history.back();
 }
@@ -184,7 +203,7 @@ write_result memory_adapter::create_now(const std::string& project, const replic
     i.alt_id = w.alt_id;
   uploads += w.attachments.size();
   apply(i, w.attachments, {});
-  write_result out{i.id, {i.history.back().id}, i.updated, {}, {}, dropped};
+  write_result out{i.id, {i.history.back().id}, i.updated, {}, recorded_on_parents_, dropped};
   for (auto& a : i.attachments)
     out.attachment_ids.push_back(a.id);
   return out;
@@ -222,8 +241,9 @@ write_result memory_adapter::update_now(const std::string& id, const replica_wri
   auto files_before = i.attachments.size();
   for (auto& a : w.attachments)
     uploads += a.added ? 1 : 0;
-  write_result out{i.id, {i.history.back().id}, i.updated, {}, {}};
-  out.mirrored = apply(i, w.attachments, links);
+  write_result out{i.id, {i.history.back().id}, i.updated, {}, recorded_on_parents_};
+  auto related = apply(i, w.attachments, links);
+  out.mirrored.insert(out.mirrored.end(), related.begin(), related.end());
   for (auto k = files_before; k < i.attachments.size(); ++k)
     out.attachment_ids.push_back(i.attachments[k].id);
   out.dropped = std::move(dropped);

@@ -49,6 +49,10 @@ class memory_adapter : public tracker_adapter {
   // Redmine does without the workflow transition or with a read-only field:
   // reported in the write's `dropped`.
   std::set<std::string> ignores;
+  // Like Redmine: a child's parent change is recorded on the parents too, as
+  // entries of their own by the same author ("child added", "removed").
+  bool records_children_on_parents = false;
+  bool records_children() const override { return records_children_on_parents; }
 
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
@@ -70,6 +74,8 @@ class memory_adapter : public tracker_adapter {
   // history); the entries recorded on related issues.
   std::vector<entry_ref> apply(issue& i, const std::vector<attachment_change>& changes,
                                const std::vector<relation_change>& links);
+  // The entries the last append recorded on parents (records_children).
+  std::vector<entry_ref> recorded_on_parents_;
   std::string name_;
   int next_file_ = 1;
   int next_issue_ = 1;
