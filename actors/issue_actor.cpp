@@ -318,7 +318,12 @@ std::vector<relation> issue_state::translate_links(replay_step& step, bool recov
         dropped.push_back(r.relation->link);
         continue;
       }
-      links.push_back({{r.relation->link.type, twin->twin_id}, r.relation->added});
+      relation link{r.relation->link.type, twin->twin_id};
+      // History records no delay: the relation as it is now has it.
+      auto& now = issue_at(step.from)->relations;
+      if (auto i = std::find(now.begin(), now.end(), r.relation->link); i != now.end())
+        link.delay = i->delay;
+      links.push_back({link, r.relation->added});
     }
     step.write.relations = std::move(links);
   }

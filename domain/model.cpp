@@ -76,11 +76,14 @@ void from_json(const nlohmann::json& j, attachment& a) {
 
 void to_json(nlohmann::json& j, const relation& r) {
   j = {{"type", r.type}, {"issue", r.other}};
+  if (r.delay != 0)
+    j["delay"] = r.delay;
 }
 
 void from_json(const nlohmann::json& j, relation& r) {
   r.type = j.at("type").get<std::string>();
   r.other = j.at("issue").get<std::string>();
+  r.delay = j.value("delay", 0);
 }
 
 void to_json(nlohmann::json& j, const field_change& c) {

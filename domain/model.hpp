@@ -76,7 +76,14 @@ struct relation {
   std::string type; // relates, blocks, blocked, precedes, follows, duplicates,
                     // duplicated, copied_to, copied_from
   std::string other; // the related issue's id
-  friend bool operator==(const relation&, const relation&) = default;
+  // Days between the end of the preceding issue and the start of the
+  // following one (precedes and follows only). A property of the link, not
+  // its identity: a relation is the same relation whatever its delay, and
+  // trackers record none in history (Redmine cannot change it either).
+  int delay = 0;
+  friend bool operator==(const relation& a, const relation& b) {
+    return a.type == b.type && a.other == b.other;
+  }
 };
 
 struct relation_change {

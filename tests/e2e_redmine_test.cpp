@@ -151,8 +151,10 @@ class namer {
     for (auto& r : i.value("relations", json::array())) {
       bool from_here = str(r["issue_id"]) == issue_id;
       auto type = str(r["relation_type"]);
+      auto delay = r.value("delay", json{});
       links.push_back((from_here ? type : tb::reverse_relation(type)) + " "
-                      + attr_value("parent_id", str(r[from_here ? "issue_to_id" : "issue_id"])));
+                      + attr_value("parent_id", str(r[from_here ? "issue_to_id" : "issue_id"]))
+                      + (delay.is_number() && delay != 0 ? " delay " + str(delay) : ""));
     }
     std::sort(files.begin(), files.end());
     std::sort(links.begin(), links.end());
@@ -730,7 +732,13 @@ CAF_TEST(every_journal_of_a_twin_sits_where_the_originals_does) {
   auto next = issue({{"subject", "Next"}, {"start_date", "2026-03-01"}, {"due_date", "2026-03-02"}},
                     "bob");
   edit(rm1, next, {{"notes", "waiting for First"}}, "bob");
-  relate(rm1, first, "precedes", next, "alice");
+  // Two days between them: the delay is no journal's, the relation has it.
+  auto precedes = rm1.call("POST", "/issues/" + first + "/relations.json",
+                           {{"relation", {{"issue_to_id", std::stoi(next)},
+                                          {"relation_type", "precedes"},
+                                          {"delay", 2}}}},
+                           "alice");
+  CAF_REQUIRE_EQUAL(precedes.status, 201);
   edit(rm1, first, {{"notes", "First is planned"}}, "alice");
   edit(rm1, next, {{"status_id", 2}}, "bob");
 

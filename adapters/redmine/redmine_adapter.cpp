@@ -636,11 +636,12 @@ result<unit> adapter::write_relations(const std::string& project, const std::str
     if (!other_before)
       return at(other_before.error());
     if (r.added) {
+      json body{{"issue_to_id", std::atol(r.link.other.c_str())},
+                {"relation_type", r.link.type}};
+      if (r.link.type == "precedes" || r.link.type == "follows")
+        body["delay"] = r.link.delay;
       auto made_it = call_as("POST", "/issues/" + encode(id) + "/relations.json",
-                             json{{"relation",
-                                   {{"issue_to_id", std::atol(r.link.other.c_str())},
-                                    {"relation_type", r.link.type}}}},
-                             as);
+                             json{{"relation", body}}, as);
       if (!made_it) {
         // Made meanwhile by the related issue's own sync: done.
         if (auto again = relations_of(id); again && find(*again, r.link) != again->end())

@@ -163,7 +163,8 @@ relation relation_seen_from(const node& r, const std::string& seen_from) {
   auto from = std::to_string(r["issue_id"].number());
   auto to = std::to_string(r["issue_to_id"].number());
   auto type = r["relation_type"].text();
-  return from == seen_from ? relation{type, to} : relation{reverse_relation(type), from};
+  auto delay = static_cast<int>(r["delay"].number_or(0));
+  return from == seen_from ? relation{type, to, delay} : relation{reverse_relation(type), from, delay};
 }
 
 // Redmine attribute -> common field; id-valued ones name what the id means.
