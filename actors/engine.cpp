@@ -40,7 +40,7 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
   auto health = std::make_shared<connection_health>(name, 5, std::chrono::seconds{10});
   // The first adapter also tells what the tracker records (add_task).
   auto first = make();
-  records_children_[name] = first->records_children();
+  traits_[name] = {first->records_children(), first->has_watchers()};
   auto spawn_worker = [&] {
     auto adapter = first ? std::exchange(first, nullptr) : make();
     return sys_.spawn<caf::detached>(connection, std::move(adapter), health, logger_);
@@ -69,7 +69,8 @@ void engine::add_task(const config::task_config& t) {
     ts.project = scope.project;
     ts.conn = connections_.at(scope.connection);
     ts.sweep_interval = scope.sweep_interval;
-    ts.records_children = records_children_.at(scope.connection);
+    ts.records_children = traits_.at(scope.connection).records_children;
+    ts.has_watchers = traits_.at(scope.connection).has_watchers;
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

@@ -56,7 +56,12 @@ class engine {
   storage::sync_state& store_;
   logger_actor logger_;
   std::map<std::string, connection_actor> connections_;
-  std::map<std::string, bool> records_children_; // by connection (tracker_adapter)
+  // What each connection's tracker records (tracker_adapter), by connection.
+  struct tracker_traits {
+    bool records_children = false;
+    bool has_watchers = false;
+  };
+  std::map<std::string, tracker_traits> traits_;
   std::vector<task_actor> tasks_;
   std::map<std::string, task_actor> tasks_by_name_;
   bool stopped_ = false;

@@ -7,6 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "domain/time.hpp"
+#include "domain/watchers.hpp"
 #include "domain/written.hpp"
 
 namespace tb {
@@ -372,6 +373,7 @@ void run_next_step(self_ptr self);
 void fetch_next_file(self_ptr self);
 void write_step(self_ptr self);
 void check_record(self_ptr self, const issue_ref& other, const std::string& key);
+void sync_watchers(self_ptr self);
 
 std::string describe_key(const issue_state& st) {
   auto& s = st.side_of(st.key.where);
@@ -619,8 +621,7 @@ void run_next_step(self_ptr self) {
     return;
   }
   if (st.next_step == st.plan.steps.size()) {
-    st.commit_pass_done();
-    finish_pass(self, true);
+    sync_watchers(self);
     return;
   }
   auto& step = st.plan.steps[st.next_step];
@@ -655,6 +656,74 @@ void run_next_step(self_ptr self) {
   }
   st.next_file = 0;
   fetch_next_file(self);
+}
+
+// Writes watcher changes to one side, then goes on with next().
+template <class Next>
+void write_watchers(self_ptr self, side to, std::vector<watcher_change> changes, Next next) {
+  auto& st = self->state;
+  if (changes.empty()) {
+    guarded(self, next);
+    return;
+  }
+  replica_write w;
+  w.watchers = std::move(changes);
+  self
+    ->request(st.side_of(to).conn, st.ctx->request_timeout, update_atom::value,
+              st.side_of(to).project, st.id_at(to), std::move(w))
+    .then(
+      [self, next](write_outcome& r) {
+        if (!r) {
+          fail(self, r.error());
+          return;
+        }
+        guarded(self, next);
+      },
+      [self, to](caf::error& e) { fail(self, request_failed(self->state, to, e)); });
+}
+
+// Watchers have no history: once the entries are replayed, each side's
+// changes to them since the last sync are made on the other side (both
+// calls are idempotent, so a pass interrupted before it records the new set
+// only makes them again), then the set is recorded and the pass is done.
+void sync_watchers(self_ptr self) {
+  auto& st = self->state;
+  auto done = [self] {
+    self->state.commit_pass_done();
+    finish_pass(self, true);
+  };
+  auto& source = st.issue_at(side::source);
+  auto& target = st.issue_at(side::target);
+  if (!st.side_of(side::source).has_watchers || !st.side_of(side::target).has_watchers
+      || !st.twin_id || !source) {
+    done();
+    return;
+  }
+  std::optional<std::vector<std::string>> last;
+  {
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+    last = st.ctx->store->synced_watchers(t, st.ctx->name, st.key);
+  }
+  // A one-way pass does not read the target; nor does the pass that made it.
+  auto plan = plan_watchers(source->watchers,
+                            st.ctx->two_way && target ? &target->watchers : nullptr, last,
+                            st.side_of(side::source).rules, st.side_of(side::target).rules);
+  write_watchers(self, side::target, std::move(plan.to_target),
+                 [self, done, to_source = std::move(plan.to_source),
+                  synced = std::move(plan.synced), last] {
+                   write_watchers(self, side::source, to_source,
+                                  [self, done, synced, last] {
+                                    auto& st = self->state;
+                                    if (last != synced) {
+                                      storage::transaction t{st.ctx->store->env(),
+                                                             storage::transaction::read_write};
+                                      st.ctx->store->set_synced_watchers(t, st.ctx->name, st.key,
+                                                                         synced);
+                                      t.commit();
+                                    }
+                                    done();
+                                  });
+                 });
 }
 
 // Reads the other issue of a shared record that this pair waited for and

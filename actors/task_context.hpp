@@ -20,6 +20,7 @@ struct task_side {
   // The tracker records a child's parent change on the parent too
   // (domain/replay.hpp: shared_records).
   bool records_children = false;
+  bool has_watchers = false; // see tracker_adapter
 };
 
 struct task_context {

@@ -41,6 +41,10 @@ class tracker_adapter {
   // well, as an entry of its own (domain/model.hpp: child_change).
   virtual bool records_children() const { return false; }
 
+  // Whether issues have watchers (issue::watchers), which an update's
+  // replica_write::watchers then adds and removes.
+  virtual bool has_watchers() const { return false; }
+
   // The project's issue stamped with this alt_id: how a retried create finds
   // the issue it already made.
   virtual result<std::optional<std::string>> find_by_alt_id(const std::string& project,

@@ -142,6 +142,8 @@ void to_json(nlohmann::json& j, const issue& i) {
        {"created", to_rfc3339(i.created)}, {"updated", to_rfc3339(i.updated)},
        {"attachments", i.attachments}, {"relations", i.relations},
        {"history", i.history}};
+  if (!i.watchers.empty())
+    j["watchers"] = i.watchers;
 }
 
 void from_json(const nlohmann::json& j, issue& i) {
@@ -153,6 +155,7 @@ void from_json(const nlohmann::json& j, issue& i) {
   i.updated = parse_rfc3339(j.at("updated").get<std::string>()).value_or(0);
   i.attachments = j.value("attachments", std::vector<attachment>{});
   i.relations = j.value("relations", std::vector<relation>{});
+  i.watchers = j.value("watchers", std::vector<std::string>{});
   i.history = j.value("history", std::vector<history_entry>{});
 }
 

@@ -123,6 +123,13 @@ struct history_entry {
   }
 };
 
+// A watcher added to or removed from an issue (a login).
+struct watcher_change {
+  std::string login;
+  bool added = true;
+  friend bool operator==(const watcher_change&, const watcher_change&) = default;
+};
+
 struct issue {
   std::string id;
   std::string project;
@@ -132,6 +139,7 @@ struct issue {
   timestamp updated = 0;
   std::vector<attachment> attachments; // current files
   std::vector<relation> relations;     // current links, from this issue's side
+  std::vector<std::string> watchers;   // logins, sorted (where the tracker has watchers)
   std::vector<history_entry> history; // oldest first; [0] is the creation
 };
 
@@ -156,8 +164,10 @@ struct replica_write {
   std::string alt_id; // creations only
   std::vector<attachment_change> attachments = {};
   std::vector<relation_change> relations = {}; // updates only
+  std::vector<watcher_change> watchers = {};   // updates only; no history entry
   bool empty() const {
-    return changes.empty() && comment.empty() && attachments.empty() && relations.empty();
+    return changes.empty() && comment.empty() && attachments.empty() && relations.empty()
+           && watchers.empty();
   }
 };
 

@@ -162,6 +162,23 @@ void sync_state::forget_meeting(transaction& t, const std::string& task, side s,
   t.erase(records_, key_of({task, to_string(s), key}));
 }
 
+// Kept beside the meetings: both are small per-pair records of what the
+// two sides share.
+std::optional<std::vector<std::string>> sync_state::synced_watchers(transaction& t,
+                                                                    const std::string& task,
+                                                                    const issue_ref& pair) {
+  auto v = t.get(records_, key_of({task, "watchers", to_string(pair.where), pair.id}));
+  if (!v)
+    return std::nullopt;
+  return decode(*v).get<std::vector<std::string>>();
+}
+
+void sync_state::set_synced_watchers(transaction& t, const std::string& task,
+                                     const issue_ref& pair,
+                                     const std::vector<std::string>& logins) {
+  t.put(records_, key_of({task, "watchers", to_string(pair.where), pair.id}), encode(logins));
+}
+
 std::set<std::string> sync_state::handled(transaction& t, const std::string& task,
                                           const issue_ref& r) {
   std::set<std::string> out;

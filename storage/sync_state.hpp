@@ -107,6 +107,13 @@ class sync_state {
   void meeting_done(transaction& t, const std::string& task, side s, const std::string& key);
   void forget_meeting(transaction& t, const std::string& task, side s, const std::string& key);
 
+  // --- watchers of a pair as last synced (domain/watchers.hpp), in the
+  // source's logins; none: never synced ---
+  std::optional<std::vector<std::string>> synced_watchers(transaction& t, const std::string& task,
+                                                          const issue_ref& pair);
+  void set_synced_watchers(transaction& t, const std::string& task, const issue_ref& pair,
+                           const std::vector<std::string>& logins);
+
   // --- ledger: history entry ids of one issue that need no sync any more,
   // because they were applied to the twin or were written by TrackBridge ---
   std::set<std::string> handled(transaction& t, const std::string& task, const issue_ref& r);

@@ -44,6 +44,8 @@ struct actor_fixture : test_coordinator_fixture<> {
     ctx->sides[1] = {"b", "Q", conn_b, {}};
     ctx->sides[0].records_children = a->records_children();
     ctx->sides[1].records_children = b->records_children();
+    ctx->sides[0].has_watchers = a->has_watchers();
+    ctx->sides[1].has_watchers = b->has_watchers();
     ctx->two_way = two_way;
     ctx->store = &store;
     ctx->log = log;

@@ -790,6 +790,59 @@ CAF_TEST(every_journal_of_a_twin_sits_where_the_originals_does) {
     CAF_MESSAGE("server log:\n" << server->log());
 }
 
+// Watchers have no journals and leave updated_on alone: a sweep sees them.
+CAF_TEST(watchers_added_or_removed_on_either_redmine_reach_the_other) {
+  auto project = fresh_identifier("watch");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Watched"}},
+                                            "alice"));
+  auto watch = [](const redmine_instance& rm, const std::string& issue, const std::string& user,
+                  bool add) {
+    auto users = rm.get_json("/users.json?name=" + user)["users"];
+    CAF_REQUIRE_EQUAL(users.size(), 1u);
+    auto user_id = users[0]["id"].get<int>();
+    auto r = add ? rm.call("POST", "/issues/" + issue + "/watchers.json", {{"user_id", user_id}})
+                 : rm.call("DELETE", "/issues/" + issue + "/watchers/" + std::to_string(user_id)
+                                       + ".json");
+    CAF_REQUIRE_EQUAL(r.status, 204);
+  };
+  auto watchers = [](const redmine_instance& rm, const std::string& issue) {
+    std::vector<std::string> out;
+    auto i = rm.get_json("/issues/" + issue + ".json?include=watchers")["issue"];
+    for (auto& w : i.value("watchers", json::array()))
+      out.push_back(str(w["name"]));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  watch(rm1, id, "alice", true);
+  watch(rm1, id, "bob", true);
+  write_redmine_config({{"connection", "rm1"}, {"project", project}},
+                       {{"connection", "rm2"}, {"project", project}}, "two-way");
+  start();
+  std::string twin;
+  CAF_REQUIRE(eventually([&] { return !(twin = find_by_subject(rm2, project, "Watched")).empty(); },
+                         std::chrono::seconds{60}, redmine_poll));
+  using names = std::vector<std::string>;
+  if (!eventually([&] { return watchers(rm2, twin) == names{"Alice Example", "Bob Example"}; },
+                  std::chrono::seconds{60}, redmine_poll))
+    CAF_FAIL("the twin's watchers are not the original's; server log:\n" << server->log());
+  // On the target, bob stops watching and the admin starts.
+  watch(rm2, twin, "bob", false);
+  watch(rm2, twin, "admin", true);
+  names both{"Alice Example", "Redmine Admin"};
+  CAF_CHECK(eventually([&] { return watchers(rm1, id) == both; }, std::chrono::seconds{60},
+                       redmine_poll));
+  CAF_CHECK(watchers(rm2, twin) == both);
+  // No journal on either side for any of it.
+  auto journals = [](const redmine_instance& rm, const std::string& issue) {
+    return rm.get_json("/issues/" + issue + ".json?include=journals")["issue"]["journals"].size();
+  };
+  CAF_CHECK_EQUAL(journals(rm1, id), 0u);
+  CAF_CHECK_EQUAL(journals(rm2, twin), 0u);
+  CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
+}
+
 // Redmine answers 204 to a write whose status its workflow does not allow
 // for the user, or whose field is read-only for the user's role, and keeps
 // the old values. rm2's role Restricted (scripts/redmine) has no In

@@ -806,4 +806,28 @@ CAF_TEST(a_record_the_other_issue_does_not_have_is_waited_for_once_then_replayed
   CAF_CHECK_EQUAL(handled(side::source, c_id).size(), 1u);
 }
 
+CAF_TEST(watchers_follow_the_changes_of_either_side_and_nothing_is_written_twice) {
+  a->with_watchers = b->with_watchers = true;
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  a->issues.at(id).watchers = {"alice", "bob"};
+  auto ctx = make_context(true);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  CAF_CHECK_EQUAL(b->issues.at(twin).watchers, (std::vector<std::string>{"alice", "bob"}));
+  // No history on either side: watchers are not entries.
+  CAF_CHECK_EQUAL(b->issues.at(twin).history.size(), 1u);
+  // bob stops watching on the source, carol starts watching on the target.
+  a->issues.at(id).watchers = {"alice"};
+  b->issues.at(twin).watchers = {"alice", "bob", "carol"};
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(a->issues.at(id).watchers, (std::vector<std::string>{"alice", "carol"}));
+  CAF_CHECK_EQUAL(b->issues.at(twin).watchers, (std::vector<std::string>{"alice", "carol"}));
+  // Alike on both sides: a pass writes no watcher.
+  auto writes = a->watcher_writes + b->watcher_writes;
+  settle(workers, {id});
+  settle(workers, {id}, side::target);
+  CAF_CHECK_EQUAL(a->watcher_writes + b->watcher_writes, writes);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -387,7 +387,7 @@ result<issue> adapter::read_issue(const std::string& project, const std::string&
   auto pid = project_id(project);
   if (!pid)
     return pid.error();
-  auto target = "/issues/" + encode(id) + ".json?include=journals,attachments,relations";
+  auto target = "/issues/" + encode(id) + ".json?include=journals,attachments,relations,watchers";
   auto j = call("GET", target);
   if (!j) {
     auto err = j.error();
@@ -789,8 +789,43 @@ result<write_result> adapter::create_issue(const std::string& project, const rep
   return out;
 }
 
+result<unit> adapter::write_watchers(const std::string& project, const std::string& id,
+                                     const std::vector<watcher_change>& watchers) {
+  for (auto& w : watchers) {
+    auto user = id_of(catalog::user, w.login, project);
+    if (!user) {
+      auto err = user.error();
+      err.where = where(project, id) + ", watcher " + w.login;
+      if (err.kind == error_kind::invalid)
+        err.message += ": add the user in Redmine, or map the login (user_mappings)";
+      return err;
+    }
+    // Both calls are idempotent: a watcher already there (or gone) is done.
+    auto done = w.added ? call("POST", "/issues/" + encode(id) + "/watchers.json",
+                               json{{"user_id", *user}})
+                        : call("DELETE", "/issues/" + encode(id) + "/watchers/"
+                                           + std::to_string(*user) + ".json");
+    if (!done && !(done.error().kind == error_kind::not_found && !w.added)) {
+      auto err = done.error();
+      err.where = where(project, id) + ", watcher " + w.login;
+      return err;
+    }
+  }
+  return unit{};
+}
+
 result<write_result> adapter::update_issue(const std::string& project, const std::string& id,
                                            const replica_write& w) {
+  // Watchers have no journal: a write of only them needs no reads around it.
+  if (!w.watchers.empty()) {
+    if (auto set = write_watchers(project, id, w.watchers); !set)
+      return set.error();
+    auto rest = w;
+    rest.watchers.clear();
+    if (rest.empty())
+      return write_result{id, {}, 0, {}, {}};
+    return update_issue(project, id, rest);
+  }
   auto fields = to_redmine_fields(w, project, id);
   if (!fields)
     return fields.error();

@@ -44,6 +44,7 @@ class adapter : public tracker_adapter {
   result<std::string> read_attachment(const std::string& file_id) override;
   // A child's parent change is journalized on the parents ("child_id").
   bool records_children() const override { return true; }
+  bool has_watchers() const override { return true; }
 
  private:
   using json = nlohmann::json;
@@ -94,6 +95,8 @@ class adapter : public tracker_adapter {
   void claim_parent_records(const std::string& project, std::vector<parent_record>& parents,
                             const std::string& child, const std::string& user,
                             write_result& out);
+  result<unit> write_watchers(const std::string& project, const std::string& id,
+                             const std::vector<watcher_change>& watchers);
   // What the target did not take of a write (`issue`: as it was before an
   // update, or as a creation made it), with what to change in Redmine.
   std::vector<dropped_change> dropped_of(const std::vector<field_change>& dropped,

@@ -357,6 +357,10 @@ issue read_issue_node(const node& i, const std::string& project, catalog& names,
   }
   for (auto& r : i["relations"].items())
     out.relations.push_back(relation_seen_from(r, out.id));
+  for (auto& w : i["watchers"].items())
+    if (auto login = name_of(catalog::user, w["id"].number()))
+      out.watchers.push_back(*login);
+  std::sort(out.watchers.begin(), out.watchers.end());
 
   auto journals = journals_at(i["journals"]);
   std::set<std::string> files_added_later;

@@ -210,6 +210,21 @@ write_result memory_adapter::create_now(const std::string& project, const replic
 }
 
 write_result memory_adapter::update_now(const std::string& id, const replica_write& w) {
+  if (!w.watchers.empty()) { // no history entry, as in Redmine
+    ++watcher_writes;
+    auto& now = issues.at(id).watchers;
+    for (auto& c : w.watchers) {
+      std::erase(now, c.login);
+      if (c.added)
+        now.push_back(c.login);
+    }
+    std::sort(now.begin(), now.end());
+    auto rest = w;
+    rest.watchers.clear();
+    if (rest.empty())
+      return write_result{id, {}, issues.at(id).updated, {}, {}};
+    return update_now(id, rest);
+  }
   field_values fields;
   std::vector<dropped_change> dropped;
   for (auto& c : w.changes) {

@@ -53,6 +53,9 @@ class memory_adapter : public tracker_adapter {
   // entries of their own by the same author ("child added", "removed").
   bool records_children_on_parents = false;
   bool records_children() const override { return records_children_on_parents; }
+  bool with_watchers = false; // issues have watchers, kept by updates
+  bool has_watchers() const override { return with_watchers; }
+  std::size_t watcher_writes = 0;
 
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
