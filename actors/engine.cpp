@@ -40,7 +40,8 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
   auto health = std::make_shared<connection_health>(name, 5, std::chrono::seconds{10});
   // The first adapter also tells what the tracker records (add_task).
   auto first = make();
-  traits_[name] = {first->records_children(), first->has_watchers()};
+  traits_[name] = {first->records_children(), first->has_watchers(),
+                   first->edits_file_descriptions()};
   auto spawn_worker = [&] {
     auto adapter = first ? std::exchange(first, nullptr) : make();
     return sys_.spawn<caf::detached>(connection, std::move(adapter), health, logger_);
@@ -71,6 +72,7 @@ void engine::add_task(const config::task_config& t) {
     ts.sweep_interval = scope.sweep_interval;
     ts.records_children = traits_.at(scope.connection).records_children;
     ts.has_watchers = traits_.at(scope.connection).has_watchers;
+    ts.edits_file_descriptions = traits_.at(scope.connection).edits_file_descriptions;
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

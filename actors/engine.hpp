@@ -60,6 +60,7 @@ class engine {
   struct tracker_traits {
     bool records_children = false;
     bool has_watchers = false;
+    bool edits_file_descriptions = false;
   };
   std::map<std::string, tracker_traits> traits_;
   std::vector<task_actor> tasks_;

@@ -7,7 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "domain/time.hpp"
-#include "domain/watchers.hpp"
+#include "domain/state_sync.hpp"
 #include "domain/written.hpp"
 
 namespace tb {
@@ -70,8 +70,12 @@ void link_added_files(storage::sync_state& store, storage::transaction& t,
   std::size_t k = 0;
   for (auto& a : step.write.attachments)
     if (a.added && k < twin_ids.size())
-      if (auto& id = twin_ids[k++]; !id.empty())
+      if (auto& id = twin_ids[k++]; !id.empty()) {
         store.link_files(t, task, step.from, a.file.id, id);
+        // Both copies have this description now (sync_descriptions).
+        store.set_synced_description(t, task, step.from == side::source ? a.file.id : id,
+                                     a.file.description);
+      }
 }
 
 } // namespace
@@ -374,6 +378,7 @@ void fetch_next_file(self_ptr self);
 void write_step(self_ptr self);
 void check_record(self_ptr self, const issue_ref& other, const std::string& key);
 void sync_watchers(self_ptr self);
+void sync_descriptions(self_ptr self);
 
 std::string describe_key(const issue_state& st) {
   auto& s = st.side_of(st.key.where);
@@ -658,16 +663,15 @@ void run_next_step(self_ptr self) {
   fetch_next_file(self);
 }
 
-// Writes watcher changes to one side, then goes on with next().
+// Writes what has no history entry (watchers, file descriptions) to one
+// side, then goes on with next().
 template <class Next>
-void write_watchers(self_ptr self, side to, std::vector<watcher_change> changes, Next next) {
+void write_state(self_ptr self, side to, replica_write w, Next next) {
   auto& st = self->state;
-  if (changes.empty()) {
+  if (w.empty()) {
     guarded(self, next);
     return;
   }
-  replica_write w;
-  w.watchers = std::move(changes);
   self
     ->request(st.side_of(to).conn, st.ctx->request_timeout, update_atom::value,
               st.side_of(to).project, st.id_at(to), std::move(w))
@@ -688,10 +692,7 @@ void write_watchers(self_ptr self, side to, std::vector<watcher_change> changes,
 // only makes them again), then the set is recorded and the pass is done.
 void sync_watchers(self_ptr self) {
   auto& st = self->state;
-  auto done = [self] {
-    self->state.commit_pass_done();
-    finish_pass(self, true);
-  };
+  auto done = [self] { sync_descriptions(self); };
   auto& source = st.issue_at(side::source);
   auto& target = st.issue_at(side::target);
   if (!st.side_of(side::source).has_watchers || !st.side_of(side::target).has_watchers
@@ -708,10 +709,13 @@ void sync_watchers(self_ptr self) {
   auto plan = plan_watchers(source->watchers,
                             st.ctx->two_way && target ? &target->watchers : nullptr, last,
                             st.side_of(side::source).rules, st.side_of(side::target).rules);
-  write_watchers(self, side::target, std::move(plan.to_target),
-                 [self, done, to_source = std::move(plan.to_source),
+  replica_write to_target, to_source;
+  to_target.watchers = std::move(plan.to_target);
+  to_source.watchers = std::move(plan.to_source);
+  write_state(self, side::target, std::move(to_target),
+                 [self, done, to_source = std::move(to_source),
                   synced = std::move(plan.synced), last] {
-                   write_watchers(self, side::source, to_source,
+                   write_state(self, side::source, to_source,
                                   [self, done, synced, last] {
                                     auto& st = self->state;
                                     if (last != synced) {
@@ -724,6 +728,59 @@ void sync_watchers(self_ptr self) {
                                     done();
                                   });
                  });
+}
+
+// The same for the descriptions of the pair's linked files: then the pass
+// is done. One write per side carries every file's new description.
+void sync_descriptions(self_ptr self) {
+  auto& st = self->state;
+  auto done = [self] {
+    self->state.commit_pass_done();
+    finish_pass(self, true);
+  };
+  auto& source = st.issue_at(side::source);
+  auto& target = st.issue_at(side::target);
+  if (!st.side_of(side::source).edits_file_descriptions
+      || !st.side_of(side::target).edits_file_descriptions || !st.twin_id || !source
+      || source->attachments.empty()) {
+    done();
+    return;
+  }
+  replica_write to_target, to_source;
+  std::vector<std::pair<std::string, std::string>> synced; // source file id, description
+  {
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+    for (auto& f : source->attachments) {
+      auto twin = st.ctx->store->find_twin_file(t, st.ctx->name, side::source, f.id);
+      if (!twin)
+        continue; // not copied (yet)
+      const std::string* theirs = nullptr;
+      if (st.ctx->two_way && target)
+        for (auto& g : target->attachments)
+          if (g.id == *twin)
+            theirs = &g.description;
+      auto last = st.ctx->store->synced_description(t, st.ctx->name, f.id);
+      auto plan = plan_description(f.description, theirs, last, st.ctx->policy);
+      if (plan.to_target)
+        to_target.descriptions.push_back({*twin, f.filename, "", 0, *plan.to_target});
+      if (plan.to_source)
+        to_source.descriptions.push_back({f.id, f.filename, "", 0, *plan.to_source});
+      if (last != plan.synced)
+        synced.emplace_back(f.id, plan.synced);
+    }
+  }
+  auto record = [self, done, synced] {
+    auto& st = self->state;
+    if (!synced.empty()) {
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+      for (auto& [id, description] : synced)
+        st.ctx->store->set_synced_description(t, st.ctx->name, id, description);
+      t.commit();
+    }
+    done();
+  };
+  write_state(self, side::target, std::move(to_target),
+              [self, to_source, record] { write_state(self, side::source, to_source, record); });
 }
 
 // Reads the other issue of a shared record that this pair waited for and

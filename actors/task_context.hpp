@@ -21,6 +21,7 @@ struct task_side {
   // (domain/replay.hpp: shared_records).
   bool records_children = false;
   bool has_watchers = false; // see tracker_adapter
+  bool edits_file_descriptions = false;
 };
 
 struct task_context {

@@ -44,6 +44,9 @@ class tracker_adapter {
   // Whether issues have watchers (issue::watchers), which an update's
   // replica_write::watchers then adds and removes.
   virtual bool has_watchers() const { return false; }
+  // Whether a file's description can be changed after its upload
+  // (replica_write::descriptions).
+  virtual bool edits_file_descriptions() const { return false; }
 
   // The project's issue stamped with this alt_id: how a retried create finds
   // the issue it already made.

@@ -165,9 +165,12 @@ struct replica_write {
   std::vector<attachment_change> attachments = {};
   std::vector<relation_change> relations = {}; // updates only
   std::vector<watcher_change> watchers = {};   // updates only; no history entry
+  // Files (by the written side's ids) whose description becomes this one;
+  // updates only, no history entry.
+  std::vector<attachment> descriptions = {};
   bool empty() const {
     return changes.empty() && comment.empty() && attachments.empty() && relations.empty()
-           && watchers.empty();
+           && watchers.empty() && descriptions.empty();
   }
 };
 

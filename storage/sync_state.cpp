@@ -179,6 +179,20 @@ void sync_state::set_synced_watchers(transaction& t, const std::string& task,
   t.put(records_, key_of({task, "watchers", to_string(pair.where), pair.id}), encode(logins));
 }
 
+std::optional<std::string> sync_state::synced_description(transaction& t,
+                                                          const std::string& task,
+                                                          const std::string& source_file_id) {
+  if (auto v = t.get(records_, key_of({task, "description", source_file_id})))
+    return std::string{*v};
+  return std::nullopt;
+}
+
+void sync_state::set_synced_description(transaction& t, const std::string& task,
+                                        const std::string& source_file_id,
+                                        const std::string& description) {
+  t.put(records_, key_of({task, "description", source_file_id}), description);
+}
+
 std::set<std::string> sync_state::handled(transaction& t, const std::string& task,
                                           const issue_ref& r) {
   std::set<std::string> out;

@@ -114,6 +114,13 @@ class sync_state {
   void set_synced_watchers(transaction& t, const std::string& task, const issue_ref& pair,
                            const std::vector<std::string>& logins);
 
+  // --- a linked file's description as last synced, by the source side's
+  // file id; none: not known ---
+  std::optional<std::string> synced_description(transaction& t, const std::string& task,
+                                                const std::string& source_file_id);
+  void set_synced_description(transaction& t, const std::string& task,
+                              const std::string& source_file_id, const std::string& description);
+
   // --- ledger: history entry ids of one issue that need no sync any more,
   // because they were applied to the twin or were written by TrackBridge ---
   std::set<std::string> handled(transaction& t, const std::string& task, const issue_ref& r);

@@ -46,6 +46,8 @@ struct actor_fixture : test_coordinator_fixture<> {
     ctx->sides[1].records_children = b->records_children();
     ctx->sides[0].has_watchers = a->has_watchers();
     ctx->sides[1].has_watchers = b->has_watchers();
+    ctx->sides[0].edits_file_descriptions = a->edits_file_descriptions();
+    ctx->sides[1].edits_file_descriptions = b->edits_file_descriptions();
     ctx->two_way = two_way;
     ctx->store = &store;
     ctx->log = log;

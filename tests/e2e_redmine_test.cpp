@@ -843,6 +843,53 @@ CAF_TEST(watchers_added_or_removed_on_either_redmine_reach_the_other) {
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
 }
 
+// Redmine keeps no journal of a file's description being edited, and leaves
+// updated_on alone: a sweep sees it.
+CAF_TEST(a_files_description_edited_on_either_redmine_reaches_the_copy) {
+  auto project = fresh_identifier("described");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  auto id = std::to_string(rm1.create_issue(
+    {{"project_id", project},
+     {"subject", "Described"},
+     {"uploads",
+      {{{"token", rm1.upload("spec v1", "spec.txt")}, {"filename", "spec.txt"},
+        {"description", "first draft"}}}}},
+    "alice"));
+  auto file_of = [](const redmine_instance& rm, const std::string& issue) {
+    auto files = rm.get_json("/issues/" + issue + ".json?include=attachments")["issue"]
+                   .value("attachments", json::array());
+    return files.size() == 1 ? files[0] : json{};
+  };
+  auto describe_file = [](const redmine_instance& rm, const json& file, const std::string& text) {
+    auto r = rm.call("PATCH", "/attachments/" + str(file["id"]) + ".json",
+                     {{"attachment", {{"description", text}}}});
+    CAF_REQUIRE_EQUAL(r.status, 204);
+  };
+  write_redmine_config({{"connection", "rm1"}, {"project", project}},
+                       {{"connection", "rm2"}, {"project", project}}, "two-way");
+  start();
+  std::string twin;
+  CAF_REQUIRE(eventually([&] {
+    return !(twin = find_by_subject(rm2, project, "Described")).empty()
+           && file_of(rm2, twin).is_object();
+  }, std::chrono::seconds{60}, redmine_poll));
+  CAF_CHECK_EQUAL(str(file_of(rm2, twin)["description"]), "first draft");
+  describe_file(rm1, file_of(rm1, id), "final");
+  CAF_CHECK(eventually([&] { return str(file_of(rm2, twin)["description"]) == "final"; },
+                       std::chrono::seconds{60}, redmine_poll));
+  describe_file(rm2, file_of(rm2, twin), "final, reviewed");
+  CAF_CHECK(eventually([&] { return str(file_of(rm1, id)["description"]) == "final, reviewed"; },
+                       std::chrono::seconds{60}, redmine_poll));
+  CAF_CHECK_EQUAL(str(file_of(rm2, twin)["description"]), "final, reviewed");
+  auto journals = [](const redmine_instance& rm, const std::string& issue) {
+    return rm.get_json("/issues/" + issue + ".json?include=journals")["issue"]["journals"].size();
+  };
+  CAF_CHECK_EQUAL(journals(rm1, id), 0u);
+  CAF_CHECK_EQUAL(journals(rm2, twin), 0u);
+  CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
+}
+
 // Redmine answers 204 to a write whose status its workflow does not allow
 // for the user, or whose field is read-only for the user's role, and keeps
 // the old values. rm2's role Restricted (scripts/redmine) has no In

@@ -830,4 +830,31 @@ CAF_TEST(watchers_follow_the_changes_of_either_side_and_nothing_is_written_twice
   CAF_CHECK_EQUAL(a->watcher_writes + b->watcher_writes, writes);
 }
 
+CAF_TEST(a_files_description_changed_after_its_upload_reaches_the_copy_both_ways) {
+  a->with_file_descriptions = b->with_file_descriptions = true;
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  a->attach(id, "bob", "spec.txt", "v1");
+  a->issues.at(id).attachments.back().description = "first draft";
+  auto ctx = make_context(true);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  CAF_REQUIRE_EQUAL(b->issues.at(twin).attachments.size(), 1u);
+  CAF_CHECK_EQUAL(b->issues.at(twin).attachments.back().description, "first draft");
+  auto entries = b->issues.at(twin).history.size();
+  auto writes = a->description_writes + b->description_writes;
+  a->issues.at(id).attachments.back().description = "final";
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->issues.at(twin).attachments.back().description, "final");
+  b->issues.at(twin).attachments.back().description = "final, reviewed";
+  settle(workers, {id}, side::target);
+  CAF_CHECK_EQUAL(a->issues.at(id).attachments.back().description, "final, reviewed");
+  // No history entry for any of it, and nothing more to write.
+  CAF_CHECK_EQUAL(b->issues.at(twin).history.size(), entries);
+  CAF_CHECK_EQUAL(a->description_writes + b->description_writes, writes + 2);
+  settle(workers, {id});
+  settle(workers, {id}, side::target);
+  CAF_CHECK_EQUAL(a->description_writes + b->description_writes, writes + 2);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

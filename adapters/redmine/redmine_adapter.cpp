@@ -816,12 +816,23 @@ result<unit> adapter::write_watchers(const std::string& project, const std::stri
 
 result<write_result> adapter::update_issue(const std::string& project, const std::string& id,
                                            const replica_write& w) {
-  // Watchers have no journal: a write of only them needs no reads around it.
-  if (!w.watchers.empty()) {
+  // Watchers and file descriptions have no journal: a write of only them
+  // needs no reads around it.
+  if (!w.watchers.empty() || !w.descriptions.empty()) {
     if (auto set = write_watchers(project, id, w.watchers); !set)
       return set.error();
+    for (auto& f : w.descriptions) {
+      auto done = call("PATCH", "/attachments/" + encode(f.id) + ".json",
+                       json{{"attachment", {{"description", f.description}}}});
+      if (!done) {
+        auto err = done.error();
+        err.where = where(project, id) + ", file " + f.filename;
+        return err;
+      }
+    }
     auto rest = w;
     rest.watchers.clear();
+    rest.descriptions.clear();
     if (rest.empty())
       return write_result{id, {}, 0, {}, {}};
     return update_issue(project, id, rest);

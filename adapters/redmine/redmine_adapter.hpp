@@ -45,6 +45,7 @@ class adapter : public tracker_adapter {
   // A child's parent change is journalized on the parents ("child_id").
   bool records_children() const override { return true; }
   bool has_watchers() const override { return true; }
+  bool edits_file_descriptions() const override { return true; }
 
  private:
   using json = nlohmann::json;

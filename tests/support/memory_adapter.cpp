@@ -210,6 +210,18 @@ write_result memory_adapter::create_now(const std::string& project, const replic
 }
 
 write_result memory_adapter::update_now(const std::string& id, const replica_write& w) {
+  if (!w.descriptions.empty()) { // no history entry, as in Redmine
+    ++description_writes;
+    for (auto& f : w.descriptions)
+      for (auto& a : issues.at(id).attachments)
+        if (a.id == f.id)
+          a.description = f.description;
+    auto rest = w;
+    rest.descriptions.clear();
+    if (rest.empty())
+      return write_result{id, {}, issues.at(id).updated, {}, {}};
+    return update_now(id, rest);
+  }
   if (!w.watchers.empty()) { // no history entry, as in Redmine
     ++watcher_writes;
     auto& now = issues.at(id).watchers;

@@ -56,6 +56,9 @@ class memory_adapter : public tracker_adapter {
   bool with_watchers = false; // issues have watchers, kept by updates
   bool has_watchers() const override { return with_watchers; }
   std::size_t watcher_writes = 0;
+  bool with_file_descriptions = false; // updates may change a file's description
+  std::size_t description_writes = 0;
+  bool edits_file_descriptions() const override { return with_file_descriptions; }
 
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,

@@ -1,9 +1,9 @@
-#define CAF_SUITE watchers
+#define CAF_SUITE state_sync
 #define FAIL CAF_FAIL
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
-#include "domain/watchers.hpp"
+#include "domain/state_sync.hpp"
 
 using namespace tb;
 
@@ -47,4 +47,30 @@ CAF_TEST(two_way_makes_each_sides_changes_on_the_other_and_both_end_alike) {
   CAF_CHECK_EQUAL(later.to_target, (changes{{"alice", false}}));
   CAF_CHECK_EQUAL(later.to_source, (changes{{"erin", true}, {"dave", false}}));
   CAF_CHECK_EQUAL(later.synced, (logins{"bob", "erin"}));
+}
+
+CAF_TEST(a_files_description_follows_the_side_that_changed_it) {
+  using opt = std::optional<std::string>;
+  // Not known (a file copied before descriptions were synced): taken as synced.
+  auto unknown = plan_description("new", nullptr, std::nullopt, conflict_policy::newest_wins);
+  CAF_CHECK(!unknown.to_target);
+  CAF_CHECK_EQUAL(unknown.synced, "new");
+  // One-way: the source's change goes over.
+  auto one_way = plan_description("new", nullptr, opt{"old"}, conflict_policy::newest_wins);
+  CAF_CHECK_EQUAL(one_way.to_target.value_or(""), "new");
+  CAF_CHECK_EQUAL(one_way.synced, "new");
+  // Two-way: the target's change comes back; nothing when both agree.
+  std::string theirs = "edited on the target";
+  auto back = plan_description("old", &theirs, opt{"old"}, conflict_policy::newest_wins);
+  CAF_CHECK(!back.to_target);
+  CAF_CHECK_EQUAL(back.to_source.value_or(""), theirs);
+  std::string same = "old";
+  auto quiet = plan_description("old", &same, opt{"old"}, conflict_policy::newest_wins);
+  CAF_CHECK(!quiet.to_target && !quiet.to_source);
+  // Both changed: the policy decides.
+  auto source_kept = plan_description("mine", &theirs, opt{"old"}, conflict_policy::newest_wins);
+  CAF_CHECK_EQUAL(source_kept.to_target.value_or(""), "mine");
+  auto target_kept = plan_description("mine", &theirs, opt{"old"}, conflict_policy::target_wins);
+  CAF_CHECK_EQUAL(target_kept.to_source.value_or(""), theirs);
+  CAF_CHECK(!target_kept.to_target);
 }

@@ -1,4 +1,4 @@
-#include "domain/watchers.hpp"
+#include "domain/state_sync.hpp"
 
 #include <algorithm>
 #include <set>
@@ -52,6 +52,31 @@ watcher_sync plan_watchers(const std::vector<std::string>& source,
     if (!now.count(w))
       out.to_source.push_back({w, false});
   out.synced.assign(now.begin(), now.end());
+  return out;
+}
+
+description_sync plan_description(const std::string& source, const std::string* target,
+                                  const std::optional<std::string>& last,
+                                  conflict_policy policy) {
+  description_sync out;
+  if (!last) {
+    out.synced = source;
+    return out;
+  }
+  bool source_moved = source != *last;
+  bool target_moved = target && *target != *last;
+  if (source_moved && target_moved && *target != source)
+    source_moved = policy != conflict_policy::target_wins;
+  if (source_moved) {
+    if (!target || *target != source)
+      out.to_target = source;
+    out.synced = source;
+  } else if (target_moved) {
+    out.to_source = *target;
+    out.synced = *target;
+  } else {
+    out.synced = *last;
+  }
   return out;
 }
 

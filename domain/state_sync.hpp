@@ -1,8 +1,7 @@
 #pragma once
-// Watchers: who follows an issue. Trackers keep no history of them, so they
-// are synced as a set: each side's changes since the set both sides had at
-// the last sync are made on the other side, and a watcher someone added on
-// the target alone is left alone by a one-way task.
+// What trackers keep no history of (an issue's watchers, a file's
+// description) is synced by its state: each side's changes since what both
+// sides had at the last sync are made on the other side.
 
 #include <optional>
 #include <string>
@@ -19,6 +18,8 @@ struct watcher_sync {
   std::vector<std::string> synced;       // the set both have now, in the source's logins
 };
 
+// Watchers, as a set; a watcher someone added on the target alone is left
+// alone by a one-way task.
 // source, target: the watchers each side has now, in its own logins; target
 // null: not read (one-way). last: the set as last synced, in the source's
 // logins; none: never synced (then nothing is removed anywhere).
@@ -26,5 +27,17 @@ watcher_sync plan_watchers(const std::vector<std::string>& source,
                            const std::vector<std::string>* target,
                            const std::optional<std::vector<std::string>>& last,
                            const field_rules& to_target, const field_rules& to_source);
+
+// One linked file's description. target null: not read (one-way). last:
+// as last synced; none: not known (then it is taken as synced, and nothing
+// is written). A change on both sides goes the way the conflict policy says
+// (newest wins: the source's, as descriptions carry no time).
+struct description_sync {
+  std::optional<std::string> to_target, to_source;
+  std::string synced;
+};
+description_sync plan_description(const std::string& source, const std::string* target,
+                                  const std::optional<std::string>& last,
+                                  conflict_policy policy);
 
 } // namespace tb
