@@ -712,22 +712,17 @@ void sync_watchers(self_ptr self) {
   replica_write to_target, to_source;
   to_target.watchers = std::move(plan.to_target);
   to_source.watchers = std::move(plan.to_source);
+  auto record = [self, done, synced = std::move(plan.synced), last] {
+    auto& st = self->state;
+    if (last != synced) {
+      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
+      st.ctx->store->set_synced_watchers(t, st.ctx->name, st.key, synced);
+      t.commit();
+    }
+    done();
+  };
   write_state(self, side::target, std::move(to_target),
-                 [self, done, to_source = std::move(to_source),
-                  synced = std::move(plan.synced), last] {
-                   write_state(self, side::source, to_source,
-                                  [self, done, synced, last] {
-                                    auto& st = self->state;
-                                    if (last != synced) {
-                                      storage::transaction t{st.ctx->store->env(),
-                                                             storage::transaction::read_write};
-                                      st.ctx->store->set_synced_watchers(t, st.ctx->name, st.key,
-                                                                         synced);
-                                      t.commit();
-                                    }
-                                    done();
-                                  });
-                 });
+              [self, to_source, record] { write_state(self, side::source, to_source, record); });
 }
 
 // The same for the descriptions of the pair's linked files: then the pass
