@@ -138,4 +138,32 @@ CAF_TEST(the_related_issues_record_of_a_relation_is_told_from_other_journals_by_
   CAF_CHECK_EQUAL(r->entry_ids, journal_ids(a));
 }
 
+// A child moved between parents: Redmine records it on both, as the writing
+// user; alice's own new child of the new parent, made during the write, has
+// a journal just like it, for another child.
+CAF_TEST(the_parents_records_of_a_moved_child_are_told_from_other_children_of_theirs) {
+  auto from = rm.add_issue("from", "alice");
+  auto to = rm.add_issue("to", "alice");
+  auto child = rm.add_issue("child", "alice", from);
+  long other = 0;
+  rm.before_write([&other, to](fake_redmine& r, long) {
+    other = r.add_issue("another child", "alice", to);
+    r.before_write(nullptr);
+  });
+  replica_write w{"alice", {{core_field::parent, "", std::to_string(to)}}, "", "", {}, {}};
+  auto r = adapter.update_issue("P", std::to_string(child), w);
+  CAF_REQUIRE(r);
+  auto on_from = rm.issue_now(from).journals, on_to = rm.issue_now(to).journals;
+  CAF_REQUIRE_EQUAL(on_from.size(), 2u); // child added, child removed
+  CAF_REQUIRE_EQUAL(on_to.size(), 2u);   // another child added, child added
+  CAF_CHECK_EQUAL(on_to[0].details[0].new_value, std::to_string(other));
+  std::map<std::string, std::string> mirrored;
+  for (auto& m : r->mirrored)
+    mirrored[m.issue_id] = m.entry_id;
+  CAF_CHECK_EQUAL(mirrored.size(), 2u);
+  CAF_CHECK_EQUAL(mirrored[std::to_string(from)], std::to_string(on_from[1].id));
+  CAF_CHECK_EQUAL(mirrored[std::to_string(to)], std::to_string(on_to[1].id));
+  CAF_CHECK_EQUAL(r->entry_ids, journal_ids(child));
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

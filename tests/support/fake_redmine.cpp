@@ -167,6 +167,21 @@ struct fake_redmine::impl {
       j.details.push_back({"attr", "subject", i.subject, subject});
       i.subject = subject;
     }
+    if (auto v = fields.find("parent_issue_id"); v != fields.end()) {
+      long parent = v->is_number()                              ? v->get<long>()
+                    : v->is_string() && !v->get<std::string>().empty() ? std::stol(v->get<std::string>())
+                                                                       : 0;
+      if (parent != i.parent) {
+        auto named = [](long n) { return n ? std::to_string(n) : std::string{}; };
+        j.details.push_back({"attr", "parent_id", named(i.parent), named(parent)});
+        // Redmine's own journals on both parents, as the writing user.
+        if (i.parent)
+          self.add_journal(i.parent, user, "", {{"attr", "child_id", std::to_string(id), ""}});
+        if (parent)
+          self.add_journal(parent, user, "", {{"attr", "child_id", "", std::to_string(id)}});
+        i.parent = parent;
+      }
+    }
     if (!j.details.empty() || !j.notes.empty()) {
       j.id = next_journal++;
       i.journals.push_back(std::move(j));
