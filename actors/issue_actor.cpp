@@ -287,11 +287,14 @@ issue_state::meet_outcome issue_state::meet(const replay_step& step) {
     }
     bool other_here = std::find(m.arrived.begin(), m.arrived.end(), r.other) != m.arrived.end();
     if (!other_here) {
-      // Back at a record the other never came to: whether it has one at all
-      // is read, rather than waited for forever.
-      (m.arrived_before ? out.check : out.waits_for) = issue_ref{step.from, r.other};
-      if (m.arrived_before)
+      if (m.arrived_before) {
+        // Back at a record the other never came to: whether it has one at
+        // all is read, rather than waited for forever.
+        out.check = issue_ref{step.from, r.other};
         out.checked_key = r.key;
+      } else {
+        out.waits_for = issue_ref{step.from, r.other};
+      }
       continue;
     }
     bool mine = r.writes == writer::this_one
@@ -795,12 +798,11 @@ void check_record(self_ptr self, const issue_ref& other, const std::string& key)
           return;
         }
         guarded(self, [&] {
-          std::optional<std::string> pending;
+          bool pending = false;
           if (r)
             if (auto e = entry_with_record(*r, key, st.side_of(other.where).records_children)) {
               storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
-              if (!st.ctx->store->handled(t, st.ctx->name, other).count(*e))
-                pending = e;
+              pending = !st.ctx->store->handled(t, st.ctx->name, other).count(*e);
             }
           if (pending) {
             self->send(st.task, waits_atom::value, st.key, other);

@@ -29,6 +29,11 @@ bool is_reference_field(const std::string& name) {
   return name == core_field::parent;
 }
 
+std::string value_of(const issue& i, const std::string& field) {
+  auto v = i.fields.find(field);
+  return v == i.fields.end() ? "" : v->second;
+}
+
 std::string common_id(const std::string& connection, const issue& i) {
   return i.alt_id.empty() ? connection + "/" + i.id : i.alt_id;
 }

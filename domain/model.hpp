@@ -143,6 +143,9 @@ struct issue {
   std::vector<history_entry> history; // oldest first; [0] is the creation
 };
 
+// A field's current value; "" when it is not set.
+std::string value_of(const issue& i, const std::string& field);
+
 // An issue's common id: the alt_id it was stamped with when TrackBridge made
 // it, or its own "connection/id" when it is an original.
 std::string common_id(const std::string& connection, const issue& i);

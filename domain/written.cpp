@@ -189,11 +189,6 @@ std::optional<double> as_number(const std::string& s) {
   }
 }
 
-std::string value_of(const issue& i, const std::string& field) {
-  auto v = i.fields.find(field);
-  return v == i.fields.end() ? "" : v->second;
-}
-
 bool is_new(const history_entry& e, const std::set<std::string>& before) {
   return !e.is_creation && !before.count(e.id);
 }

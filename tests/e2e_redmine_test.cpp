@@ -225,6 +225,10 @@ std::string find_by_subject(const redmine_instance& rm, const std::string& proje
   return "";
 }
 
+std::size_t journal_count(const redmine_instance& rm, const std::string& id) {
+  return rm.get_json("/issues/" + id + ".json?include=journals")["issue"]["journals"].size();
+}
+
 void edit(const redmine_instance& rm, const std::string& id, const json& fields,
           const std::string& as_user) {
   auto r = rm.call("PUT", "/issues/" + id + ".json", {{"issue", fields}}, as_user);
@@ -835,11 +839,8 @@ CAF_TEST(watchers_added_or_removed_on_either_redmine_reach_the_other) {
                        redmine_poll));
   CAF_CHECK(watchers(rm2, twin) == both);
   // No journal on either side for any of it.
-  auto journals = [](const redmine_instance& rm, const std::string& issue) {
-    return rm.get_json("/issues/" + issue + ".json?include=journals")["issue"]["journals"].size();
-  };
-  CAF_CHECK_EQUAL(journals(rm1, id), 0u);
-  CAF_CHECK_EQUAL(journals(rm2, twin), 0u);
+  CAF_CHECK_EQUAL(journal_count(rm1, id), 0u);
+  CAF_CHECK_EQUAL(journal_count(rm2, twin), 0u);
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
 }
 
@@ -882,11 +883,8 @@ CAF_TEST(a_files_description_edited_on_either_redmine_reaches_the_copy) {
   CAF_CHECK(eventually([&] { return str(file_of(rm1, id)["description"]) == "final, reviewed"; },
                        std::chrono::seconds{60}, redmine_poll));
   CAF_CHECK_EQUAL(str(file_of(rm2, twin)["description"]), "final, reviewed");
-  auto journals = [](const redmine_instance& rm, const std::string& issue) {
-    return rm.get_json("/issues/" + issue + ".json?include=journals")["issue"]["journals"].size();
-  };
-  CAF_CHECK_EQUAL(journals(rm1, id), 0u);
-  CAF_CHECK_EQUAL(journals(rm2, twin), 0u);
+  CAF_CHECK_EQUAL(journal_count(rm1, id), 0u);
+  CAF_CHECK_EQUAL(journal_count(rm2, twin), 0u);
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
 }
 

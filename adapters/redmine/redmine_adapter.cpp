@@ -483,11 +483,6 @@ std::string adapter::notes_of(const replica_write& w, bool acting) {
 
 namespace {
 
-std::string current_value(const issue& i, const std::string& field) {
-  auto v = i.fields.find(field);
-  return v == i.fields.end() ? "" : v->second;
-}
-
 // The value a write gives the field, or `otherwise` when it leaves it alone.
 std::string written_value(const replica_write& w, const std::string& field,
                           const std::string& otherwise) {
@@ -857,7 +852,7 @@ result<write_result> adapter::update_issue(const std::string& project, const std
   if (!before)
     return before.error();
   write_result out{id, {}, 0, {}, {}};
-  auto parent_before = current_value(*before, core_field::parent);
+  auto parent_before = value_of(*before, core_field::parent);
   auto parents = parents_before(project, parent_before,
                                 written_value(w, core_field::parent, parent_before), id);
   if (!parents)
@@ -877,7 +872,7 @@ result<write_result> adapter::update_issue(const std::string& project, const std
       return now.error();
     for (auto* date : {core_field::start_date, core_field::due_date})
       if (fields->contains(date)
-          && same_value(current_value(*now, date), written_value(w, date, "")))
+          && same_value(value_of(*now, date), written_value(w, date, "")))
         fields->erase(date);
   }
 
