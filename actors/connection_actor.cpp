@@ -106,6 +106,15 @@ connection(connection_actor::stateful_pointer<connection_state> self,
       return through_breaker(self, "downloading file " + file_id,
                              [&] { return a.read_attachment(file_id); });
     },
+    [self, &a](time_atom, const std::string& project, const std::string& id) {
+      return through_breaker(self, "reading the time entries of issue " + id,
+                             [&] { return a.read_time_entries(project, id); });
+    },
+    [self, &a](time_atom, const std::string& project, const std::string& id,
+               const time_entry_write& w) {
+      return through_breaker(self, "writing a time entry of issue " + id,
+                             [&] { return a.write_time_entry(project, id, w); });
+    },
   };
 }
 

@@ -41,7 +41,7 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
   // The first adapter also tells what the tracker records (add_task).
   auto first = make();
   traits_[name] = {first->records_children(), first->has_watchers(),
-                   first->edits_file_descriptions()};
+                   first->edits_file_descriptions(), first->has_time_entries()};
   auto spawn_worker = [&] {
     auto adapter = first ? std::exchange(first, nullptr) : make();
     return sys_.spawn<caf::detached>(connection, std::move(adapter), health, logger_);
@@ -73,6 +73,7 @@ void engine::add_task(const config::task_config& t) {
     ts.records_children = traits_.at(scope.connection).records_children;
     ts.has_watchers = traits_.at(scope.connection).has_watchers;
     ts.edits_file_descriptions = traits_.at(scope.connection).edits_file_descriptions;
+    ts.has_time_entries = traits_.at(scope.connection).has_time_entries;
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

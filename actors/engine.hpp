@@ -61,6 +61,7 @@ class engine {
     bool records_children = false;
     bool has_watchers = false;
     bool edits_file_descriptions = false;
+    bool has_time_entries = false;
   };
   std::map<std::string, tracker_traits> traits_;
   std::vector<task_actor> tasks_;

@@ -45,12 +45,15 @@ using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using resync_atom = caf::atom_constant<caf::atom("resync")>;
 using listed_atom = caf::atom_constant<caf::atom("listed")>;
 using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using time_atom = caf::atom_constant<caf::atom("time")>; // an issue's time entries
 
 using stamps_result = result<std::vector<issue_stamp>>;
 using issue_result = result<issue>;
 using write_outcome = result<write_result>;
 using find_result = result<std::optional<std::string>>;
 using content_result = result<std::string>; // a file's bytes
+using time_entries_result = result<std::vector<time_entry>>;
+using time_entry_result = result<time_entry>;
 
 enum class log_level : std::uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
@@ -62,7 +65,12 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<create_atom, std::string, replica_write>::with<write_outcome>,
   caf::replies_to<update_atom, std::string, std::string, replica_write>::with<write_outcome>,
   caf::replies_to<find_atom, std::string, std::string>::with<find_result>,
-  caf::replies_to<download_atom, std::string>::with<content_result>>; // file id
+  caf::replies_to<download_atom, std::string>::with<content_result>, // file id
+  // project, issue id: its rows of logged time
+  caf::replies_to<time_atom, std::string, std::string>::with<time_entries_result>,
+  // project, issue id, one row's write: the row as the tracker has it then
+  caf::replies_to<time_atom, std::string, std::string, time_entry_write>::with<
+    time_entry_result>>;
 
 // The system log: spdlog and the LMDB log, written in batches.
 using logger_actor = caf::typed_actor<
@@ -125,5 +133,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::write_outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::find_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::content_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::time_entry_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::time_entries_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::time_entry_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::log_level)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::task_status)

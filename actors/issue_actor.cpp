@@ -32,6 +32,7 @@ void issue_state::reset_pass() {
   creation_rest.reset();
   meeting = {};
   alone.clear();
+  time = {};
 }
 
 void issue_state::load_ledger() {
@@ -353,6 +354,81 @@ std::vector<relation> issue_state::translate_links(replay_step& step, bool recov
   return dropped;
 }
 
+namespace {
+
+time_entry& row_of(time_entry_link& l, side s) { return s == side::source ? l.source : l.target; }
+
+// The link an op leaves, with the row it wrote.
+void apply_time_entry_op(std::vector<time_entry_link>& links, const time_entry_op& op,
+                         const time_entry* written) {
+  if (!op.key.empty())
+    std::erase_if(links, [&](auto& l) { return l.source.id == op.key; });
+  if (op.unlink)
+    return;
+  links.push_back(op.after);
+  if (op.to && written)
+    row_of(links.back(), *op.to) = *written;
+}
+
+} // namespace
+
+std::optional<sync_error> issue_state::recover_time_entry() {
+  std::optional<storage::time_entry_intent> w;
+  {
+    storage::transaction t{ctx->store->env(), storage::transaction::read_only};
+    w = ctx->store->time_entry_intent_of(t, ctx->name, key);
+  }
+  if (!w)
+    return std::nullopt;
+  std::set<std::string> taken{w->before.begin(), w->before.end()};
+  for (auto& l : time.links)
+    taken.insert(row_of(l, w->to).id);
+  std::vector<const time_entry*> candidates;
+  for (auto& r : rows_at(w->to))
+    if (!taken.count(r.id) && r.same_content(w->content))
+      candidates.push_back(&r);
+  if (candidates.size() > 1) {
+    std::string ids;
+    for (auto* c : candidates)
+      ids += (ids.empty() ? "" : ", ") + c->id;
+    auto& s = side_of(w->to);
+    return sync_error{error_kind::conflict,
+                      "connection " + s.connection + ", issue " + id_at(w->to)
+                        + ", time entries " + ids,
+                      "an interrupted copy of a time entry (" + w->content.hours + " h on "
+                        + w->content.spent_on + " by " + w->content.user
+                        + ") was made while someone logged the very same row, so TrackBridge "
+                          "cannot tell which is its copy: delete one of them in the tracker"};
+  }
+  time_entry_op op{w->key, w->to, {"", w->content}, w->after, false};
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  if (candidates.size() == 1) { // made: linked, as the create's answer would have
+    apply_time_entry_op(time.links, op, candidates.front());
+    ctx->store->set_time_entry_links(t, ctx->name, key, time.links);
+  } // none: the create did not happen, and the plan makes it
+  ctx->store->clear_time_entry_intent(t, ctx->name, key);
+  t.commit();
+  return std::nullopt;
+}
+
+void issue_state::record_time_entry_intent(const time_entry_op& op) {
+  storage::time_entry_intent w{*op.to, op.key, op.after, *op.write.content, {}};
+  for (auto& r : rows_at(*op.to))
+    w.before.push_back(r.id);
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  ctx->store->set_time_entry_intent(t, ctx->name, key, w);
+  t.commit();
+}
+
+void issue_state::commit_time_entry(const time_entry_op& op, const time_entry* written) {
+  apply_time_entry_op(time.links, op, written);
+  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
+  ctx->store->set_time_entry_links(t, ctx->name, key, time.links);
+  if (op.to && op.write.id.empty() && op.write.content)
+    ctx->store->clear_time_entry_intent(t, ctx->name, key);
+  t.commit();
+}
+
 void issue_state::commit_pass_done() {
   storage::transaction t{ctx->store->env(), storage::transaction::read_write};
   for (auto s : {side::source, side::target})
@@ -382,6 +458,8 @@ void write_step(self_ptr self);
 void check_record(self_ptr self, const issue_ref& other, const std::string& key);
 void sync_watchers(self_ptr self);
 void sync_descriptions(self_ptr self);
+void sync_time_entries(self_ptr self);
+void run_next_time_entry_op(self_ptr self);
 
 std::string describe_key(const issue_state& st) {
   auto& s = st.side_of(st.key.where);
@@ -728,14 +806,11 @@ void sync_watchers(self_ptr self) {
               [self, to_source, record] { write_state(self, side::source, to_source, record); });
 }
 
-// The same for the descriptions of the pair's linked files: then the pass
-// is done. One write per side carries every file's new description.
+// The same for the descriptions of the pair's linked files. One write per
+// side carries every file's new description.
 void sync_descriptions(self_ptr self) {
   auto& st = self->state;
-  auto done = [self] {
-    self->state.commit_pass_done();
-    finish_pass(self, true);
-  };
+  auto done = [self] { sync_time_entries(self); };
   auto& source = st.issue_at(side::source);
   auto& target = st.issue_at(side::target);
   if (!st.side_of(side::source).edits_file_descriptions
@@ -779,6 +854,141 @@ void sync_descriptions(self_ptr self) {
   };
   write_state(self, side::target, std::move(to_target),
               [self, to_source, record] { write_state(self, side::source, to_source, record); });
+}
+
+// Time entries have no history either: both sides' rows are read, and
+// each row is created, changed or deleted as its original was since the
+// last sync (domain/state_sync.hpp), one write after another, each recorded
+// as it is made. Then the pass is done.
+void sync_time_entries(self_ptr self) {
+  auto& st = self->state;
+  auto done = [self] {
+    self->state.commit_pass_done();
+    finish_pass(self, true);
+  };
+  if (!st.side_of(side::source).has_time_entries || !st.side_of(side::target).has_time_entries
+      || !st.twin_id || !st.issue_at(side::source)) {
+    done();
+    return;
+  }
+  bool pending = false;
+  {
+    storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
+    st.time.links = st.ctx->store->time_entry_links(t, st.ctx->name, st.key);
+    pending = st.ctx->store->time_entry_intent_of(t, st.ctx->name, st.key).has_value();
+  }
+  auto read_rows = [self](side s, auto next) {
+    auto& st = self->state;
+    self
+      ->request(st.side_of(s).conn, st.ctx->request_timeout, time_atom::value,
+                st.side_of(s).project, st.id_at(s))
+      .then(
+        [self, s, next](time_entries_result& r) {
+          if (!r) {
+            fail(self, r.error());
+            return;
+          }
+          self->state.rows_at(s) = std::move(*r);
+          guarded(self, next);
+        },
+        [self, s](caf::error& e) { fail(self, request_failed(self->state, s, e)); });
+  };
+  auto plan = [self, done] {
+    auto& st = self->state;
+    if (auto err = st.recover_time_entry()) {
+      fail(self, *err);
+      return;
+    }
+    st.time.ops = plan_time_entries(st.rows_at(side::source), st.rows_at(side::target),
+                                    st.time.links, st.ctx->two_way, st.ctx->policy,
+                                    st.side_of(side::source).rules,
+                                    st.side_of(side::target).rules);
+    st.time.next = 0;
+    run_next_time_entry_op(self);
+  };
+  read_rows(side::source, [self, read_rows, plan, pending, done] {
+    auto& st = self->state;
+    // A one-way task with no rows to copy, none copied and no create
+    // pending has nothing to compare on the target: one read is enough.
+    if (!st.ctx->two_way && st.rows_at(side::source).empty() && st.time.links.empty()
+        && !pending) {
+      done();
+      return;
+    }
+    read_rows(side::target, plan);
+  });
+}
+
+// What of a written row the tracker did not keep ("" when it kept all).
+std::string not_kept(const time_entry& written, const time_entry& kept) {
+  std::string out;
+  auto check = [&](const char* what, const std::string& w, const std::string& k) {
+    if (w != k)
+      out += std::string{out.empty() ? "" : "; "} + what + " \"" + w + "\" became \"" + k + "\"";
+  };
+  check("user", written.user, kept.user);
+  check("date", written.spent_on, kept.spent_on);
+  check("hours", written.hours, kept.hours);
+  check("activity", written.activity, kept.activity);
+  check("comments", written.comments, kept.comments);
+  for (auto& [name, value] : written.fields) {
+    auto k = kept.fields.find(name);
+    check(("field " + name).c_str(), value, k == kept.fields.end() ? "" : k->second);
+  }
+  return out;
+}
+
+void run_next_time_entry_op(self_ptr self) {
+  auto& st = self->state;
+  if (st.stopping || st.time.next == st.time.ops.size()) {
+    st.commit_pass_done();
+    finish_pass(self, true);
+    return;
+  }
+  auto& op = st.time.ops[st.time.next];
+  if (!op.to) {
+    guarded(self, [self, &op] {
+      self->state.commit_time_entry(op, nullptr);
+      ++self->state.time.next;
+      run_next_time_entry_op(self);
+    });
+    return;
+  }
+  auto to = *op.to;
+  if (op.write.id.empty() && op.write.content)
+    st.record_time_entry_intent(op);
+  self
+    ->request(st.side_of(to).conn, st.ctx->request_timeout, time_atom::value,
+              st.side_of(to).project, st.id_at(to), op.write)
+    .then(
+      [self, to](time_entry_result& r) {
+        if (!r) {
+          fail(self, r.error());
+          return;
+        }
+        guarded(self, [self, to, &r] {
+          auto& st = self->state;
+          auto& op = st.time.ops[st.time.next];
+          st.commit_time_entry(op, op.write.content ? &*r : nullptr);
+          if (op.write.content) {
+            if (auto lost = not_kept(*op.write.content, *r); !lost.empty()) {
+              // Recorded as it is, so the next pass compares with what the
+              // tracker kept and writes it again only if the original changes.
+              auto& s = st.side_of(to);
+              fail(self, {error_kind::invalid,
+                          "connection " + s.connection + ", issue " + st.id_at(to)
+                            + ", time entry " + r->id,
+                          "the tracker did not keep all of the time entry written: " + lost
+                            + " (check the activity, the user's permission to log time and"
+                              " the row's custom fields in the tracker)"});
+              return;
+            }
+          }
+          ++st.time.next;
+          run_next_time_entry_op(self);
+        });
+      },
+      [self, to](caf::error& e) { fail(self, request_failed(self->state, to, e)); });
 }
 
 // Reads the other issue of a shared record that this pair waited for and

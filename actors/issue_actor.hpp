@@ -104,6 +104,26 @@ struct issue_state {
   // removed files to their twins' ids. The relations whose related issue is
   // not synced are dropped (returned).
   std::vector<relation> translate_links(replay_step& step, bool recovering = false);
+  // The pass's sync of the pair's time entries, after its entries
+  // (domain/state_sync.hpp: plan_time_entries): both sides' rows, the links
+  // as last synced, and the writes, made one after another.
+  struct time_entries_state {
+    std::vector<time_entry> rows[2];
+    std::vector<time_entry_link> links;
+    std::vector<time_entry_op> ops;
+    std::size_t next = 0;
+  } time;
+  std::vector<time_entry>& rows_at(side s) { return time.rows[static_cast<int>(s)]; }
+  // A create that an earlier attempt may have made unrecorded (its intent):
+  // the row it made is the one row of the side that was not there before,
+  // is linked to nothing and has the content written. Recorded as made; an
+  // error when more than one row could be it.
+  std::optional<sync_error> recover_time_entry();
+  // Before a create: its intent, with the ids of the side's rows now.
+  void record_time_entry_intent(const time_entry_op& op);
+  // Records an applied op: the link as it is now (written: the row as the
+  // tracker answered it), the intent dropped. One transaction.
+  void commit_time_entry(const time_entry_op& op, const time_entry* written);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
   void record_error(const sync_error& err);

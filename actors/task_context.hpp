@@ -22,6 +22,7 @@ struct task_side {
   bool records_children = false;
   bool has_watchers = false; // see tracker_adapter
   bool edits_file_descriptions = false;
+  bool has_time_entries = false;
 };
 
 struct task_context {

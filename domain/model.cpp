@@ -164,4 +164,21 @@ void from_json(const nlohmann::json& j, issue& i) {
   i.history = j.value("history", std::vector<history_entry>{});
 }
 
+void to_json(nlohmann::json& j, const time_entry& e) {
+  j = {{"id", e.id},           {"user", e.user},         {"spent_on", e.spent_on},
+       {"hours", e.hours},     {"activity", e.activity}, {"comments", e.comments},
+       {"fields", e.fields},   {"updated", e.updated}};
+}
+
+void from_json(const nlohmann::json& j, time_entry& e) {
+  e.id = j.value("id", "");
+  e.user = j.value("user", "");
+  e.spent_on = j.value("spent_on", "");
+  e.hours = j.value("hours", "");
+  e.activity = j.value("activity", "");
+  e.comments = j.value("comments", "");
+  e.fields = j.value("fields", field_values{});
+  e.updated = j.value("updated", timestamp{0});
+}
+
 } // namespace tb

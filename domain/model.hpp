@@ -150,6 +150,31 @@ std::string value_of(const issue& i, const std::string& field);
 // it, or its own "connection/id" when it is an original.
 std::string common_id(const std::string& connection, const issue& i);
 
+// A row of time logged on an issue (Redmine: a time entry). Trackers keep
+// no history of rows: they are synced by their content
+// (domain/state_sync.hpp), each side's rows read on their own.
+struct time_entry {
+  std::string id;       // the tracker's, for this row
+  std::string user;     // the login the time is logged for
+  std::string spent_on; // YYYY-MM-DD
+  std::string hours;    // as the tracker shows it: "1.5", "2"
+  std::string activity; // by name
+  std::string comments;
+  field_values fields = {}; // the row's own custom fields, by name
+  timestamp updated = 0;    // when the tracker last changed it
+  // The same content: everything but the id and the time.
+  bool same_content(const time_entry& o) const {
+    return user == o.user && spent_on == o.spent_on && hours == o.hours
+           && activity == o.activity && comments == o.comments && fields == o.fields;
+  }
+};
+
+// One write of a row: id empty creates it, content none deletes the row id.
+struct time_entry_write {
+  std::string id;
+  std::optional<time_entry> content;
+};
+
 // What an adapter lists when asked for changed issues.
 struct issue_stamp {
   std::string id;
@@ -239,6 +264,8 @@ void from_json(const nlohmann::json& j, field_change& c);
 void to_json(nlohmann::json& j, const history_entry& e);
 void from_json(const nlohmann::json& j, history_entry& e);
 void to_json(nlohmann::json& j, const issue& i);
+void to_json(nlohmann::json& j, const time_entry& e);
+void from_json(const nlohmann::json& j, time_entry& e);
 void from_json(const nlohmann::json& j, issue& i);
 
 } // namespace tb

@@ -1,6 +1,7 @@
 #include "domain/state_sync.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace tb {
@@ -78,6 +79,96 @@ description_sync plan_description(const std::string& source, const std::string* 
     out.synced = *last;
   }
   return out;
+}
+
+time_entry map_time_entry(const time_entry& row, const field_rules& rules) {
+  time_entry out = row;
+  out.id.clear();
+  out.updated = 0;
+  out.user = rules.map_user(row.user);
+  out.fields.clear();
+  for (auto& [name, value] : row.fields)
+    out.fields[rules.map(name)] = value;
+  return out;
+}
+
+namespace {
+
+std::map<std::string, const time_entry*> by_id(const std::vector<time_entry>& rows) {
+  std::map<std::string, const time_entry*> out;
+  for (auto& r : rows)
+    out[r.id] = &r;
+  return out;
+}
+
+template <class K>
+const time_entry* find(const std::map<std::string, const time_entry*>& rows, const K& id) {
+  auto i = rows.find(id);
+  return i == rows.end() ? nullptr : i->second;
+}
+
+} // namespace
+
+std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& source,
+                                             const std::vector<time_entry>& target,
+                                             const std::vector<time_entry_link>& links,
+                                             bool two_way, conflict_policy policy,
+                                             const field_rules& to_target,
+                                             const field_rules& to_source) {
+  auto sources = by_id(source), targets = by_id(target);
+  std::set<std::string> linked_source, linked_target;
+  std::vector<time_entry_op> ops;
+  auto write = [&](const std::string& key, side to, std::string id,
+                   std::optional<time_entry> content, time_entry_link after) {
+    ops.push_back({key, to, {std::move(id), std::move(content)}, std::move(after), false});
+  };
+  auto unlink = [&](const std::string& key, std::optional<side> to, std::string id) {
+    ops.push_back({key, to, {std::move(id), std::nullopt}, {}, true});
+  };
+  for (auto& l : links) {
+    linked_source.insert(l.source.id);
+    if (!l.target.id.empty())
+      linked_target.insert(l.target.id);
+    auto* s = find(sources, l.source.id);
+    auto* t = l.target.id.empty() ? nullptr : find(targets, l.target.id);
+    auto key = l.source.id;
+    if (!s) { // deleted on the source: so is its copy
+      unlink(key, t ? std::optional<side>{side::target} : std::nullopt, t ? t->id : "");
+      continue;
+    }
+    bool source_moved = !s->same_content(l.source);
+    if (!t) {
+      if (two_way && !l.target.id.empty()) // deleted on the target: so is the original
+        unlink(key, side::source, s->id);
+      else if (source_moved) // one-way: a copy deleted there is made again once the source changes
+        write(key, side::target, "", map_time_entry(*s, to_target), {*s, {}});
+      else if (!l.target.id.empty()) // until then the link remembers that it is gone
+        ops.push_back({key, std::nullopt, {}, {l.source, {}}, false});
+      continue;
+    }
+    bool target_moved = two_way && !t->same_content(l.target);
+    if (source_moved && target_moved) {
+      if (map_time_entry(*s, to_target).same_content(*t)) {
+        ops.push_back({key, std::nullopt, {}, {*s, *t}, false}); // both made the same change
+        continue;
+      }
+      bool source_wins = policy == conflict_policy::source_wins
+                         || (policy == conflict_policy::newest_wins && s->updated >= t->updated);
+      (source_wins ? target_moved : source_moved) = false;
+    }
+    if (source_moved)
+      write(key, side::target, t->id, map_time_entry(*s, to_target), {*s, *t});
+    else if (target_moved)
+      write(key, side::source, s->id, map_time_entry(*t, to_source), {*s, *t});
+  }
+  for (auto& s : source)
+    if (!linked_source.count(s.id))
+      write(s.id, side::target, "", map_time_entry(s, to_target), {s, {}});
+  if (two_way)
+    for (auto& t : target)
+      if (!linked_target.count(t.id))
+        write("", side::source, "", map_time_entry(t, to_source), {{}, t});
+  return ops;
 }
 
 } // namespace tb

@@ -40,4 +40,39 @@ description_sync plan_description(const std::string& source, const std::string* 
                                   const std::optional<std::string>& last,
                                   conflict_policy policy);
 
+// A row of time linked to its copy on the other side, both as they were
+// when last synced, each in its own side's terms. target.id empty: a
+// one-way task's copy was deleted on the target; it is made again only when
+// the source row changes.
+struct time_entry_link {
+  time_entry source, target;
+};
+
+// One step of a time entries sync: a write of one row (or none), and the
+// link as it is once the write is done (the written row's id and content
+// are then taken from the tracker's answer).
+struct time_entry_op {
+  std::string key;              // the link's source row id; "" for a new row on the source
+  std::optional<side> to;       // none: only the link changes
+  time_entry_write write;       // on `to`, in its terms
+  time_entry_link after;        // unlink: none
+  bool unlink = false;
+};
+
+// Rows are copied, changed and deleted as on the other side: new rows of
+// the source (two-way: of either side) are created on the other, a change
+// since the last sync is made on the other side (both changed: the policy
+// decides, newest_wins by the rows' update times), a deleted row's copy is
+// deleted. A one-way task leaves the target's own rows, and its changes to
+// copies, alone.
+std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& source,
+                                             const std::vector<time_entry>& target,
+                                             const std::vector<time_entry_link>& links,
+                                             bool two_way, conflict_policy policy,
+                                             const field_rules& to_target,
+                                             const field_rules& to_source);
+
+// A row in the other side's terms (its user and field names mapped); no id.
+time_entry map_time_entry(const time_entry& row, const field_rules& rules);
+
 } // namespace tb

@@ -179,6 +179,67 @@ void sync_state::set_synced_watchers(transaction& t, const std::string& task,
   t.put(records_, key_of({task, "watchers", to_string(pair.where), pair.id}), encode(logins));
 }
 
+namespace {
+
+nlohmann::json link_json(const time_entry_link& l) {
+  return {{"source", l.source}, {"target", l.target}};
+}
+
+time_entry_link link_of(const nlohmann::json& j) {
+  return {j.at("source").get<time_entry>(), j.at("target").get<time_entry>()};
+}
+
+} // namespace
+
+std::vector<time_entry_link> sync_state::time_entry_links(transaction& t,
+                                                          const std::string& task,
+                                                          const issue_ref& pair) {
+  std::vector<time_entry_link> out;
+  if (auto v = t.get(records_, key_of({task, "time_entries", to_string(pair.where), pair.id})))
+    for (auto& l : decode(*v))
+      out.push_back(link_of(l));
+  return out;
+}
+
+void sync_state::set_time_entry_links(transaction& t, const std::string& task,
+                                      const issue_ref& pair,
+                                      const std::vector<time_entry_link>& links) {
+  auto k = key_of({task, "time_entries", to_string(pair.where), pair.id});
+  if (links.empty()) {
+    t.erase(records_, k);
+    return;
+  }
+  auto j = nlohmann::json::array();
+  for (auto& l : links)
+    j.push_back(link_json(l));
+  t.put(records_, k, encode(j));
+}
+
+std::optional<time_entry_intent> sync_state::time_entry_intent_of(transaction& t,
+                                                                  const std::string& task,
+                                                                  const issue_ref& pair) {
+  auto v = t.get(records_, key_of({task, "time_entry_intent", to_string(pair.where), pair.id}));
+  if (!v)
+    return std::nullopt;
+  auto j = decode(*v);
+  return time_entry_intent{j.at("to").get<std::string>() == "source" ? side::source : side::target,
+                           j.at("key").get<std::string>(), link_of(j.at("after")),
+                           j.at("content").get<time_entry>(),
+                           j.at("before").get<std::vector<std::string>>()};
+}
+
+void sync_state::set_time_entry_intent(transaction& t, const std::string& task,
+                                       const issue_ref& pair, const time_entry_intent& w) {
+  t.put(records_, key_of({task, "time_entry_intent", to_string(pair.where), pair.id}),
+        encode({{"to", to_string(w.to)}, {"key", w.key}, {"after", link_json(w.after)},
+                {"content", w.content}, {"before", w.before}}));
+}
+
+void sync_state::clear_time_entry_intent(transaction& t, const std::string& task,
+                                         const issue_ref& pair) {
+  t.erase(records_, key_of({task, "time_entry_intent", to_string(pair.where), pair.id}));
+}
+
 std::optional<std::string> sync_state::synced_description(transaction& t,
                                                           const std::string& task,
                                                           const std::string& source_file_id) {

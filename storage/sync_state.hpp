@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/state_sync.hpp"
 #include "domain/sync.hpp"
 #include "storage/lmdb.hpp"
 
@@ -39,6 +40,17 @@ struct write_intent {
   // With main_done: the fields the tracker did not take (a workflow, a
   // field permission), still to write with the rest.
   std::vector<std::string> missing = {};
+};
+
+// A time entry row being created (domain/state_sync.hpp): recorded before
+// the create and dropped with the link that records its answer, so a pass
+// that finds one looks for the row the create may have made unrecorded.
+struct time_entry_intent {
+  side to = side::target;
+  std::string key;                 // the link's source row id; "" for a row new on the source
+  time_entry_link after;           // as planned (the new row not yet in it)
+  time_entry content;              // what was written, in `to`'s terms
+  std::vector<std::string> before; // the ids of `to`'s rows just before the create
 };
 
 enum class task_run_state { running, paused, stopped };
@@ -113,6 +125,17 @@ class sync_state {
                                                           const issue_ref& pair);
   void set_synced_watchers(transaction& t, const std::string& task, const issue_ref& pair,
                            const std::vector<std::string>& logins);
+
+  // --- a pair's time entry rows linked to their copies, as last synced
+  std::vector<time_entry_link> time_entry_links(transaction& t, const std::string& task,
+                                                const issue_ref& pair);
+  void set_time_entry_links(transaction& t, const std::string& task, const issue_ref& pair,
+                            const std::vector<time_entry_link>& links);
+  std::optional<time_entry_intent> time_entry_intent_of(transaction& t, const std::string& task,
+                                                        const issue_ref& pair);
+  void set_time_entry_intent(transaction& t, const std::string& task, const issue_ref& pair,
+                             const time_entry_intent& w);
+  void clear_time_entry_intent(transaction& t, const std::string& task, const issue_ref& pair);
 
   // --- a linked file's description as last synced, by the source side's
   // file id; none: not known ---

@@ -48,6 +48,8 @@ struct actor_fixture : test_coordinator_fixture<> {
     ctx->sides[1].has_watchers = b->has_watchers();
     ctx->sides[0].edits_file_descriptions = a->edits_file_descriptions();
     ctx->sides[1].edits_file_descriptions = b->edits_file_descriptions();
+    ctx->sides[0].has_time_entries = a->has_time_entries();
+    ctx->sides[1].has_time_entries = b->has_time_entries();
     ctx->two_way = two_way;
     ctx->store = &store;
     ctx->log = log;

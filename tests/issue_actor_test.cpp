@@ -857,4 +857,103 @@ CAF_TEST(a_files_description_changed_after_its_upload_reaches_the_copy_both_ways
   CAF_CHECK_EQUAL(a->description_writes + b->description_writes, writes + 2);
 }
 
+time_entry logged(std::string user, std::string hours, std::string comments) {
+  return {"", std::move(user), "2026-11-30", std::move(hours), "Design", std::move(comments),
+          {{"Invoice", "INV-1"}}};
+}
+
+std::multiset<std::string> rows_of(const std::vector<time_entry>& rows) {
+  std::multiset<std::string> out;
+  for (auto& r : rows)
+    out.insert(r.user + " " + r.hours + "h " + r.comments);
+  return out;
+}
+
+CAF_TEST(time_entries_are_created_changed_and_deleted_as_on_either_side_each_once) {
+  a->with_time_entries = b->with_time_entries = true;
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  a->log_time(id, logged("alice", "1.5", "review"));
+  a->log_time(id, logged("bob", "2", "build"));
+  auto ctx = make_context(true);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  auto& theirs = b->time_entries[twin];
+  auto& ours = a->time_entries[id];
+  CAF_CHECK_EQUAL(rows_of(theirs), rows_of(ours));
+  CAF_CHECK_EQUAL(rows_of(theirs), (std::multiset<std::string>{"alice 1.5h review",
+                                                               "bob 2h build"}));
+  CAF_CHECK_EQUAL(b->issues.at(twin).history.size(), 1u); // rows are not entries
+  // The target logs a row and deletes one; the source edits the other.
+  b->log_time(twin, logged("carol", "0.5", "call"));
+  std::erase_if(theirs, [](auto& r) { return r.comments == "build"; });
+  ours[0].hours = "3";
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(rows_of(ours), rows_of(theirs));
+  CAF_CHECK_EQUAL(rows_of(ours), (std::multiset<std::string>{"alice 3h review",
+                                                             "carol 0.5h call"}));
+  // Alike on both sides: nothing more is written, from either side's wake.
+  auto writes = a->time_entry_writes + b->time_entry_writes;
+  settle(workers, {id});
+  settle(workers, {id}, side::target);
+  CAF_CHECK_EQUAL(a->time_entry_writes + b->time_entry_writes, writes);
+}
+
+CAF_TEST(a_time_entry_whose_create_answer_was_lost_is_linked_not_made_twice) {
+  a->with_time_entries = b->with_time_entries = true;
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  auto ctx = make_context(true);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  a->log_time(id, logged("alice", "1", "review"));
+  // Someone logs the very same row on the target before the copy is made:
+  // it is theirs, not TrackBridge's, and it stays.
+  b->log_time(twin, logged("alice", "1", "review"));
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entries[twin].size(), 2u); // made, answer lost
+  settle(workers, {id});
+  // The copy is found by what it holds among the rows made since the
+  // intent: the person's row (there before) is synced to the source as
+  // theirs, and no row is made twice.
+  CAF_CHECK_EQUAL(b->time_entries[twin].size(), 2u);
+  CAF_CHECK_EQUAL(a->time_entries[id].size(), 2u);
+  auto writes = a->time_entry_writes + b->time_entry_writes;
+  settle(workers, {id});
+  settle(workers, {id}, side::target);
+  CAF_CHECK_EQUAL(a->time_entry_writes + b->time_entry_writes, writes);
+}
+
+CAF_TEST(a_lost_create_that_two_new_rows_could_be_is_an_error_not_a_guess) {
+  a->with_time_entries = b->with_time_entries = true;
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  auto ctx = make_context(false);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  a->log_time(id, logged("alice", "1", "review"));
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+  settle(workers, {id});
+  // Before the retry, a person logs the very same row on the target.
+  b->log_time(twin, logged("alice", "1", "review"));
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entries[twin].size(), 2u);
+  auto errors = [&] {
+    storage::transaction t{env, storage::transaction::read_only};
+    return store.errors(t, "t");
+  }();
+  CAF_REQUIRE_EQUAL(errors.size(), 1u);
+  CAF_CHECK(errors[0].where.find("time entries b-t") != std::string::npos);
+  CAF_CHECK(errors[0].message.find("delete one of them") != std::string::npos);
+  // The person deletes their row: the copy is linked, nothing is made.
+  b->time_entries[twin].pop_back();
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entries[twin].size(), 1u);
+  a->time_entries[id][0].hours = "2";
+  settle(workers, {id});
+  CAF_REQUIRE_EQUAL(b->time_entries[twin].size(), 1u);
+  CAF_CHECK_EQUAL(b->time_entries[twin][0].hours, "2");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

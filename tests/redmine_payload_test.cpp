@@ -334,3 +334,57 @@ CAF_TEST(the_other_answers_read_strictly_too) {
                   "Subject cannot be blank; 3");
   CAF_CHECK_EQUAL(refusals_of(parsed(R"({"errors":"no"})")), "");
 }
+
+CAF_TEST(time_entries_read_as_an_issues_own_rows_by_login_with_hours_as_redmine_shows_them) {
+  // GET /time_entries.json?issue_id=7 as Redmine 5 answers it (issue 8's
+  // row stands for one Redmine would list under "~7", a child's).
+  auto answer = parsed(R"({"time_entries":[
+    {"id":31,"project":{"id":1,"name":"Alpha"},"issue":{"id":7},
+     "user":{"id":5,"name":"Alice A"},"activity":{"id":8,"name":"Design"},"hours":1.33,
+     "comments":"review ","spent_on":"2026-11-30","created_on":"2026-12-01T10:00:00Z",
+     "updated_on":"2026-12-01T11:00:00Z",
+     "custom_fields":[{"id":4,"name":"Invoice","value":"INV-1"}]},
+    {"id":32,"project":{"id":1,"name":"Alpha"},"issue":{"id":8},
+     "user":{"id":6,"name":"Bob B"},"activity":{"id":9,"name":"Development"},"hours":2.0,
+     "comments":"","spent_on":"2026-11-29","created_on":"2026-12-01T10:00:00Z",
+     "updated_on":"2026-12-01T10:00:00Z"},
+    {"id":33,"project":{"id":1,"name":"Alpha"},"issue":{"id":7},
+     "user":{"id":6,"name":"Bob B"},"activity":{"id":9,"name":"Development"},"hours":2.0,
+     "comments":"","spent_on":"2026-11-29","created_on":"2026-12-01T10:00:00Z",
+     "updated_on":"2026-12-01T10:00:00Z"}],
+    "total_count":3,"offset":0,"limit":100})");
+  catalog names;
+  fake_names fake;
+  auto page = time_entries_of(answer, "7", names, fake.lookup());
+  CAF_REQUIRE(page.ok());
+  CAF_CHECK_EQUAL(page->listed, 3u);
+  CAF_CHECK_EQUAL(page->total, 3u);
+  CAF_REQUIRE_EQUAL(page->rows.size(), 2u);
+  auto& first = page->rows[0];
+  CAF_CHECK_EQUAL(first.id, "31");
+  CAF_CHECK_EQUAL(first.user, "alice");
+  CAF_CHECK_EQUAL(first.hours, "1.33");
+  CAF_CHECK_EQUAL(first.activity, "Design");
+  CAF_CHECK_EQUAL(first.comments, "review ");
+  CAF_CHECK_EQUAL(first.spent_on, "2026-11-30");
+  CAF_CHECK_EQUAL(first.fields, (field_values{{"Invoice", "INV-1"}}));
+  CAF_CHECK_EQUAL(names.id(catalog::time_entry_field, "Invoice"), std::optional<long>{4});
+  CAF_CHECK_EQUAL(page->rows[1].id, "33");
+  CAF_CHECK_EQUAL(page->rows[1].hours, "2");
+  CAF_CHECK_EQUAL(hours_text(0.25), "0.25");
+  CAF_CHECK_EQUAL(hours_text(1.5), "1.5");
+  CAF_CHECK_EQUAL(hours_text(10.0), "10");
+  // Strict as the other readers: a wrong type names its place.
+  answer["time_entries"][2]["hours"] = "2h";
+  auto bad = time_entries_of(answer, "7", names, fake.lookup());
+  CAF_REQUIRE(!bad.ok());
+  CAF_CHECK_EQUAL(bad.error().kind, error_kind::bad_answer);
+  CAF_CHECK_EQUAL(bad.error().message,
+                  "answer.time_entries[2].hours is a string where a number belongs");
+  auto one = time_entry_of(parsed(R"({"time_entry":{"id":40,"issue":{"id":7},
+    "user":{"id":6,"name":"Bob B"},"activity":{"id":8,"name":"Design"},"hours":0.5,
+    "comments":"call","spent_on":"2026-11-28"}})"), names, fake.lookup());
+  CAF_REQUIRE(one.ok());
+  CAF_CHECK_EQUAL(one->user, "bob");
+  CAF_CHECK_EQUAL(one->hours, "0.5");
+}

@@ -74,3 +74,166 @@ CAF_TEST(a_files_description_follows_the_side_that_changed_it) {
   CAF_CHECK_EQUAL(target_kept.to_source.value_or(""), theirs);
   CAF_CHECK(!target_kept.to_target);
 }
+
+// --- time entries ------------------------------------------------------------
+
+namespace {
+
+using rows = std::vector<time_entry>;
+
+time_entry row(std::string id, std::string user, std::string hours, std::string comments,
+               timestamp updated = 0) {
+  return {std::move(id), std::move(user), "2026-11-30", std::move(hours), "Design",
+          std::move(comments), {{"Invoice", "INV-1"}}, updated};
+}
+
+// Two trackers' rows and the links, and the plan's ops applied to them as a
+// tracker would (a create gets the next id of its side).
+struct tracker_pair {
+  rows sides[2];
+  std::vector<time_entry_link> links;
+  int next_id = 100;
+  rows& at(side s) { return sides[static_cast<int>(s)]; }
+
+  void apply(const std::vector<time_entry_op>& ops) {
+    for (auto op : ops) {
+      if (op.to) {
+        auto& rs = at(*op.to);
+        time_entry written;
+        if (!op.write.content) {
+          std::erase_if(rs, [&](auto& r) { return r.id == op.write.id; });
+        } else if (op.write.id.empty()) {
+          written = *op.write.content;
+          written.id = std::to_string(next_id++);
+          rs.push_back(written);
+        } else {
+          for (auto& r : rs)
+            if (r.id == op.write.id) {
+              auto id = r.id;
+              r = *op.write.content;
+              r.id = id;
+              written = r;
+            }
+        }
+        (*op.to == side::source ? op.after.source : op.after.target) = written;
+      }
+      if (!op.key.empty())
+        std::erase_if(links, [&](auto& l) { return l.source.id == op.key; });
+      if (!op.unlink)
+        links.push_back(op.after);
+    }
+  }
+
+  std::vector<time_entry_op> plan(bool two_way, const field_rules& rules,
+                                  conflict_policy policy = conflict_policy::newest_wins) {
+    return plan_time_entries(sides[0], sides[1], links, two_way, policy, rules,
+                             rules.inverted());
+  }
+};
+
+} // namespace
+
+CAF_TEST(one_way_copies_changes_and_deletes_the_sources_rows_and_nothing_twice) {
+  field_rules rules;
+  rules.users = {{"bob", "robert"}};
+  rules.rename = {{"Invoice", "Bill"}};
+  tracker_pair p;
+  p.at(side::source) = {row("1", "alice", "1.5", "review"), row("2", "bob", "2", "build")};
+  p.at(side::target) = {row("7", "dave", "1", "the target's own")};
+  auto first = p.plan(false, rules);
+  CAF_CHECK_EQUAL(first.size(), 2u);
+  p.apply(first);
+  auto& copies = p.at(side::target);
+  CAF_REQUIRE_EQUAL(copies.size(), 3u);
+  CAF_CHECK_EQUAL(copies[2].user, "robert");
+  CAF_CHECK_EQUAL(copies[2].fields, (field_values{{"Bill", "INV-1"}}));
+  CAF_CHECK(p.plan(false, rules).empty()); // nothing written twice
+  // The source edits one row and deletes the other; the target edits its
+  // own row and its copy of the first: the source's change overwrites the
+  // copy, the target's own row is left alone.
+  p.at(side::source)[0].hours = "3";
+  p.at(side::source).pop_back();
+  copies[0].comments = "the target's own, edited";
+  copies[1].hours = "9";
+  p.apply(p.plan(false, rules));
+  CAF_REQUIRE_EQUAL(copies.size(), 2u);
+  CAF_CHECK_EQUAL(copies[0].id, "7");
+  CAF_CHECK_EQUAL(copies[0].comments, "the target's own, edited");
+  CAF_CHECK_EQUAL(copies[1].hours, "3");
+  CAF_CHECK_EQUAL(copies[1].comments, "review");
+  CAF_CHECK(p.plan(false, rules).empty());
+  // A change to a copy alone stays: one-way copies the source's changes.
+  copies[1].comments = "review (the target's words)";
+  CAF_CHECK(p.plan(false, rules).empty());
+  // A copy a person deletes on the target stays deleted until its original
+  // changes again.
+  copies.pop_back();
+  p.apply(p.plan(false, rules));
+  CAF_CHECK_EQUAL(copies.size(), 1u);
+  CAF_CHECK(p.plan(false, rules).empty());
+  p.at(side::source)[0].comments = "review, again";
+  p.apply(p.plan(false, rules));
+  CAF_REQUIRE_EQUAL(copies.size(), 2u);
+  CAF_CHECK_EQUAL(copies[1].comments, "review, again");
+  CAF_CHECK_EQUAL(copies[1].user, "alice");
+  CAF_CHECK(p.plan(false, rules).empty());
+}
+
+CAF_TEST(two_way_makes_each_sides_rows_and_changes_on_the_other_and_ends_alike) {
+  field_rules rules;
+  rules.users = {{"bob", "robert"}};
+  tracker_pair p;
+  p.at(side::source) = {row("1", "alice", "1.5", "review"), row("2", "bob", "2", "build")};
+  p.at(side::target) = {row("7", "robert", "1", "the target's own")};
+  p.apply(p.plan(true, rules));
+  CAF_REQUIRE_EQUAL(p.at(side::source).size(), 3u);
+  CAF_REQUIRE_EQUAL(p.at(side::target).size(), 3u);
+  CAF_CHECK_EQUAL(p.at(side::source)[2].user, "bob");
+  CAF_CHECK(p.plan(true, rules).empty()); // nothing comes back
+  // Each side edits one row and deletes another.
+  p.at(side::source)[0].hours = "4";                         // 1 -> its copy
+  p.at(side::target)[0].comments = "the target's, edited";   // 7 -> its copy on the source
+  std::erase_if(p.at(side::target), [](auto& r) { return r.comments == "build"; });
+  p.apply(p.plan(true, rules));
+  auto comments = [](const rows& rs) {
+    std::multiset<std::string> out;
+    for (auto& r : rs)
+      out.insert(r.comments + "/" + r.hours);
+    return out;
+  };
+  CAF_CHECK_EQUAL(p.at(side::source).size(), 2u);
+  CAF_CHECK_EQUAL(comments(p.at(side::source)), comments(p.at(side::target)));
+  CAF_CHECK_EQUAL(comments(p.at(side::source)),
+                  (std::multiset<std::string>{"review/4", "the target's, edited/1"}));
+  CAF_CHECK(p.plan(true, rules).empty());
+}
+
+CAF_TEST(a_row_changed_on_both_sides_goes_the_way_the_policy_says) {
+  for (auto policy : {conflict_policy::newest_wins, conflict_policy::source_wins,
+                      conflict_policy::target_wins}) {
+    tracker_pair p;
+    p.at(side::source) = {row("1", "alice", "1", "review", 10)};
+    p.apply(p.plan(true, {}));
+    p.at(side::source)[0].hours = "2";
+    p.at(side::source)[0].updated = 20;
+    p.at(side::target)[0].hours = "3";
+    p.at(side::target)[0].updated = 30;
+    auto ops = p.plan(true, {}, policy);
+    CAF_REQUIRE_EQUAL(ops.size(), 1u);
+    p.apply(ops);
+    auto want = policy == conflict_policy::source_wins ? "2" : "3";
+    CAF_CHECK_EQUAL(p.at(side::source)[0].hours, want);
+    CAF_CHECK_EQUAL(p.at(side::target)[0].hours, want);
+    CAF_CHECK(p.plan(true, {}, policy).empty());
+  }
+  // The same change on both sides: only the link learns it.
+  tracker_pair p;
+  p.at(side::source) = {row("1", "alice", "1", "review")};
+  p.apply(p.plan(true, {}));
+  p.at(side::source)[0].hours = p.at(side::target)[0].hours = "5";
+  auto ops = p.plan(true, {});
+  CAF_REQUIRE_EQUAL(ops.size(), 1u);
+  CAF_CHECK(!ops[0].to);
+  p.apply(ops);
+  CAF_CHECK(p.plan(true, {}).empty());
+}

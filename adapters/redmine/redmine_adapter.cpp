@@ -180,7 +180,8 @@ result<unit> adapter::load_enumerations() {
 result<long> adapter::project_id(const std::string& project) {
   if (auto id = catalog_->id(catalog::project, project))
     return *id;
-  auto target = "/projects/" + encode(project) + ".json?include=issue_custom_fields";
+  auto target = "/projects/" + encode(project)
+                + ".json?include=issue_custom_fields,time_entry_activities";
   auto j = call("GET", target);
   if (!j) {
     auto err = j.error();
@@ -194,6 +195,8 @@ result<long> adapter::project_id(const std::string& project) {
     return p.error();
   for (auto& cf : p->custom_fields)
     catalog_->put(catalog::custom_field, cf.id, cf.name);
+  for (auto& a : p->activities)
+    catalog_->put(catalog::activity, a.id, project + "\n" + a.name);
   catalog_->put(catalog::project, p->id, project);
   return p->id;
 }
@@ -235,7 +238,9 @@ result<std::string> adapter::name_of(catalog::kind k, long id) {
 result<long> adapter::id_of(catalog::kind k, const std::string& name,
                             const std::string& project) {
   auto at = [&](const char* field) { return where(project) + ", field " + field; };
-  auto scoped = (k == catalog::category || k == catalog::version) ? project + "\n" + name : name;
+  auto scoped = (k == catalog::category || k == catalog::version || k == catalog::activity)
+                  ? project + "\n" + name
+                  : name;
   if (auto id = catalog_->id(k, scoped))
     return *id;
   switch (k) {
@@ -290,6 +295,38 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
       return sync_error{error_kind::invalid, where(project) + ", field " + name,
                         "project " + project + " has no custom field named \"" + name
                           + "\": enable it for the project, or map the field to another name"};
+    }
+    case catalog::activity: {
+      if (auto pid = project_id(project); !pid)
+        return pid.error();
+      if (auto id = catalog_->id(k, scoped))
+        return *id;
+      return sync_error{error_kind::invalid, at("activity"),
+                        "project " + project + " has no time entry activity named \"" + name
+                          + "\": add it in Redmine (Administration, Enumerations, Activities"
+                            " (time tracking)) or activate it in the project's settings"};
+    }
+    case catalog::time_entry_field: {
+      // Only the global list has them (an administrator's key).
+      auto all = call("GET", "/custom_fields.json");
+      if (!all && all.error().kind != error_kind::unavailable)
+        return sync_error{all.error().kind, where(project) + ", time entry field " + name,
+                          "the key cannot list custom fields (" + all.error().message
+                            + "): time entries' custom fields need an administrator's key"};
+      if (!all)
+        return all.error();
+      auto fields = located(time_entry_custom_fields(*all), where(project),
+                            "GET /custom_fields.json");
+      if (!fields)
+        return fields.error();
+      for (auto& cf : *fields)
+        catalog_->put(k, cf.id, cf.name);
+      if (auto id = catalog_->id(k, name))
+        return *id;
+      return sync_error{error_kind::invalid, where(project) + ", time entry field " + name,
+                        "Redmine has no time entry custom field named \"" + name
+                          + "\": add it (Administration, Custom fields, Spent time), or map"
+                            " the field to another name"};
     }
     case catalog::category:
     case catalog::version: {
@@ -807,6 +844,99 @@ result<unit> adapter::write_watchers(const std::string& project, const std::stri
     }
   }
   return unit{};
+}
+
+result<std::vector<time_entry>> adapter::read_time_entries(const std::string& project,
+                                                           const std::string& issue_id) {
+  std::vector<time_entry> out;
+  // Pages of 100 (Redmine's most) until the listing is through; a page
+  // with nothing on it ends the loop whatever the total says.
+  for (std::size_t offset = 0;;) {
+    auto target = "/time_entries.json?issue_id=" + encode(issue_id)
+                  + "&limit=100&offset=" + std::to_string(offset);
+    auto j = call("GET", target);
+    if (!j) {
+      auto err = j.error();
+      err.where = where(project, issue_id);
+      if (err.kind != error_kind::unavailable && err.kind != error_kind::bad_answer)
+        err.message += " (the project needs the Time tracking module, and the key's user"
+                       " \"View spent time\")";
+      return err;
+    }
+    auto page = located(time_entries_of(*j, issue_id, *catalog_, names()),
+                        where(project, issue_id), request_named("GET", target));
+    if (!page)
+      return page.error();
+    for (auto& r : page->rows)
+      out.push_back(std::move(r));
+    offset += page->listed;
+    if (page->listed == 0 || offset >= page->total)
+      break;
+  }
+  auto number = [](const std::string& id) { return std::strtol(id.c_str(), nullptr, 10); };
+  std::sort(out.begin(), out.end(),
+            [&](auto& x, auto& y) { return number(x.id) < number(y.id); });
+  return out;
+}
+
+result<time_entry> adapter::write_time_entry(const std::string& project,
+                                             const std::string& issue_id,
+                                             const time_entry_write& w) {
+  auto at = where(project, issue_id) + ", time entry " + (w.id.empty() ? "(new)" : w.id);
+  auto relocated = [&](sync_error err) {
+    err.where = at;
+    return err;
+  };
+  auto path = "/time_entries/" + encode(w.id) + ".json";
+  if (!w.content) {
+    auto done = call("DELETE", path);
+    if (!done && done.error().kind != error_kind::not_found)
+      return relocated(done.error());
+    return time_entry{};
+  }
+  auto& row = *w.content;
+  char* end = nullptr;
+  double hours = std::strtod(row.hours.c_str(), &end);
+  if (row.hours.empty() || *end != '\0')
+    return sync_error{error_kind::invalid, at, "hours \"" + row.hours + "\" is not a number"};
+  auto user = id_of(catalog::user, row.user, project);
+  if (!user) {
+    auto err = relocated(user.error());
+    if (err.kind == error_kind::invalid)
+      err.message += ": add the user in Redmine, or map the login (user_mappings)";
+    return err;
+  }
+  auto activity = id_of(catalog::activity, row.activity, project);
+  if (!activity)
+    return activity.error();
+  json body{{"spent_on", row.spent_on}, {"hours", hours},   {"activity_id", *activity},
+            {"comments", row.comments}, {"user_id", *user}};
+  if (w.id.empty())
+    body["issue_id"] = std::strtol(issue_id.c_str(), nullptr, 10);
+  json custom = json::array();
+  for (auto& [name, value] : row.fields) {
+    auto field = id_of(catalog::time_entry_field, name, project);
+    if (!field)
+      return field.error();
+    custom.push_back({{"id", *field}, {"value", value}});
+  }
+  if (!custom.empty())
+    body["custom_fields"] = custom;
+  auto as = acting_user(row.user);
+  if (!as)
+    return as.error();
+  // Written as the row's user (act_as_author), so Redmine records them as
+  // its author too; user_id says whom the time is for either way.
+  auto made = w.id.empty() ? call_as("POST", "/time_entries.json", json{{"time_entry", body}}, *as)
+                           : call_as("PUT", path, json{{"time_entry", body}}, *as);
+  if (!made)
+    return relocated(made.error());
+  // A PUT answers nothing: the row is read back, to compare with the write.
+  auto kept = w.id.empty() ? std::move(made) : call("GET", path);
+  if (!kept)
+    return relocated(kept.error());
+  return located(time_entry_of(*kept, *catalog_, names()), at,
+                 request_named(w.id.empty() ? "POST" : "GET", w.id.empty() ? "/time_entries.json" : path));
 }
 
 result<write_result> adapter::update_issue(const std::string& project, const std::string& id,

@@ -46,6 +46,11 @@ class adapter : public tracker_adapter {
   bool records_children() const override { return true; }
   bool has_watchers() const override { return true; }
   bool edits_file_descriptions() const override { return true; }
+  bool has_time_entries() const override { return true; }
+  result<std::vector<time_entry>> read_time_entries(const std::string& project,
+                                                    const std::string& issue_id) override;
+  result<time_entry> write_time_entry(const std::string& project, const std::string& issue_id,
+                                      const time_entry_write& w) override;
 
  private:
   using json = nlohmann::json;

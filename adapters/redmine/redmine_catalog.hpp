@@ -12,7 +12,11 @@ namespace tb::redmine {
 
 class catalog {
  public:
-  enum kind { status, priority, tracker, user, custom_field, category, version, project };
+  enum kind {
+    status, priority, tracker, user, custom_field, category, version, project,
+    activity,         // a time entry's, by project ("project\nname", as categories)
+    time_entry_field, // a time entry's custom field
+  };
 
   std::optional<std::string> name(kind k, long id) const;
   std::optional<long> id(kind k, const std::string& name) const;

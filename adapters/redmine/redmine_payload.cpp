@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <climits>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -108,6 +109,13 @@ class node {
     if (j_->is_object())
       wrong("a text");
     return j_->dump();
+  }
+
+  // A number, whole or not (hours).
+  double decimal() const {
+    if (absent() || !j_->is_number())
+      wrong("a number");
+    return j_->get<double>();
   }
 
   bool flag() const {
@@ -446,6 +454,75 @@ result<std::vector<named>> issue_custom_fields(const json& answer) {
   });
 }
 
+result<std::vector<named>> time_entry_custom_fields(const json& answer) {
+  return reading([&] {
+    std::vector<named> out;
+    for (auto& cf : node{answer, "answer"}["custom_fields"].items())
+      if (cf["customized_type"].text() == "time_entry")
+        out.push_back({cf["id"].number(), cf["name"].text()});
+    return out;
+  });
+}
+
+std::string hours_text(double hours) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", hours);
+  std::string out = buf;
+  while (out.back() == '0')
+    out.pop_back();
+  if (out.back() == '.')
+    out.pop_back();
+  return out == "-0" ? "0" : out;
+}
+
+namespace {
+
+time_entry read_time_entry_node(const node& r, catalog& names, const name_lookup& name_of) {
+  time_entry out;
+  out.id = std::to_string(r["id"].number());
+  auto user = r["user"];
+  auto user_id = user["id"].number();
+  out.user = name_of(catalog::user, user_id).value_or(user["name"].text());
+  out.spent_on = r["spent_on"].text();
+  out.hours = hours_text(r["hours"].decimal());
+  out.activity = r["activity"]["name"].text();
+  out.comments = r["comments"].text();
+  for (auto& cf : r["custom_fields"].items()) {
+    auto name = cf["name"].text();
+    names.put(catalog::time_entry_field, cf["id"].number(), name);
+    out.fields[name] = cf["value"].text();
+  }
+  out.updated = r["updated_on"].time_or(0);
+  return out;
+}
+
+} // namespace
+
+result<time_entry_page> time_entries_of(const json& answer, const std::string& issue_id,
+                                        catalog& names, const name_lookup& name_of) {
+  return reading([&] {
+    node a{answer, "answer"};
+    time_entry_page out;
+    auto items = a["time_entries"].items();
+    out.listed = items.size();
+    for (auto& r : items)
+      if (std::to_string(r["issue"].id_of_object()) == issue_id)
+        out.rows.push_back(read_time_entry_node(r, names, name_of));
+    auto total = a["total_count"].number_or(0);
+    out.total = total < 0 ? 0 : static_cast<std::size_t>(total);
+    return out;
+  });
+}
+
+result<time_entry> time_entry_of(const json& answer, catalog& names, const name_lookup& name_of) {
+  return reading([&] {
+    auto r = node{answer, "answer"}["time_entry"];
+    if (r.absent())
+      throw bad_value{"answer.time_entry is missing"};
+    return read_time_entry_node(r, names, name_of);
+  });
+}
+
 result<std::string> text_in(const json& answer, const char* key, const char* field) {
   return reading([&] { return node{answer, "answer"}[key][field].text(); });
 }
@@ -461,6 +538,8 @@ result<project_info> project_of(const json& answer) {
     out.id = p["id"].number();
     for (auto& cf : p["issue_custom_fields"].items())
       out.custom_fields.push_back({cf["id"].number(), cf["name"].text()});
+    for (auto& a : p["time_entry_activities"].items())
+      out.activities.push_back({a["id"].number(), a["name"].text()});
     return out;
   });
 }

@@ -41,6 +41,7 @@ struct named {
 result<std::vector<named>> named_items(const json& answer, const char* key,
                                        const char* name_field = "name");
 result<std::vector<named>> issue_custom_fields(const json& answer);
+result<std::vector<named>> time_entry_custom_fields(const json& answer);
 
 // answer[key][field] as text: /users/current.json's user.login, say.
 result<std::string> text_in(const json& answer, const char* key, const char* field);
@@ -50,6 +51,7 @@ result<long> id_in(const json& answer, const char* key);
 struct project_info {
   long id = 0;
   std::vector<named> custom_fields; // the issue fields enabled for it
+  std::vector<named> activities;    // its time entry activities (include=time_entry_activities)
 };
 result<project_info> project_of(const json& answer);
 
@@ -90,6 +92,21 @@ result<issue_stamp> created_of(const json& answer);
 
 // /issues.json: the ids listed.
 result<std::vector<std::string>> issue_ids_of(const json& answer);
+
+// /time_entries.json: one page of an issue's rows (those of other issues,
+// say its children's, are left out), and how many the listing has in all.
+// /time_entries/N.json and a POST's answer: that one row. Users by login,
+// hours as hours_text shows them, the row's custom fields by name.
+struct time_entry_page {
+  std::vector<time_entry> rows;
+  std::size_t listed = 0; // on the page, the other issues' rows included
+  std::size_t total = 0;
+};
+result<time_entry_page> time_entries_of(const json& answer, const std::string& issue_id,
+                                        catalog& names, const name_lookup& name_of);
+result<time_entry> time_entry_of(const json& answer, catalog& names, const name_lookup& name_of);
+// Hours as Redmine shows them, to two decimals without trailing zeros: "1.5".
+std::string hours_text(double hours);
 
 // A 422's "errors" joined ("Subject cannot be blank; ..."), or "" if the
 // answer has none.

@@ -46,6 +46,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check(listing_of(j));
   check(relations_of(j, "7"));
+  check(time_entries_of(j, "7", names, made_up));
+  check(time_entry_of(j, names, made_up));
+  check(time_entry_custom_fields(j));
   check(upload_of(j));
   check(created_of(j));
   check(issue_ids_of(j));

@@ -294,4 +294,53 @@ result<std::optional<std::string>> memory_adapter::find_by_alt_id(const std::str
   return std::optional<std::string>{};
 }
 
+time_entry& memory_adapter::log_time(const std::string& issue_id, time_entry row) {
+  row.id = name_ + "-t" + std::to_string(next_time_entry_++);
+  row.updated = ++clock_;
+  auto& rows = time_entries[issue_id];
+  rows.push_back(std::move(row));
+  return rows.back();
+}
+
+result<std::vector<time_entry>> memory_adapter::read_time_entries(const std::string&,
+                                                                  const std::string& issue_id) {
+  ++time_entry_reads;
+  if (fail_reads)
+    return *fail_reads;
+  if (!issues.count(issue_id))
+    return sync_error{error_kind::not_found, "connection " + name_ + ", issue " + issue_id,
+                      "no such issue"};
+  return time_entries[issue_id];
+}
+
+result<time_entry> memory_adapter::write_time_entry(const std::string&,
+                                                    const std::string& issue_id,
+                                                    const time_entry_write& w) {
+  if (auto err = take(fail_next_write))
+    return *err;
+  if (fail_writes)
+    return *fail_writes;
+  ++time_entry_writes;
+  auto& rows = time_entries[issue_id];
+  time_entry made;
+  if (!w.content) {
+    std::erase_if(rows, [&](auto& r) { return r.id == w.id; });
+  } else if (w.id.empty()) {
+    made = log_time(issue_id, *w.content);
+  } else {
+    auto row = std::find_if(rows.begin(), rows.end(), [&](auto& r) { return r.id == w.id; });
+    if (row == rows.end())
+      return sync_error{error_kind::not_found,
+                        "connection " + name_ + ", issue " + issue_id + ", time entry " + w.id,
+                        "no such time entry"};
+    *row = *w.content;
+    row->id = w.id;
+    row->updated = ++clock_;
+    made = *row;
+  }
+  if (auto err = take(lose_next_answer))
+    return *err;
+  return made;
+}
+
 } // namespace tb::test

@@ -59,6 +59,17 @@ class memory_adapter : public tracker_adapter {
   bool with_file_descriptions = false; // updates may change a file's description
   std::size_t description_writes = 0;
   bool edits_file_descriptions() const override { return with_file_descriptions; }
+  // Rows of logged time, by issue id; a person logs one with log_time.
+  bool with_time_entries = false;
+  bool has_time_entries() const override { return with_time_entries; }
+  std::map<std::string, std::vector<time_entry>> time_entries;
+  time_entry& log_time(const std::string& issue_id, time_entry row);
+  std::size_t time_entry_writes = 0;
+  std::size_t time_entry_reads = 0;
+  result<std::vector<time_entry>> read_time_entries(const std::string& project,
+                                                    const std::string& issue_id) override;
+  result<time_entry> write_time_entry(const std::string& project, const std::string& issue_id,
+                                      const time_entry_write& w) override;
 
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
@@ -86,6 +97,7 @@ class memory_adapter : public tracker_adapter {
   int next_file_ = 1;
   int next_issue_ = 1;
   int next_entry_ = 1;
+  int next_time_entry_ = 1;
   // One clock for all trackers in a test, so "newer" means the same on both.
   static inline timestamp clock_ = 1000;
 
