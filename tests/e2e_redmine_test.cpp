@@ -54,7 +54,7 @@ void make_project(const redmine_instance& rm, const std::string& identifier) {
                       {{"project",
                         {{"name", identifier},
                          {"identifier", identifier},
-                         {"enabled_module_names", {"issue_tracking"}},
+                         {"enabled_module_names", {"issue_tracking", "time_tracking"}},
                          {"tracker_ids", {1, 2, 3}}}}});
   if (made.status != 201)
     CAF_FAIL("cannot create project " << identifier << " in " << rm.name() << ": "
@@ -844,6 +844,131 @@ CAF_TEST(watchers_added_or_removed_on_either_redmine_reach_the_other) {
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
 }
 
+// Time entries are not journals, and logging time leaves the issue's
+// updated_on alone: a sweep finds them. Each side's rows, as a person reads
+// them on it: whose, when, how long, what for, the Invoice field.
+std::multiset<std::string> time_rows(const redmine_instance& rm, const std::string& issue) {
+  std::multiset<std::string> out;
+  auto rows = rm.get_json("/time_entries.json?issue_id=" + issue + "&limit=100")["time_entries"];
+  for (auto& r : rows) {
+    std::string invoice;
+    for (auto& cf : r.value("custom_fields", json::array()))
+      if (cf["name"] == "Invoice")
+        invoice = str(cf["value"]);
+    out.insert(str(r["user"]["name"]) + " | " + r["spent_on"].get<std::string>() + " | "
+               + r["hours"].dump() + " h | " + str(r["activity"]["name"]) + " | "
+               + str(r["comments"]) + " | " + invoice);
+  }
+  return out;
+}
+
+std::string describe(const std::multiset<std::string>& rows) {
+  std::string out;
+  for (auto& r : rows)
+    out += "\n  " + r;
+  return out;
+}
+
+// A person logs time on an issue with their own key; the row's id.
+int log_time(const redmine_instance& rm, const std::string& login, const std::string& issue,
+             const std::string& date, double hours, const std::string& activity,
+             const std::string& comments, const std::string& invoice) {
+  int activity_id = 0;
+  auto activities = rm.get_json("/enumerations/time_entry_activities.json");
+  for (auto& a : activities["time_entry_activities"])
+    if (a["name"] == activity)
+      activity_id = a["id"].get<int>();
+  int invoice_id = 0;
+  auto fields = rm.get_json("/custom_fields.json");
+  for (auto& cf : fields["custom_fields"])
+    if (cf["name"] == "Invoice" && cf["customized_type"] == "time_entry")
+      invoice_id = cf["id"].get<int>();
+  CAF_REQUIRE(activity_id != 0 && invoice_id != 0);
+  auto r = rm.call_with_key(rm.user_key(login), "POST", "/time_entries.json",
+                            {{"time_entry",
+                              {{"issue_id", std::stoi(issue)},
+                               {"spent_on", date},
+                               {"hours", hours},
+                               {"activity_id", activity_id},
+                               {"comments", comments},
+                               {"custom_fields", {{{"id", invoice_id}, {"value", invoice}}}}}}});
+  if (r.status != 201)
+    CAF_FAIL("cannot log time on " << rm.name() << " #" << issue << ": " << r.status << " "
+                                   << r.body);
+  return json::parse(r.body)["time_entry"]["id"].get<int>();
+}
+
+CAF_TEST(time_entries_logged_edited_or_deleted_on_either_redmine_reach_the_other_once) {
+  auto project = fresh_identifier("timed");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Timed"}},
+                                            "alice"));
+  auto review = log_time(rm1, "alice", id, "2026-11-30", 1.5, "Design", "review ", "INV-1");
+  log_time(rm1, "bob", id, "2026-11-29", 2, "Development", "build", "");
+  auto updated_before = rm1.get_json("/issues/" + id + ".json")["issue"]["updated_on"];
+  write_redmine_config({{"connection", "rm1"}, {"project", project}},
+                       {{"connection", "rm2"}, {"project", project}}, "two-way");
+  start();
+  std::string twin;
+  CAF_REQUIRE(eventually([&] { return !(twin = find_by_subject(rm2, project, "Timed")).empty(); },
+                         std::chrono::seconds{60}, redmine_poll));
+  auto both_alike = [&](const std::multiset<std::string>& want) {
+    bool ok = eventually([&] { return time_rows(rm1, id) == want && time_rows(rm2, twin) == want; },
+                         std::chrono::seconds{60}, redmine_poll);
+    if (!ok)
+      CAF_FAIL("time entries differ; want:" << describe(want) << "\nrm1:"
+                                             << describe(time_rows(rm1, id)) << "\nrm2:"
+                                             << describe(time_rows(rm2, twin))
+                                             << "\nserver log:\n" << server->log());
+  };
+  both_alike({"Alice Example | 2026-11-30 | 1.5 h | Design | review  | INV-1",
+              "Bob Example | 2026-11-29 | 2.0 h | Development | build | "});
+  // On the target, bob logs a row and the admin deletes the copy of bob's
+  // build; on the source, alice corrects her review's hours.
+  log_time(rm2, "bob", twin, "2026-12-01", 0.25, "Design", "call", "INV-2");
+  auto copies = rm2.get_json("/time_entries.json?issue_id=" + twin);
+  for (auto& r : copies["time_entries"])
+    if (r["comments"] == "build")
+      CAF_REQUIRE_EQUAL(rm2.call("DELETE", "/time_entries/" + std::to_string(r["id"].get<int>())
+                                             + ".json").status,
+                        204);
+  auto fix = rm1.call_with_key(rm1.user_key("alice"), "PUT",
+                               "/time_entries/" + std::to_string(review) + ".json",
+                               {{"time_entry", {{"hours", 3}}}});
+  CAF_REQUIRE_EQUAL(fix.status, 204);
+  both_alike({"Alice Example | 2026-11-30 | 3.0 h | Design | review  | INV-1",
+              "Bob Example | 2026-12-01 | 0.25 h | Design | call | INV-2"});
+  // No journal on either side for any of it, and the issue's update time
+  // is untouched by time entries (so only sweeps find them).
+  CAF_CHECK_EQUAL(journal_count(rm1, id), 0u);
+  CAF_CHECK_EQUAL(journal_count(rm2, twin), 0u);
+  auto updated_after = rm1.get_json("/issues/" + id + ".json")["issue"]["updated_on"];
+  CAF_CHECK_EQUAL(updated_after, updated_before);
+  // Nothing echoes: after a later pass of the pair (an edit of the issue,
+  // which reaches the twin), each side has the same two rows, same ids.
+  auto row_ids = [](const redmine_instance& rm, const std::string& issue) {
+    std::set<int> out;
+    auto rows = rm.get_json("/time_entries.json?issue_id=" + issue);
+    for (auto& r : rows["time_entries"])
+      out.insert(r["id"].get<int>());
+    return out;
+  };
+  auto ids1 = row_ids(rm1, id), ids2 = row_ids(rm2, twin);
+  CAF_REQUIRE_EQUAL(rm1.call("PUT", "/issues/" + id + ".json",
+                             {{"issue", {{"subject", "Timed, later"}}}}, "alice").status,
+                    204);
+  CAF_CHECK(eventually([&] { return !find_by_subject(rm2, project, "Timed, later").empty(); },
+                       std::chrono::seconds{60}, redmine_poll));
+  // The queued change goes when its pass is done, time entries included.
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/tasks/t")["backlog"] == 0; },
+                       std::chrono::seconds{60}, redmine_poll));
+  CAF_CHECK(row_ids(rm1, id) == ids1);
+  CAF_CHECK(row_ids(rm2, twin) == ids2);
+  CAF_CHECK_EQUAL(ids1.size(), 2u);
+  CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
+}
+
 // Redmine keeps no journal of a file's description being edited, and leaves
 // updated_on alone: a sweep sees it.
 CAF_TEST(a_files_description_edited_on_either_redmine_reaches_the_copy) {
@@ -1042,6 +1167,11 @@ CAF_TEST(kill_9_during_a_redmine_sync_loses_and_duplicates_nothing) {
     edit(rm1, id, {{"notes", "looking " + std::to_string(n)}, {"status_id", 2}}, "alice");
     edit(rm1, id, {{"notes", "more on " + std::to_string(n)}}, "bob");
     edit(rm1, id, {{"status_id", 3}, {"done_ratio", 50}}, "alice");
+    // Rows of time, each its own (a kill may come between a row's create
+    // and its record).
+    log_time(rm1, "alice", id, "2026-11-30", 1.5, "Design", "design " + std::to_string(n), "");
+    log_time(rm1, "bob", id, "2026-12-01", 0.5 + n, "Development", "code " + std::to_string(n),
+             "INV-" + std::to_string(n));
   }
   write_redmine_config({{"connection", "rm1"}, {"project", project}},
                        {{"connection", "rm2"}, {"project", project}}, "one-way");
@@ -1067,13 +1197,15 @@ CAF_TEST(kill_9_during_a_redmine_sync_loses_and_duplicates_nothing) {
       return false;
     for (std::size_t n = 0; n < ids.size(); ++n) {
       auto twin = find_by_subject(rm2, project, subjects[n]);
-      if (twin.empty() || !(two.of(twin) == one.of(ids[n])))
+      if (twin.empty() || !(two.of(twin) == one.of(ids[n]))
+          || time_rows(rm2, twin) != time_rows(rm1, ids[n]))
         return false;
     }
     return true;
   };
   CAF_CHECK(eventually(in_sync, std::chrono::seconds{180}, std::chrono::milliseconds{1000}));
-  // Exactly one copy of each, with every journal once and the same files.
+  // Exactly one copy of each, with every journal and time entry once and
+  // the same files.
   auto all = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
   CAF_CHECK_EQUAL(all["total_count"].get<std::size_t>(), ids.size());
   for (std::size_t n = 0; n < ids.size(); ++n) {
@@ -1081,6 +1213,7 @@ CAF_TEST(kill_9_during_a_redmine_sync_loses_and_duplicates_nothing) {
     CAF_REQUIRE(!twin.empty());
     CAF_CHECK_EQUAL(describe(two.of(twin)), describe(one.of(ids[n])));
     CAF_CHECK(file_bytes(rm2, twin) == file_bytes(rm1, ids[n]));
+    CAF_CHECK_EQUAL(describe(time_rows(rm2, twin)), describe(time_rows(rm1, ids[n])));
   }
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
 }
@@ -1103,6 +1236,10 @@ CAF_TEST(a_sync_through_a_proxy_failing_30_percent_of_calls_converges_to_exact_p
     edit(rm1, id, {{"notes", "second look " + std::to_string(n)}, {"done_ratio", 30}}, "bob");
     if (n % 5 == 3)
       relate(rm1, id, "relates", ids[static_cast<std::size_t>(n - 1)], "alice");
+    // Creates of rows whose answers the proxy loses are found by content.
+    log_time(rm1, author, id, "2026-11-30", 1 + n, "Design", "row " + std::to_string(n), "");
+    if (n % 3 == 0)
+      log_time(rm1, "alice", id, "2026-12-01", 0.25, "Development", "", "INV-" + std::to_string(n));
   }
   // Both trackers behind a proxy that fails 30% of the calls, writes
   // included: answers lost after Redmine did the work are what write
@@ -1141,7 +1278,8 @@ CAF_TEST(a_sync_through_a_proxy_failing_30_percent_of_calls_converges_to_exact_p
       return false;
     for (std::size_t n = 0; n < ids.size(); ++n) {
       auto twin = find_by_subject(rm2, project, subjects[n]);
-      if (twin.empty() || !(two.of(twin) == one.of(ids[n])))
+      if (twin.empty() || !(two.of(twin) == one.of(ids[n]))
+          || time_rows(rm2, twin) != time_rows(rm1, ids[n]))
         return false;
     }
     return true;
@@ -1174,6 +1312,7 @@ CAF_TEST(a_sync_through_a_proxy_failing_30_percent_of_calls_converges_to_exact_p
     CAF_REQUIRE(!twin.empty());
     CAF_CHECK_EQUAL(describe(two.of(twin)), describe(one.of(ids[n])));
     CAF_CHECK(file_bytes(rm2, twin) == file_bytes(rm1, ids[n]));
+    CAF_CHECK_EQUAL(describe(time_rows(rm2, twin)), describe(time_rows(rm1, ids[n])));
   }
   CAF_CHECK(eventually([&] { return call("GET", "/api/v1/errors")["errors"].empty(); },
                        std::chrono::seconds{60}, std::chrono::milliseconds{500}));
