@@ -73,7 +73,7 @@ void engine::add_task(const config::task_config& t) {
     ts.records_children = traits_.at(scope.connection).records_children;
     ts.has_watchers = traits_.at(scope.connection).has_watchers;
     ts.edits_file_descriptions = traits_.at(scope.connection).edits_file_descriptions;
-    ts.has_time_entries = traits_.at(scope.connection).has_time_entries;
+    ts.has_time_entries = t.time_entries && traits_.at(scope.connection).has_time_entries;
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

@@ -835,7 +835,8 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   check_keys(r, j, path,
              {"source", "target", "direction", "field_mappings", "user_mappings",
               "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict",
-              "on_deleted", "closed_status", "max_attempts", "webhook_secret_env"});
+              "on_deleted", "closed_status", "max_attempts", "webhook_secret_env",
+              "time_entries"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -887,6 +888,9 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   if (auto* v = find(j, "closed_status"))
     if (auto status = nonempty_string_at(r, *v, member(path, "closed_status")))
       t.closed_status = *status;
+  if (auto* v = find(j, "time_entries"))
+    if (auto b = bool_at(r, *v, member(path, "time_entries")))
+      t.time_entries = *b;
 
   if (auto* v = find(j, "field_mappings")) {
     const std::string mappings_path = member(path, "field_mappings");

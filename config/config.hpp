@@ -87,6 +87,8 @@ struct task_config {
   // Failed passes of one issue before it is parked: no more automatic retries.
   unsigned max_attempts = 10;
   std::string closed_status = "Closed"; // the status close-twin sets
+  // Whether issues' time entries are synced (where both trackers have them).
+  bool time_entries = true;
   // The environment variable holding the secret that signs this task's
   // webhooks; empty: the task takes no webhooks.
   std::string webhook_secret_env;

@@ -177,6 +177,17 @@ CAF_TEST(omitted_keys_take_their_defaults) {
   CAF_CHECK(t.on_deleted == deleted_policy::unlink);
   CAF_CHECK_EQUAL(t.max_attempts, 10u);
   CAF_CHECK_EQUAL(t.closed_status, "Closed");
+  CAF_CHECK(t.time_entries);
+}
+
+CAF_TEST(time_entries_may_be_left_out_of_a_task) {
+  auto j = minimal();
+  task(j)["time_entries"] = false;
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_CHECK(!r.cfg->tasks[0].time_entries);
+  task(j)["time_entries"] = "no";
+  CAF_CHECK(reports(parse_json(j), "$.tasks.a-to-b.time_entries", "true or false"));
 }
 
 CAF_TEST(on_deleted_close_twin_takes_a_closed_status) {

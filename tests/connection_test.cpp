@@ -114,4 +114,39 @@ CAF_TEST(answers_that_cannot_be_read_do_not_open_the_breaker_either) {
   CAF_CHECK(health_a->breaker.current() == circuit_breaker::state::closed);
 }
 
+CAF_TEST(time_entries_are_read_and_written_through_the_breaker_like_every_call) {
+  a->with_time_entries = true;
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  a->log_time(i.id, {"", "alice", "2026-11-30", "1.5", "Design", "review"});
+  auto read_rows = [&] {
+    self->send(conn_a, time_atom::value, std::string{"P"}, i.id);
+    sched.run();
+    time_entries_result out;
+    self->receive([&](time_entries_result& r) { out = std::move(r); });
+    return out;
+  };
+  auto rows = read_rows();
+  CAF_REQUIRE(rows.ok());
+  CAF_REQUIRE_EQUAL(rows->size(), 1u);
+  CAF_CHECK_EQUAL(rows->front().comments, "review");
+  // A write answers the row as the tracker has it.
+  self->send(conn_a, time_atom::value, std::string{"P"}, i.id,
+             time_entry_write{rows->front().id,
+                              time_entry{"", "alice", "2026-11-30", "2", "Design", "review"}});
+  sched.run();
+  time_entry_result written;
+  self->receive([&](time_entry_result& r) { written = std::move(r); });
+  CAF_REQUIRE(written.ok());
+  CAF_CHECK_EQUAL(written->id, rows->front().id);
+  CAF_CHECK_EQUAL(written->hours, "2");
+  // Unavailable reads of rows count against the tracker as any call does.
+  a->fail_reads = sync_error{error_kind::unavailable, "connection a", "answered 503"};
+  for (int k = 0; k < 5; ++k)
+    CAF_CHECK_EQUAL(read_rows().error().message, "answered 503");
+  auto reads = a->time_entry_reads;
+  auto fast = read_rows();
+  CAF_CHECK_EQUAL(a->time_entry_reads, reads);
+  CAF_CHECK(fast.error().message.find("the tracker failed 5 calls in a row") == 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

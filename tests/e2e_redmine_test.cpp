@@ -318,7 +318,9 @@ struct fixture : e2e_fixture {
     std::ofstream{this->dir.file("config.json")} << cfg.dump(2);
   }
 
-  void write_redmine_config(const json& source, const json& target, const std::string& dir) {
+  // task_options: more of the task's keys.
+  void write_redmine_config(const json& source, const json& target, const std::string& dir,
+                            const json& task_options = json::object()) {
     json project = {{"key", "DEMO"},
                     {"custom_fields",
                      {{{"name", "Severity"}, {"type", "list"}, {"values", {"Low"}}},
@@ -339,6 +341,7 @@ struct fixture : e2e_fixture {
           {"poll_overlap_ms", 2000},
           // Redmine's updated_on misses relations and deleted files: sweep often.
           {"sweep_interval_ms", 3000}}}}}};
+    cfg["tasks"]["t"].update(task_options);
     std::ofstream{this->dir.file("config.json")} << cfg.dump(2);
   }
 };
@@ -967,6 +970,27 @@ CAF_TEST(time_entries_logged_edited_or_deleted_on_either_redmine_reach_the_other
   CAF_CHECK(row_ids(rm2, twin) == ids2);
   CAF_CHECK_EQUAL(ids1.size(), 2u);
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
+}
+
+CAF_TEST(a_task_told_to_leave_time_entries_alone_copies_none) {
+  auto project = fresh_identifier("untimed");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Untimed"}},
+                                            "alice"));
+  log_time(rm1, "alice", id, "2026-11-30", 1, "Design", "not for the twin", "");
+  write_redmine_config({{"connection", "rm1"}, {"project", project}},
+                       {{"connection", "rm2"}, {"project", project}}, "one-way",
+                       {{"time_entries", false}});
+  start();
+  std::string twin;
+  CAF_REQUIRE(eventually([&] { return !(twin = find_by_subject(rm2, project, "Untimed")).empty(); },
+                         std::chrono::seconds{60}, redmine_poll));
+  // The pass is over once its queued change is gone; a sweep's later.
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/tasks/t")["backlog"] == 0; },
+                       std::chrono::seconds{60}, redmine_poll));
+  CAF_CHECK(time_rows(rm2, twin).empty());
+  CAF_CHECK_EQUAL(time_rows(rm1, id).size(), 1u);
 }
 
 // Redmine keeps no journal of a file's description being edited, and leaves
