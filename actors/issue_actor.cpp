@@ -459,6 +459,7 @@ void check_record(self_ptr self, const issue_ref& other, const std::string& key)
 void sync_watchers(self_ptr self);
 void sync_descriptions(self_ptr self);
 void sync_time_entries(self_ptr self);
+void plan_time_entry_ops(self_ptr self);
 void run_next_time_entry_op(self_ptr self);
 
 std::string describe_key(const issue_state& st) {
@@ -856,19 +857,35 @@ void sync_descriptions(self_ptr self) {
               [self, to_source, record] { write_state(self, side::source, to_source, record); });
 }
 
+// Reads one side's rows of the pair into the pass, then continues with next().
+template <class Next>
+void read_time_entries(self_ptr self, side s, Next next) {
+  auto& st = self->state;
+  self
+    ->request(st.side_of(s).conn, st.ctx->request_timeout, time_atom::value,
+              st.side_of(s).project, st.id_at(s))
+    .then(
+      [self, s, next](time_entries_result& r) {
+        if (!r) {
+          fail(self, r.error());
+          return;
+        }
+        self->state.rows_at(s) = std::move(*r);
+        guarded(self, next);
+      },
+      [self, s](caf::error& e) { fail(self, request_failed(self->state, s, e)); });
+}
+
 // Time entries have no history either: both sides' rows are read, and
 // each row is created, changed or deleted as its original was since the
 // last sync (domain/state_sync.hpp), one write after another, each recorded
 // as it is made. Then the pass is done.
 void sync_time_entries(self_ptr self) {
   auto& st = self->state;
-  auto done = [self] {
-    self->state.commit_pass_done();
-    finish_pass(self, true);
-  };
   if (!st.side_of(side::source).has_time_entries || !st.side_of(side::target).has_time_entries
       || !st.twin_id || !st.issue_at(side::source)) {
-    done();
+    st.commit_pass_done();
+    finish_pass(self, true);
     return;
   }
   bool pending = false;
@@ -877,46 +894,34 @@ void sync_time_entries(self_ptr self) {
     st.time.links = st.ctx->store->time_entry_links(t, st.ctx->name, st.key);
     pending = st.ctx->store->time_entry_intent_of(t, st.ctx->name, st.key).has_value();
   }
-  auto read_rows = [self](side s, auto next) {
-    auto& st = self->state;
-    self
-      ->request(st.side_of(s).conn, st.ctx->request_timeout, time_atom::value,
-                st.side_of(s).project, st.id_at(s))
-      .then(
-        [self, s, next](time_entries_result& r) {
-          if (!r) {
-            fail(self, r.error());
-            return;
-          }
-          self->state.rows_at(s) = std::move(*r);
-          guarded(self, next);
-        },
-        [self, s](caf::error& e) { fail(self, request_failed(self->state, s, e)); });
-  };
-  auto plan = [self, done] {
-    auto& st = self->state;
-    if (auto err = st.recover_time_entry()) {
-      fail(self, *err);
-      return;
-    }
-    st.time.ops = plan_time_entries(st.rows_at(side::source), st.rows_at(side::target),
-                                    st.time.links, st.ctx->two_way, st.ctx->policy,
-                                    st.side_of(side::source).rules,
-                                    st.side_of(side::target).rules);
-    st.time.next = 0;
-    run_next_time_entry_op(self);
-  };
-  read_rows(side::source, [self, read_rows, plan, pending, done] {
+  read_time_entries(self, side::source, [self, pending] {
     auto& st = self->state;
     // A one-way task with no rows to copy, none copied and no create
     // pending has nothing to compare on the target: one read is enough.
     if (!st.ctx->two_way && st.rows_at(side::source).empty() && st.time.links.empty()
         && !pending) {
-      done();
+      st.commit_pass_done();
+      finish_pass(self, true);
       return;
     }
-    read_rows(side::target, plan);
+    read_time_entries(self, side::target, [self] { plan_time_entry_ops(self); });
   });
+}
+
+// Both sides' rows read: what an interrupted create left is recorded, then
+// the ops are planned and made.
+void plan_time_entry_ops(self_ptr self) {
+  auto& st = self->state;
+  if (auto err = st.recover_time_entry()) {
+    fail(self, *err);
+    return;
+  }
+  st.time.ops = plan_time_entries(st.rows_at(side::source), st.rows_at(side::target),
+                                  st.time.links, st.ctx->two_way, st.ctx->policy,
+                                  st.side_of(side::source).rules,
+                                  st.side_of(side::target).rules);
+  st.time.next = 0;
+  run_next_time_entry_op(self);
 }
 
 // What of a written row the tracker did not keep ("" when it kept all).
