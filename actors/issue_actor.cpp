@@ -896,13 +896,23 @@ void sync_time_entries(self_ptr self) {
   }
   read_time_entries(self, side::source, [self, pending] {
     auto& st = self->state;
-    // A one-way task with no rows to copy, none copied and no create
-    // pending has nothing to compare on the target: one read is enough.
-    if (!st.ctx->two_way && st.rows_at(side::source).empty() && st.time.links.empty()
-        && !pending) {
-      st.commit_pass_done();
-      finish_pass(self, true);
-      return;
+    // One-way, the target's rows matter only for a write: if, with its
+    // copies as last synced, there is nothing to write (and no create is
+    // pending), one read is enough. Each read saved is a call less that can
+    // fail and make the whole pass go again.
+    if (!st.ctx->two_way && !pending) {
+      std::vector<time_entry> copies;
+      for (auto& l : st.time.links)
+        if (!l.target.id.empty())
+          copies.push_back(l.target);
+      if (plan_time_entries(st.rows_at(side::source), copies, st.time.links, false,
+                            st.ctx->policy, st.side_of(side::source).rules,
+                            st.side_of(side::target).rules)
+            .empty()) {
+        st.commit_pass_done();
+        finish_pass(self, true);
+        return;
+      }
     }
     read_time_entries(self, side::target, [self] { plan_time_entry_ops(self); });
   });

@@ -956,4 +956,24 @@ CAF_TEST(a_lost_create_that_two_new_rows_could_be_is_an_error_not_a_guess) {
   CAF_CHECK_EQUAL(b->time_entries[twin][0].hours, "2");
 }
 
+CAF_TEST(a_one_way_pass_with_no_row_to_write_reads_only_the_sources_rows) {
+  a->with_time_entries = b->with_time_entries = true;
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  a->log_time(id, logged("alice", "1", "review"));
+  auto ctx = make_context(false);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  CAF_REQUIRE_EQUAL(b->time_entries[twin].size(), 1u);
+  // Nothing changed: the target's rows are not read.
+  auto target_reads = b->time_entry_reads;
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entry_reads, target_reads);
+  // A change to the original is: read, then written.
+  a->time_entries[id][0].comments = "review, longer";
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entry_reads, target_reads + 1);
+  CAF_CHECK_EQUAL(b->time_entries[twin][0].comments, "review, longer");
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
