@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "domain/checked_json.hpp"
+
 namespace tb::config {
 
 struct server_config {
@@ -108,13 +110,8 @@ struct config {
   const connection_config* find_connection(const std::string& name) const;
 };
 
-// One validation problem: where ("$.tasks.demo.direction"), what is wrong,
-// and what to do.
-struct problem {
-  std::string path;
-  std::string message;
-  std::string hint;
-};
+// One validation problem (domain/checked_json.hpp).
+using problem = checked::problem;
 
 struct load_result {
   std::optional<config> cfg; // set only when problems is empty

@@ -1552,8 +1552,14 @@ CAF_TEST(deleted_issues_unlink_or_close_their_twin_once_and_are_not_recreated) {
                   + ") was deleted or left the project; issue " + gone_twin
                   + " of connection rm2 (project " + project + ") is closed (status Closed)");
   }, std::chrono::seconds{60}, redmine_poll));
-  CAF_CHECK(server->log().find("side did not list 1 linked issue(s) (" + gone + ")")
-            != std::string::npos);
+  if (server->log().find("side did not list 1 linked issue(s) (" + gone + ")")
+      == std::string::npos) {
+    auto log = server->log();
+    CAF_FAIL("no sweep reported issue " << gone << " unlisted; errors: "
+                                        << call("GET", "/api/v1/errors").dump()
+                                        << "\nserver log tail:\n"
+                                        << log.substr(log.size() > 8000 ? log.size() - 8000 : 0));
+  }
   auto closed = rm2.get_json("/issues/" + gone_twin + ".json?include=journals")["issue"];
   CAF_CHECK_EQUAL(closed["status"]["name"], "Closed");
   CAF_CHECK(closed["journals"].back()["notes"].get<std::string>().find(

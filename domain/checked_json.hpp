@@ -1,0 +1,85 @@
+#pragma once
+// Reading JSON that a person or a program sent, checked: every problem is
+// reported with its JSON path ("$.tasks.demo.direction"), what is wrong and
+// what to do, and reading goes on so that one round shows them all. Typed
+// readers report and return nothing on a wrong value; unknown keys get a
+// "did you mean"; duplicate keys and deep nesting are refused at parse time.
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace tb::checked {
+
+using json = nlohmann::json;
+using key_list = std::initializer_list<const char*>;
+
+// One problem: where ("$.tasks.demo.direction"), what is wrong, what to do.
+struct problem {
+  std::string path;
+  std::string message;
+  std::string hint;
+};
+
+// Every problem is collected, not only the first: a user fixes an input in
+// one round instead of one error at a time.
+struct report {
+  std::vector<problem> problems;
+  void add(std::string path, std::string message, std::string hint = {}) {
+    problems.push_back({std::move(path), std::move(message), std::move(hint)});
+  }
+};
+
+// --- text: a user's strings in messages -----------------------------------------
+
+// JSON-quoted and length-capped: messages stay one readable line, valid
+// UTF-8, whatever the input held.
+std::string quote(const std::string& s);
+// Any bytes as printable ASCII (\xNN), capped.
+std::string printable(const std::string& s);
+std::string join(const std::vector<std::string>& items, const char* sep = ", ");
+std::string join(key_list items);
+// "\"a\", \"b\" or \"c\"".
+std::string one_of(key_list choices);
+
+// --- paths -----------------------------------------------------------------------
+
+// path.key, or path["key"] for keys with dots or spaces, so a path never
+// reads two ways.
+std::string member(const std::string& path, const std::string& key);
+std::string element(const std::string& path, std::size_t index);
+
+// --- typed readers ------------------------------------------------------------------
+
+const json* find(const json& object, const char* key); // null if absent
+std::string got(const json& j);                        // "got string"
+bool is_object_at(report& r, const json& j, const std::string& path);
+bool is_array_at(report& r, const json& j, const std::string& path);
+// Unknown keys are errors, never ignored: a misspelt key would otherwise
+// leave a default in force without a word.
+void check_keys(report& r, const json& object, const std::string& path, key_list allowed);
+std::optional<std::string> string_at(report& r, const json& j, const std::string& path);
+std::optional<std::string> nonempty_string_at(report& r, const json& j, const std::string& path);
+std::optional<std::int64_t> integer_at(report& r, const json& j, const std::string& path,
+                                       std::int64_t lo, std::int64_t hi, std::string hint = {});
+// The index of the value in choices.
+std::optional<std::size_t> choice_at(report& r, const json& j, const std::string& path,
+                                     key_list choices);
+std::optional<bool> bool_at(report& r, const json& j, const std::string& path);
+
+// --- parsing -------------------------------------------------------------------------
+
+// Checked before parsing: nlohmann parses any depth, at a cost in memory
+// proportional to it.
+bool nests_deeper_than(const std::string& text, int limit);
+// The document, or none with the problems reported at "$": syntax (with the
+// byte), nesting deeper than max_nesting (nesting_hint says what is
+// usual), and every duplicate key at its path.
+std::optional<json> parse(report& r, const std::string& text, int max_nesting,
+                          const std::string& nesting_hint);
+
+} // namespace tb::checked
