@@ -385,7 +385,7 @@ std::optional<sync_error> issue_state::recover_time_entry() {
     taken.insert(row_of(l, w->to).id);
   std::vector<const time_entry*> candidates;
   for (auto& r : rows_at(w->to))
-    if (!taken.count(r.id) && r.same_content(w->content))
+    if (!taken.count(r.id) && r.keeps(w->content))
       candidates.push_back(&r);
   if (candidates.size() > 1) {
     std::string ids;
@@ -955,7 +955,11 @@ std::string not_kept(const time_entry& written, const time_entry& kept) {
 
 void run_next_time_entry_op(self_ptr self) {
   auto& st = self->state;
-  if (st.stopping || st.time.next == st.time.ops.size()) {
+  if (st.stopping) { // kept: the queue still holds the change for the next start
+    finish_pass(self, true);
+    return;
+  }
+  if (st.time.next == st.time.ops.size()) {
     st.commit_pass_done();
     finish_pass(self, true);
     return;
@@ -984,11 +988,15 @@ void run_next_time_entry_op(self_ptr self) {
         guarded(self, [self, to, &r] {
           auto& st = self->state;
           auto& op = st.time.ops[st.time.next];
+          auto lost = op.write.content ? not_kept(*op.write.content, *r) : std::string{};
+          // What the tracker kept is recorded (a made row is linked, never
+          // made twice); a write it did not keep all of is made again on
+          // every pass, an error each time, until the tracker takes it.
+          if (!lost.empty())
+            op.after.unfinished = to;
           st.commit_time_entry(op, op.write.content ? &*r : nullptr);
           if (op.write.content) {
-            if (auto lost = not_kept(*op.write.content, *r); !lost.empty()) {
-              // Recorded as it is, so the next pass compares with what the
-              // tracker kept and writes it again only if the original changes.
+            if (!lost.empty()) {
               auto& s = st.side_of(to);
               fail(self, {error_kind::invalid,
                           "connection " + s.connection + ", issue " + st.id_at(to)

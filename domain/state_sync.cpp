@@ -136,7 +136,7 @@ std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& sour
       unlink(key, t ? std::optional<side>{side::target} : std::nullopt, t ? t->id : "");
       continue;
     }
-    bool source_moved = !s->same_content(l.source);
+    bool source_moved = !s->same_content(l.source) || l.unfinished == side::target;
     if (!t) {
       if (two_way && !l.target.id.empty()) // deleted on the target: so is the original
         unlink(key, side::source, s->id);
@@ -146,7 +146,8 @@ std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& sour
         ops.push_back({key, std::nullopt, {}, {l.source, {}}, false});
       continue;
     }
-    bool target_moved = two_way && !t->same_content(l.target);
+    bool target_moved =
+      two_way && (!t->same_content(l.target) || l.unfinished == side::source);
     if (source_moved && target_moved) {
       if (map_time_entry(*s, to_target).same_content(*t)) {
         ops.push_back({key, std::nullopt, {}, {*s, *t}, false}); // both made the same change

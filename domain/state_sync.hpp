@@ -46,6 +46,9 @@ description_sync plan_description(const std::string& source, const std::string* 
 // the source row changes.
 struct time_entry_link {
   time_entry source, target;
+  // The side whose last write the tracker did not keep all of: written
+  // again on every pass (an error each time) until it is.
+  std::optional<side> unfinished = std::nullopt;
 };
 
 // One step of a time entries sync: a write of one row (or none), and the
@@ -63,8 +66,8 @@ struct time_entry_op {
 // the source (two-way: of either side) are created on the other, a change
 // since the last sync is made on the other side (both changed: the policy
 // decides, newest_wins by the rows' update times), a deleted row's copy is
-// deleted. A one-way task leaves the target's own rows, and its changes to
-// copies, alone.
+// deleted (also when the copy was edited: a deletion wins). A one-way task
+// leaves the target's own rows, and its changes to copies, alone.
 std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& source,
                                              const std::vector<time_entry>& target,
                                              const std::vector<time_entry_link>& links,

@@ -182,11 +182,17 @@ void sync_state::set_synced_watchers(transaction& t, const std::string& task,
 namespace {
 
 nlohmann::json link_json(const time_entry_link& l) {
-  return {{"source", l.source}, {"target", l.target}};
+  nlohmann::json j{{"source", l.source}, {"target", l.target}};
+  if (l.unfinished)
+    j["unfinished"] = to_string(*l.unfinished);
+  return j;
 }
 
 time_entry_link link_of(const nlohmann::json& j) {
-  return {j.at("source").get<time_entry>(), j.at("target").get<time_entry>()};
+  time_entry_link l{j.at("source").get<time_entry>(), j.at("target").get<time_entry>()};
+  if (auto u = j.find("unfinished"); u != j.end())
+    l.unfinished = u->get<std::string>() == "source" ? side::source : side::target;
+  return l;
 }
 
 } // namespace

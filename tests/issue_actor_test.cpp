@@ -976,4 +976,51 @@ CAF_TEST(a_one_way_pass_with_no_row_to_write_reads_only_the_sources_rows) {
   CAF_CHECK_EQUAL(b->time_entries[twin][0].comments, "review, longer");
 }
 
+CAF_TEST(a_lost_create_is_found_also_where_the_target_adds_fields_of_its_own) {
+  a->with_time_entries = b->with_time_entries = true;
+  b->time_entry_extra_fields = {{"Billable", ""}}; // a field only the target has
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  auto ctx = make_context(false);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  a->log_time(id, logged("alice", "1", "review"));
+  b->lose_next_answer = sync_error{error_kind::unavailable, "connection b", "reset"};
+  settle(workers, {id});
+  settle(workers, {id});
+  CAF_REQUIRE_EQUAL(b->time_entries[twin].size(), 1u);
+  CAF_CHECK_EQUAL(b->time_entries[twin][0].fields.at("Billable"), "");
+}
+
+CAF_TEST(a_time_entry_the_target_does_not_keep_all_of_stays_an_error_until_it_does) {
+  a->with_time_entries = b->with_time_entries = true;
+  b->time_entry_fields_not_kept = {"Invoice"}; // say, a field the key may not set
+  auto id = a->add("P", "alice", {{"subject", "S"}}).id;
+  a->log_time(id, logged("alice", "1", "review"));
+  auto ctx = make_context(false);
+  pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
+  auto errors = [&] {
+    storage::transaction t{env, storage::transaction::read_only};
+    return store.errors(t, "t");
+  };
+  settle(workers, {id});
+  auto twin = twin_id(id);
+  CAF_REQUIRE_EQUAL(b->time_entries[twin].size(), 1u); // made, and linked
+  CAF_REQUIRE_EQUAL(errors().size(), 1u);
+  CAF_CHECK(errors()[0].message.find("field Invoice \"INV-1\" became \"\"") != std::string::npos);
+  // Every retry writes it again (never a second row), and fails again.
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entries[twin].size(), 1u);
+  CAF_CHECK_EQUAL(errors().size(), 1u);
+  // Fixed in the tracker: the next pass writes it, and the error goes.
+  b->time_entry_fields_not_kept.clear();
+  settle(workers, {id});
+  CAF_REQUIRE_EQUAL(b->time_entries[twin].size(), 1u);
+  CAF_CHECK_EQUAL(b->time_entries[twin][0].fields.at("Invoice"), "INV-1");
+  CAF_CHECK(errors().empty());
+  auto writes = b->time_entry_writes;
+  settle(workers, {id});
+  CAF_CHECK_EQUAL(b->time_entry_writes, writes);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -237,3 +237,36 @@ CAF_TEST(a_row_changed_on_both_sides_goes_the_way_the_policy_says) {
   p.apply(ops);
   CAF_CHECK(p.plan(true, {}).empty());
 }
+
+CAF_TEST(newest_wins_takes_the_newer_row_of_either_side_and_a_deletion_beats_an_edit) {
+  tracker_pair p;
+  p.at(side::source) = {row("1", "alice", "1", "review", 10), row("2", "bob", "2", "build", 10)};
+  p.apply(p.plan(true, {}));
+  // Both edit row 1, the source later.
+  p.at(side::source)[0].hours = "2";
+  p.at(side::source)[0].updated = 40;
+  p.at(side::target)[0].hours = "3";
+  p.at(side::target)[0].updated = 30;
+  // The source deletes row 2 while the target edits its copy.
+  p.at(side::source).pop_back();
+  p.at(side::target)[1].comments = "build, edited";
+  p.apply(p.plan(true, {}));
+  CAF_REQUIRE_EQUAL(p.at(side::source).size(), 1u);
+  CAF_REQUIRE_EQUAL(p.at(side::target).size(), 1u);
+  CAF_CHECK_EQUAL(p.at(side::source)[0].hours, "2");
+  CAF_CHECK_EQUAL(p.at(side::target)[0].hours, "2");
+  CAF_CHECK(p.plan(true, {}).empty());
+}
+
+CAF_TEST(a_write_the_target_did_not_keep_all_of_is_planned_again_until_it_does) {
+  tracker_pair p;
+  p.at(side::source) = {row("1", "alice", "1", "review")};
+  p.apply(p.plan(false, {}));
+  CAF_CHECK(p.plan(false, {}).empty());
+  p.links[0].unfinished = side::target;
+  auto ops = p.plan(false, {});
+  CAF_REQUIRE_EQUAL(ops.size(), 1u);
+  CAF_CHECK(ops[0].to == side::target);
+  CAF_CHECK_EQUAL(ops[0].write.id, p.at(side::target)[0].id);
+  CAF_CHECK(!ops[0].after.unfinished); // written in full, it is done
+}

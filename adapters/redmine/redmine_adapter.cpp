@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include <boost/url/encode.hpp>
@@ -299,6 +300,18 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
     case catalog::activity: {
       if (auto pid = project_id(project); !pid)
         return pid.error();
+      if (auto id = catalog_->id(k, scoped))
+        return *id;
+      // Activated since the project was first read? Read its list again.
+      auto target = "/projects/" + encode(project) + ".json?include=time_entry_activities";
+      auto j = call("GET", target);
+      if (!j)
+        return j.error();
+      auto p = located(project_of(*j), where(project), request_named("GET", target));
+      if (!p)
+        return p.error();
+      for (auto& a : p->activities)
+        catalog_->put(k, a.id, project + "\n" + a.name);
       if (auto id = catalog_->id(k, scoped))
         return *id;
       return sync_error{error_kind::invalid, at("activity"),
@@ -848,9 +861,26 @@ result<unit> adapter::write_watchers(const std::string& project, const std::stri
 
 result<std::vector<time_entry>> adapter::read_time_entries(const std::string& project,
                                                            const std::string& issue_id) {
-  std::vector<time_entry> out;
   // Pages of 100 (Redmine's most) until the listing is through; a page
-  // with nothing on it ends the loop whatever the total says.
+  // with nothing on it ends the loop whatever the total says. A row logged
+  // or deleted between two pages shifts the later ones (a row read twice,
+  // or one missed and then taken for deleted), so a listing whose total
+  // changed is read again from the start.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto rows = time_entries_listed(project, issue_id);
+    if (!rows || *rows)
+      return rows ? std::move(**rows) : result<std::vector<time_entry>>{rows.error()};
+  }
+  return sync_error{error_kind::unavailable, where(project, issue_id),
+                    "the issue's time entries changed while they were being listed, three"
+                    " times in a row; tried again later"};
+}
+
+result<std::optional<std::vector<time_entry>>>
+adapter::time_entries_listed(const std::string& project, const std::string& issue_id) {
+  std::vector<time_entry> out;
+  std::set<std::string> seen;
+  std::optional<std::size_t> total;
   for (std::size_t offset = 0;;) {
     auto target = "/time_entries.json?issue_id=" + encode(issue_id)
                   + "&limit=100&offset=" + std::to_string(offset);
@@ -867,8 +897,12 @@ result<std::vector<time_entry>> adapter::read_time_entries(const std::string& pr
                         where(project, issue_id), request_named("GET", target));
     if (!page)
       return page.error();
+    if (total && *total != page->total)
+      return std::optional<std::vector<time_entry>>{};
+    total = page->total;
     for (auto& r : page->rows)
-      out.push_back(std::move(r));
+      if (seen.insert(r.id).second)
+        out.push_back(std::move(r));
     offset += page->listed;
     if (page->listed == 0 || offset >= page->total)
       break;
@@ -876,7 +910,7 @@ result<std::vector<time_entry>> adapter::read_time_entries(const std::string& pr
   auto number = [](const std::string& id) { return std::strtol(id.c_str(), nullptr, 10); };
   std::sort(out.begin(), out.end(),
             [&](auto& x, auto& y) { return number(x.id) < number(y.id); });
-  return out;
+  return std::optional<std::vector<time_entry>>{std::move(out)};
 }
 
 result<time_entry> adapter::write_time_entry(const std::string& project,
@@ -908,7 +942,7 @@ result<time_entry> adapter::write_time_entry(const std::string& project,
   }
   auto activity = id_of(catalog::activity, row.activity, project);
   if (!activity)
-    return activity.error();
+    return relocated(activity.error());
   json body{{"spent_on", row.spent_on}, {"hours", hours},   {"activity_id", *activity},
             {"comments", row.comments}, {"user_id", *user}};
   if (w.id.empty())
@@ -917,7 +951,7 @@ result<time_entry> adapter::write_time_entry(const std::string& project,
   for (auto& [name, value] : row.fields) {
     auto field = id_of(catalog::time_entry_field, name, project);
     if (!field)
-      return field.error();
+      return relocated(field.error());
     custom.push_back({{"id", *field}, {"value", value}});
   }
   if (!custom.empty())

@@ -101,6 +101,10 @@ class adapter : public tracker_adapter {
   void claim_parent_records(const std::string& project, std::vector<parent_record>& parents,
                             const std::string& child, const std::string& user,
                             write_result& out);
+  // One listing of an issue's time entries, page after page; none when
+  // the total changed between pages.
+  result<std::optional<std::vector<time_entry>>> time_entries_listed(const std::string& project,
+                                                                     const std::string& issue_id);
   result<unit> write_watchers(const std::string& project, const std::string& id,
                              const std::vector<watcher_change>& watchers);
   // What the target did not take of a write (`issue`: as it was before an

@@ -323,17 +323,24 @@ result<time_entry> memory_adapter::write_time_entry(const std::string&,
   ++time_entry_writes;
   auto& rows = time_entries[issue_id];
   time_entry made;
+  auto as_kept = [&](time_entry row) {
+    for (auto& f : time_entry_fields_not_kept)
+      row.fields.erase(f);
+    for (auto& [name, value] : time_entry_extra_fields)
+      row.fields.emplace(name, value);
+    return row;
+  };
   if (!w.content) {
     std::erase_if(rows, [&](auto& r) { return r.id == w.id; });
   } else if (w.id.empty()) {
-    made = log_time(issue_id, *w.content);
+    made = log_time(issue_id, as_kept(*w.content));
   } else {
     auto row = std::find_if(rows.begin(), rows.end(), [&](auto& r) { return r.id == w.id; });
     if (row == rows.end())
       return sync_error{error_kind::not_found,
                         "connection " + name_ + ", issue " + issue_id + ", time entry " + w.id,
                         "no such time entry"};
-    *row = *w.content;
+    *row = as_kept(*w.content);
     row->id = w.id;
     row->updated = ++clock_;
     made = *row;

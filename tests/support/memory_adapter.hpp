@@ -65,6 +65,10 @@ class memory_adapter : public tracker_adapter {
   std::map<std::string, std::vector<time_entry>> time_entries;
   time_entry& log_time(const std::string& issue_id, time_entry row);
   std::size_t time_entry_writes = 0;
+  // As a Redmine does: fields it adds to every row written (ones the other
+  // side lacks), and fields it accepts and does not keep.
+  field_values time_entry_extra_fields;
+  std::set<std::string> time_entry_fields_not_kept;
   std::size_t time_entry_reads = 0;
   result<std::vector<time_entry>> read_time_entries(const std::string& project,
                                                     const std::string& issue_id) override;
