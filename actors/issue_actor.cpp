@@ -373,11 +373,7 @@ void apply_time_entry_op(std::vector<time_entry_link>& links, const time_entry_o
 } // namespace
 
 std::optional<sync_error> issue_state::recover_time_entry() {
-  std::optional<storage::time_entry_intent> w;
-  {
-    storage::transaction t{ctx->store->env(), storage::transaction::read_only};
-    w = ctx->store->time_entry_intent_of(t, ctx->name, key);
-  }
+  auto& w = time.intent;
   if (!w)
     return std::nullopt;
   std::set<std::string> taken{w->before.begin(), w->before.end()};
@@ -385,7 +381,7 @@ std::optional<sync_error> issue_state::recover_time_entry() {
     taken.insert(row_of(l, w->to).id);
   std::vector<const time_entry*> candidates;
   for (auto& r : rows_at(w->to))
-    if (!taken.count(r.id) && r.keeps(w->content))
+    if (!taken.count(r.id) && not_kept(w->content, r).empty())
       candidates.push_back(&r);
   if (candidates.size() > 1) {
     std::string ids;
@@ -408,6 +404,7 @@ std::optional<sync_error> issue_state::recover_time_entry() {
   } // none: the create did not happen, and the plan makes it
   ctx->store->clear_time_entry_intent(t, ctx->name, key);
   t.commit();
+  w.reset();
   return std::nullopt;
 }
 
@@ -888,19 +885,18 @@ void sync_time_entries(self_ptr self) {
     finish_pass(self, true);
     return;
   }
-  bool pending = false;
   {
     storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
     st.time.links = st.ctx->store->time_entry_links(t, st.ctx->name, st.key);
-    pending = st.ctx->store->time_entry_intent_of(t, st.ctx->name, st.key).has_value();
+    st.time.intent = st.ctx->store->time_entry_intent_of(t, st.ctx->name, st.key);
   }
-  read_time_entries(self, side::source, [self, pending] {
+  read_time_entries(self, side::source, [self] {
     auto& st = self->state;
     // One-way, the target's rows matter only for a write: if, with its
     // copies as last synced, there is nothing to write (and no create is
     // pending), one read is enough. Each read saved is a call less that can
     // fail and make the whole pass go again.
-    if (!st.ctx->two_way && !pending) {
+    if (!st.ctx->two_way && !st.time.intent) {
       std::vector<time_entry> copies;
       for (auto& l : st.time.links)
         if (!l.target.id.empty())
@@ -932,25 +928,6 @@ void plan_time_entry_ops(self_ptr self) {
                                   st.side_of(side::target).rules);
   st.time.next = 0;
   run_next_time_entry_op(self);
-}
-
-// What of a written row the tracker did not keep ("" when it kept all).
-std::string not_kept(const time_entry& written, const time_entry& kept) {
-  std::string out;
-  auto check = [&](const char* what, const std::string& w, const std::string& k) {
-    if (w != k)
-      out += std::string{out.empty() ? "" : "; "} + what + " \"" + w + "\" became \"" + k + "\"";
-  };
-  check("user", written.user, kept.user);
-  check("date", written.spent_on, kept.spent_on);
-  check("hours", written.hours, kept.hours);
-  check("activity", written.activity, kept.activity);
-  check("comments", written.comments, kept.comments);
-  for (auto& [name, value] : written.fields) {
-    auto k = kept.fields.find(name);
-    check(("field " + name).c_str(), value, k == kept.fields.end() ? "" : k->second);
-  }
-  return out;
 }
 
 void run_next_time_entry_op(self_ptr self) {

@@ -110,6 +110,7 @@ struct issue_state {
   struct time_entries_state {
     std::vector<time_entry> rows[2];
     std::vector<time_entry_link> links;
+    std::optional<storage::time_entry_intent> intent; // as the pass found it
     std::vector<time_entry_op> ops;
     std::size_t next = 0;
   } time;

@@ -54,24 +54,29 @@ class tracker_adapter {
   // The issue's rows, oldest first.
   virtual result<std::vector<time_entry>> read_time_entries(const std::string& project,
                                                             const std::string& issue_id) {
-    return sync_error{error_kind::internal, "connection " + connection(),
-                      "this tracker has no time entries (issue " + issue_id + ", project "
-                        + project + ")"};
+    return no_time_entries(project, issue_id);
   }
   // Writes one row, as its user where the tracker lets the key act for
   // others, and answers the row as the tracker now has it (deleted: an
   // empty row). A row already deleted is not an error.
   virtual result<time_entry> write_time_entry(const std::string& project,
                                               const std::string& issue_id,
-                                              const time_entry_write& w) {
-    return read_time_entries(project, issue_id + (w.id.empty() ? "" : ", row " + w.id))
-      .error();
+                                              const time_entry_write&) {
+    return no_time_entries(project, issue_id);
   }
 
   // The project's issue stamped with this alt_id: how a retried create finds
   // the issue it already made.
   virtual result<std::optional<std::string>> find_by_alt_id(const std::string& project,
                                                             const std::string& alt_id) = 0;
+
+ protected:
+  // What the time entry calls answer on a tracker without them.
+  sync_error no_time_entries(const std::string& project, const std::string& issue_id) const {
+    return {error_kind::internal,
+            "connection " + connection() + ", project " + project + ", issue " + issue_id,
+            "this tracker has no time entries"};
+  }
 };
 
 } // namespace tb

@@ -164,6 +164,24 @@ void from_json(const nlohmann::json& j, issue& i) {
   i.history = j.value("history", std::vector<history_entry>{});
 }
 
+std::string not_kept(const time_entry& written, const time_entry& kept) {
+  std::string out;
+  auto check = [&](const char* what, const std::string& w, const std::string& k) {
+    if (w != k)
+      out += std::string{out.empty() ? "" : "; "} + what + " \"" + w + "\" became \"" + k + "\"";
+  };
+  check("user", written.user, kept.user);
+  check("date", written.spent_on, kept.spent_on);
+  check("hours", written.hours, kept.hours);
+  check("activity", written.activity, kept.activity);
+  check("comments", written.comments, kept.comments);
+  for (auto& [name, value] : written.fields) {
+    auto k = kept.fields.find(name);
+    check(("field " + name).c_str(), value, k == kept.fields.end() ? "" : k->second);
+  }
+  return out;
+}
+
 void to_json(nlohmann::json& j, const time_entry& e) {
   j = {{"id", e.id},           {"user", e.user},         {"spent_on", e.spent_on},
        {"hours", e.hours},     {"activity", e.activity}, {"comments", e.comments},

@@ -167,20 +167,12 @@ struct time_entry {
     return user == o.user && spent_on == o.spent_on && hours == o.hours
            && activity == o.activity && comments == o.comments && fields == o.fields;
   }
-  // Whether this row, as a tracker answers it, holds all of `written`: the
-  // same values and each field written (a tracker adds its other fields).
-  bool keeps(const time_entry& written) const {
-    if (user != written.user || spent_on != written.spent_on || hours != written.hours
-        || activity != written.activity || comments != written.comments)
-      return false;
-    for (auto& [name, value] : written.fields) {
-      auto f = fields.find(name);
-      if ((f == fields.end() ? std::string{} : f->second) != value)
-        return false;
-    }
-    return true;
-  }
 };
+
+// What of a row written the tracker did not keep, as the tracker answered
+// it ("hours \"1\" became \"2\"; ..."), "" when it kept all: the same values
+// and each field written (a tracker adds its other fields).
+std::string not_kept(const time_entry& written, const time_entry& kept);
 
 // One write of a row: id empty creates it, content none deletes the row id.
 struct time_entry_write {

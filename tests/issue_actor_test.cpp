@@ -59,6 +59,11 @@ struct fixture : actor_fixture {
 
   using pairs = std::map<std::string, issue_actor>; // workers by their origin's id
 
+  std::vector<storage::error_item> error_items() {
+    storage::transaction t{env, storage::transaction::read_only};
+    return store.errors(t, "t");
+  }
+
   std::shared_ptr<task_context> make_two_way_context() { return make_context(true); }
 
   std::string twin_id(const std::string& origin) {
@@ -939,10 +944,7 @@ CAF_TEST(a_lost_create_that_two_new_rows_could_be_is_an_error_not_a_guess) {
   b->log_time(twin, logged("alice", "1", "review"));
   settle(workers, {id});
   CAF_CHECK_EQUAL(b->time_entries[twin].size(), 2u);
-  auto errors = [&] {
-    storage::transaction t{env, storage::transaction::read_only};
-    return store.errors(t, "t");
-  }();
+  auto errors = error_items();
   CAF_REQUIRE_EQUAL(errors.size(), 1u);
   CAF_CHECK(errors[0].where.find("time entries b-t") != std::string::npos);
   CAF_CHECK(errors[0].message.find("delete one of them") != std::string::npos);
@@ -999,10 +1001,7 @@ CAF_TEST(a_time_entry_the_target_does_not_keep_all_of_stays_an_error_until_it_do
   a->log_time(id, logged("alice", "1", "review"));
   auto ctx = make_context(false);
   pairs workers{{id, spawn_worker(ctx, {side::source, id})}};
-  auto errors = [&] {
-    storage::transaction t{env, storage::transaction::read_only};
-    return store.errors(t, "t");
-  };
+  auto errors = [&] { return error_items(); };
   settle(workers, {id});
   auto twin = twin_id(id);
   CAF_REQUIRE_EQUAL(b->time_entries[twin].size(), 1u); // made, and linked

@@ -181,6 +181,10 @@ result<unit> adapter::load_enumerations() {
 result<long> adapter::project_id(const std::string& project) {
   if (auto id = catalog_->id(catalog::project, project))
     return *id;
+  return read_project(project);
+}
+
+result<long> adapter::read_project(const std::string& project) {
   auto target = "/projects/" + encode(project)
                 + ".json?include=issue_custom_fields,time_entry_activities";
   auto j = call("GET", target);
@@ -302,16 +306,9 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
         return pid.error();
       if (auto id = catalog_->id(k, scoped))
         return *id;
-      // Activated since the project was first read? Read its list again.
-      auto target = "/projects/" + encode(project) + ".json?include=time_entry_activities";
-      auto j = call("GET", target);
-      if (!j)
-        return j.error();
-      auto p = located(project_of(*j), where(project), request_named("GET", target));
-      if (!p)
-        return p.error();
-      for (auto& a : p->activities)
-        catalog_->put(k, a.id, project + "\n" + a.name);
+      // Activated since the project was first read? Read it again.
+      if (auto pid = read_project(project); !pid)
+        return pid.error();
       if (auto id = catalog_->id(k, scoped))
         return *id;
       return sync_error{error_kind::invalid, at("activity"),

@@ -65,7 +65,10 @@ class adapter : public tracker_adapter {
   // Names for the ids in an answer, asked of Redmine when not in the catalog.
   name_lookup names();
 
-  result<long> project_id(const std::string& project);
+  result<long> project_id(const std::string& project); // from the catalog, or read
+  // GET the project: its id, and its issue fields and time entry
+  // activities into the catalog.
+  result<long> read_project(const std::string& project);
   result<std::string> name_of(catalog::kind k, long id);
   result<long> id_of(catalog::kind k, const std::string& name, const std::string& project);
   result<unit> load_enumerations();

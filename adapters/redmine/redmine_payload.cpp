@@ -444,24 +444,26 @@ result<std::vector<named>> named_items(const json& answer, const char* key,
   });
 }
 
-result<std::vector<named>> issue_custom_fields(const json& answer) {
+namespace {
+
+result<std::vector<named>> custom_fields_of(const json& answer, const char* customized_type) {
   return reading([&] {
     std::vector<named> out;
     for (auto& cf : node{answer, "answer"}["custom_fields"].items())
-      if (cf["customized_type"].text() == "issue")
+      if (cf["customized_type"].text() == customized_type)
         out.push_back({cf["id"].number(), cf["name"].text()});
     return out;
   });
 }
 
+} // namespace
+
+result<std::vector<named>> issue_custom_fields(const json& answer) {
+  return custom_fields_of(answer, "issue");
+}
+
 result<std::vector<named>> time_entry_custom_fields(const json& answer) {
-  return reading([&] {
-    std::vector<named> out;
-    for (auto& cf : node{answer, "answer"}["custom_fields"].items())
-      if (cf["customized_type"].text() == "time_entry")
-        out.push_back({cf["id"].number(), cf["name"].text()});
-    return out;
-  });
+  return custom_fields_of(answer, "time_entry");
 }
 
 std::string hours_text(double hours) {
