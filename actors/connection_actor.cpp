@@ -66,7 +66,7 @@ auto through_breaker(self_ptr self, const std::string& doing, F call) -> decltyp
     }
   }
   if (!news.empty())
-    self->send(st.log, log_atom::value, level, std::string{}, news);
+    self->send(st.log, log_atom_v, level, std::string{}, news);
   return r;
 }
 

@@ -111,7 +111,7 @@ bool engine::push(const std::string& task, side s, const std::vector<std::string
     stamps.push_back({id, 0});
   }
   txn.commit();
-  caf::anon_send(t->second, changes_atom::value, s, std::move(stamps));
+  caf::anon_send(t->second, changes_atom_v, s, std::move(stamps));
   return true;
 }
 
@@ -122,7 +122,7 @@ bool engine::skip(const std::string& task, const issue_ref& key,
     return false;
   bool skipped = false;
   caf::scoped_actor self{sys_};
-  self->request(t->second, timeout, skip_atom::value, key)
+  self->request(t->second, timeout, skip_atom_v, key)
     .receive([&](bool had) { skipped = had; }, [](caf::error&) {});
   return skipped;
 }
@@ -150,15 +150,15 @@ std::string engine::control(const std::string& task, command c,
     return "the server is stopping";
   switch (c) {
     case command::start:
-      return ask(sys_, t->second, timeout, start_atom::value);
+      return ask(sys_, t->second, timeout, start_atom_v);
     case command::stop:
-      return ask(sys_, t->second, timeout, stop_atom::value);
+      return ask(sys_, t->second, timeout, stop_atom_v);
     case command::pause:
-      return ask(sys_, t->second, timeout, pause_atom::value);
+      return ask(sys_, t->second, timeout, pause_atom_v);
     case command::resume:
       break;
   }
-  return ask(sys_, t->second, timeout, resume_atom::value);
+  return ask(sys_, t->second, timeout, resume_atom_v);
 }
 
 std::string engine::resync(const std::string& task, timestamp since,
@@ -166,18 +166,18 @@ std::string engine::resync(const std::string& task, timestamp since,
   auto t = tasks_by_name_.find(task);
   if (t == tasks_by_name_.end() || stopped_)
     return "the server is stopping";
-  return ask(sys_, t->second, timeout, resync_atom::value, since);
+  return ask(sys_, t->second, timeout, resync_atom_v, since);
 }
 
 void engine::log(log_level level, const std::string& task, const std::string& message) {
-  caf::anon_send(logger_, log_atom::value, level, task, message);
+  caf::anon_send(logger_, log_atom_v, level, task, message);
 }
 
 std::vector<task_status> engine::status(std::chrono::milliseconds timeout) {
   std::vector<task_status> out;
   caf::scoped_actor self{sys_};
   for (auto& t : tasks_)
-    self->request(t, timeout, status_atom::value)
+    self->request(t, timeout, status_atom_v)
       .receive([&](task_status& s) { out.push_back(std::move(s)); }, [](caf::error&) {});
   return out;
 }
@@ -189,10 +189,10 @@ bool engine::stop(std::chrono::milliseconds grace) {
   bool clean = true;
   caf::scoped_actor self{sys_};
   for (auto& t : tasks_)
-    self->request(t, grace, shutdown_atom::value)
+    self->request(t, grace, shutdown_atom_v)
       .receive([](bool) {}, [&](caf::error&) { clean = false; });
   log(log_level::info, "", clean ? "stopped cleanly" : "stopped; unsynced changes stay queued");
-  self->request(logger_, grace, flush_atom::value, true).receive([](bool) {}, [](caf::error&) {});
+  self->request(logger_, grace, flush_atom_v, true).receive([](bool) {}, [](caf::error&) {});
   for (auto& t : tasks_)
     self->send_exit(t, caf::exit_reason::user_shutdown);
   for (auto& [name, c] : connections_)

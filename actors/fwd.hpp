@@ -1,62 +1,18 @@
 #pragma once
-// Atoms, message types and actor interfaces, declared once.
+// The actor interfaces, declared once (their messages: actors/messages.hpp).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <caf/allowed_unsafe_message_type.hpp>
-#include <caf/atom.hpp>
 #include <caf/fwd.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "domain/model.hpp"
-#include "domain/result.hpp"
-#include "domain/sync.hpp"
-#include "domain/task_status.hpp"
+#include "actors/messages.hpp"
 
 namespace tb {
-
-using poll_atom = caf::atom_constant<caf::atom("poll")>;
-using read_atom = caf::atom_constant<caf::atom("read")>;
-using create_atom = caf::atom_constant<caf::atom("create")>;
-using update_atom = caf::atom_constant<caf::atom("update")>;
-using find_atom = caf::atom_constant<caf::atom("find")>;
-using changes_atom = caf::atom_constant<caf::atom("changes")>;
-using wake_atom = caf::atom_constant<caf::atom("wake")>;
-using done_atom = caf::atom_constant<caf::atom("done")>;
-using alias_atom = caf::atom_constant<caf::atom("alias")>;
-using stop_atom = caf::atom_constant<caf::atom("stop")>;
-using log_atom = caf::atom_constant<caf::atom("log")>;
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using status_atom = caf::atom_constant<caf::atom("status")>;
-using creating_atom = caf::atom_constant<caf::atom("creating")>;
-using created_atom = caf::atom_constant<caf::atom("created")>;
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
-using waits_atom = caf::atom_constant<caf::atom("waits")>;
-using download_atom = caf::atom_constant<caf::atom("download")>;
-using skip_atom = caf::atom_constant<caf::atom("skip")>;
-using pause_atom = caf::atom_constant<caf::atom("pause")>;
-using resume_atom = caf::atom_constant<caf::atom("resume")>;
-using start_atom = caf::atom_constant<caf::atom("start")>;
-using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
-using resync_atom = caf::atom_constant<caf::atom("resync")>;
-using listed_atom = caf::atom_constant<caf::atom("listed")>;
-using progress_atom = caf::atom_constant<caf::atom("progress")>;
-using time_atom = caf::atom_constant<caf::atom("time")>; // an issue's time entries
-
-using stamps_result = result<std::vector<issue_stamp>>;
-using issue_result = result<issue>;
-using write_outcome = result<write_result>;
-using find_result = result<std::optional<std::string>>;
-using content_result = result<std::string>; // a file's bytes
-using time_entries_result = result<std::vector<time_entry>>;
-using time_entry_result = result<time_entry>;
-
-enum class log_level : std::uint8_t { debug, info, warn, error };
-const char* to_string(log_level l);
 
 // One per tracker connection: owns the adapter and runs its blocking calls.
 using connection_actor = caf::typed_actor<
@@ -82,10 +38,8 @@ using logger_actor = caf::typed_actor<
 // in the state asked for, or why it cannot be.
 using task_actor = caf::typed_actor<
   caf::reacts_to<changes_atom, side, std::vector<issue_stamp>>,  // from a poller or a push
-  // A page of a listing that shows progress: kind, stamps, whether it is the last
-  caf::reacts_to<listed_atom, side, std::string, std::vector<issue_stamp>, bool>,
-  // key, wakes seen, ok, and whether a failure was a tracker unavailable
-  caf::reacts_to<done_atom, issue_ref, std::uint64_t, bool, bool>,
+  caf::reacts_to<listed_atom, listing_page>, // a listing that shows progress
+  caf::reacts_to<done_atom, pass_end>,        // an issue pair's pass is over
   caf::reacts_to<alias_atom, issue_ref, issue_ref>,               // key, canonical key
   caf::reacts_to<creating_atom, issue_ref, side>,  // key, side a twin is being created on
   caf::reacts_to<created_atom, issue_ref>,         // key: that create is over (linked or not)
@@ -122,19 +76,3 @@ using issue_actor = caf::typed_actor<
   caf::reacts_to<stop_atom>>;
 
 } // namespace tb
-
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::side)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_ref)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_stamp)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<tb::issue_stamp>)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::replica_write)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::stamps_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::issue_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::write_outcome)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::find_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::content_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::time_entry_write)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::time_entries_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::time_entry_result)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::log_level)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tb::task_status)

@@ -475,7 +475,10 @@ void finish_pass(self_ptr self, bool ok) {
     start_pass(self);
     return;
   }
-  self->send(st.task, done_atom::value, st.key, st.wakes, ok, !ok && st.failed_unavailable);
+  auto outcome = ok                       ? pass_outcome::synced
+                 : st.failed_unavailable ? pass_outcome::unavailable
+                                         : pass_outcome::failed;
+  self->send(st.task, done_atom_v, pass_end{st.key, st.wakes, outcome});
 }
 
 void fail(self_ptr self, const sync_error& err) {
@@ -485,10 +488,10 @@ void fail(self_ptr self, const sync_error& err) {
   try {
     st.record_error(sync_error{err.kind, where, err.message});
   } catch (const std::exception& e) {
-    self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
+    self->send(st.ctx->log, log_atom_v, log_level::error, st.ctx->name,
                std::string{"cannot record an error item: "} + e.what());
   }
-  self->send(st.ctx->log, log_atom::value, log_level::error, st.ctx->name,
+  self->send(st.ctx->log, log_atom_v, log_level::error, st.ctx->name,
              "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
                + " (kept in the error list; tried again after a backoff)");
   finish_pass(self, false);
@@ -513,7 +516,7 @@ void guarded(self_ptr self, F&& f) {
 template <class Next>
 void read_issue(self_ptr self, side s, const std::string& id, Next next) {
   auto& st = self->state;
-  self->request(st.side_of(s).conn, st.ctx->request_timeout, read_atom::value,
+  self->request(st.side_of(s).conn, st.ctx->request_timeout, read_atom_v,
                 st.side_of(s).project, id)
     .then(
       [self, s, next](issue_result& r) {
@@ -559,7 +562,7 @@ void plan_and_apply(self_ptr self) {
     return;
   }
   for (auto& c : st.plan.conflicts)
-    self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name,
+    self->send(st.ctx->log, log_atom_v, log_level::warn, st.ctx->name,
                to_string(st.key) + ": " + describe(c, st.ctx->policy));
   run_next_step(self);
 }
@@ -583,7 +586,7 @@ void find_twin_by_alt_id(self_ptr self) {
   auto& st = self->state;
   auto twin_side = other(st.key.where);
   auto alt = common_id(st.side_of(st.key.where).connection, *st.issue_at(st.key.where));
-  self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, find_atom::value,
+  self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, find_atom_v,
                 st.side_of(twin_side).project, alt)
     .then(
       [self](find_result& r) {
@@ -601,7 +604,7 @@ void find_twin_by_alt_id(self_ptr self) {
           storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
           st.ctx->store->link(t, st.ctx->name, st.key, *st.twin_id);
           t.commit();
-          self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+          self->send(st.ctx->log, log_atom_v, log_level::info, st.ctx->name,
                      to_string(st.key) + ": linked to its existing twin " + *st.twin_id);
           read_twin_then_plan(self);
         });
@@ -623,7 +626,7 @@ void resolve_unlinked(self_ptr self) {
     return;
   }
   auto origin_id = i.alt_id.substr(prefix.size());
-  self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, read_atom::value,
+  self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, read_atom_v,
                 st.side_of(twin_side).project, origin_id)
     .then(
       [self, twin_side, origin_id](issue_result& r) {
@@ -633,7 +636,7 @@ void resolve_unlinked(self_ptr self) {
           return;
         }
         st.running = false;
-        self->send(st.task, alias_atom::value, st.key, issue_ref{twin_side, origin_id});
+        self->send(st.task, alias_atom_v, st.key, issue_ref{twin_side, origin_id});
       },
       [self, twin_side](caf::error& e) {
         fail(self, request_failed(self->state, twin_side, e));
@@ -716,19 +719,19 @@ void run_next_step(self_ptr self) {
     return;
   }
   if (met.waits_for) {
-    self->send(st.task, waits_atom::value, st.key, *met.waits_for);
+    self->send(st.task, waits_atom_v, st.key, *met.waits_for);
     finish_pass(self, true);
     return;
   }
   // Parents first: a step that names an issue without a twin waits for it;
   // the task syncs that issue and wakes this pair when it is done.
   if (auto missing = st.translate_references(step)) {
-    self->send(st.task, waits_atom::value, st.key, *missing);
+    self->send(st.task, waits_atom_v, st.key, *missing);
     finish_pass(self, true);
     return;
   }
   for (auto& r : st.translate_links(step))
-    self->send(st.ctx->log, log_atom::value, log_level::debug, st.ctx->name,
+    self->send(st.ctx->log, log_atom_v, log_level::debug, st.ctx->name,
                to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
                  + " " + r.other + " is not synced: issue " + r.other + " has no twin");
   st.strip_written(step);
@@ -752,7 +755,7 @@ void write_state(self_ptr self, side to, replica_write w, Next next) {
     return;
   }
   self
-    ->request(st.side_of(to).conn, st.ctx->request_timeout, update_atom::value,
+    ->request(st.side_of(to).conn, st.ctx->request_timeout, update_atom_v,
               st.side_of(to).project, st.id_at(to), std::move(w))
     .then(
       [self, next](write_outcome& r) {
@@ -859,7 +862,7 @@ template <class Next>
 void read_time_entries(self_ptr self, side s, Next next) {
   auto& st = self->state;
   self
-    ->request(st.side_of(s).conn, st.ctx->request_timeout, time_atom::value,
+    ->request(st.side_of(s).conn, st.ctx->request_timeout, time_atom_v,
               st.side_of(s).project, st.id_at(s))
     .then(
       [self, s, next](time_entries_result& r) {
@@ -954,7 +957,7 @@ void run_next_time_entry_op(self_ptr self) {
   if (op.write.id.empty() && op.write.content)
     st.record_time_entry_intent(op);
   self
-    ->request(st.side_of(to).conn, st.ctx->request_timeout, time_atom::value,
+    ->request(st.side_of(to).conn, st.ctx->request_timeout, time_atom_v,
               st.side_of(to).project, st.id_at(to), op.write)
     .then(
       [self, to](time_entry_result& r) {
@@ -998,7 +1001,7 @@ void run_next_time_entry_op(self_ptr self) {
 // reads it after this read, so it sees the record).
 void check_record(self_ptr self, const issue_ref& other, const std::string& key) {
   auto& st = self->state;
-  self->request(st.side_of(other.where).conn, st.ctx->request_timeout, read_atom::value,
+  self->request(st.side_of(other.where).conn, st.ctx->request_timeout, read_atom_v,
                 st.side_of(other.where).project, other.id)
     .then(
       [self, other, key](issue_result& r) {
@@ -1015,7 +1018,7 @@ void check_record(self_ptr self, const issue_ref& other, const std::string& key)
               pending = !st.ctx->store->handled(t, st.ctx->name, other).count(*e);
             }
           if (pending) {
-            self->send(st.task, waits_atom::value, st.key, other);
+            self->send(st.task, waits_atom_v, st.key, other);
             finish_pass(self, true);
             return;
           }
@@ -1039,7 +1042,7 @@ void fetch_next_file(self_ptr self) {
     return;
   }
   auto& source = st.side_of(step.from);
-  self->request(source.conn, st.ctx->request_timeout, download_atom::value,
+  self->request(source.conn, st.ctx->request_timeout, download_atom_v,
                 files[st.next_file].file.id)
     .then(
       [self](content_result& r) {
@@ -1050,7 +1053,7 @@ void fetch_next_file(self_ptr self) {
           files[st.next_file++].content = std::move(*r);
         } else if (r.error().kind == error_kind::not_found) {
           // Removed since this entry added it: there is nothing left to copy.
-          self->send(st.ctx->log, log_atom::value, log_level::info, st.ctx->name,
+          self->send(st.ctx->log, log_atom_v, log_level::info, st.ctx->name,
                      to_string(issue_ref{step.from, st.id_at(step.from)}) + ": file "
                        + files[st.next_file].file.filename
                        + " is gone from the issue; not copied");
@@ -1080,13 +1083,13 @@ void write_step(self_ptr self) {
   auto on_error = [self, to](caf::error& e) { fail(self, request_failed(self->state, to, e)); };
   if (step.creation) {
     // The task holds the twin's own change events until the link is recorded.
-    self->send(st.task, creating_atom::value, st.key, to);
+    self->send(st.task, creating_atom_v, st.key, to);
     // By value: the pass may end (and the actor quit) before this runs.
     auto created = [self, task = st.task, key = st.key] {
-      self->send(task, created_atom::value, key);
+      self->send(task, created_atom_v, key);
     };
     self
-      ->request(target.conn, st.ctx->request_timeout, create_atom::value, target.project,
+      ->request(target.conn, st.ctx->request_timeout, create_atom_v, target.project,
                 step.write)
       .then(
         [self, created](write_outcome& r) {
@@ -1100,7 +1103,7 @@ void write_step(self_ptr self) {
   } else {
     st.record_intent(step);
     self
-      ->request(target.conn, st.ctx->request_timeout, update_atom::value, target.project,
+      ->request(target.conn, st.ctx->request_timeout, update_atom_v, target.project,
                 st.id_at(to), step.write)
       .then([self](write_outcome& r) { on_written(self, r); }, on_error);
   }
@@ -1137,7 +1140,7 @@ void unlink_gone(self_ptr self, side gone) {
               + ") and unlinked, and no longer synced (on_deleted: close-twin)";
     else
       what += describe_issue(st, kept) + " is unlinked and no longer synced (on_deleted: unlink)";
-    self->send(st.ctx->log, log_atom::value, log_level::warn, st.ctx->name, what);
+    self->send(st.ctx->log, log_atom_v, log_level::warn, st.ctx->name, what);
     finish_pass(self, true);
   });
 }
@@ -1160,7 +1163,7 @@ void on_gone(self_ptr self, side gone) {
                       {},
                       {}};
   auto& at = st.side_of(kept);
-  self->request(at.conn, st.ctx->request_timeout, update_atom::value, at.project, st.id_at(kept),
+  self->request(at.conn, st.ctx->request_timeout, update_atom_v, at.project, st.id_at(kept),
                 std::move(close))
     .then(
       [self, gone](write_outcome& r) {

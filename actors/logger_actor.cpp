@@ -9,20 +9,6 @@
 
 namespace tb {
 
-const char* to_string(log_level l) {
-  switch (l) {
-    case log_level::debug:
-      return "debug";
-    case log_level::info:
-      return "info";
-    case log_level::warn:
-      return "warn";
-    case log_level::error:
-      return "error";
-  }
-  return "info";
-}
-
 void logger_state::write(log_level level, const std::string& task, const std::string& message) {
   auto line = task.empty() ? message : "[" + task + "] " + message;
   switch (level) {
@@ -66,7 +52,7 @@ logger_actor::behavior_type logger(logger_actor::stateful_pointer<logger_state> 
       self->state.write(level, task, message);
       if (!self->state.flush_scheduled) {
         self->state.flush_scheduled = true;
-        self->delayed_send(self, 200ms, flush_atom::value);
+        self->delayed_send(self, 200ms, flush_atom_v);
       }
     },
     [self](flush_atom) { self->state.flush(); },

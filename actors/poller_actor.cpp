@@ -51,7 +51,7 @@ std::uint64_t poller_state::polls_per_sweep() const {
 
 std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stamp>& stamps) {
   bool last = stamps.size() < settings.page_size;
-  bool periodic = sweep_kind.empty(); // from the start: it lists every issue there is
+  bool periodic = !resync_sweep; // from the start: it lists every issue there is
   auto out = stamps;
   storage::transaction t{store->env(), storage::transaction::read_write};
   if (periodic) {
@@ -86,7 +86,7 @@ std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stam
 void poller_state::start_resync() {
   // A sweep already at or before the resync's time lists all it needs.
   sweep_from = sweeping() ? std::min(*sweep_from, *resync_from) : *resync_from;
-  sweep_kind = "resync";
+  resync_sweep = true;
   resync_from.reset();
   swept.clear(); // a resync lists from its time: what it misses is not gone
 }
@@ -101,26 +101,26 @@ void schedule_next(self_ptr self, bool failed = false) {
   auto& st = self->state;
   auto gen = ++st.tick_generation;
   if (!failed && (st.full_page || st.sweeping() || st.resync_from))
-    self->send(self, caf::tick_atom::value, gen);
+    self->send(self, caf::tick_atom_v, gen);
   else
-    self->delayed_send(self, st.settings.interval, caf::tick_atom::value, gen);
+    self->delayed_send(self, st.settings.interval, caf::tick_atom_v, gen);
 }
 
 // A resync's sweep that failed goes on from its page at the next tick.
 void sweep_failed(self_ptr self) {
   auto& st = self->state;
-  if (st.sweep_kind == "resync")
+  if (st.resync_sweep)
     st.resync_from = st.resync_from ? std::min(*st.resync_from, *st.sweep_from) : *st.sweep_from;
   else
     st.polls_until_sweep = st.polls_per_sweep(); // tried again at the next sweep
   st.sweep_from.reset();
-  st.sweep_kind.clear();
+  st.resync_sweep = false;
   st.swept.clear();
 }
 
 void report_failure(self_ptr self, const std::string& what) {
   auto& st = self->state;
-  self->send(st.log, log_atom::value, log_level::warn, st.settings.task,
+  self->send(st.log, log_atom_v, log_level::warn, st.settings.task,
              std::string{"polling the "} + to_string(st.settings.where) + " side failed: " + what
                + "; retrying in " + std::to_string(st.settings.interval.count()) + " ms");
 }
@@ -136,14 +136,14 @@ void on_sweep_answer(self_ptr self, stamps_result& r) {
   }
   try {
     auto all = st.accept_sweep(*r);
-    if (!st.sweep_kind.empty()) {
+    if (st.resync_sweep) {
       bool last = !st.sweeping();
-      self->send(st.task, listed_atom::value, st.settings.where, st.sweep_kind, std::move(all),
-                 last);
+      self->send(st.task, listed_atom_v,
+                 listing_page{st.settings.where, listing_kind::resync, std::move(all), last});
       if (last)
-        st.sweep_kind.clear();
+        st.resync_sweep = false;
     } else if (!all.empty()) {
-      self->send(st.task, changes_atom::value, st.settings.where, std::move(all));
+      self->send(st.task, changes_atom_v, st.settings.where, std::move(all));
     }
     if (!st.unlisted.empty()) {
       std::string ids;
@@ -151,7 +151,7 @@ void on_sweep_answer(self_ptr self, stamps_result& r) {
         ids += (ids.empty() ? "" : ", ") + st.unlisted[i];
       if (st.unlisted.size() > 20)
         ids += ", ...";
-      self->send(st.log, log_atom::value, log_level::info, st.settings.task,
+      self->send(st.log, log_atom_v, log_level::info, st.settings.task,
                  std::string{"the sweep of the "} + to_string(st.settings.where)
                    + " side did not list "
                    + std::to_string(st.unlisted.size()) + " linked issue(s) (" + ids
@@ -187,11 +187,12 @@ void on_answer(self_ptr self, stamps_result& r) {
         st.store->set_watermark(t, st.settings.task, st.settings.where, st.watermark);
         t.commit();
       }
-      self->send(st.task, listed_atom::value, st.settings.where, std::string{"initial sync"},
-                 std::move(fresh), last);
+      self->send(st.task, listed_atom_v,
+                 listing_page{st.settings.where, listing_kind::initial_sync, std::move(fresh),
+                              last});
       st.initial = !last;
     } else if (!fresh.empty()) {
-      self->send(st.task, changes_atom::value, st.settings.where, std::move(fresh));
+      self->send(st.task, changes_atom_v, st.settings.where, std::move(fresh));
     }
   } catch (const std::exception& e) {
     st.full_page = false;
@@ -222,7 +223,7 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
     st.initial = !stored;
     st.watermark = stored.value_or(0);
   }
-  self->send(self, caf::tick_atom::value, st.tick_generation);
+  self->send(self, caf::tick_atom_v, st.tick_generation);
   return {
     [self](caf::tick_atom, std::uint64_t generation) {
       auto& st = self->state;
@@ -246,13 +247,13 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
         schedule_next(self, true);
       };
       if (st.sweeping()) {
-        self->request(st.conn, 60s, poll_atom::value, st.settings.project, *st.sweep_from,
+        self->request(st.conn, 60s, poll_atom_v, st.settings.project, *st.sweep_from,
                       st.settings.page_size)
           .then([self](stamps_result& r) { on_sweep_answer(self, r); }, failed);
         return;
       }
       st.poll_started = now_ms();
-      self->request(st.conn, 60s, poll_atom::value, st.settings.project, st.since(),
+      self->request(st.conn, 60s, poll_atom_v, st.settings.project, st.since(),
                     st.settings.page_size)
         .then([self](stamps_result& r) { on_answer(self, r); }, failed);
     },

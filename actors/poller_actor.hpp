@@ -56,7 +56,7 @@ struct poller_state {
   // so their timing follows the poll's clock, not a second one.
   std::uint64_t polls_until_sweep = 0;
   std::optional<timestamp> sweep_from; // a sweep under way: its next page
-  std::string sweep_kind;              // "resync", or "" for a periodic sweep
+  bool resync_sweep = false; // the sweep under way is a resync (its pages go to the task)
   std::set<std::string> swept; // what a periodic sweep listed so far
   std::vector<std::string> unlisted; // linked, yet not listed by the sweep just ended
   std::optional<timestamp> resync_from; // a resync asked for, not yet started

@@ -26,7 +26,7 @@ std::string count_of(std::uint64_t n, const std::string& noun, const std::string
 }
 
 void log(self_ptr self, log_level level, std::string message) {
-  self->send(self->state.ctx->log, log_atom::value, level, self->state.ctx->name,
+  self->send(self->state.ctx->log, log_atom_v, level, self->state.ctx->name,
              std::move(message));
 }
 
@@ -45,7 +45,7 @@ void wake(self_ptr self, const issue_ref& key, const issue_ref& changed, timesta
   i->second.uncovered.push_back(received);
   auto& newest = i->second.newest[static_cast<int>(changed.where)];
   newest = std::max(newest, updated);
-  self->send(i->second.handle, wake_atom::value, changed, updated);
+  self->send(i->second.handle, wake_atom_v, changed, updated);
 }
 
 void route(self_ptr self, const change_notice& c) {
@@ -195,7 +195,7 @@ void schedule_progress_line(self_ptr self) {
   if (st.progress_line_due)
     return;
   st.progress_line_due = true;
-  self->delayed_send(self, st.ctx->progress_interval, progress_atom::value);
+  self->delayed_send(self, st.ctx->progress_interval, progress_atom_v);
 }
 
 void progress_begun(self_ptr self, const std::string& kind, const std::string& what) {
@@ -302,7 +302,7 @@ std::string stop(self_ptr self) {
   st.dependents.clear();
   st.failures.clear();
   for (auto& [key, a] : st.active)
-    self->send(a.handle, stop_atom::value);
+    self->send(a.handle, stop_atom_v);
   log(self, log_level::info,
       "stopped by request: no polling, no syncing until it is started"
         + (st.active.empty() ? std::string{}
@@ -336,27 +336,28 @@ std::string resync(self_ptr self, timestamp since) {
   expect_listing(self, "resync", "resync from " + to_rfc3339(since) + " started",
                  polled_sides(*st.ctx));
   for (auto& p : st.pollers)
-    self->send(p, resync_atom::value, since);
+    self->send(p, resync_atom_v, since);
   return ok_now;
 }
 
-void on_listed(self_ptr self, side s, const std::string& kind,
-               const std::vector<issue_stamp>& stamps, bool last) {
+void on_listed(self_ptr self, const listing_page& page) {
   auto& st = self->state;
+  auto s = page.from;
   if (st.run != storage::task_run_state::stopped && !st.shutting_down) {
+    std::string kind = to_string(page.kind);
     progress_begun(self, kind, kind + " started");
     auto& p = *st.progress;
-    if (last)
+    if (page.last)
       p.listing.erase(s);
     else
       p.listing.insert(s);
-    for (auto& stamp : stamps)
+    for (auto& stamp : page.stamps)
       if (issue_ref ref{s, stamp.id}; p.listed.insert(ref).second)
         p.pending.insert(ref);
     p.shown.total = p.listed.size();
     p.shown.listing = !p.listing.empty();
   }
-  receive(self, s, stamps);
+  receive(self, s, page.stamps);
   check_progress(self);
 }
 
@@ -375,7 +376,7 @@ void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
     return; // it ran again because it changed or the API asked: still parked
   if (unavailable || count.refused < st.ctx->max_attempts) {
     auto random = std::uniform_real_distribution<double>{0.0, 1.0}(st.jitter);
-    self->delayed_send(self, retry_delay(count.attempts, random), retry_atom::value, key);
+    self->delayed_send(self, retry_delay(count.attempts, random), retry_atom_v, key);
     return;
   }
   count.parked = true;
@@ -393,17 +394,18 @@ void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
         + to_string(key.where) + "/" + key.id + "/retry)");
 }
 
-void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok,
-             bool unavailable) {
+void on_done(self_ptr self, const pass_end& end) {
   auto& st = self->state;
-  count_covered(self, key, wakes_seen, ok);
+  auto& key = end.key;
+  bool ok = end.outcome == pass_outcome::synced;
+  count_covered(self, key, end.wakes_seen, ok);
   if (ok) {
     st.failures.erase(key);
     st.dismissed.erase(key);
   } else if (st.skipped.count(key))
     st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
   else
-    retry_later(self, key, unavailable);
+    retry_later(self, key, end.outcome == pass_outcome::unavailable);
   st.skipped.erase(key);
   st.progress_after_pass(key, ok);
   check_progress(self);
@@ -416,7 +418,7 @@ void on_done(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool
   }
   auto i = st.active.find(key);
   // A wake still in the actor's mailbox keeps it alive for one more pass.
-  if (i != st.active.end() && i->second.wakes_sent == wakes_seen && !st.shutting_down)
+  if (i != st.active.end() && i->second.wakes_sent == end.wakes_seen && !st.shutting_down)
     retire(self, i);
 }
 
@@ -545,10 +547,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](changes_atom, side s, const std::vector<issue_stamp>& stamps) {
       receive(self, s, stamps);
     },
-    [self](listed_atom, side s, const std::string& kind, const std::vector<issue_stamp>& stamps,
-           bool last) { on_listed(self, s, kind, stamps, last); },
-    [self](done_atom, const issue_ref& key, std::uint64_t wakes_seen, bool ok,
-           bool unavailable) { on_done(self, key, wakes_seen, ok, unavailable); },
+    [self](listed_atom, const listing_page& page) { on_listed(self, page); },
+    [self](done_atom, const pass_end& end) { on_done(self, end); },
     [self](alias_atom, const issue_ref& key, const issue_ref& origin) {
       auto& st = self->state;
       st.aliases[key] = origin;
@@ -628,7 +628,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
       }
       st.shut_down = rp;
       for (auto& [key, a] : st.active)
-        self->send(a.handle, stop_atom::value);
+        self->send(a.handle, stop_atom_v);
       return rp;
     },
   };

@@ -19,11 +19,11 @@
 #include <CLI/CLI.hpp>
 #include <openssl/rand.h>
 #include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/engine.hpp"
+#include "actors/system_config.hpp"
 #include "adapters/local/local_adapter.hpp"
 #include "adapters/local/local_tracker.hpp"
 #include "adapters/redmine/redmine_adapter.hpp"
@@ -223,7 +223,7 @@ int run(const std::string& path, const std::string& data_dir) {
     hooks.push_back({t.name, secret, t.dir == tb::config::direction::two_way});
   }
 
-  caf::actor_system_config sys_cfg;
+  tb::system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
   auto tallies = add_connections(engine, *cfg, trackers);

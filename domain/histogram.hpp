@@ -19,6 +19,14 @@ class latency_histogram {
   std::uint64_t at_or_below(std::size_t i) const;
   std::uint64_t count() const { return count_; }
   double sum() const { return sum_; }
+  friend bool operator==(const latency_histogram&, const latency_histogram&) = default;
+
+  // For CAF's inspectors (actors/messages.hpp): every member, in order. A
+  // template, so this header needs no CAF.
+  template <class Inspector>
+  friend typename Inspector::result_type inspect(Inspector& f, latency_histogram& x) {
+    return f(x.buckets_, x.count_, x.sum_);
+  }
 
  private:
   std::array<std::uint64_t, bounds.size() + 1> buckets_{};

@@ -68,6 +68,7 @@ struct attachment_change {
   attachment file;
   bool added = true;
   std::string content;
+  friend bool operator==(const attachment_change&, const attachment_change&) = default;
 };
 
 // A link between two issues of one tracker, seen from one of them: "blocks"
@@ -89,6 +90,7 @@ struct relation {
 struct relation_change {
   relation link;
   bool added = true;
+  friend bool operator==(const relation_change&, const relation_change&) = default;
 };
 
 // Every relation type, and how the other issue sees it.
@@ -121,6 +123,7 @@ struct history_entry {
     return changes.empty() && comment.empty() && attachments.empty() && relations.empty()
            && children.empty();
   }
+  friend bool operator==(const history_entry&, const history_entry&) = default;
 };
 
 // A watcher added to or removed from an issue (a login).
@@ -141,6 +144,7 @@ struct issue {
   std::vector<relation> relations;     // current links, from this issue's side
   std::vector<std::string> watchers;   // logins, sorted (where the tracker has watchers)
   std::vector<history_entry> history; // oldest first; [0] is the creation
+  friend bool operator==(const issue&, const issue&) = default;
 };
 
 // A field's current value; "" when it is not set.
@@ -167,6 +171,7 @@ struct time_entry {
     return user == o.user && spent_on == o.spent_on && hours == o.hours
            && activity == o.activity && comments == o.comments && fields == o.fields;
   }
+  friend bool operator==(const time_entry&, const time_entry&) = default;
 };
 
 // What of a row written the tracker did not keep, as the tracker answered
@@ -178,6 +183,7 @@ std::string not_kept(const time_entry& written, const time_entry& kept);
 struct time_entry_write {
   std::string id;
   std::optional<time_entry> content;
+  friend bool operator==(const time_entry_write&, const time_entry_write&) = default;
 };
 
 // What an adapter lists when asked for changed issues.
@@ -205,6 +211,7 @@ struct replica_write {
     return changes.empty() && comment.empty() && attachments.empty() && relations.empty()
            && watchers.empty() && descriptions.empty();
   }
+  friend bool operator==(const replica_write&, const replica_write&) = default;
 };
 
 // A history entry a write recorded on another issue than the one written: a
@@ -212,6 +219,7 @@ struct replica_write {
 struct entry_ref {
   std::string issue_id;
   std::string entry_id;
+  friend bool operator==(const entry_ref&, const entry_ref&) = default;
 };
 
 // A change a tracker accepted the call for but did not make.
@@ -219,6 +227,7 @@ struct dropped_change {
   field_change change; // old_value: the value the issue kept
   std::string author;  // the user the tracker recorded the write as
   std::string hint;    // what to change in the tracker so it takes, in its terms
+  friend bool operator==(const dropped_change&, const dropped_change&) = default;
 };
 
 // What a write produced on the target: its issue id and the history entry
@@ -234,6 +243,7 @@ struct write_result {
   // a status without a workflow transition, a read-only field): the entries
   // above are still the write's, the rest of it is left to write.
   std::vector<dropped_change> dropped = {};
+  friend bool operator==(const write_result&, const write_result&) = default;
 };
 
 enum class error_kind {
@@ -257,6 +267,7 @@ struct sync_error {
   // did not say.
   std::int64_t retry_after_ms = -1;
   bool retryable() const { return kind == error_kind::unavailable; }
+  friend bool operator==(const sync_error&, const sync_error&) = default;
 };
 
 // JSON forms, as the HTTP API and the LMDB records show them.

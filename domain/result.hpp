@@ -25,6 +25,7 @@ class result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   const sync_error& error() const { return std::get<1>(v_); }
+  friend bool operator==(const result&, const result&) = default;
 
  private:
   std::variant<T, sync_error> v_;

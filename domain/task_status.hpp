@@ -22,6 +22,7 @@ struct sync_progress {
   std::uint64_t total = 0;
   std::uint64_t done = 0;   // synced, nothing of them left queued
   std::uint64_t failed = 0; // their pass failed: in the error list
+  friend bool operator==(const sync_progress&, const sync_progress&) = default;
 };
 
 // What a task reports about itself.
@@ -37,6 +38,7 @@ struct task_status {
   std::uint64_t active = 0; // issue actors alive now
   latency_histogram latency; // from a change's receipt to the end of its pass
   std::optional<sync_progress> progress; // the latest long work, finished or not
+  friend bool operator==(const task_status&, const task_status&) = default;
 };
 
 } // namespace tb

@@ -8,11 +8,12 @@
 #include "actors/issue_actor.hpp"
 #include "actors/logger_actor.hpp"
 #include "actors/poller_actor.hpp"
+#include "actors/system_config.hpp"
 #include "storage/sync_state.hpp"
 #include "tests/support/memory_adapter.hpp"
 #include "tests/support/temp_dir.hpp"
 
-struct actor_fixture : test_coordinator_fixture<> {
+struct actor_fixture : test_coordinator_fixture<tb::system_config> {
   tb::test::temp_dir dir;
   tb::storage::environment env{{dir.path(), std::uint64_t{64} << 20, 32}};
   tb::storage::sync_state store{env};

@@ -13,7 +13,7 @@ namespace {
 struct fixture : actor_fixture {
   // One read through conn_a, as an issue actor makes it.
   issue_result read(const std::string& id) {
-    self->send(conn_a, read_atom::value, std::string{"P"}, id);
+    self->send(conn_a, read_atom_v, std::string{"P"}, id);
     sched.run();
     issue_result out;
     self->receive([&](issue_result& r) { out = std::move(r); });
@@ -21,7 +21,7 @@ struct fixture : actor_fixture {
   }
 
   std::vector<std::string> log_lines() {
-    self->send(log, flush_atom::value, true);
+    self->send(log, flush_atom_v, true);
     sched.run();
     self->receive([](bool) {});
     storage::transaction t{env, storage::transaction::read_only};
@@ -119,7 +119,7 @@ CAF_TEST(time_entries_are_read_and_written_through_the_breaker_like_every_call) 
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   a->log_time(i.id, {"", "alice", "2026-11-30", "1.5", "Design", "review"});
   auto read_rows = [&] {
-    self->send(conn_a, time_atom::value, std::string{"P"}, i.id);
+    self->send(conn_a, time_atom_v, std::string{"P"}, i.id);
     sched.run();
     time_entries_result out;
     self->receive([&](time_entries_result& r) { out = std::move(r); });
@@ -130,7 +130,7 @@ CAF_TEST(time_entries_are_read_and_written_through_the_breaker_like_every_call) 
   CAF_REQUIRE_EQUAL(rows->size(), 1u);
   CAF_CHECK_EQUAL(rows->front().comments, "review");
   // A write answers the row as the tracker has it.
-  self->send(conn_a, time_atom::value, std::string{"P"}, i.id,
+  self->send(conn_a, time_atom_v, std::string{"P"}, i.id,
              time_entry_write{rows->front().id,
                               time_entry{"", "alice", "2026-11-30", "2", "Design", "review"}});
   sched.run();

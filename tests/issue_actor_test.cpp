@@ -29,15 +29,15 @@ struct fixture : actor_fixture {
   }
 
   void wake(const issue_actor& worker, issue_ref changed) {
-    self->send(worker, wake_atom::value, changed, timestamp{0});
+    self->send(worker, wake_atom_v, changed, timestamp{0});
   }
 
   // Runs everything queued and returns the pass's (wakes seen, ok) report.
   std::pair<std::uint64_t, bool> run_pass() {
     sched.run();
     std::pair<std::uint64_t, bool> report{0, false};
-    self->receive([&](done_atom, const issue_ref&, std::uint64_t wakes, bool ok, bool) {
-      report = {wakes, ok};
+    self->receive([&](done_atom, const pass_end& end) {
+      report = {end.wakes_seen, end.outcome == pass_outcome::synced};
     });
     return report;
   }
@@ -97,7 +97,8 @@ struct fixture : actor_fixture {
           dependents[origin].insert(key.id);
           wake(workers.at(origin), {side::source, origin});
         },
-        [&](done_atom, const issue_ref& key, std::uint64_t, bool, bool) {
+        [&](done_atom, const pass_end& end) {
+          auto& key = end.key;
           got = true;
           auto waiting = std::move(dependents[key.id]);
           dependents.erase(key.id);
@@ -277,7 +278,7 @@ CAF_TEST(two_way_conflicts_go_to_the_newest_change_and_both_sides_agree) {
   CAF_CHECK_EQUAL(b->issues.at(twin_id).history.back().comment, "a says");
   CAF_CHECK(b->issues.at(twin_id).history.back().changes.empty());
   // The decision is in the system log.
-  self->send(log, flush_atom::value, true);
+  self->send(log, flush_atom_v, true);
   sched.run();
   self->receive([](bool) {});
   storage::transaction t{env, storage::transaction::read_only};
@@ -539,7 +540,7 @@ CAF_TEST(a_deleted_source_issue_unlinks_its_twin_once_without_an_error_or_retry)
     CAF_CHECK(store.errors(t, "t").empty());
   }
   CAF_CHECK_EQUAL(b->updates, 0u); // the twin is left as it is
-  self->send(log, flush_atom::value, true);
+  self->send(log, flush_atom_v, true);
   sched.run();
   self->receive([](bool) {});
   storage::transaction t{env, storage::transaction::read_only};

@@ -31,10 +31,9 @@ struct fixture : actor_fixture {
     listing.reset();
     self->receive(
       [&](changes_atom, side, const std::vector<issue_stamp>& stamps) { take(stamps); },
-      [&](listed_atom, side, const std::string& kind, const std::vector<issue_stamp>& stamps,
-          bool last) {
-        listing = std::make_pair(kind, last);
-        take(stamps);
+      [&](listed_atom, const listing_page& page) {
+        listing = std::make_pair(std::string{to_string(page.kind)}, page.last);
+        take(page.stamps);
       },
       caf::after(std::chrono::seconds(0)) >> [] {});
     return out;
@@ -209,7 +208,7 @@ CAF_TEST(a_linked_issue_a_whole_sweep_does_not_list_is_queued_to_be_read_and_a_r
   }
   dequeue_all();
   // A resync lists only what changed since its time: 9 is not guessed gone.
-  self->send(p, resync_atom::value, two.updated);
+  self->send(p, resync_atom_v, two.updated);
   auto resynced = next_changes();
   CAF_REQUIRE(resynced);
   CAF_CHECK_EQUAL(*resynced, (std::vector<std::string>{"2"}));
@@ -267,7 +266,7 @@ CAF_TEST(a_resync_lists_every_issue_changed_since_its_time_and_leaves_the_waterm
       store.dequeue_if_covered(t, "t", q.ref, q.updated); // as if synced
     t.commit();
   }
-  self->send(p, resync_atom::value, two.updated);
+  self->send(p, resync_atom_v, two.updated);
   auto first = next_changes(); // at once, not at the next poll
   CAF_REQUIRE(first && listing);
   CAF_CHECK_EQUAL(listing->first, "resync");
@@ -290,7 +289,7 @@ CAF_TEST(a_resync_whose_listing_fails_goes_on_after_an_interval) {
   auto p = spawn_poller(0ms);
   CAF_REQUIRE(next_changes());
   a->fail_next_poll = sync_error{error_kind::unavailable, "connection a", "connection refused"};
-  self->send(p, resync_atom::value, timestamp{0});
+  self->send(p, resync_atom_v, timestamp{0});
   CAF_CHECK(!next_changes()); // failed; not tried again at once
   sched.trigger_timeouts();
   auto ids = next_changes();

@@ -32,7 +32,7 @@ struct fixture : actor_fixture {
   }
 
   void report(const task_actor& t, side s, const issue& i) {
-    self->send(t, changes_atom::value, s, std::vector<issue_stamp>{{i.id, i.updated}});
+    self->send(t, changes_atom_v, s, std::vector<issue_stamp>{{i.id, i.updated}});
   }
 
   // Runs one message at a time until cond() holds; false if work ran out.
@@ -73,7 +73,7 @@ struct fixture : actor_fixture {
   }
 
   task_status status_of(const task_actor& t) {
-    self->send(t, status_atom::value);
+    self->send(t, status_atom_v);
     sched.run();
     task_status out;
     self->receive([&](task_status& s) { out = std::move(s); },
@@ -83,7 +83,7 @@ struct fixture : actor_fixture {
 
   // The task's log messages so far.
   std::vector<std::string> log_lines() {
-    self->send(log, flush_atom::value, true);
+    self->send(log, flush_atom_v, true);
     sched.run();
     self->receive([](bool) {}, caf::after(std::chrono::seconds(0)) >> [] {});
     storage::transaction t{env, storage::transaction::read_only};
@@ -137,7 +137,7 @@ CAF_TEST(changes_of_one_issue_reach_one_actor_and_idle_actors_retire) {
   sched.run();
   CAF_CHECK_EQUAL(b->creates, 1u);
   task_status st;
-  self->send(t, status_atom::value);
+  self->send(t, status_atom_v);
   sched.run();
   self->receive([&](task_status& s) { st = s; });
   CAF_CHECK_EQUAL(st.active, 0u);
@@ -248,7 +248,7 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
     CAF_CHECK_EQUAL(items[0].attempts, 3u);
     CAF_CHECK(items[0].parked);
   }
-  self->send(log, flush_atom::value, true);
+  self->send(log, flush_atom_v, true);
   sched.run();
   self->receive([](bool) {});
   {
@@ -267,7 +267,7 @@ CAF_TEST(a_pair_that_keeps_failing_is_parked_after_max_attempts_and_runs_again_w
   sched.run();
   CAF_CHECK_EQUAL(attempts(), 3u);
   // A push or a request (time 0: a webhook, POST .../sync, a retry) runs it.
-  self->send(t, changes_atom::value, side::source, std::vector<issue_stamp>{{i.id, 0}});
+  self->send(t, changes_atom_v, side::source, std::vector<issue_stamp>{{i.id, 0}});
   sched.run();
   CAF_CHECK_EQUAL(attempts(), 4u);
   // The tracker heals; a change of the issue runs it again, and it syncs.
@@ -310,7 +310,7 @@ CAF_TEST(retry_timers_set_before_a_pair_was_parked_do_not_run_it) {
   // Three changes in a row fail before any retry timer fires: parked, with
   // three timers still set.
   for (timestamp later = 1; later <= 3; ++later) {
-    self->send(t, changes_atom::value, side::source,
+    self->send(t, changes_atom_v, side::source,
                std::vector<issue_stamp>{{i.id, i.updated + later}});
     sched.run();
   }
@@ -358,7 +358,7 @@ CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
     storage::transaction txn{env, storage::transaction::read_only};
     CAF_REQUIRE_EQUAL(store.errors(txn, "t").size(), 1u);
   }
-  self->send(t, skip_atom::value, issue_ref{side::source, i.id});
+  self->send(t, skip_atom_v, issue_ref{side::source, i.id});
   expect((skip_atom, issue_ref), from(self).to(t));
   expect((bool), from(t).to(self).with(true));
   // The backoff's timer fires, and nothing is tried.
@@ -374,7 +374,7 @@ CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
   report(t, side::source, i);
   sched.run();
   CAF_CHECK(b->issues.empty());
-  self->send(t, skip_atom::value, issue_ref{side::source, i.id}); // nothing left to skip
+  self->send(t, skip_atom_v, issue_ref{side::source, i.id}); // nothing left to skip
   expect((skip_atom, issue_ref), from(self).to(t));
   expect((bool), from(t).to(self).with(false));
   // Its next change syncs it again.
@@ -388,10 +388,10 @@ CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
 CAF_TEST(a_paused_task_keeps_changes_queued_across_a_restart_and_syncs_them_when_resumed) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   auto t = spawn_task(false);
-  self->send(t, pause_atom::value);
+  self->send(t, pause_atom_v);
   expect((pause_atom), from(self).to(t));
   expect((std::string), from(t).to(self).with(std::string{}));
-  self->send(t, pause_atom::value); // already paused: still as asked
+  self->send(t, pause_atom_v); // already paused: still as asked
   expect((pause_atom), from(self).to(t));
   expect((std::string), from(t).to(self).with(std::string{}));
   // As a poller does: queued durably, then reported.
@@ -408,10 +408,10 @@ CAF_TEST(a_paused_task_keeps_changes_queued_across_a_restart_and_syncs_them_when
   t = spawn_task(false);
   sched.run();
   CAF_CHECK(b->issues.empty());
-  self->send(t, status_atom::value);
+  self->send(t, status_atom_v);
   sched.run();
   self->receive([](const task_status& s) { CAF_CHECK_EQUAL(s.state, "paused"); });
-  self->send(t, resume_atom::value);
+  self->send(t, resume_atom_v);
   expect((resume_atom), from(self).to(t));
   expect((std::string), from(t).to(self).with(std::string{}));
   sched.run();
@@ -430,7 +430,7 @@ CAF_TEST(a_retry_under_way_when_its_pair_is_skipped_is_not_retried_when_it_fails
   b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused again"};
   sched.trigger_timeouts();
   sched.run_once(); // the task takes the retry and wakes the pair: a pass is under way
-  self->send(t, skip_atom::value, issue_ref{side::source, i.id});
+  self->send(t, skip_atom_v, issue_ref{side::source, i.id});
   sched.run(); // the skip lands during the pass, which then fails
   self->receive([](bool had) { CAF_CHECK(had); });
   {
@@ -449,9 +449,9 @@ CAF_TEST(a_stopped_task_neither_polls_nor_syncs_until_it_is_started_even_across_
   auto t = spawn_polling_task();
   sched.run();
   CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
-  CAF_CHECK_EQUAL(command(t, stop_atom::value), "");
+  CAF_CHECK_EQUAL(command(t, stop_atom_v), "");
   CAF_CHECK_EQUAL(status_of(t).state, "stopped");
-  CAF_CHECK_EQUAL(command(t, stop_atom::value), ""); // already stopped: as asked
+  CAF_CHECK_EQUAL(command(t, stop_atom_v), ""); // already stopped: as asked
   auto& later = a->add("P", "alice", {{"subject", "while stopped"}});
   sched.trigger_timeouts(); // no poller is left to poll
   sched.run();
@@ -466,10 +466,10 @@ CAF_TEST(a_stopped_task_neither_polls_nor_syncs_until_it_is_started_even_across_
   sched.run();
   CAF_CHECK_EQUAL(b->issues.size(), 1u);
   // Neither pause nor resume applies to a stopped task, and each says why.
-  CAF_CHECK_EQUAL(command(t, pause_atom::value),
+  CAF_CHECK_EQUAL(command(t, pause_atom_v),
                   "the task is stopped; start it (it then syncs), or leave it stopped");
-  CAF_CHECK_EQUAL(command(t, resume_atom::value), "the task is stopped, not paused; start it instead");
-  CAF_CHECK_EQUAL(command(t, resync_atom::value, timestamp{0}), "the task is stopped; start it first");
+  CAF_CHECK_EQUAL(command(t, resume_atom_v), "the task is stopped, not paused; start it instead");
+  CAF_CHECK_EQUAL(command(t, resync_atom_v, timestamp{0}), "the task is stopped; start it first");
   stop(t);
   t = spawn_polling_task(); // a restart keeps it stopped
   sched.run();
@@ -478,14 +478,14 @@ CAF_TEST(a_stopped_task_neither_polls_nor_syncs_until_it_is_started_even_across_
   CAF_CHECK_EQUAL(status_of(t).state, "stopped");
   CAF_CHECK_EQUAL(b->issues.size(), 1u);
   CAF_CHECK(logged("stopped (since before the restart): start it to sync"));
-  CAF_CHECK_EQUAL(command(t, start_atom::value), "");
+  CAF_CHECK_EQUAL(command(t, start_atom_v), "");
   sched.run();
   CAF_CHECK_EQUAL(status_of(t).state, "running");
   CAF_CHECK_EQUAL(b->issues.size(), 2u);
-  CAF_CHECK_EQUAL(command(t, start_atom::value), ""); // already running
-  CAF_CHECK_EQUAL(command(t, resume_atom::value), ""); // running: as asked
-  CAF_CHECK_EQUAL(command(t, pause_atom::value), "");
-  CAF_CHECK_EQUAL(command(t, start_atom::value), "the task is paused, not stopped; resume it instead");
+  CAF_CHECK_EQUAL(command(t, start_atom_v), ""); // already running
+  CAF_CHECK_EQUAL(command(t, resume_atom_v), ""); // running: as asked
+  CAF_CHECK_EQUAL(command(t, pause_atom_v), "");
+  CAF_CHECK_EQUAL(command(t, start_atom_v), "the task is paused, not stopped; resume it instead");
   stop(t);
 }
 
@@ -503,14 +503,14 @@ CAF_TEST(a_pass_under_way_when_its_task_stops_ends_after_its_write_and_start_fin
   // Run until the create is written, then stop: the pass ends after the
   // write it is in, and the rest of the history is left for later.
   CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
-  CAF_CHECK_EQUAL(command(t, stop_atom::value), "");
+  CAF_CHECK_EQUAL(command(t, stop_atom_v), "");
   CAF_CHECK_LESS(b->updates, 5u);
   {
     storage::transaction txn{env, storage::transaction::read_only};
     CAF_CHECK_EQUAL(store.queued(txn, "t").size(), 1u);
   }
   CAF_CHECK_EQUAL(status_of(t).state, "stopped");
-  CAF_CHECK_EQUAL(command(t, start_atom::value), "");
+  CAF_CHECK_EQUAL(command(t, start_atom_v), "");
   sched.run();
   CAF_CHECK_EQUAL(b->updates, 5u);
   storage::transaction txn{env, storage::transaction::read_only};
@@ -522,7 +522,7 @@ CAF_TEST(an_initial_sync_shows_done_and_total_and_logs_its_progress) {
   for (auto subject : {"one", "two", "three"})
     a->add("P", "alice", {{"subject", subject}});
   auto t = spawn_polling_task(std::chrono::seconds{1});
-  CAF_CHECK_EQUAL(command(t, pause_atom::value), ""); // so the listing waits, half way
+  CAF_CHECK_EQUAL(command(t, pause_atom_v), ""); // so the listing waits, half way
   sched.run();
   auto s = status_of(t);
   CAF_REQUIRE(s.progress);
@@ -533,7 +533,7 @@ CAF_TEST(an_initial_sync_shows_done_and_total_and_logs_its_progress) {
   sched.trigger_timeouts(); // the progress line is due
   sched.run();
   CAF_CHECK(logged("initial sync: 0 of 3 issues through"));
-  CAF_CHECK_EQUAL(command(t, resume_atom::value), "");
+  CAF_CHECK_EQUAL(command(t, resume_atom_v), "");
   sched.run();
   s = status_of(t);
   CAF_REQUIRE(s.progress);
@@ -576,7 +576,7 @@ CAF_TEST(a_resync_of_a_task_in_sync_lists_its_issues_again_and_writes_nothing) {
   sched.run();
   CAF_REQUIRE_EQUAL(b->issues.size(), 3u);
   auto updates = b->updates;
-  CAF_CHECK_EQUAL(command(t, resync_atom::value, timestamp{0}), "");
+  CAF_CHECK_EQUAL(command(t, resync_atom_v, timestamp{0}), "");
   auto s = status_of(t);
   CAF_REQUIRE(s.progress);
   CAF_CHECK_EQUAL(s.progress->kind, "resync");
@@ -594,7 +594,7 @@ CAF_TEST(a_resync_of_a_task_in_sync_lists_its_issues_again_and_writes_nothing) {
 
 CAF_TEST(a_task_without_pollers_cannot_resync_and_says_so) {
   auto t = spawn_task(false);
-  CAF_CHECK_EQUAL(command(t, resync_atom::value, timestamp{0}),
+  CAF_CHECK_EQUAL(command(t, resync_atom_v, timestamp{0}),
                   "the task has no pollers to list its issues");
   stop(t);
 }

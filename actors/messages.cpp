@@ -1,0 +1,29 @@
+#include "actors/messages.hpp"
+
+namespace tb {
+
+const char* to_string(log_level l) {
+  switch (l) {
+    case log_level::debug:
+      return "debug";
+    case log_level::info:
+      return "info";
+    case log_level::warn:
+      return "warn";
+    case log_level::error:
+      return "error";
+  }
+  return "info";
+}
+
+const char* to_string(listing_kind k) {
+  switch (k) {
+    case listing_kind::initial_sync:
+      return "initial sync";
+    case listing_kind::resync:
+      return "resync";
+  }
+  return "listing";
+}
+
+} // namespace tb

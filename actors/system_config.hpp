@@ -1,0 +1,16 @@
+#pragma once
+// The actor system's configuration: CAF's, with TrackBridge's message types
+// announced (actors/messages.hpp), so each has a name and can be serialised.
+
+#include <caf/actor_system_config.hpp>
+
+#include "actors/messages.hpp"
+
+namespace tb {
+
+class system_config : public caf::actor_system_config {
+ public:
+  system_config() { add_message_types<caf::id_block::trackbridge>(); }
+};
+
+} // namespace tb
