@@ -24,9 +24,7 @@
 
 #include "actors/engine.hpp"
 #include "actors/system_config.hpp"
-#include "adapters/local/local_adapter.hpp"
-#include "adapters/local/local_tracker.hpp"
-#include "adapters/redmine/redmine_adapter.hpp"
+#include "app/connections.hpp"
 #include "api/http_server.hpp"
 #include "api/hook_routes.hpp"
 #include "api/local_routes.hpp"
@@ -58,67 +56,6 @@ int check(const std::string& path) {
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
             << cfg->tasks.size() << " task(s))\n";
   return exit_ok;
-}
-
-tb::local::project to_local(const tb::config::local_project& p) {
-  tb::local::project out{p.key, {}};
-  for (auto& f : p.custom_fields)
-    out.custom_fields.push_back({f.name, f.type, f.values});
-  return out;
-}
-
-// Creates the configured embedded trackers and their projects.
-std::map<std::string, std::unique_ptr<tb::local::tracker>>
-open_local_trackers(const tb::config::config& cfg, tb::storage::environment& env) {
-  std::map<std::string, std::unique_ptr<tb::local::tracker>> out;
-  for (auto& c : cfg.connections) {
-    if (c.type != "local")
-      continue;
-    auto t = std::make_unique<tb::local::tracker>(env, c.name);
-    for (auto& p : c.projects)
-      if (auto r = t->ensure_project(to_local(p)); !r)
-        throw std::runtime_error("connection " + c.name + ", project " + p.key + ": "
-                                 + r.error().message);
-    out.emplace(c.name, std::move(t));
-  }
-  return out;
-}
-
-// A Redmine connection's settings; its API key comes from the environment.
-tb::redmine::settings redmine_settings(const tb::config::connection_config& c) {
-  auto path = "$.connections." + c.name;
-  auto ep = tb::http::parse_endpoint(c.url, path + ".url");
-  if (!ep)
-    throw std::runtime_error(ep.error().where + ": " + ep.error().message);
-  const char* key = std::getenv(c.api_key_env.c_str());
-  if (!key || !*key)
-    throw std::runtime_error("connection " + c.name + ": the environment variable "
-                             + c.api_key_env + " (named by " + path
-                             + ".api_key_env) is not set; export the Redmine API key in it");
-  return {c.name, *ep, key, c.act_as_author, nullptr, c.timeout, c.max_answer_mib << 20};
-}
-
-using call_tallies = std::map<std::string, std::shared_ptr<tb::http::call_tally>>;
-
-// Every configured connection gets its connection actor(s); those that
-// speak HTTP count their calls in a tally (for /metrics).
-call_tallies add_connections(tb::engine& engine, const tb::config::config& cfg,
-                             const std::map<std::string, std::unique_ptr<tb::local::tracker>>& local) {
-  call_tallies tallies;
-  for (auto& c : cfg.connections) {
-    if (c.type == "local") {
-      auto* t = local.at(c.name).get();
-      engine.add_connection(c.name, [t] { return std::make_shared<tb::local::adapter>(*t); }, 1);
-    } else if (c.type == "redmine") {
-      auto settings = redmine_settings(c);
-      settings.tally = tallies[c.name] = std::make_shared<tb::http::call_tally>();
-      auto shared = std::make_shared<tb::redmine::catalog>();
-      engine.add_connection(
-        c.name, [=] { return std::make_shared<tb::redmine::adapter>(settings, shared); },
-        c.max_in_flight);
-    }
-  }
-  return tallies;
 }
 
 struct token_source {
@@ -199,7 +136,7 @@ int run(const std::string& path, const std::string& data_dir) {
 
   tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
   tb::storage::sync_state store{env};
-  auto trackers = open_local_trackers(*cfg, env);
+  auto trackers = tb::app::open_local_trackers(*cfg, env);
 
   if (cfg->server.auth_token_env.empty() && cfg->server.auth_token_file.empty())
     cfg->server.auth_token_file = cfg->storage.directory + "/api-token";
@@ -226,7 +163,7 @@ int run(const std::string& path, const std::string& data_dir) {
   tb::system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
-  auto tallies = add_connections(engine, *cfg, trackers);
+  auto tallies = tb::app::add_connections(engine, *cfg, trackers);
   for (auto& t : cfg->tasks)
     engine.add_task(t);
 

@@ -35,28 +35,8 @@ constexpr std::int64_t max_sweep_ms = 7 * max_poll_ms; // one week
 // 64 TiB: half of x86-64's user address space; the size in bytes fits 64 bits.
 constexpr std::int64_t max_map_size_mb = std::int64_t{1} << 26;
 
-const std::vector<std::string> connection_types = {"local", "redmine"};
 
 // --- names -------------------------------------------------------------------------
-
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// Names appear in URLs and storage keys, so they stay within a safe alphabet.
-bool is_valid_name(const std::string& s) {
-  if (s.empty() || s.size() > 64 || !is_alnum(s[0]))
-    return false;
-  return std::all_of(s.begin() + 1, s.end(),
-                     [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
-}
-
-void check_name(report& r, const std::string& name, const std::string& path, const char* what) {
-  if (!is_valid_name(name))
-    r.add(path, std::string{"invalid "} + what + " " + quote(name),
-          "use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit; "
-          "names appear in URLs and storage keys");
-}
 
 // --- sections ----------------------------------------------------------------------------
 
@@ -67,26 +47,6 @@ bool is_listen_address(const std::string& s) {
     return false;
   in6_addr buf{};
   return inet_pton(AF_INET, s.c_str(), &buf) == 1 || inet_pton(AF_INET6, s.c_str(), &buf) == 1;
-}
-
-bool is_env_name(const std::string& s) {
-  if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
-    return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
-}
-
-// The name of an environment variable holding a secret (the secret itself
-// never goes in a config file); nullopt, reported, if it is not one.
-std::optional<std::string> env_name_at(report& r, const json& v, const std::string& path,
-                                       const std::string& holds, const std::string& example) {
-  auto name = nonempty_string_at(r, v, path);
-  if (name && !is_env_name(*name)) {
-    r.add(path, quote(printable(*name)) + " is not an environment variable name",
-          "name the variable that holds the " + holds + " (e.g. \"" + example
-            + "\"); never put the " + holds + " itself in the config");
-    return std::nullopt;
-  }
-  return name;
 }
 
 std::string resolve_directory(const std::string& dir, const std::string& base_dir) {
@@ -158,165 +118,6 @@ log_config read_log(report& r, const json& j, const std::string& path) {
 
 // --- connections ---------------------------------------------------------------------------
 
-std::vector<std::string> read_list_values(report& r, const json& j, const std::string& path) {
-  std::vector<std::string> values;
-  if (!is_array_at(r, j, path))
-    return values;
-  std::set<std::string> seen;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    auto value = nonempty_string_at(r, j[i], element(path, i));
-    if (!value)
-      continue;
-    if (!seen.insert(*value).second)
-      r.add(element(path, i), "duplicate value " + quote(*value));
-    values.push_back(*value);
-  }
-  return values;
-}
-
-std::optional<custom_field_def> read_custom_field(report& r, const json& j,
-                                                  const std::string& path) {
-  if (!is_object_at(r, j, path))
-    return std::nullopt;
-  check_keys(r, j, path, {"name", "type", "values"});
-  custom_field_def f;
-  auto* name = find(j, "name");
-  if (!name) {
-    r.add(member(path, "name"), "is required");
-    return std::nullopt;
-  }
-  auto name_value = nonempty_string_at(r, *name, member(path, "name"));
-  if (!name_value)
-    return std::nullopt;
-  f.name = *name_value;
-  if (is_core_field(f.name))
-    r.add(member(path, "name"), quote(f.name) + " is a core field name",
-          "the core fields " + join(core_fields()) + " are built in; rename the custom field");
-
-  bool type_known = true;
-  if (auto* v = find(j, "type")) {
-    auto type = choice_at(r, *v, member(path, "type"), {"string", "list"});
-    type_known = type.has_value();
-    if (type)
-      f.type = *type == 0 ? "string" : "list";
-  }
-  auto* values = find(j, "values");
-  if (f.type == "list") {
-    if (values)
-      f.values = read_list_values(r, *values, member(path, "values"));
-    if (!values || (values->is_array() && values->empty()))
-      r.add(member(path, "values"), "a list field needs at least one value",
-            "e.g. \"values\": [\"Low\", \"Medium\", \"High\"]");
-  } else if (values && type_known) {
-    r.add(member(path, "values"), "only list fields have values",
-          "set \"type\": \"list\" or remove \"values\"");
-  }
-  return f;
-}
-
-std::vector<custom_field_def> read_custom_fields(report& r, const json& j,
-                                                 const std::string& path) {
-  std::vector<custom_field_def> fields;
-  if (!is_array_at(r, j, path))
-    return fields;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    auto field = read_custom_field(r, j[i], element(path, i));
-    if (!field)
-      continue;
-    bool duplicate = std::any_of(fields.begin(), fields.end(),
-                                 [&](const custom_field_def& f) { return f.name == field->name; });
-    if (duplicate)
-      r.add(member(element(path, i), "name"), "duplicate custom field " + quote(field->name),
-            "each custom field of a project needs its own name");
-    fields.push_back(std::move(*field));
-  }
-  return fields;
-}
-
-std::optional<local_project> read_project(report& r, const json& j, const std::string& path) {
-  if (!is_object_at(r, j, path))
-    return std::nullopt;
-  check_keys(r, j, path, {"key", "custom_fields"});
-  auto* key = find(j, "key");
-  if (!key) {
-    r.add(member(path, "key"), "is required", "a project needs a key, e.g. \"key\": \"DEMO\"");
-    return std::nullopt;
-  }
-  auto key_value = string_at(r, *key, member(path, "key"));
-  if (!key_value)
-    return std::nullopt;
-  local_project p;
-  p.key = *key_value;
-  check_name(r, p.key, member(path, "key"), "project key");
-  if (auto* v = find(j, "custom_fields"))
-    p.custom_fields = read_custom_fields(r, *v, member(path, "custom_fields"));
-  return p;
-}
-
-std::vector<local_project> read_projects(report& r, const json& j, const std::string& path) {
-  std::vector<local_project> projects;
-  if (!is_array_at(r, j, path))
-    return projects;
-  for (std::size_t i = 0; i < j.size(); ++i) {
-    auto project = read_project(r, j[i], element(path, i));
-    if (!project)
-      continue;
-    auto first = std::find_if(projects.begin(), projects.end(),
-                              [&](const local_project& p) { return p.key == project->key; });
-    if (first != projects.end())
-      r.add(member(element(path, i), "key"), "duplicate project key " + quote(project->key),
-            "each project of a connection needs its own key");
-    projects.push_back(std::move(*project));
-  }
-  return projects;
-}
-
-void read_local_connection(report& r, const json& j, const std::string& path,
-                           connection_config& c) {
-  check_keys(r, j, path, {"type", "projects"});
-  if (auto* v = find(j, "projects"))
-    c.projects = read_projects(r, *v, member(path, "projects"));
-}
-
-// A Redmine connection: where it is and which environment variable holds its
-// API key; the key itself never appears in a config file.
-void read_redmine_connection(report& r, const json& j, const std::string& path,
-                             connection_config& c) {
-  check_keys(r, j, path,
-             {"type", "url", "api_key_env", "max_in_flight", "act_as_author", "timeout_ms",
-              "max_answer_mib"});
-  if (auto* v = find(j, "url")) {
-    if (auto url = nonempty_string_at(r, *v, member(path, "url"))) {
-      c.url = *url;
-      if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
-        r.add(member(path, "url"), "must be an http:// URL, not " + quote(printable(c.url)),
-              "e.g. \"http://127.0.0.1:3055\"");
-    }
-  } else {
-    r.add(member(path, "url"), "is required for a redmine connection",
-          "the Redmine's base URL, e.g. \"http://127.0.0.1:3055\"");
-  }
-  if (auto* v = find(j, "api_key_env")) {
-    if (auto env = env_name_at(r, *v, member(path, "api_key_env"), "key", "REDMINE_API_KEY"))
-      c.api_key_env = *env;
-  } else {
-    r.add(member(path, "api_key_env"), "is required for a redmine connection",
-          "name the environment variable holding the API key, e.g. \"REDMINE_API_KEY\"");
-  }
-  if (auto* v = find(j, "max_in_flight"))
-    if (auto n = integer_at(r, *v, member(path, "max_in_flight"), 1, 64))
-      c.max_in_flight = static_cast<unsigned>(*n);
-  if (auto* v = find(j, "act_as_author"))
-    if (auto b = bool_at(r, *v, member(path, "act_as_author")))
-      c.act_as_author = *b;
-  if (auto* v = find(j, "timeout_ms"))
-    if (auto ms = integer_at(r, *v, member(path, "timeout_ms"), 100, 600000))
-      c.timeout = std::chrono::milliseconds{*ms};
-  if (auto* v = find(j, "max_answer_mib"))
-    if (auto mib = integer_at(r, *v, member(path, "max_answer_mib"), 1, 4096))
-      c.max_answer_mib = static_cast<std::size_t>(*mib);
-}
-
 connection_config read_connection(report& r, const std::string& name, const json& j,
                                   const std::string& path) {
   connection_config c;
@@ -331,13 +132,11 @@ connection_config read_connection(report& r, const std::string& name, const json
     c.type = *type;
   }
   // The type decides which other keys are allowed; an unknown type has none.
-  if (c.type == "local")
-    read_local_connection(r, j, path, c);
-  else if (c.type == "redmine")
-    read_redmine_connection(r, j, path, c);
+  if (auto* type = find_tracker_type(c.type))
+    c.settings = type->read(r, j, path);
   else
     r.add(member(path, "type"), "unsupported connection type " + quote(c.type),
-          "supported types: " + join(connection_types));
+          "supported types: " + join(tracker_type_names()));
   return c;
 }
 
@@ -390,22 +189,22 @@ std::optional<scope_config> read_scope(report& r, const json& task, const std::s
   return scope_config{*connection, *project};
 }
 
-std::vector<std::string> field_names(const local_project& p) {
+std::vector<std::string> field_names(const local::project& p) {
   std::vector<std::string> names = core_fields();
   for (const auto& f : p.custom_fields)
     names.push_back(f.name);
   return names;
 }
 
-bool has_field(const local_project& p, const std::string& name) {
+bool has_field(const local::project& p, const std::string& name) {
   return is_core_field(name)
          || std::any_of(p.custom_fields.begin(), p.custom_fields.end(),
-                        [&](const custom_field_def& f) { return f.name == name; });
+                        [&](const local::custom_field_def& f) { return f.name == name; });
 }
 
 // The project a scope names, when its connection declares its projects (a
 // local one); reports a scope that points nowhere.
-const local_project* check_scope(report& r, const scope_config& s, const std::string& path,
+const local::project* check_scope(report& r, const scope_config& s, const std::string& path,
                                  const std::vector<connection_config>& connections) {
   auto c = std::find_if(connections.begin(), connections.end(),
                         [&](const connection_config& c) { return c.name == s.connection; });
@@ -418,14 +217,16 @@ const local_project* check_scope(report& r, const scope_config& s, const std::st
                         : "configured connections: " + join(names));
     return nullptr;
   }
-  if (c->type != "local")
+  // An unknown type's settings are not read (its problem is reported).
+  auto* local = std::get_if<local::connection_settings>(&c->settings);
+  if (!local || !find_tracker_type(c->type))
     return nullptr;
-  auto p = std::find_if(c->projects.begin(), c->projects.end(),
-                        [&](const local_project& p) { return p.key == s.project; });
-  if (p != c->projects.end())
+  auto p = std::find_if(local->projects.begin(), local->projects.end(),
+                        [&](const local::project& p) { return p.key == s.project; });
+  if (p != local->projects.end())
     return &*p;
   std::vector<std::string> keys;
-  for (const auto& known : c->projects)
+  for (const auto& known : local->projects)
     keys.push_back(known.key);
   r.add(member(path, "project"),
         "connection " + quote(c->name) + " has no project " + quote(s.project),
@@ -464,7 +265,7 @@ void check_mappings_distinct(report& r, const std::map<std::string, std::string>
 
 struct task_side {
   const scope_config& scope;
-  const local_project* project; // null when its fields are unknown
+  const local::project* project; // null when its fields are unknown
 };
 
 std::string describe(const scope_config& s) {
@@ -506,8 +307,8 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
-  const local_project* source_project = nullptr;
-  const local_project* target_project = nullptr;
+  const local::project* source_project = nullptr;
+  const local::project* target_project = nullptr;
   if (source) {
     t.source = *source;
     source_project = check_scope(r, *source, member(path, "source"), connections);
@@ -532,8 +333,8 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
       t.poll_overlap = std::chrono::milliseconds{*ms};
   for (auto* scope : {&t.source, &t.target})
     for (auto& c : connections)
-      if (c.name == scope->connection && c.type == "redmine")
-        scope->sweep_interval = default_redmine_sweep;
+      if (auto* type = find_tracker_type(c.type); type && c.name == scope->connection)
+        scope->sweep_interval = type->default_sweep;
   if (auto* v = find(j, "sweep_interval_ms"))
     if (auto ms = integer_at(r, *v, member(path, "sweep_interval_ms"), 0, max_sweep_ms))
       t.source.sweep_interval = t.target.sweep_interval = std::chrono::milliseconds{*ms};

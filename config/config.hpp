@@ -11,6 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "adapters/tracker_types.hpp"
 #include "domain/checked_json.hpp"
 
 namespace tb::config {
@@ -30,28 +31,10 @@ struct storage_config {
   std::uint64_t map_size_mb = 4096; // LMDB map size
 };
 
-struct custom_field_def {
-  std::string name;
-  std::string type = "string";     // "string" or "list"
-  std::vector<std::string> values; // allowed values of a list field
-};
-
-struct local_project {
-  std::string key;
-  std::vector<custom_field_def> custom_fields;
-};
-
 struct connection_config {
   std::string name;
-  std::string type = "local"; // "local" (embedded tracker) or "redmine"
-  std::vector<local_project> projects; // type local: projects created at start
-  // type redmine:
-  std::string url;           // base URL, e.g. "http://127.0.0.1:3055"
-  std::string api_key_env;   // the environment variable holding the API key
-  unsigned max_in_flight = 4; // requests at once to this tracker
-  bool act_as_author = true; // write as the source entry's author (Switch-User)
-  std::chrono::milliseconds timeout{30000}; // one request and its answer, at most
-  std::size_t max_answer_mib = 64; // the largest answer read (a file's bytes, say)
+  std::string type = "local"; // a tracker type's name (adapters/tracker_types.hpp)
+  tracker_settings settings;  // that type's
 };
 
 struct scope_config {
@@ -59,13 +42,9 @@ struct scope_config {
   std::string project;
   // How often the whole project is re-read for changes a poll by update
   // time cannot see (0: never). Set from the task's sweep_interval_ms, or
-  // the connection type's default.
+  // the tracker type's default.
   std::chrono::milliseconds sweep_interval{0};
 };
-
-// Redmine leaves an issue's updated_on alone when a relation is added or
-// removed or a file is deleted, so its sides are swept by default.
-inline constexpr std::chrono::milliseconds default_redmine_sweep{600000};
 
 enum class direction { one_way, two_way };
 enum class conflict_policy { newest_wins, source_wins, target_wins };

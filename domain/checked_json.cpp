@@ -205,9 +205,10 @@ bool is_array_at(report& r, const json& j, const std::string& path) {
 }
 
 // A typo is the usual reason for an unknown key; name the key it most likely meant.
-std::string unknown_key_hint(const std::string& key, key_list allowed) {
+template <class Keys>
+std::string unknown_key_hint(const std::string& key, const Keys& allowed) {
   std::string hint;
-  for (const char* candidate : allowed) {
+  for (const auto& candidate : allowed) {
     std::string c = candidate;
     std::size_t longer = std::max(c.size(), key.size()), shorter = std::min(c.size(), key.size());
     std::size_t d = longer - shorter <= 2 ? edit_distance(key, c) : 3;
@@ -228,6 +229,13 @@ void check_keys(report& r, const json& object, const std::string& path, key_list
     if (!known)
       r.add(member(path, key), "unknown key " + quote(key), unknown_key_hint(key, allowed));
   }
+}
+
+void check_keys(report& r, const json& object, const std::string& path,
+                const std::vector<std::string>& allowed) {
+  for (const auto& [key, value] : object.items())
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+      r.add(member(path, key), "unknown key " + quote(key), unknown_key_hint(key, allowed));
 }
 
 std::optional<std::string> string_at(report& r, const json& j, const std::string& path) {
@@ -337,6 +345,48 @@ std::optional<bool> bool_at(report& r, const json& j, const std::string& path) {
     return j.get<bool>();
   r.add(path, "must be true or false, not " + got(j));
   return std::nullopt;
+}
+
+// --- names ---------------------------------------------------------------------------
+
+namespace {
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64 || !is_alnum(s[0]))
+    return false;
+  return std::all_of(s.begin() + 1, s.end(),
+                     [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+bool is_env_name(const std::string& s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
+    return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return is_alnum(c) || c == '_'; });
+}
+
+} // namespace
+
+void check_name(report& r, const std::string& name, const std::string& path, const char* what) {
+  if (!is_valid_name(name))
+    r.add(path, std::string{"invalid "} + what + " " + quote(name),
+          "use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit; "
+          "names appear in URLs and storage keys");
+}
+
+std::optional<std::string> env_name_at(report& r, const json& v, const std::string& path,
+                                       const std::string& holds, const std::string& example) {
+  auto name = nonempty_string_at(r, v, path);
+  if (name && !is_env_name(*name)) {
+    r.add(path, quote(printable(*name)) + " is not an environment variable name",
+          "name the variable that holds the " + holds + " (e.g. \"" + example
+            + "\"); never put the " + holds + " itself in the config");
+    return std::nullopt;
+  }
+  return name;
 }
 
 } // namespace tb::checked

@@ -62,6 +62,8 @@ bool is_array_at(report& r, const json& j, const std::string& path);
 // Unknown keys are errors, never ignored: a misspelt key would otherwise
 // leave a default in force without a word.
 void check_keys(report& r, const json& object, const std::string& path, key_list allowed);
+void check_keys(report& r, const json& object, const std::string& path,
+                const std::vector<std::string>& allowed);
 std::optional<std::string> string_at(report& r, const json& j, const std::string& path);
 std::optional<std::string> nonempty_string_at(report& r, const json& j, const std::string& path);
 std::optional<std::int64_t> integer_at(report& r, const json& j, const std::string& path,
@@ -70,6 +72,17 @@ std::optional<std::int64_t> integer_at(report& r, const json& j, const std::stri
 std::optional<std::size_t> choice_at(report& r, const json& j, const std::string& path,
                                      key_list choices);
 std::optional<bool> bool_at(report& r, const json& j, const std::string& path);
+
+// --- names ---------------------------------------------------------------------------
+
+// Names of connections, tasks and projects appear in URLs and storage keys,
+// so they stay within a safe alphabet; what says which name it is.
+void check_name(report& r, const std::string& name, const std::string& path, const char* what);
+// The name of an environment variable holding a secret (the secret itself
+// never goes in a config file); nullopt, reported, if it is not one. holds:
+// what the variable holds ("key"); example: a name to suggest.
+std::optional<std::string> env_name_at(report& r, const json& v, const std::string& path,
+                                       const std::string& holds, const std::string& example);
 
 // --- parsing -------------------------------------------------------------------------
 

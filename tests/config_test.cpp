@@ -17,6 +17,11 @@ using namespace tb::config;
 
 namespace {
 
+// A local connection's projects: its settings are the local tracker type's.
+const std::vector<tb::local::project>& projects_of(const connection_config& c) {
+  return std::get<tb::local::connection_settings>(c.settings).projects;
+}
+
 // The smallest config that is valid: two local connections and one task.
 json minimal() {
   return json::parse(R"({
@@ -129,8 +134,8 @@ CAF_TEST(a_full_config_yields_every_value) {
   CAF_REQUIRE_EQUAL(c.connections.size(), 2u);
   CAF_CHECK_EQUAL(c.connections[0].name, "a");
   CAF_CHECK_EQUAL(c.connections[0].type, "local");
-  CAF_REQUIRE_EQUAL(c.connections[0].projects.size(), 1u);
-  const auto& demo = c.connections[0].projects[0];
+  CAF_REQUIRE_EQUAL(projects_of(c.connections[0]).size(), 1u);
+  const auto& demo = projects_of(c.connections[0])[0];
   CAF_CHECK_EQUAL(demo.key, "DEMO");
   CAF_REQUIRE_EQUAL(demo.custom_fields.size(), 2u);
   CAF_CHECK_EQUAL(demo.custom_fields[0].name, "Severity");
@@ -166,7 +171,7 @@ CAF_TEST(omitted_keys_take_their_defaults) {
   CAF_CHECK_EQUAL(c.storage.directory, "/etc/trackbridge/data");
   CAF_CHECK_EQUAL(c.storage.map_size_mb, 4096u);
   CAF_CHECK_EQUAL(c.log.level, "info");
-  CAF_CHECK(c.connections[0].projects[0].custom_fields.empty());
+  CAF_CHECK(projects_of(c.connections[0])[0].custom_fields.empty());
   const auto& t = c.tasks[0];
   CAF_CHECK(t.dir == direction::one_way);
   CAF_CHECK(t.field_mappings.empty());
@@ -266,7 +271,7 @@ CAF_TEST(a_connection_type_defaults_to_local_and_a_field_type_to_string) {
   auto r = parse_json(j);
   CAF_REQUIRE(is_valid(r));
   CAF_CHECK_EQUAL(r.cfg->connections[0].type, "local");
-  CAF_CHECK_EQUAL(r.cfg->connections[0].projects[0].custom_fields[0].type, "string");
+  CAF_CHECK_EQUAL(projects_of(r.cfg->connections[0])[0].custom_fields[0].type, "string");
 }
 
 CAF_TEST(connections_and_tasks_come_sorted_by_name) {
@@ -743,14 +748,16 @@ CAF_TEST(a_redmine_connection_reads_its_url_key_variable_and_limits) {
                             {"max_answer_mib", 200}};
   auto r = parse_json(j);
   CAF_REQUIRE(is_valid(r));
-  auto* c = r.cfg->find_connection("rm");
+  auto* rm = r.cfg->find_connection("rm");
+  CAF_REQUIRE(rm != nullptr);
+  CAF_CHECK_EQUAL(rm->type, "redmine");
+  auto* c = std::get_if<tb::redmine::connection_settings>(&rm->settings);
   CAF_REQUIRE(c != nullptr);
-  CAF_CHECK_EQUAL(c->timeout.count(), 2500);
-  CAF_CHECK_EQUAL(c->max_answer_mib, 200u);
-  CAF_CHECK_EQUAL(c->type, "redmine");
-  CAF_CHECK_EQUAL(c->url, "http://127.0.0.1:3055");
+  CAF_CHECK_EQUAL(c->http.timeout.count(), 2500);
+  CAF_CHECK_EQUAL(c->http.max_answer_mib, 200u);
+  CAF_CHECK_EQUAL(c->http.url, "http://127.0.0.1:3055");
   CAF_CHECK_EQUAL(c->api_key_env, "RM_KEY");
-  CAF_CHECK_EQUAL(c->max_in_flight, 8u);
+  CAF_CHECK_EQUAL(c->http.max_in_flight, 8u);
   CAF_CHECK(!c->act_as_author);
 }
 

@@ -8,21 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "adapters/local/local_settings.hpp"
 #include "domain/result.hpp"
 #include "storage/lmdb.hpp"
 
 namespace tb::local {
-
-struct custom_field_def {
-  std::string name;
-  std::string type = "string";     // "string" or "list"
-  std::vector<std::string> values; // a list field's allowed values
-};
-
-struct project {
-  std::string key;
-  std::vector<custom_field_def> custom_fields;
-};
 
 // Files added carry their bytes (file.id is assigned by the tracker); a file
 // removed is named by its id. content_type defaults to

@@ -1,0 +1,43 @@
+#include "adapters/http/http_settings.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace tb::http {
+
+using nlohmann::json;
+using namespace tb::checked;
+
+const std::vector<std::string>& connection_keys() {
+  static const std::vector<std::string> keys{"url", "max_in_flight", "timeout_ms",
+                                             "max_answer_mib"};
+  return keys;
+}
+
+connection_settings read_connection_settings(report& r, const json& j, const std::string& path,
+                                             const std::string& type,
+                                             const std::string& url_hint) {
+  connection_settings c;
+  if (auto* v = find(j, "url")) {
+    if (auto url = nonempty_string_at(r, *v, member(path, "url"))) {
+      c.url = *url;
+      if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+        r.add(member(path, "url"), "must be an http:// URL, not " + quote(printable(c.url)),
+              "e.g. \"http://127.0.0.1:3055\"");
+    }
+  } else {
+    r.add(member(path, "url"), "is required for a " + type + " connection",
+          url_hint + ", e.g. \"http://127.0.0.1:3055\"");
+  }
+  if (auto* v = find(j, "max_in_flight"))
+    if (auto n = integer_at(r, *v, member(path, "max_in_flight"), 1, 64))
+      c.max_in_flight = static_cast<unsigned>(*n);
+  if (auto* v = find(j, "timeout_ms"))
+    if (auto ms = integer_at(r, *v, member(path, "timeout_ms"), 100, 600000))
+      c.timeout = std::chrono::milliseconds{*ms};
+  if (auto* v = find(j, "max_answer_mib"))
+    if (auto mib = integer_at(r, *v, member(path, "max_answer_mib"), 1, 4096))
+      c.max_answer_mib = static_cast<std::size_t>(*mib);
+  return c;
+}
+
+} // namespace tb::http

@@ -1,0 +1,84 @@
+#include "app/connections.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+#include <variant>
+
+#include "adapters/local/local_adapter.hpp"
+#include "adapters/redmine/redmine_adapter.hpp"
+
+namespace tb::app {
+
+namespace {
+
+// A Redmine connection's adapter settings; its API key comes from the
+// environment.
+redmine::settings redmine_settings(const std::string& name,
+                                   const redmine::connection_settings& c) {
+  auto path = "$.connections." + name;
+  auto ep = http::parse_endpoint(c.http.url, path + ".url");
+  if (!ep)
+    throw std::runtime_error(ep.error().where + ": " + ep.error().message);
+  const char* key = std::getenv(c.api_key_env.c_str());
+  if (!key || !*key)
+    throw std::runtime_error("connection " + name + ": the environment variable "
+                             + c.api_key_env + " (named by " + path
+                             + ".api_key_env) is not set; export the Redmine API key in it");
+  return {name, *ep, key, c.act_as_author, nullptr, c.http.timeout, c.http.max_answer_mib << 20};
+}
+
+// Each tracker type's adapter factory, found by its settings' type: a type
+// in tracker_settings without one here does not compile.
+struct adapter_maker {
+  const std::string& name;
+  const local_trackers& local;
+  call_tallies& tallies;
+
+  struct made {
+    engine::adapter_factory make;
+    unsigned workers; // the connection's requests in flight
+  };
+
+  made operator()(const local::connection_settings&) const {
+    auto* t = local.at(name).get();
+    return {[t] { return std::make_shared<local::adapter>(*t); }, 1};
+  }
+
+  made operator()(const redmine::connection_settings& c) const {
+    auto settings = redmine_settings(name, c);
+    settings.tally = tallies[name] = std::make_shared<http::call_tally>();
+    auto shared = std::make_shared<redmine::catalog>();
+    return {[=] { return std::make_shared<redmine::adapter>(settings, shared); },
+            c.http.max_in_flight};
+  }
+};
+
+} // namespace
+
+local_trackers open_local_trackers(const config::config& cfg, storage::environment& env) {
+  local_trackers out;
+  for (auto& c : cfg.connections) {
+    auto* settings = std::get_if<local::connection_settings>(&c.settings);
+    if (!settings)
+      continue;
+    auto t = std::make_unique<local::tracker>(env, c.name);
+    for (auto& p : settings->projects)
+      if (auto r = t->ensure_project(p); !r)
+        throw std::runtime_error("connection " + c.name + ", project " + p.key + ": "
+                                 + r.error().message);
+    out.emplace(c.name, std::move(t));
+  }
+  return out;
+}
+
+call_tallies add_connections(engine& e, const config::config& cfg, const local_trackers& local) {
+  call_tallies tallies;
+  for (auto& c : cfg.connections) {
+    auto made = std::visit(adapter_maker{c.name, local, tallies}, c.settings);
+    e.add_connection(c.name, made.make, made.workers);
+  }
+  return tallies;
+}
+
+} // namespace tb::app

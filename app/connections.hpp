@@ -1,0 +1,30 @@
+#pragma once
+// The configured tracker connections, made real: the embedded trackers
+// opened in the store, and each connection's actors added to the engine
+// with its type's adapter.
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "actors/engine.hpp"
+#include "adapters/http/call_tally.hpp"
+#include "adapters/local/local_tracker.hpp"
+#include "config/config.hpp"
+#include "storage/lmdb.hpp"
+
+namespace tb::app {
+
+using local_trackers = std::map<std::string, std::unique_ptr<local::tracker>>;
+using call_tallies = std::map<std::string, std::shared_ptr<http::call_tally>>;
+
+// The configured embedded trackers, with their projects created. Throws,
+// naming the connection and project, when a project cannot be.
+local_trackers open_local_trackers(const config::config& cfg, storage::environment& env);
+
+// Every configured connection gets its connection actor(s); those that
+// speak HTTP count their calls in a tally (for /metrics). Throws, naming the
+// connection, when one cannot be made (an API key not in the environment).
+call_tallies add_connections(engine& e, const config::config& cfg, const local_trackers& local);
+
+} // namespace tb::app
