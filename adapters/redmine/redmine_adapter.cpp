@@ -242,7 +242,6 @@ result<std::string> adapter::name_of(catalog::kind k, long id) {
 
 result<long> adapter::id_of(catalog::kind k, const std::string& name,
                             const std::string& project) {
-  auto at = [&](const char* field) { return where(project) + ", field " + field; };
   auto scoped = (k == catalog::category || k == catalog::version || k == catalog::activity)
                   ? project + "\n" + name
                   : name;
@@ -251,142 +250,172 @@ result<long> adapter::id_of(catalog::kind k, const std::string& name,
   switch (k) {
     case catalog::status:
     case catalog::priority:
-    case catalog::tracker: {
-      if (auto loaded = load_enumerations(); !loaded)
-        return loaded.error();
-      if (auto id = catalog_->id(k, name))
-        return *id;
-      const char* field = k == catalog::status ? "status" : k == catalog::priority ? "priority"
-                                                                                    : "tracker";
-      return sync_error{error_kind::invalid, at(field),
-                        std::string{"Redmine has no "} + field + " named \"" + name
-                          + "\": add it in Redmine's administration, or map the value"};
-    }
-    case catalog::user: {
-      auto j = call("GET", "/users.json?name=" + encode(name) + "&limit=100");
-      // A key that may not list users (403) finds none: the error says so.
-      if (!j && (j.error().kind == error_kind::unavailable
-                 || j.error().kind == error_kind::bad_answer))
-        return j.error();
-      auto users = j ? located(named_items(*j, "users", "login"), at("assignee"),
-                               "GET /users.json")
-                     : result<std::vector<named>>{std::vector<named>{}};
-      if (!users)
-        return users.error();
-      for (auto& u : *users)
-        if (u.name == name) {
-          catalog_->put(catalog::user, u.id, name);
-          return u.id;
-        }
-      return sync_error{error_kind::invalid, at("assignee"),
-                        "Redmine has no active user with the login \"" + name + "\""};
-    }
-    case catalog::custom_field: {
-      if (auto pid = project_id(project); !pid)
-        return pid.error();
-      if (auto id = catalog_->id(k, name))
-        return *id;
-      // A project lists only the fields enabled for it one by one; fields
-      // "for all projects" are in the global list (admin keys only).
-      if (auto all = call("GET", "/custom_fields.json")) {
-        auto fields = located(issue_custom_fields(*all), where(project), "GET /custom_fields.json");
-        if (!fields)
-          return fields.error();
-        for (auto& cf : *fields)
-          catalog_->put(k, cf.id, cf.name);
-      }
-      if (auto id = catalog_->id(k, name))
-        return *id;
-      return sync_error{error_kind::invalid, where(project) + ", field " + name,
-                        "project " + project + " has no custom field named \"" + name
-                          + "\": enable it for the project, or map the field to another name"};
-    }
-    case catalog::activity: {
-      if (auto pid = project_id(project); !pid)
-        return pid.error();
-      if (auto id = catalog_->id(k, scoped))
-        return *id;
-      // Activated since the project was first read? Read it again.
-      if (auto pid = read_project(project); !pid)
-        return pid.error();
-      if (auto id = catalog_->id(k, scoped))
-        return *id;
-      return sync_error{error_kind::invalid, at("activity"),
-                        "project " + project + " has no time entry activity named \"" + name
-                          + "\": add it in Redmine (Administration, Enumerations, Activities"
-                            " (time tracking)) or activate it in the project's settings"};
-    }
-    case catalog::time_entry_field: {
-      // Only the global list has them (an administrator's key).
-      auto all = call("GET", "/custom_fields.json");
-      if (!all && all.error().kind != error_kind::unavailable)
-        return sync_error{all.error().kind, where(project) + ", time entry field " + name,
-                          "the key cannot list custom fields (" + all.error().message
-                            + "): time entries' custom fields need an administrator's key"};
-      if (!all)
-        return all.error();
-      auto fields = located(time_entry_custom_fields(*all), where(project),
-                            "GET /custom_fields.json");
-      if (!fields)
-        return fields.error();
-      for (auto& cf : *fields)
-        catalog_->put(k, cf.id, cf.name);
-      if (auto id = catalog_->id(k, name))
-        return *id;
-      return sync_error{error_kind::invalid, where(project) + ", time entry field " + name,
-                        "Redmine has no time entry custom field named \"" + name
-                          + "\": add it (Administration, Custom fields, Spent time), or map"
-                            " the field to another name"};
-    }
+    case catalog::tracker:
+      return enumeration_id(k, name, project);
+    case catalog::user:
+      return user_id(name, project);
+    case catalog::custom_field:
+      return custom_field_id(name, project);
+    case catalog::activity:
+      return activity_id(name, project);
+    case catalog::time_entry_field:
+      return time_entry_field_id(name, project);
     case catalog::category:
-    case catalog::version: {
-      // Listed per project; one that is missing is created right now, just
-      // before the write that needs it.
-      bool category = k == catalog::category;
-      auto base = "/projects/" + encode(project) + (category ? "/issue_categories.json"
-                                                             : "/versions.json");
-      auto listed = [&]() -> result<std::optional<long>> {
-        auto j = call("GET", base);
-        if (!j)
-          return j.error();
-        auto items = located(named_items(*j, category ? "issue_categories" : "versions"),
-                             where(project), "GET " + base);
-        if (!items)
-          return items.error();
-        for (auto& item : *items) {
-          catalog_->put(k, item.id, item.name);
-          catalog_->put(k, item.id, project + "\n" + item.name);
-        }
-        return catalog_->id(k, scoped);
-      };
-      auto found = listed();
-      if (!found)
-        return found.error();
-      if (*found)
-        return **found;
-      auto key = category ? "issue_category" : "version";
-      auto made = call("POST", base, json{{key, {{"name", name}}}});
-      if (!made) {
-        // Another worker of this connection may have just made the same one.
-        if (auto again = listed(); again && *again)
-          return **again;
-        auto err = made.error();
-        err.where = at(category ? "category" : "version");
-        return err;
-      }
-      auto made_id = located(id_in(*made, key), at(category ? "category" : "version"),
-                             "POST " + base);
-      if (!made_id)
-        return made_id.error();
-      auto id = *made_id;
-      catalog_->put(k, id, name);
-      catalog_->put(k, id, scoped);
-      return id;
-    }
+    case catalog::version:
+      return listed_or_made_id(k, name, project);
     case catalog::project:
       break;
   }
   return project_id(name);
+}
+
+result<long> adapter::enumeration_id(catalog::kind k, const std::string& name,
+                                     const std::string& project) {
+  auto at = [&](const char* field) { return where(project) + ", field " + field; };
+  if (auto loaded = load_enumerations(); !loaded)
+    return loaded.error();
+  if (auto id = catalog_->id(k, name))
+    return *id;
+  const char* field = k == catalog::status ? "status" : k == catalog::priority ? "priority"
+                                                                                : "tracker";
+  return sync_error{error_kind::invalid, at(field),
+                    std::string{"Redmine has no "} + field + " named \"" + name
+                      + "\": add it in Redmine's administration, or map the value"};
+}
+
+result<long> adapter::user_id(const std::string& name, const std::string& project) {
+  auto at = [&](const char* field) { return where(project) + ", field " + field; };
+  auto j = call("GET", "/users.json?name=" + encode(name) + "&limit=100");
+  // A key that may not list users (403) finds none: the error says so.
+  if (!j && (j.error().kind == error_kind::unavailable
+             || j.error().kind == error_kind::bad_answer))
+    return j.error();
+  auto users = j ? located(named_items(*j, "users", "login"), at("assignee"),
+                           "GET /users.json")
+                 : result<std::vector<named>>{std::vector<named>{}};
+  if (!users)
+    return users.error();
+  for (auto& u : *users)
+    if (u.name == name) {
+      catalog_->put(catalog::user, u.id, name);
+      return u.id;
+    }
+  return sync_error{error_kind::invalid, at("assignee"),
+                    "Redmine has no active user with the login \"" + name + "\""};
+}
+
+result<long> adapter::custom_field_id(const std::string& name, const std::string& project) {
+  auto k = catalog::custom_field;
+  if (auto pid = project_id(project); !pid)
+    return pid.error();
+  if (auto id = catalog_->id(k, name))
+    return *id;
+  // A project lists only the fields enabled for it one by one; fields
+  // "for all projects" are in the global list (admin keys only).
+  if (auto all = call("GET", "/custom_fields.json")) {
+    auto fields = located(issue_custom_fields(*all), where(project), "GET /custom_fields.json");
+    if (!fields)
+      return fields.error();
+    for (auto& cf : *fields)
+      catalog_->put(k, cf.id, cf.name);
+  }
+  if (auto id = catalog_->id(k, name))
+    return *id;
+  return sync_error{error_kind::invalid, where(project) + ", field " + name,
+                    "project " + project + " has no custom field named \"" + name
+                      + "\": enable it for the project, or map the field to another name"};
+}
+
+result<long> adapter::activity_id(const std::string& name, const std::string& project) {
+  auto at = [&](const char* field) { return where(project) + ", field " + field; };
+  auto k = catalog::activity;
+  auto scoped = project + "\n" + name;
+  if (auto pid = project_id(project); !pid)
+    return pid.error();
+  if (auto id = catalog_->id(k, scoped))
+    return *id;
+  // Activated since the project was first read? Read it again.
+  if (auto pid = read_project(project); !pid)
+    return pid.error();
+  if (auto id = catalog_->id(k, scoped))
+    return *id;
+  return sync_error{error_kind::invalid, at("activity"),
+                    "project " + project + " has no time entry activity named \"" + name
+                      + "\": add it in Redmine (Administration, Enumerations, Activities"
+                        " (time tracking)) or activate it in the project's settings"};
+}
+
+result<long> adapter::time_entry_field_id(const std::string& name,
+                                          const std::string& project) {
+  auto k = catalog::time_entry_field;
+  // Only the global list has them (an administrator's key).
+  auto all = call("GET", "/custom_fields.json");
+  if (!all && all.error().kind != error_kind::unavailable)
+    return sync_error{all.error().kind, where(project) + ", time entry field " + name,
+                      "the key cannot list custom fields (" + all.error().message
+                        + "): time entries' custom fields need an administrator's key"};
+  if (!all)
+    return all.error();
+  auto fields = located(time_entry_custom_fields(*all), where(project),
+                        "GET /custom_fields.json");
+  if (!fields)
+    return fields.error();
+  for (auto& cf : *fields)
+    catalog_->put(k, cf.id, cf.name);
+  if (auto id = catalog_->id(k, name))
+    return *id;
+  return sync_error{error_kind::invalid, where(project) + ", time entry field " + name,
+                    "Redmine has no time entry custom field named \"" + name
+                      + "\": add it (Administration, Custom fields, Spent time), or map"
+                        " the field to another name"};
+}
+
+// Categories and versions are listed per project; one that is missing is
+// created right now, just before the write that needs it.
+result<long> adapter::listed_or_made_id(catalog::kind k, const std::string& name,
+                                        const std::string& project) {
+  auto at = [&](const char* field) { return where(project) + ", field " + field; };
+  auto scoped = project + "\n" + name;
+  bool category = k == catalog::category;
+  auto base = "/projects/" + encode(project) + (category ? "/issue_categories.json"
+                                                         : "/versions.json");
+  auto listed = [&]() -> result<std::optional<long>> {
+    auto j = call("GET", base);
+    if (!j)
+      return j.error();
+    auto items = located(named_items(*j, category ? "issue_categories" : "versions"),
+                         where(project), "GET " + base);
+    if (!items)
+      return items.error();
+    for (auto& item : *items) {
+      catalog_->put(k, item.id, item.name);
+      catalog_->put(k, item.id, project + "\n" + item.name);
+    }
+    return catalog_->id(k, scoped);
+  };
+  auto found = listed();
+  if (!found)
+    return found.error();
+  if (*found)
+    return **found;
+  auto key = category ? "issue_category" : "version";
+  auto made = call("POST", base, json{{key, {{"name", name}}}});
+  if (!made) {
+    // Another worker of this connection may have just made the same one.
+    if (auto again = listed(); again && *again)
+      return **again;
+    auto err = made.error();
+    err.where = at(category ? "category" : "version");
+    return err;
+  }
+  auto made_id = located(id_in(*made, key), at(category ? "category" : "version"),
+                         "POST " + base);
+  if (!made_id)
+    return made_id.error();
+  auto id = *made_id;
+  catalog_->put(k, id, name);
+  catalog_->put(k, id, scoped);
+  return id;
 }
 
 result<long> adapter::alt_id_field(const std::string& project) {

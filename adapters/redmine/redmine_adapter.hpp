@@ -71,6 +71,15 @@ class adapter : public tracker_adapter {
   result<long> read_project(const std::string& project);
   result<std::string> name_of(catalog::kind k, long id);
   result<long> id_of(catalog::kind k, const std::string& name, const std::string& project);
+  // id_of's ways to an id, by kind: each reads what Redmine lists for it.
+  result<long> enumeration_id(catalog::kind k, const std::string& name,
+                              const std::string& project); // status, priority, tracker
+  result<long> user_id(const std::string& name, const std::string& project);
+  result<long> custom_field_id(const std::string& name, const std::string& project);
+  result<long> activity_id(const std::string& name, const std::string& project);
+  result<long> time_entry_field_id(const std::string& name, const std::string& project);
+  result<long> listed_or_made_id(catalog::kind k, const std::string& name,
+                                 const std::string& project); // category, version
   result<unit> load_enumerations();
   result<long> alt_id_field(const std::string& project);
 
