@@ -126,28 +126,12 @@ int wait_for_stop_signal() {
   return sig;
 }
 
-int run(const std::string& path, const std::string& data_dir) {
-  auto cfg = load_config(path);
-  if (!cfg)
-    return exit_invalid_config;
-  if (!data_dir.empty())
-    cfg->storage.directory = data_dir;
-  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
-
-  tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
-  tb::storage::sync_state store{env};
-  auto trackers = tb::app::open_local_trackers(*cfg, env);
-
-  if (cfg->server.auth_token_env.empty() && cfg->server.auth_token_file.empty())
-    cfg->server.auth_token_file = cfg->storage.directory + "/api-token";
-  auto token = api_token(cfg->server);
-  if (!token)
-    return exit_failure;
-
-  // Webhook secrets are read before anything starts: a missing one is a
-  // configuration error, named like the others.
+// The tasks that take webhooks, with their secrets. They are read before
+// anything starts: a missing one is a configuration error, named like the
+// others (and logged).
+std::optional<std::vector<tb::api::hook_task>> webhook_tasks(const tb::config::config& cfg) {
   std::vector<tb::api::hook_task> hooks;
-  for (auto& t : cfg->tasks) {
+  for (auto& t : cfg.tasks) {
     if (t.webhook_secret_env.empty())
       continue;
     const char* secret = std::getenv(t.webhook_secret_env.c_str());
@@ -155,24 +139,15 @@ int run(const std::string& path, const std::string& data_dir) {
       spdlog::error("task {}: the environment variable {} (named by tasks.{}.webhook_secret_env) "
                     "is not set; export the webhook secret in it",
                     t.name, t.webhook_secret_env, t.name);
-      return exit_failure;
+      return std::nullopt;
     }
     hooks.push_back({t.name, secret, t.dir == tb::config::direction::two_way});
   }
+  return hooks;
+}
 
-  tb::system_config sys_cfg;
-  caf::actor_system sys{sys_cfg};
-  tb::engine engine{sys, store};
-  auto tallies = tb::app::add_connections(engine, *cfg, trackers);
-  for (auto& t : cfg->tasks)
-    engine.add_task(t);
-
-  tb::api::router router;
-  router.require_bearer({"/api/", "/metrics"}, token->value, token->where);
-  std::map<std::string, tb::local::tracker*> served;
-  for (auto& [name, t] : trackers)
-    served.emplace(name, t.get());
-  tb::api::add_local_routes(router, served);
+// What the task routes may ask of the engine, each with its timeout.
+tb::api::task_engine task_control(tb::engine& engine) {
   tb::api::task_engine control;
   control.status = [&engine] {
     std::map<std::string, tb::task_status> out;
@@ -194,12 +169,51 @@ int run(const std::string& path, const std::string& data_dir) {
   control.resync = [&engine](const std::string& task, tb::timestamp since) {
     return engine.resync(task, since, std::chrono::seconds{2});
   };
+  return control;
+}
+
+int run(const std::string& path, const std::string& data_dir) {
+  auto cfg = load_config(path);
+  if (!cfg)
+    return exit_invalid_config;
+  if (!data_dir.empty())
+    cfg->storage.directory = data_dir;
+  spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+
+  tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
+  tb::storage::sync_state store{env};
+  auto trackers = tb::app::open_local_trackers(*cfg, env);
+
+  if (cfg->server.auth_token_env.empty() && cfg->server.auth_token_file.empty())
+    cfg->server.auth_token_file = cfg->storage.directory + "/api-token";
+  auto token = api_token(cfg->server);
+  if (!token)
+    return exit_failure;
+
+  auto hooks = webhook_tasks(*cfg);
+  if (!hooks)
+    return exit_failure;
+
+  tb::system_config sys_cfg;
+  caf::actor_system sys{sys_cfg};
+  tb::engine engine{sys, store};
+  auto tallies = tb::app::add_connections(engine, *cfg, trackers);
+  for (auto& t : cfg->tasks)
+    engine.add_task(t);
+
+  tb::api::router router;
+  router.require_bearer({"/api/", "/metrics"}, token->value, token->where);
+  std::map<std::string, tb::local::tracker*> served;
+  for (auto& [name, t] : trackers)
+    served.emplace(name, t.get());
+  tb::api::add_local_routes(router, served);
+  auto control = task_control(engine);
   std::vector<std::string> task_names;
   for (auto& t : cfg->tasks)
     task_names.push_back(t.name);
   tb::api::add_metrics_route(router, task_names, store, control.status, std::move(tallies));
   tb::api::add_task_routes(router, cfg->tasks, store, std::move(control));
-  tb::api::add_hook_routes(router, std::move(hooks),
+  tb::api::add_hook_routes(router, std::move(*hooks),
                            [&engine](const std::string& task, tb::side s,
                                      const std::vector<std::string>& ids) {
                              engine.push(task, s, ids);
