@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/request_body.hpp"
+
 namespace tb::api {
 
 namespace {
@@ -13,13 +15,10 @@ hook_body refused(std::string where, std::string message) {
 } // namespace
 
 hook_body read_hook_body(std::string_view body) {
-  using json = nlohmann::json;
-  json j;
-  try {
-    j = json::parse(body.begin(), body.end());
-  } catch (const json::exception& e) { // a syntax error, or a number too large
-    return refused("request body", std::string{"malformed JSON: "} + e.what());
-  }
+  auto read = read_request_body(body);
+  if (auto* bad = std::get_if<body_error>(&read))
+    return refused(bad->where, bad->message);
+  auto& j = std::get<nlohmann::json>(read);
   if (!j.is_object() || !j.contains("issues") || !j["issues"].is_array())
     return refused("request body", "the body must be an object with \"issues\": an array of "
                                    "issue ids, e.g. {\"issues\":[\"12\",\"13\"]}");

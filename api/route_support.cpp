@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/request_body.hpp"
 #include "domain/time.hpp"
 
 namespace tb::api {
@@ -39,12 +40,10 @@ std::string where_key(const std::string& key) {
 }
 
 nlohmann::json parse_body(const http_request& req, const std::vector<std::string>& allowed_keys) {
-  nlohmann::json body;
-  try {
-    body = nlohmann::json::parse(req.body);
-  } catch (const nlohmann::json::exception& e) { // a syntax error, or a number too large
-    throw api_error{400, "request body", std::string{"malformed JSON: "} + e.what()};
-  }
+  auto read = read_request_body(req.body);
+  if (auto* bad = std::get_if<body_error>(&read))
+    throw api_error{400, bad->where, bad->message};
+  auto body = std::get<nlohmann::json>(std::move(read));
   if (!body.is_object())
     throw api_error{400, "request body", "the body must be a JSON object"};
   std::string allowed;

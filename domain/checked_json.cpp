@@ -100,11 +100,40 @@ class duplicate_key_finder {
   std::vector<frame> stack_;
 };
 
-// The text of a parser exception without its "[json.exception...] " prefix.
-std::string parser_message(const json::exception& e) {
-  std::string what = e.what();
-  auto end = what.find("] ");
-  return printable(end == std::string::npos ? what : what.substr(end + 2));
+// nlohmann's message reduced to the reason: without its "[json.exception...] "
+// tag, its "parse error at line 1, column 5: " head (the place is said
+// otherwise) and its "; last read: '...'" tail (the bytes read, which may be
+// the invalid UTF-8 itself).
+std::string reason_of(const json::exception& e) {
+  std::string reason = e.what();
+  if (auto tag = reason.find("] "); reason.starts_with("[") && tag != std::string::npos)
+    reason.erase(0, tag + 2);
+  if (reason.starts_with("parse error"))
+    if (auto head = reason.find(": ", reason.find("column")); head != std::string::npos)
+      reason.erase(0, head + 2);
+  if (auto tail = reason.find("; last read"); tail != std::string::npos)
+    reason.resize(tail);
+  return printable(reason);
+}
+
+// Where a text stops being JSON and why, the same for every reader: "at
+// byte 46 of 120, syntax error while parsing object key - unexpected '}'",
+// with " (line 3, column 7)" after the byte when the text has lines. For a
+// number too large for a double, the reason alone.
+std::string syntax_error(const json::exception& e, std::string_view text) {
+  auto* at = dynamic_cast<const json::parse_error*>(&e);
+  if (!at)
+    return reason_of(e); // no place: "number overflow parsing '1e999'"
+  std::string out = "at byte " + std::to_string(at->byte) + " of " + std::to_string(text.size());
+  // A person edits a text of many lines by line and column.
+  if (auto before = text.substr(0, std::min<std::size_t>(at->byte, text.size()));
+      text.find('\n') != std::string_view::npos) {
+    auto line = 1 + std::count(before.begin(), before.end(), '\n');
+    auto line_start = before.rfind('\n');
+    auto column = line_start == std::string_view::npos ? before.size() : before.size() - line_start - 1;
+    out += " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
+  }
+  return out + ", " + reason_of(e);
 }
 
 bool is_plain_key(const std::string& key) {
@@ -319,9 +348,9 @@ bool nests_deeper_than(const std::string& text, int limit) {
 }
 
 std::optional<json> parse(report& r, const std::string& text, int max_nesting,
-                          const std::string& nesting_hint) {
+                          const std::string& nesting_hint, const std::string& not_json) {
   if (nests_deeper_than(text, max_nesting)) {
-    r.add("$", "invalid JSON: nested deeper than " + std::to_string(max_nesting) + " levels",
+    r.add("$", not_json + ": nested deeper than " + std::to_string(max_nesting) + " levels",
           nesting_hint);
     return std::nullopt;
   }
@@ -332,13 +361,24 @@ std::optional<json> parse(report& r, const std::string& text, int max_nesting,
   try {
     return json::parse(text, callback);
   } catch (const json::parse_error& e) {
-    r.add("$", "invalid JSON at byte " + std::to_string(e.byte) + ": " + parser_message(e),
+    r.add("$", not_json + " " + syntax_error(e, text),
           "JSON allows no comments and no trailing commas; strings must be UTF-8");
   } catch (const json::exception& e) { // e.g. a number too large for a double
-    r.add("$", "invalid JSON: " + parser_message(e));
+    r.add("$", not_json + ": " + syntax_error(e, text));
   }
   return std::nullopt;
 }
+
+std::optional<json> read_json(std::string_view text, std::string& why) {
+  try {
+    return json::parse(text.begin(), text.end());
+  } catch (const json::exception& e) {
+    why = syntax_error(e, text);
+  }
+  return std::nullopt;
+}
+
+
 
 std::optional<bool> bool_at(report& r, const json& j, const std::string& path) {
   if (j.is_boolean())

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -89,10 +90,20 @@ std::optional<std::string> env_name_at(report& r, const json& v, const std::stri
 // Checked before parsing: nlohmann parses any depth, at a cost in memory
 // proportional to it.
 bool nests_deeper_than(const std::string& text, int limit);
-// The document, or none with the problems reported at "$": syntax (with the
-// byte), nesting deeper than max_nesting (nesting_hint says what is
-// usual), and every duplicate key at its path.
+// The document, or none with the problems reported: at "$" the syntax
+// (not_json, then where and why, as read_json says it) or nesting deeper than max_nesting
+// (nesting_hint says what is usual), and every duplicate key at its path.
+// For what a person or a client sends: configurations, request bodies.
 std::optional<json> parse(report& r, const std::string& text, int max_nesting,
-                          const std::string& nesting_hint);
+                          const std::string& nesting_hint,
+                          const std::string& not_json = "invalid JSON");
+
+// The document, or none with why in `why`: where the text stops being JSON
+// and why, as parse says it ("at byte 46 of 120, syntax error while parsing
+// object key - unexpected '}'", the line and column too when the text has
+// lines), never with the bytes read (they may be the invalid UTF-8 itself).
+// Plain JSON rules, no limits beyond the text's size: for a tracker's answers.
+std::optional<json> read_json(std::string_view text, std::string& why);
+
 
 } // namespace tb::checked

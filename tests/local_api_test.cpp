@@ -8,6 +8,7 @@
 #include "adapters/local/local_tracker.hpp"
 #include "api/http_server.hpp"
 #include "api/local_routes.hpp"
+#include "api/request_body.hpp"
 #include "api/router.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -227,6 +228,40 @@ CAF_TEST(malformed_json_answers_400_with_the_parser_message) {
   auto huge = call("PUT", "/api/v1/local/a/issues/1", "{\"comment\": 1e999999}");
   CAF_CHECK_EQUAL(huge.status, 400);
   CAF_CHECK(has(message_of(huge), "number overflow"));
+}
+
+CAF_TEST(bodies_are_read_like_the_configuration_duplicate_keys_and_deep_nesting_refused) {
+  // The checked JSON reader (domain/checked_json) reads bodies too: the
+  // place of a syntax error in bytes, no raw bytes echoed, a key given twice
+  // refused at its place instead of the last one silently winning.
+  auto cut = call("POST", "/api/v1/local/a/projects/DEMO/issues", "{\"fields\": ");
+  // nlohmann counts the end of the text as the byte after it.
+  std::string cut_start = "malformed JSON: parse error at byte 12 of 11, syntax error";
+  CAF_CHECK_EQUAL(message_of(cut).substr(0, cut_start.size()), cut_start);
+  auto twice = call("POST", "/api/v1/local/a/projects/DEMO/issues",
+                    R"({"fields": {"subject": "x", "subject": "y"}})");
+  CAF_CHECK_EQUAL(twice.status, 400);
+  CAF_CHECK_EQUAL(where_of(twice), "request body, key fields, key subject");
+  CAF_CHECK(has(message_of(twice), "duplicate key \"subject\""));
+  auto deep = call("PUT", "/api/v1/local/a/issues/1",
+                   "{\"comment\": " + std::string(40, '[') + std::string(40, ']') + "}");
+  CAF_CHECK_EQUAL(deep.status, 400);
+  CAF_CHECK_EQUAL(where_of(deep), "request body");
+  CAF_CHECK(has(message_of(deep), "nested deeper than 16 levels"));
+  auto bad_utf8 = call("POST", "/api/v1/local/a/projects/DEMO/issues", "{\"fields\": \"\xff\"}");
+  CAF_CHECK_EQUAL(bad_utf8.status, 400);
+  CAF_CHECK(has(message_of(bad_utf8), "ill-formed UTF-8 byte"));
+  CAF_CHECK(!has(bad_utf8.body, "\xff"));
+  CAF_CHECK(get("/projects/DEMO/issues").json().at("issues").empty());
+}
+
+CAF_TEST(a_json_path_reads_as_the_api_says_where) {
+  CAF_CHECK_EQUAL(api::request_where("$"), "request body");
+  CAF_CHECK_EQUAL(api::request_where("$.custom_fields[0].kind"),
+                  "request body, key custom_fields, item 0, key kind");
+  CAF_CHECK_EQUAL(api::request_where("$.fields[\"the field\"]"),
+                  "request body, key fields, key the field");
+  CAF_CHECK_EQUAL(api::request_where("$[\"a.b\"][2]"), "request body, key a.b, item 2");
 }
 
 CAF_TEST(unknown_keys_and_wrong_types_in_a_body_answer_400_naming_the_key) {

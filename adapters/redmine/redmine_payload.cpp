@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "domain/checked_json.hpp"
 #include "domain/time.hpp"
 
 namespace tb::redmine {
@@ -144,7 +145,7 @@ class node {
     throw bad_value{path_ + " is " + type_of(*j_) + " where " + expected + " belongs"};
   }
   static std::string quoted(const std::string& s) {
-    return "\"" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "\"";
+    return checked::quote(s.size() > 40 ? s.substr(0, 40) + "..." : s);
   }
 
   const json* j_;
@@ -406,32 +407,13 @@ issue read_issue_node(const node& i, const std::string& project, catalog& names,
   return out;
 }
 
-// nlohmann's message without its "[json.exception...] parse error at line
-// 1, column 5: " head and its "; last read: '...'" tail: the reason alone,
-// without the bytes it read (they may be the invalid UTF-8 itself).
-std::string parse_reason(const std::string& what) {
-  auto reason = what;
-  if (auto head = reason.find(": ", reason.find("column")); head != std::string::npos)
-    reason.erase(0, head + 2);
-  else if (auto tag = reason.find("] "); reason.starts_with("[") && tag != std::string::npos)
-    reason.erase(0, tag + 2);
-  if (auto tail = reason.find("; last read"); tail != std::string::npos)
-    reason.resize(tail);
-  return reason;
-}
-
 } // namespace
 
 result<json> parse_answer(std::string_view body) {
-  try {
-    return json::parse(body.begin(), body.end());
-  } catch (const json::parse_error& e) {
-    return sync_error{error_kind::bad_answer, "",
-                      "not JSON: at byte " + std::to_string(e.byte) + " of "
-                        + std::to_string(body.size()) + ", " + parse_reason(e.what())};
-  } catch (const json::exception& e) { // a number too large for a double
-    return sync_error{error_kind::bad_answer, "", "not JSON: " + parse_reason(e.what())};
-  }
+  std::string why;
+  if (auto j = checked::read_json(body, why))
+    return std::move(*j);
+  return sync_error{error_kind::bad_answer, "", "not JSON: " + why};
 }
 
 result<std::vector<named>> named_items(const json& answer, const char* key,
