@@ -447,6 +447,12 @@ namespace {
 
 using self_ptr = issue_actor::stateful_pointer<issue_state>;
 
+// A line of the system log, under the task's name.
+void log(self_ptr self, log_level level, std::string message) {
+  self->send(self->state.ctx->log, log_atom_v, level, self->state.ctx->name,
+             std::move(message));
+}
+
 void start_pass(self_ptr self);
 void on_gone(self_ptr self, side gone);
 void run_next_step(self_ptr self);
@@ -488,12 +494,11 @@ void fail(self_ptr self, const sync_error& err) {
   try {
     st.record_error(sync_error{err.kind, where, err.message});
   } catch (const std::exception& e) {
-    self->send(st.ctx->log, log_atom_v, log_level::error, st.ctx->name,
-               std::string{"cannot record an error item: "} + e.what());
+    log(self, log_level::error, std::string{"cannot record an error item: "} + e.what());
   }
-  self->send(st.ctx->log, log_atom_v, log_level::error, st.ctx->name,
-             "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
-               + " (kept in the error list; tried again after a backoff)");
+  log(self, log_level::error,
+      "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
+        + " (kept in the error list; tried again after a backoff)");
   finish_pass(self, false);
 }
 
@@ -562,8 +567,7 @@ void plan_and_apply(self_ptr self) {
     return;
   }
   for (auto& c : st.plan.conflicts)
-    self->send(st.ctx->log, log_atom_v, log_level::warn, st.ctx->name,
-               to_string(st.key) + ": " + describe(c, st.ctx->policy));
+    log(self, log_level::warn, to_string(st.key) + ": " + describe(c, st.ctx->policy));
   run_next_step(self);
 }
 
@@ -604,8 +608,8 @@ void find_twin_by_alt_id(self_ptr self) {
           storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
           st.ctx->store->link(t, st.ctx->name, st.key, *st.twin_id);
           t.commit();
-          self->send(st.ctx->log, log_atom_v, log_level::info, st.ctx->name,
-                     to_string(st.key) + ": linked to its existing twin " + *st.twin_id);
+          log(self, log_level::info,
+              to_string(st.key) + ": linked to its existing twin " + *st.twin_id);
           read_twin_then_plan(self);
         });
       },
@@ -731,9 +735,9 @@ void run_next_step(self_ptr self) {
     return;
   }
   for (auto& r : st.translate_links(step))
-    self->send(st.ctx->log, log_atom_v, log_level::debug, st.ctx->name,
-               to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
-                 + " " + r.other + " is not synced: issue " + r.other + " has no twin");
+    log(self, log_level::debug,
+        to_string(issue_ref{step.from, st.id_at(step.from)}) + ": relation " + r.type
+          + " " + r.other + " is not synced: issue " + r.other + " has no twin");
   st.strip_written(step);
   if (!step.creation && step.write.empty()) {
     st.commit_step(step, nullptr);
@@ -1053,10 +1057,10 @@ void fetch_next_file(self_ptr self) {
           files[st.next_file++].content = std::move(*r);
         } else if (r.error().kind == error_kind::not_found) {
           // Removed since this entry added it: there is nothing left to copy.
-          self->send(st.ctx->log, log_atom_v, log_level::info, st.ctx->name,
-                     to_string(issue_ref{step.from, st.id_at(step.from)}) + ": file "
-                       + files[st.next_file].file.filename
-                       + " is gone from the issue; not copied");
+          log(self, log_level::info,
+              to_string(issue_ref{step.from, st.id_at(step.from)}) + ": file "
+                + files[st.next_file].file.filename
+                + " is gone from the issue; not copied");
           files.erase(files.begin() + static_cast<std::ptrdiff_t>(st.next_file));
         } else {
           fail(self, r.error());
@@ -1140,7 +1144,7 @@ void unlink_gone(self_ptr self, side gone) {
               + ") and unlinked, and no longer synced (on_deleted: close-twin)";
     else
       what += describe_issue(st, kept) + " is unlinked and no longer synced (on_deleted: unlink)";
-    self->send(st.ctx->log, log_atom_v, log_level::warn, st.ctx->name, what);
+    log(self, log_level::warn, what);
     finish_pass(self, true);
   });
 }

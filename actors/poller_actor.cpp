@@ -118,11 +118,16 @@ void sweep_failed(self_ptr self) {
   st.swept.clear();
 }
 
+// A line of the system log, under the task's name.
+void log(self_ptr self, log_level level, std::string message) {
+  self->send(self->state.log, log_atom_v, level, self->state.settings.task, std::move(message));
+}
+
 void report_failure(self_ptr self, const std::string& what) {
   auto& st = self->state;
-  self->send(st.log, log_atom_v, log_level::warn, st.settings.task,
-             std::string{"polling the "} + to_string(st.settings.where) + " side failed: " + what
-               + "; retrying in " + std::to_string(st.settings.interval.count()) + " ms");
+  log(self, log_level::warn,
+      std::string{"polling the "} + to_string(st.settings.where) + " side failed: " + what
+        + "; retrying in " + std::to_string(st.settings.interval.count()) + " ms");
 }
 
 void on_sweep_answer(self_ptr self, stamps_result& r) {
@@ -151,11 +156,11 @@ void on_sweep_answer(self_ptr self, stamps_result& r) {
         ids += (ids.empty() ? "" : ", ") + st.unlisted[i];
       if (st.unlisted.size() > 20)
         ids += ", ...";
-      self->send(st.log, log_atom_v, log_level::info, st.settings.task,
-                 std::string{"the sweep of the "} + to_string(st.settings.where)
-                   + " side did not list "
-                   + std::to_string(st.unlisted.size()) + " linked issue(s) (" + ids
-                   + "): deleted or moved? Each is read once to find out");
+      log(self, log_level::info,
+          std::string{"the sweep of the "} + to_string(st.settings.where)
+            + " side did not list "
+            + std::to_string(st.unlisted.size()) + " linked issue(s) (" + ids
+            + "): deleted or moved? Each is read once to find out");
       st.unlisted.clear();
     }
   } catch (const std::exception& e) {

@@ -130,7 +130,8 @@ std::string syntax_error(const json::exception& e, std::string_view text) {
       text.find('\n') != std::string_view::npos) {
     auto line = 1 + std::count(before.begin(), before.end(), '\n');
     auto line_start = before.rfind('\n');
-    auto column = line_start == std::string_view::npos ? before.size() : before.size() - line_start - 1;
+    auto column = line_start == std::string_view::npos ? before.size()
+                                                       : before.size() - line_start - 1;
     out += " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
   }
   return out + ", " + reason_of(e);

@@ -91,9 +91,10 @@ std::optional<std::string> env_name_at(report& r, const json& v, const std::stri
 // proportional to it.
 bool nests_deeper_than(const std::string& text, int limit);
 // The document, or none with the problems reported: at "$" the syntax
-// (not_json, then where and why, as read_json says it) or nesting deeper than max_nesting
-// (nesting_hint says what is usual), and every duplicate key at its path.
-// For what a person or a client sends: configurations, request bodies.
+// (not_json, then where and why, as read_json says it) or nesting deeper
+// than max_nesting (nesting_hint says what is usual), and every duplicate
+// key at its path. For what a person or a client sends: configurations,
+// request bodies.
 std::optional<json> parse(report& r, const std::string& text, int max_nesting,
                           const std::string& nesting_hint,
                           const std::string& not_json = "invalid JSON");
@@ -104,6 +105,5 @@ std::optional<json> parse(report& r, const std::string& text, int max_nesting,
 // lines), never with the bytes read (they may be the invalid UTF-8 itself).
 // Plain JSON rules, no limits beyond the text's size: for a tracker's answers.
 std::optional<json> read_json(std::string_view text, std::string& why);
-
 
 } // namespace tb::checked
