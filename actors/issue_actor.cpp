@@ -125,12 +125,12 @@ void issue_state::recover_creation() {
     return;
   auto& step = *made;
   auto found = find_created(*twin, handled[static_cast<int>(to)], step.write);
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  ctx->store->add_handled(t, ctx->name, issue_ref{to, twin->id}, found.entry_ids);
-  link_added_files(*ctx->store, t, ctx->name, step, found.attachment_ids);
-  if (found.main_done)
-    ctx->store->add_handled(t, ctx->name, key, {step.entry_id});
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    ctx->store->add_handled(t, ctx->name, issue_ref{to, twin->id}, found.entry_ids);
+    link_added_files(*ctx->store, t, ctx->name, step, found.attachment_ids);
+    if (found.main_done)
+      ctx->store->add_handled(t, ctx->name, key, {step.entry_id});
+  });
   if (!found.main_done)
     creation_note = replay_step{from, step.entry_id, false, false,
                                 replica_write{step.write.author, {}, step.write.comment, "", {}, {}}};
@@ -162,21 +162,21 @@ std::optional<sync_error> issue_state::recover_write() {
             "edited, say)"};
     }
     if (found) {
-      storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-      ctx->store->add_handled(t, ctx->name, issue_ref{to, id_at(to)}, found->entry_ids);
-      if (found->main_done) {
-        link_added_files(*ctx->store, t, ctx->name, step, found->attachment_ids);
-        intent->main_done = true;
-        ctx->store->set_intent(t, ctx->name, key, *intent);
-      }
-      t.commit();
+      storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+        ctx->store->add_handled(t, ctx->name, issue_ref{to, id_at(to)}, found->entry_ids);
+        if (found->main_done) {
+          link_added_files(*ctx->store, t, ctx->name, step, found->attachment_ids);
+          intent->main_done = true;
+          ctx->store->set_intent(t, ctx->name, key, *intent);
+        }
+      });
       return std::nullopt;
     }
   }
   if (i == plan.steps.end()) { // recorded meanwhile, or gone: nothing to look for
-    storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-    ctx->store->clear_intent(t, ctx->name, key);
-    t.commit();
+    storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+      ctx->store->clear_intent(t, ctx->name, key);
+    });
     intent.reset();
   }
   return std::nullopt;
@@ -186,9 +186,9 @@ void issue_state::record_intent(const replay_step& step) {
   if (is_intended(intent, step))
     return; // kept as a recovery left it
   intent = storage::write_intent{step.from, step.entry_id, false};
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  ctx->store->set_intent(t, ctx->name, key, *intent);
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    ctx->store->set_intent(t, ctx->name, key, *intent);
+  });
 }
 
 void issue_state::strip_written(replay_step& step) const {
@@ -202,20 +202,20 @@ void issue_state::strip_written(replay_step& step) const {
 }
 
 void issue_state::commit_partial(const replay_step& step, const write_result& produced) {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  auto to = other(step.from);
-  if (step.creation)
-    ctx->store->link(t, ctx->name, issue_ref{step.from, id_at(step.from)}, produced.issue_id);
-  ctx->store->add_handled(t, ctx->name, issue_ref{to, produced.issue_id}, produced.entry_ids);
-  for (auto& m : produced.mirrored)
-    ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
-  settle_meetings(t, step);
-  link_added_files(*ctx->store, t, ctx->name, step, produced.attachment_ids);
-  intent = storage::write_intent{step.from, step.entry_id, true, {}};
-  for (auto& d : produced.dropped)
-    intent->missing.push_back(d.change.field);
-  ctx->store->set_intent(t, ctx->name, key, *intent);
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    auto to = other(step.from);
+    if (step.creation)
+      ctx->store->link(t, ctx->name, issue_ref{step.from, id_at(step.from)}, produced.issue_id);
+    ctx->store->add_handled(t, ctx->name, issue_ref{to, produced.issue_id}, produced.entry_ids);
+    for (auto& m : produced.mirrored)
+      ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
+    settle_meetings(t, step);
+    link_added_files(*ctx->store, t, ctx->name, step, produced.attachment_ids);
+    intent = storage::write_intent{step.from, step.entry_id, true, {}};
+    for (auto& d : produced.dropped)
+      intent->missing.push_back(d.change.field);
+    ctx->store->set_intent(t, ctx->name, key, *intent);
+  });
 }
 
 void issue_state::commit_step(const replay_step& step, const write_result* produced) {
@@ -273,42 +273,42 @@ issue_state::meet_outcome issue_state::meet(const replay_step& step) {
   if (step.records.empty())
     return out;
   auto me = id_at(step.from);
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  for (auto& r : step.records) {
-    auto m = ctx->store->arrive(t, ctx->name, step.from, r.key, me);
-    if (m.done) { // the other's step wrote it: this one has only to pass
-      meeting.passed.push_back(r.key);
-      continue;
-    }
-    if (alone.count(r.key)) { // the other has no record of it left to replay
-      if (r.writes != writer::the_other)
-        meeting.writes.push_back(r.key);
-      meeting.passed.push_back(r.key);
-      continue;
-    }
-    bool other_here = std::find(m.arrived.begin(), m.arrived.end(), r.other) != m.arrived.end();
-    if (!other_here) {
-      if (m.arrived_before) {
-        // Back at a record the other never came to: whether it has one at
-        // all is read, rather than waited for forever.
-        out.check = issue_ref{step.from, r.other};
-        out.checked_key = r.key;
-      } else {
-        out.waits_for = issue_ref{step.from, r.other};
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    for (auto& r : step.records) {
+      auto m = ctx->store->arrive(t, ctx->name, step.from, r.key, me);
+      if (m.done) { // the other's step wrote it: this one has only to pass
+        meeting.passed.push_back(r.key);
+        continue;
       }
-      continue;
+      if (alone.count(r.key)) { // the other has no record of it left to replay
+        if (r.writes != writer::the_other)
+          meeting.writes.push_back(r.key);
+        meeting.passed.push_back(r.key);
+        continue;
+      }
+      bool other_here = std::find(m.arrived.begin(), m.arrived.end(), r.other) != m.arrived.end();
+      if (!other_here) {
+        if (m.arrived_before) {
+          // Back at a record the other never came to: whether it has one at
+          // all is read, rather than waited for forever.
+          out.check = issue_ref{step.from, r.other};
+          out.checked_key = r.key;
+        } else {
+          out.waits_for = issue_ref{step.from, r.other};
+        }
+        continue;
+      }
+      bool mine = r.writes == writer::this_one
+                  || (r.writes == writer::the_second && m.arrived.size() > 1
+                      && m.arrived[1] == me);
+      if (!mine) {
+        out.waits_for = issue_ref{step.from, r.other};
+        continue;
+      }
+      meeting.writes.push_back(r.key);
+      meeting.made.push_back(r.key);
     }
-    bool mine = r.writes == writer::this_one
-                || (r.writes == writer::the_second && m.arrived.size() > 1
-                    && m.arrived[1] == me);
-    if (!mine) {
-      out.waits_for = issue_ref{step.from, r.other};
-      continue;
-    }
-    meeting.writes.push_back(r.key);
-    meeting.made.push_back(r.key);
-  }
-  t.commit();
+  });
   return out;
 }
 
@@ -397,13 +397,13 @@ std::optional<sync_error> issue_state::recover_time_entry() {
                           "cannot tell which is its copy: delete one of them in the tracker"};
   }
   time_entry_op op{w->key, w->to, {"", w->content}, w->after, false};
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  if (candidates.size() == 1) { // made: linked, as the create's answer would have
-    apply_time_entry_op(time.links, op, candidates.front());
-    ctx->store->set_time_entry_links(t, ctx->name, key, time.links);
-  } // none: the create did not happen, and the plan makes it
-  ctx->store->clear_time_entry_intent(t, ctx->name, key);
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    if (candidates.size() == 1) { // made: linked, as the create's answer would have
+      apply_time_entry_op(time.links, op, candidates.front());
+      ctx->store->set_time_entry_links(t, ctx->name, key, time.links);
+    } // none: the create did not happen, and the plan makes it
+    ctx->store->clear_time_entry_intent(t, ctx->name, key);
+  });
   w.reset();
   return std::nullopt;
 }
@@ -412,33 +412,33 @@ void issue_state::record_time_entry_intent(const time_entry_op& op) {
   storage::time_entry_intent w{*op.to, op.key, op.after, *op.write.content, {}};
   for (auto& r : rows_at(*op.to))
     w.before.push_back(r.id);
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  ctx->store->set_time_entry_intent(t, ctx->name, key, w);
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    ctx->store->set_time_entry_intent(t, ctx->name, key, w);
+  });
 }
 
 void issue_state::commit_time_entry(const time_entry_op& op, const time_entry* written) {
   apply_time_entry_op(time.links, op, written);
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  ctx->store->set_time_entry_links(t, ctx->name, key, time.links);
-  if (op.to && op.write.id.empty() && op.write.content)
-    ctx->store->clear_time_entry_intent(t, ctx->name, key);
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    ctx->store->set_time_entry_links(t, ctx->name, key, time.links);
+    if (op.to && op.write.id.empty() && op.write.content)
+      ctx->store->clear_time_entry_intent(t, ctx->name, key);
+  });
 }
 
 void issue_state::commit_pass_done() {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  for (auto s : {side::source, side::target})
-    if (auto& i = issue_at(s))
-      ctx->store->dequeue_if_covered(t, ctx->name, issue_ref{s, i->id}, i->updated);
-  ctx->store->clear_error(t, ctx->name, key);
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    for (auto s : {side::source, side::target})
+      if (auto& i = issue_at(s))
+        ctx->store->dequeue_if_covered(t, ctx->name, issue_ref{s, i->id}, i->updated);
+    ctx->store->clear_error(t, ctx->name, key);
+  });
 }
 
 void issue_state::record_error(const sync_error& err) {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms());
-  t.commit();
+  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms());
+  });
 }
 
 // --- the pass: reads, plan, one write after another ------------------------
@@ -605,9 +605,9 @@ void find_twin_by_alt_id(self_ptr self) {
             return;
           }
           st.twin_id = **r;
-          storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-          st.ctx->store->link(t, st.ctx->name, st.key, *st.twin_id);
-          t.commit();
+          storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+            st.ctx->store->link(t, st.ctx->name, st.key, *st.twin_id);
+          });
           log(self, log_level::info,
               to_string(st.key) + ": linked to its existing twin " + *st.twin_id);
           read_twin_then_plan(self);
@@ -801,9 +801,9 @@ void sync_watchers(self_ptr self) {
   auto record = [self, done, synced = std::move(plan.synced), last] {
     auto& st = self->state;
     if (last != synced) {
-      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-      st.ctx->store->set_synced_watchers(t, st.ctx->name, st.key, synced);
-      t.commit();
+      storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+        st.ctx->store->set_synced_watchers(t, st.ctx->name, st.key, synced);
+      });
     }
     done();
   };
@@ -850,10 +850,10 @@ void sync_descriptions(self_ptr self) {
   auto record = [self, done, synced] {
     auto& st = self->state;
     if (!synced.empty()) {
-      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-      for (auto& [id, description] : synced)
-        st.ctx->store->set_synced_description(t, st.ctx->name, id, description);
-      t.commit();
+      storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+        for (auto& [id, description] : synced)
+          st.ctx->store->set_synced_description(t, st.ctx->name, id, description);
+      });
     }
     done();
   };
@@ -1126,15 +1126,15 @@ void unlink_gone(self_ptr self, side gone) {
     auto& st = self->state;
     auto kept = other(gone);
     constexpr auto any_time = std::numeric_limits<timestamp>::max();
-    storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-    if (st.twin_id)
-      st.ctx->store->unlink(t, st.ctx->name, st.key, *st.twin_id);
-    for (auto s : {gone, kept})
-      if (auto id = st.id_at(s); !id.empty())
-        st.ctx->store->dequeue_if_covered(t, st.ctx->name, issue_ref{s, id}, any_time);
-    st.ctx->store->clear_error(t, st.ctx->name, st.key);
-    st.ctx->store->clear_intent(t, st.ctx->name, st.key);
-    t.commit();
+    storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+      if (st.twin_id)
+        st.ctx->store->unlink(t, st.ctx->name, st.key, *st.twin_id);
+      for (auto s : {gone, kept})
+        if (auto id = st.id_at(s); !id.empty())
+          st.ctx->store->dequeue_if_covered(t, st.ctx->name, issue_ref{s, id}, any_time);
+      st.ctx->store->clear_error(t, st.ctx->name, st.key);
+      st.ctx->store->clear_intent(t, st.ctx->name, st.key);
+    });
     std::string what = "the pair of " + to_string(st.key) + ": " + describe_issue(st, gone)
                        + " was deleted or left the project; ";
     if (!st.twin_id)
@@ -1195,10 +1195,10 @@ void start_pass(self_ptr self) {
       unlinked = st.ctx->store->is_unlinked(t, st.ctx->name, st.key);
     }
     if (unlinked) { // its twin is gone: its changes are not synced any more
-      storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-      st.ctx->store->dequeue_if_covered(t, st.ctx->name, st.key,
-                                        std::numeric_limits<timestamp>::max());
-      t.commit();
+      storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+        st.ctx->store->dequeue_if_covered(t, st.ctx->name, st.key,
+                                          std::numeric_limits<timestamp>::max());
+      });
       finish_pass(self, true);
       return;
     }

@@ -33,10 +33,10 @@ void logger_state::flush() {
   if (pending.empty() || !store)
     return;
   try {
-    storage::transaction t{store->env(), storage::transaction::read_write};
-    for (auto& rec : pending)
-      store->append_log(t, rec);
-    t.commit();
+    storage::write_transaction(store->env(), [&](storage::transaction& t) {
+      for (auto& rec : pending)
+        store->append_log(t, rec);
+    });
   } catch (const std::exception& e) {
     spdlog::error("system log: {} records not stored: {}", pending.size(), e.what());
   }

@@ -28,13 +28,13 @@ std::vector<issue_stamp> poller_state::accept(const std::vector<issue_stamp>& st
   if (fresh.empty())
     return fresh;
   auto newest = watermark;
-  storage::transaction t{store->env(), storage::transaction::read_write};
-  for (auto& s : fresh) {
-    store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
-    newest = std::max(newest, s.updated);
-  }
-  store->set_watermark(t, settings.task, settings.where, newest);
-  t.commit();
+  storage::write_transaction(store->env(), [&](storage::transaction& t) {
+    for (auto& s : fresh) {
+      store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
+      newest = std::max(newest, s.updated);
+    }
+    store->set_watermark(t, settings.task, settings.where, newest);
+  });
   watermark = newest;
   for (auto& s : fresh)
     recent[s.id] = {s.updated, poll_started};
@@ -53,23 +53,23 @@ std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stam
   bool last = stamps.size() < settings.page_size;
   bool periodic = !resync_sweep; // from the start: it lists every issue there is
   auto out = stamps;
-  storage::transaction t{store->env(), storage::transaction::read_write};
-  if (periodic) {
-    for (auto& s : stamps)
-      swept.insert(s.id);
-    if (last) {
-      unlisted.clear();
-      for (auto& id : store->linked(t, settings.task, settings.where))
-        if (!swept.count(id)) {
-          out.push_back({id, 0});
-          unlisted.push_back(id);
-        }
-      swept.clear();
+  storage::write_transaction(store->env(), [&](storage::transaction& t) {
+    if (periodic) {
+      for (auto& s : stamps)
+        swept.insert(s.id);
+      if (last) {
+        unlisted.clear();
+        for (auto& id : store->linked(t, settings.task, settings.where))
+          if (!swept.count(id)) {
+            out.push_back({id, 0});
+            unlisted.push_back(id);
+          }
+        swept.clear();
+      }
     }
-  }
-  for (auto& s : out)
-    store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
-  t.commit();
+    for (auto& s : out)
+      store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
+  });
   if (last) {
     sweep_from.reset(); // the whole project is queued
     polls_until_sweep = polls_per_sweep();
@@ -188,9 +188,9 @@ void on_answer(self_ptr self, stamps_result& r) {
       bool last = !st.full_page;
       if (last && fresh.empty()) {
         // An empty project is polled too: its watermark says so after a restart.
-        storage::transaction t{st.store->env(), storage::transaction::read_write};
-        st.store->set_watermark(t, st.settings.task, st.settings.where, st.watermark);
-        t.commit();
+        storage::write_transaction(st.store->env(), [&](storage::transaction& t) {
+          st.store->set_watermark(t, st.settings.task, st.settings.where, st.watermark);
+        });
       }
       self->send(st.task, listed_atom_v,
                  listing_page{st.settings.where, listing_kind::initial_sync, std::move(fresh),

@@ -259,9 +259,9 @@ void resume_queued(self_ptr self, bool count_received) {
 // The operator's run state, kept in LMDB so that it lasts across restarts.
 void set_run_state(self_ptr self, storage::task_run_state s) {
   auto& st = self->state;
-  storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-  st.ctx->store->set_run_state(t, st.ctx->name, s);
-  t.commit();
+  storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+    st.ctx->store->set_run_state(t, st.ctx->name, s);
+  });
   st.run = s;
 }
 
@@ -381,9 +381,9 @@ void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
   }
   count.parked = true;
   try {
-    storage::transaction t{st.ctx->store->env(), storage::transaction::read_write};
-    st.ctx->store->park_error(t, st.ctx->name, key);
-    t.commit();
+    storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+      st.ctx->store->park_error(t, st.ctx->name, key);
+    });
   } catch (const std::exception& e) {
     log(self, log_level::error, "cannot mark " + to_string(key) + " parked: " + e.what());
   }

@@ -114,6 +114,15 @@ class transaction {
   bool outermost_ = false; // of this thread's transactions: it holds the gate
 };
 
+// f(t) in one read-write transaction, committed when f returns; when f
+// throws, nothing of it is written. The shape of every durable step.
+template <class F>
+void write_transaction(environment& env, F&& f) {
+  transaction t{env, transaction::read_write};
+  f(t);
+  t.commit();
+}
+
 // Composite keys: parts joined by '\0', so "a" < "a\0b" and prefixes nest.
 std::string key_of(std::initializer_list<std::string_view> parts);
 std::string prefix_of(std::initializer_list<std::string_view> parts); // key_of + '\0'
