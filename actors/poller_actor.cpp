@@ -51,7 +51,7 @@ std::uint64_t poller_state::polls_per_sweep() const {
 
 std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stamp>& stamps) {
   bool last = stamps.size() < settings.page_size;
-  bool periodic = !resync_sweep; // from the start: it lists every issue there is
+  bool periodic = !sweep->resync; // from the start: it lists every issue there is
   auto out = stamps;
   storage::write_transaction(store->env(), [&](storage::transaction& t) {
     if (periodic) {
@@ -71,22 +71,21 @@ std::vector<issue_stamp> poller_state::accept_sweep(const std::vector<issue_stam
       store->enqueue(t, settings.task, {issue_ref{settings.where, s.id}, s.updated});
   });
   if (last) {
-    sweep_from.reset(); // the whole project is queued
+    sweep.reset(); // the whole project is queued
     polls_until_sweep = polls_per_sweep();
   } else {
     // The next page starts at the last one's time (issues of that instant
     // are listed again, harmlessly), or after it if the page was all one
     // instant, so a sweep always ends.
     auto newest = stamps.back().updated;
-    sweep_from = newest > *sweep_from ? newest : *sweep_from + 1000;
+    sweep->from = newest > sweep->from ? newest : sweep->from + 1000;
   }
   return out;
 }
 
 void poller_state::start_resync() {
   // A sweep already at or before the resync's time lists all it needs.
-  sweep_from = sweeping() ? std::min(*sweep_from, *resync_from) : *resync_from;
-  resync_sweep = true;
+  sweep = sweep_run{sweeping() ? std::min(sweep->from, *resync_from) : *resync_from, true};
   resync_from.reset();
   swept.clear(); // a resync lists from its time: what it misses is not gone
 }
@@ -109,12 +108,11 @@ void schedule_next(self_ptr self, bool failed = false) {
 // A resync's sweep that failed goes on from its page at the next tick.
 void sweep_failed(self_ptr self) {
   auto& st = self->state;
-  if (st.resync_sweep)
-    st.resync_from = st.resync_from ? std::min(*st.resync_from, *st.sweep_from) : *st.sweep_from;
+  if (st.sweep && st.sweep->resync)
+    st.resync_from = st.resync_from ? std::min(*st.resync_from, st.sweep->from) : st.sweep->from;
   else
     st.polls_until_sweep = st.polls_per_sweep(); // tried again at the next sweep
-  st.sweep_from.reset();
-  st.resync_sweep = false;
+  st.sweep.reset();
   st.swept.clear();
 }
 
@@ -140,13 +138,12 @@ void on_sweep_answer(self_ptr self, stamps_result& r) {
     return;
   }
   try {
+    bool resync = st.sweep && st.sweep->resync; // known before the last page ends the sweep
     auto all = st.accept_sweep(*r);
-    if (st.resync_sweep) {
+    if (resync) {
       bool last = !st.sweeping();
       self->send(st.task, listed_atom_v,
                  listing_page{st.settings.where, listing_kind::resync, std::move(all), last});
-      if (last)
-        st.resync_sweep = false;
     } else if (!all.empty()) {
       self->send(st.task, changes_atom_v, st.settings.where, std::move(all));
     }
@@ -241,7 +238,7 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
         st.start_resync();
       else if (!st.sweeping() && !st.full_page && st.polls_until_sweep > 0
                && --st.polls_until_sweep == 0)
-        st.sweep_from = 0;
+        st.sweep = poller_state::sweep_run{};
       auto failed = [self](caf::error& e) {
         auto& st = self->state;
         st.polling = false;
@@ -252,7 +249,7 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
         schedule_next(self, true);
       };
       if (st.sweeping()) {
-        self->request(st.conn, 60s, poll_atom_v, st.settings.project, *st.sweep_from,
+        self->request(st.conn, 60s, poll_atom_v, st.settings.project, st.sweep->from,
                       st.settings.page_size)
           .then([self](stamps_result& r) { on_sweep_answer(self, r); }, failed);
         return;

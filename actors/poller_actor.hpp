@@ -55,8 +55,13 @@ struct poller_state {
   // Sweeps come every so many polls (the interval over the poll interval),
   // so their timing follows the poll's clock, not a second one.
   std::uint64_t polls_until_sweep = 0;
-  std::optional<timestamp> sweep_from; // a sweep under way: its next page
-  bool resync_sweep = false; // the sweep under way is a resync (its pages go to the task)
+  // A sweep under way: where its next page starts, and whether it is a
+  // resync (its pages go to the task as a listing) or a periodic one.
+  struct sweep_run {
+    timestamp from = 0;
+    bool resync = false;
+  };
+  std::optional<sweep_run> sweep;
   std::set<std::string> swept; // what a periodic sweep listed so far
   std::vector<std::string> unlisted; // linked, yet not listed by the sweep just ended
   std::optional<timestamp> resync_from; // a resync asked for, not yet started
@@ -67,7 +72,7 @@ struct poller_state {
   std::uint64_t tick_generation = 0;
 
   std::uint64_t polls_per_sweep() const;
-  bool sweeping() const { return sweep_from.has_value(); }
+  bool sweeping() const { return sweep.has_value(); }
   // Queues every stamp of a sweep page (no de-duplication, watermark kept)
   // and moves the sweep on; the stamps. The last page of a periodic sweep
   // adds the linked issues it never listed, at time 0 (read whatever the time).
