@@ -58,17 +58,8 @@ struct progress_run {
 };
 
 struct task_state {
-  std::shared_ptr<const task_context> ctx;
-  bool with_pollers = true;
-  std::map<issue_ref, active_issue> active;
-  // Twins a two-way poll saw before their creator recorded the link:
-  // routed to the origin's actor until the link is in LMDB.
-  std::map<issue_ref, issue_ref> aliases;
-  // Creates under way, by pair key, and the side each writes to. While one
-  // writes to a side, a change of an unlinked issue there may be that very
-  // twin: it waits in `held` until the create has recorded its link.
-  std::map<issue_ref, side> creating;
-  std::vector<change_notice> held;
+  // -- types --
+
   // Failed pairs and their attempts so far: each is tried again after a
   // backoff that doubles, so a passing fault heals and a lasting one costs
   // little.
@@ -84,6 +75,21 @@ struct task_state {
     // has not changed; it waits for its backoff, or stays parked.
     side_times seen{};
   };
+
+  // -- fields --
+
+  std::shared_ptr<const task_context> ctx;
+  bool with_pollers = true;
+  std::vector<poller_actor> pollers;
+  std::map<issue_ref, active_issue> active;
+  // Twins a two-way poll saw before their creator recorded the link:
+  // routed to the origin's actor until the link is in LMDB.
+  std::map<issue_ref, issue_ref> aliases;
+  // Creates under way, by pair key, and the side each writes to. While one
+  // writes to a side, a change of an unlinked issue there may be that very
+  // twin: it waits in `held` until the create has recorded its link.
+  std::map<issue_ref, side> creating;
+  std::vector<change_notice> held;
   std::map<issue_ref, failure_count> failures;
   std::minstd_rand jitter{std::random_device{}()};
   // Pairs skipped by an operator while a pass of theirs was under way: if
@@ -93,25 +99,15 @@ struct task_state {
   // failed passes were woken for: listed again at such a time (a poll's
   // overlap, a sweep) they have not changed, and stay skipped.
   std::map<issue_ref, side_times> dismissed;
-  // Drops a pair's error item and queued change (one transaction); whether
-  // it had an error item.
-  bool forget_failure(const issue_ref& key);
   // Pairs waiting for another pair (by its key) to finish: a child for its
   // parent's twin, an issue for the other's record of a change they share
   // (issue_actor.hpp: meet). Woken when that pair reports done.
   std::map<issue_ref, std::set<issue_ref>> dependents;
 
-  bool creating_on(side s) const;
-  std::vector<poller_actor> pollers;
-
   // As the operator left it (kept in LMDB), and whether the engine is ending.
   storage::task_run_state run = storage::task_run_state::running;
   bool shutting_down = false;
   std::optional<caf::typed_response_promise<bool>> shut_down;
-  // Changes are routed to issue actors only while this holds.
-  bool syncing() const { return run == storage::task_run_state::running && !shutting_down; }
-  // "stopping" while passes of a stopped (or ending) task finish.
-  std::string state_name() const;
 
   std::uint64_t received[2] = {0, 0};
   std::uint64_t synced = 0;
@@ -120,6 +116,20 @@ struct task_state {
 
   std::optional<progress_run> progress;
   bool progress_line_due = false; // a progress_atom is on its way
+
+  // -- methods --
+
+  // Changes are routed to issue actors only while this holds.
+  bool syncing() const { return run == storage::task_run_state::running && !shutting_down; }
+  // "stopping" while passes of a stopped (or ending) task finish.
+  std::string state_name() const;
+  bool creating_on(side s) const;
+  // The pair key an issue belongs to: its origin once mapped, else itself.
+  issue_ref key_of(const issue_ref& changed);
+  // Drops a pair's error item and queued change (one transaction); whether
+  // it had an error item.
+  bool forget_failure(const issue_ref& key);
+
   // Starts (or joins) long work of this kind.
   progress_run& begin_progress(const std::string& kind);
   // After a pass of `key`: its listed issues that are through.
@@ -127,9 +137,6 @@ struct task_state {
   // Whether the work ended with this (it is then marked finished).
   bool progress_through();
   std::string progress_line() const;
-
-  // The pair key an issue belongs to: its origin once mapped, else itself.
-  issue_ref key_of(const issue_ref& changed);
 
   static inline const char* name = "task";
 };
