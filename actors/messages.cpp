@@ -16,6 +16,18 @@ const char* to_string(log_level l) {
   return "info";
 }
 
+const char* to_string(pass_outcome o) {
+  switch (o) {
+    case pass_outcome::synced:
+      return "synced";
+    case pass_outcome::failed:
+      return "failed";
+    case pass_outcome::unavailable:
+      return "unavailable";
+  }
+  return "failed";
+}
+
 const char* to_string(listing_kind k) {
   switch (k) {
     case listing_kind::initial_sync:

@@ -44,6 +44,8 @@ enum class pass_outcome : std::uint8_t {
   unavailable, // failed because a tracker could not be reached: not the pair's fault
 };
 
+const char* to_string(pass_outcome o);
+
 struct pass_end {
   issue_ref key;
   std::uint64_t wakes_seen = 0; // the wakes the pass covered

@@ -1,8 +1,29 @@
 #include "api/request_body.hpp"
 
+#include <cstdio>
+
 #include "domain/checked_json.hpp"
 
 namespace tb::api {
+
+namespace {
+
+// A key may hold any character; a control character is shown escaped.
+std::string without_controls(const std::string& key) {
+  std::string out;
+  for (unsigned char c : key) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+} // namespace
 
 std::variant<nlohmann::json, body_error> read_request_body(std::string_view text) {
   checked::report r;
@@ -38,7 +59,7 @@ std::string request_where(const std::string& json_path) {
       } catch (const nlohmann::json::exception&) {
         key = quoted;
       }
-      out += ", key " + key;
+      out += ", key " + without_controls(key);
       i = end + 2; // past "]
     } else if (json_path[i] == '[') {
       auto end = json_path.find(']', i);

@@ -111,8 +111,12 @@ std::string reason_of(const json::exception& e) {
   if (reason.starts_with("parse error"))
     if (auto head = reason.find(": ", reason.find("column")); head != std::string::npos)
       reason.erase(0, head + 2);
-  if (auto tail = reason.find("; last read"); tail != std::string::npos)
-    reason.resize(tail);
+  if (auto tail = reason.find("; last read"); tail != std::string::npos) {
+    // What the parser expected instead comes after the bytes: kept.
+    auto expected = reason.find("; expected ", tail);
+    reason = reason.substr(0, tail)
+             + (expected == std::string::npos ? std::string{} : reason.substr(expected));
+  }
   return printable(reason);
 }
 
@@ -125,13 +129,15 @@ std::string syntax_error(const json::exception& e, std::string_view text) {
   if (!at)
     return reason_of(e); // no place: "number overflow parsing '1e999'"
   std::string out = "at byte " + std::to_string(at->byte) + " of " + std::to_string(text.size());
-  // A person edits a text of many lines by line and column.
-  if (auto before = text.substr(0, std::min<std::size_t>(at->byte, text.size()));
-      text.find('\n') != std::string_view::npos) {
+  // A person edits a text of many lines by line and column: those of the
+  // byte named (past the end: the end of the last line plus one), 1-based.
+  if (text.find('\n') != std::string_view::npos) {
+    auto before = text.substr(0, std::min<std::size_t>(at->byte > 0 ? at->byte - 1 : 0,
+                                                       text.size()));
     auto line = 1 + std::count(before.begin(), before.end(), '\n');
     auto line_start = before.rfind('\n');
-    auto column = line_start == std::string_view::npos ? before.size()
-                                                       : before.size() - line_start - 1;
+    auto column = 1 + (line_start == std::string_view::npos ? before.size()
+                                                            : before.size() - line_start - 1);
     out += " (line " + std::to_string(line) + ", column " + std::to_string(column) + ")";
   }
   return out + ", " + reason_of(e);

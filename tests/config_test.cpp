@@ -316,6 +316,22 @@ CAF_TEST(json_syntax_errors_name_the_position) {
   CAF_CHECK(reports(parse("{} trailing", ""), "$", "invalid JSON"));
 }
 
+CAF_TEST(a_syntax_error_names_its_line_and_column_and_what_was_expected_never_the_bytes) {
+  // The character at fault: the '}' after a trailing comma opens line 3.
+  auto comma = parse("{\n  \"log\": {},\n}", "");
+  CAF_REQUIRE(reports(comma, "$", "invalid JSON at byte 16 of 16 (line 3, column 1), syntax error"));
+  // Cut short: the end of the text is the column after its last character.
+  auto cut = parse("{\n  \"log\": ", "");
+  CAF_REQUIRE(reports(cut, "$", "(line 2, column 10)"));
+  // An invalid literal where a key belongs: what the parser expected stays,
+  // the bytes it read go.
+  auto literal = parse("{\"log\": {}, tru\xff}", "");
+  CAF_REQUIRE(reports(literal, "$", "invalid literal; expected"));
+  const auto& said = literal.problems.at(0).message;
+  CAF_CHECK_EQUAL(said.find("last read"), std::string::npos);
+  CAF_CHECK_EQUAL(said.find('\xff'), std::string::npos);
+}
+
 CAF_TEST(the_top_level_must_be_an_object) {
   for (auto text : {"[]", "null", "42", "\"config\""})
     CAF_CHECK(reports(parse(text, ""), "$", "must be a JSON object"));

@@ -262,6 +262,8 @@ CAF_TEST(a_json_path_reads_as_the_api_says_where) {
   CAF_CHECK_EQUAL(api::request_where("$.fields[\"the field\"]"),
                   "request body, key fields, key the field");
   CAF_CHECK_EQUAL(api::request_where("$[\"a.b\"][2]"), "request body, key a.b, item 2");
+  // A control character in a key is shown escaped, not sent raw.
+  CAF_CHECK_EQUAL(api::request_where("$[\"a\\u001bb\"]"), "request body, key a\\x1Bb");
 }
 
 CAF_TEST(unknown_keys_and_wrong_types_in_a_body_answer_400_naming_the_key) {

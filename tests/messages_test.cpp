@@ -70,7 +70,13 @@ stamps_result sample<stamps_result>() {
 }
 template <>
 issue_result sample<issue_result>() {
-  issue i{"42", "alpha", {{"subject", "S"}, {"Severity", "S1"}}, "rm1/3", 1000, 2000};
+  issue i;
+  i.id = "42";
+  i.project = "alpha";
+  i.fields = {{"subject", "S"}, {"Severity", "S1"}};
+  i.alt_id = "rm1/3";
+  i.created = 1000;
+  i.updated = 2000;
   i.attachments = {a_file()};
   i.relations = {{"follows", "40", 2}};
   i.watchers = {"erin"};
@@ -110,7 +116,14 @@ log_level sample<log_level>() {
 }
 template <>
 task_status sample<task_status>() {
-  task_status s{"t1", "paused", {3, 4}, 5, 6, 7};
+  task_status s;
+  s.name = "t1";
+  s.state = "paused";
+  s.received[0] = 3;
+  s.received[1] = 4;
+  s.synced = 5;
+  s.failed = 6;
+  s.active = 7;
   s.latency.observe(0.02);
   s.latency.observe(400);
   s.progress = sync_progress{"resync", 100, 200, true, 10, 8, 1};
@@ -190,7 +203,8 @@ CAF_TEST(optional values come back absent as absent) {
   CAF_CHECK(!back->has_value());
   time_entry_write deletion{"5", std::nullopt};
   CAF_CHECK(!round_trip(sys, deletion).content.has_value());
-  task_status idle{"t1", "running"};
+  task_status idle;
+  idle.name = "t1";
   CAF_CHECK(!round_trip(sys, idle).progress.has_value());
 }
 
