@@ -219,25 +219,26 @@ void issue_state::commit_partial(const replay_step& step, const write_result& pr
 }
 
 void issue_state::commit_step(const replay_step& step, const write_result* produced) {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  issue_ref from{step.from, id_at(step.from)};
-  ctx->store->add_handled(t, ctx->name, from, {step.entry_id});
-  settle_meetings(t, step);
-  bool intended = is_intended(intent, step);
-  if (intended)
-    ctx->store->clear_intent(t, ctx->name, key);
-  if (produced) {
-    auto to = other(step.from);
-    ctx->store->add_handled(t, ctx->name, issue_ref{to, produced->issue_id},
-                            produced->entry_ids);
-    for (auto& m : produced->mirrored)
-      ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
-    if (step.creation)
-      ctx->store->link(t, ctx->name, from, produced->issue_id);
-    // Files added pair with the ids the target gave them, in order.
-    link_added_files(*ctx->store, t, ctx->name, step, produced->attachment_ids);
-  }
-  t.commit();
+  bool intended = storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    issue_ref from{step.from, id_at(step.from)};
+    ctx->store->add_handled(t, ctx->name, from, {step.entry_id});
+    settle_meetings(t, step);
+    bool ends_intent = is_intended(intent, step);
+    if (ends_intent)
+      ctx->store->clear_intent(t, ctx->name, key);
+    if (produced) {
+      auto to = other(step.from);
+      ctx->store->add_handled(t, ctx->name, issue_ref{to, produced->issue_id},
+                              produced->entry_ids);
+      for (auto& m : produced->mirrored)
+        ctx->store->add_handled(t, ctx->name, issue_ref{to, m.issue_id}, {m.entry_id});
+      if (step.creation)
+        ctx->store->link(t, ctx->name, from, produced->issue_id);
+      // Files added pair with the ids the target gave them, in order.
+      link_added_files(*ctx->store, t, ctx->name, step, produced->attachment_ids);
+    }
+    return ends_intent;
+  });
   if (intended)
     intent.reset();
 }

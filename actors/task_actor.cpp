@@ -430,12 +430,12 @@ std::chrono::milliseconds retry_delay(unsigned attempt, double random) {
 }
 
 bool task_state::forget_failure(const issue_ref& key) {
-  storage::transaction t{ctx->store->env(), storage::transaction::read_write};
-  bool had = ctx->store->clear_error(t, ctx->name, key);
-  // Its queued change too: the next change of the issue syncs it again.
-  ctx->store->dequeue_if_covered(t, ctx->name, key, std::numeric_limits<timestamp>::max());
-  t.commit();
-  return had;
+  return storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    bool had = ctx->store->clear_error(t, ctx->name, key);
+    // Its queued change too: the next change of the issue syncs it again.
+    ctx->store->dequeue_if_covered(t, ctx->name, key, std::numeric_limits<timestamp>::max());
+    return had;
+  });
 }
 
 std::string task_state::state_name() const {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include <lmdb.h>
@@ -114,13 +115,20 @@ class transaction {
   bool outermost_ = false; // of this thread's transactions: it holds the gate
 };
 
-// f(t) in one read-write transaction, committed when f returns; when f
-// throws, nothing of it is written. The shape of every durable step.
+// f(t) in one read-write transaction, committed when f returns, and what f
+// returns; when f throws, nothing of it is written. The shape of every
+// durable step.
 template <class F>
-void write_transaction(environment& env, F&& f) {
+auto write_transaction(environment& env, F&& f) -> std::invoke_result_t<F&, transaction&> {
   transaction t{env, transaction::read_write};
-  f(t);
-  t.commit();
+  if constexpr (std::is_void_v<std::invoke_result_t<F&, transaction&>>) {
+    f(t);
+    t.commit();
+  } else {
+    auto out = f(t);
+    t.commit();
+    return out;
+  }
 }
 
 // Composite keys: parts joined by '\0', so "a" < "a\0b" and prefixes nest.
