@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/request_body.hpp"
+#include "domain/checked_json.hpp"
 
 namespace tb::api {
 
@@ -24,7 +25,9 @@ hook_body read_hook_body(std::string_view body) {
                                    "issue ids, e.g. {\"issues\":[\"12\",\"13\"]}");
   for (auto& [key, value] : j.items())
     if (key != "issues")
-      return refused("request body, key " + key, "unknown key " + key + "; allowed: issues");
+      return refused("request body, key " + key,
+                     "unknown key " + key + "; " + checked::did_you_mean(key, {"issues"})
+                       + "allowed: issues");
   auto& list = j["issues"];
   if (list.empty() || list.size() > max_hook_issues)
     return refused("request body, key issues",

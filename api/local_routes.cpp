@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "api/route_support.hpp"
+#include "domain/checked_json.hpp"
 
 // Statuses: a request the API cannot read (malformed JSON, a body that is not
 // an object, unknown keys, wrong types, bad query parameters) is 400; a
@@ -79,7 +80,9 @@ local::custom_field_def field_def_from(const json& j, std::size_t index) {
   for (auto& [key, value] : j.items())
     if (key != "name" && key != "type" && key != "values")
       throw api_error{400, where + ", key " + key,
-                      "unknown key " + key + "; allowed keys: name, type, values"};
+                      "unknown key " + key + "; "
+                        + checked::did_you_mean(key, {"name", "type", "values"})
+                        + "allowed keys: name, type, values"};
   local::custom_field_def def;
   if (!j.contains("name") || !j["name"].is_string())
     throw api_error{400, where + ", key name", "name is required and must be a string"};

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/request_body.hpp"
+#include "domain/checked_json.hpp"
 #include "domain/time.hpp"
 
 namespace tb::api {
@@ -51,7 +52,9 @@ nlohmann::json parse_body(const http_request& req, const std::vector<std::string
     allowed += (allowed.empty() ? "" : ", ") + k;
   for (auto& [key, value] : body.items())
     if (std::find(allowed_keys.begin(), allowed_keys.end(), key) == allowed_keys.end())
-      throw api_error{400, where_key(key), "unknown key " + key + "; allowed keys: " + allowed};
+      throw api_error{400, where_key(key), "unknown key " + key + "; "
+                                             + checked::did_you_mean(key, allowed_keys)
+                                             + "allowed keys: " + allowed};
   return body;
 }
 
@@ -62,7 +65,8 @@ void only_query(const route_params& p, const std::vector<std::string>& allowed) 
   for (auto& [name, value] : p.query)
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end())
       throw api_error{400, "query parameter " + name,
-                      "unknown query parameter " + name + "; allowed: " + names};
+                      "unknown query parameter " + name + "; "
+                        + checked::did_you_mean(name, allowed) + "allowed: " + names};
 }
 
 side synced_side(const std::string& task, bool two_way, const std::string& name) {

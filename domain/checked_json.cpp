@@ -242,18 +242,20 @@ bool is_array_at(report& r, const json& j, const std::string& path) {
 
 // A typo is the usual reason for an unknown key; name the key it most likely meant.
 template <class Keys>
-std::string unknown_key_hint(const std::string& key, const Keys& allowed) {
-  std::string hint;
+std::string closest_hint(const std::string& key, const Keys& allowed) {
   for (const auto& candidate : allowed) {
     std::string c = candidate;
     std::size_t longer = std::max(c.size(), key.size()), shorter = std::min(c.size(), key.size());
     std::size_t d = longer - shorter <= 2 ? edit_distance(key, c) : 3;
-    if (d <= 2 && 2 * d <= c.size()) {
-      hint = "did you mean " + quote(c) + "? ";
-      break;
-    }
+    if (d <= 2 && 2 * d <= c.size())
+      return "did you mean " + quote(c) + "? ";
   }
-  return hint + "allowed keys: " + join(allowed);
+  return "";
+}
+
+template <class Keys>
+std::string unknown_key_hint(const std::string& key, const Keys& allowed) {
+  return closest_hint(key, allowed) + "allowed keys: " + join(allowed);
 }
 
 // Unknown keys are errors, never ignored: a misspelt key would otherwise leave
@@ -265,6 +267,10 @@ void check_keys(report& r, const json& object, const std::string& path, key_list
     if (!known)
       r.add(member(path, key), "unknown key " + quote(key), unknown_key_hint(key, allowed));
   }
+}
+
+std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed) {
+  return closest_hint(key, allowed);
 }
 
 void check_keys(report& r, const json& object, const std::string& path,

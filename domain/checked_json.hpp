@@ -65,6 +65,10 @@ bool is_array_at(report& r, const json& j, const std::string& path);
 void check_keys(report& r, const json& object, const std::string& path, key_list allowed);
 void check_keys(report& r, const json& object, const std::string& path,
                 const std::vector<std::string>& allowed);
+// "did you mean \"fields\"? " for a key one or two edits from an allowed
+// one (a typo), else "": the hint check_keys gives, for readers that word
+// the rest their own way.
+std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed);
 std::optional<std::string> string_at(report& r, const json& j, const std::string& path);
 std::optional<std::string> nonempty_string_at(report& r, const json& j, const std::string& path);
 std::optional<std::int64_t> integer_at(report& r, const json& j, const std::string& path,

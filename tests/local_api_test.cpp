@@ -255,6 +255,21 @@ CAF_TEST(bodies_are_read_like_the_configuration_duplicate_keys_and_deep_nesting_
   CAF_CHECK(get("/projects/DEMO/issues").json().at("issues").empty());
 }
 
+CAF_TEST(a_misspelt_key_or_query_parameter_gets_the_configurations_did_you_mean) {
+  auto key = post("/projects/DEMO/issues", {{"feilds", {{"subject", "x"}}}});
+  CAF_CHECK_EQUAL(key.status, 400);
+  CAF_CHECK_EQUAL(message_of(key),
+                  "unknown key feilds; did you mean \"fields\"? allowed keys: author, fields, "
+                  "comment");
+  auto far = post("/projects/DEMO/issues", {{"notify", true}, {"fields", {{"subject", "x"}}}});
+  CAF_CHECK_EQUAL(message_of(far), "unknown key notify; allowed keys: author, fields, comment");
+  auto id = create("x")["id"].get<std::string>();
+  auto query = call("POST", "/api/v1/local/a/issues/" + id + "/files?filname=a", "abc");
+  CAF_CHECK_EQUAL(query.status, 400);
+  CAF_CHECK(has(message_of(query), "did you mean \"filename\"? allowed: filename, author"));
+  CAF_CHECK(get("/projects/DEMO/issues").json().at("issues").size() == 1u);
+}
+
 CAF_TEST(a_json_path_reads_as_the_api_says_where) {
   CAF_CHECK_EQUAL(api::request_where("$"), "request body");
   CAF_CHECK_EQUAL(api::request_where("$.custom_fields[0].kind"),
