@@ -241,10 +241,8 @@ bool is_array_at(report& r, const json& j, const std::string& path) {
 }
 
 // A typo is the usual reason for an unknown key; name the key it most likely meant.
-template <class Keys>
-std::string closest_hint(const std::string& key, const Keys& allowed) {
-  for (const auto& candidate : allowed) {
-    std::string c = candidate;
+std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed) {
+  for (const auto& c : allowed) {
     std::size_t longer = std::max(c.size(), key.size()), shorter = std::min(c.size(), key.size());
     std::size_t d = longer - shorter <= 2 ? edit_distance(key, c) : 3;
     if (d <= 2 && 2 * d <= c.size())
@@ -253,31 +251,18 @@ std::string closest_hint(const std::string& key, const Keys& allowed) {
   return "";
 }
 
-template <class Keys>
-std::string unknown_key_hint(const std::string& key, const Keys& allowed) {
-  return closest_hint(key, allowed) + "allowed keys: " + join(allowed);
-}
-
 // Unknown keys are errors, never ignored: a misspelt key would otherwise leave
 // a default in force without a word.
-void check_keys(report& r, const json& object, const std::string& path, key_list allowed) {
-  for (const auto& [key, value] : object.items()) {
-    bool known = std::any_of(allowed.begin(), allowed.end(),
-                             [&key = key](const char* a) { return key == a; });
-    if (!known)
-      r.add(member(path, key), "unknown key " + quote(key), unknown_key_hint(key, allowed));
-  }
-}
-
-std::string did_you_mean(const std::string& key, const std::vector<std::string>& allowed) {
-  return closest_hint(key, allowed);
-}
-
 void check_keys(report& r, const json& object, const std::string& path,
                 const std::vector<std::string>& allowed) {
   for (const auto& [key, value] : object.items())
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      r.add(member(path, key), "unknown key " + quote(key), unknown_key_hint(key, allowed));
+      r.add(member(path, key), "unknown key " + quote(key),
+            did_you_mean(key, allowed) + "allowed keys: " + join(allowed));
+}
+
+void check_keys(report& r, const json& object, const std::string& path, key_list allowed) {
+  check_keys(r, object, path, std::vector<std::string>(allowed.begin(), allowed.end()));
 }
 
 std::optional<std::string> string_at(report& r, const json& j, const std::string& path) {

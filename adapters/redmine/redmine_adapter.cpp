@@ -304,6 +304,17 @@ result<long> adapter::user_id(const std::string& name, const std::string& projec
                     "Redmine has no active user with the login \"" + name + "\""};
 }
 
+// The fields read from /custom_fields.json, put into the catalog as k.
+result<unit> adapter::put_fields(catalog::kind k, result<std::vector<named>> fields,
+                                 const std::string& project) {
+  auto read = located(std::move(fields), where(project), "GET /custom_fields.json");
+  if (!read)
+    return read.error();
+  for (auto& cf : *read)
+    catalog_->put(k, cf.id, cf.name);
+  return unit{};
+}
+
 result<long> adapter::custom_field_id(const std::string& name, const std::string& project) {
   auto k = catalog::custom_field;
   if (auto pid = project_id(project); !pid)
@@ -312,13 +323,9 @@ result<long> adapter::custom_field_id(const std::string& name, const std::string
     return *id;
   // A project lists only the fields enabled for it one by one; fields
   // "for all projects" are in the global list (admin keys only).
-  if (auto all = call("GET", "/custom_fields.json")) {
-    auto fields = located(issue_custom_fields(*all), where(project), "GET /custom_fields.json");
-    if (!fields)
-      return fields.error();
-    for (auto& cf : *fields)
-      catalog_->put(k, cf.id, cf.name);
-  }
+  if (auto all = call("GET", "/custom_fields.json"))
+    if (auto put = put_fields(k, issue_custom_fields(*all), project); !put)
+      return put.error();
   if (auto id = catalog_->id(k, name))
     return *id;
   return sync_error{error_kind::invalid, where(project) + ", field " + name,
@@ -356,12 +363,8 @@ result<long> adapter::time_entry_field_id(const std::string& name,
                         + "): time entries' custom fields need an administrator's key"};
   if (!all)
     return all.error();
-  auto fields = located(time_entry_custom_fields(*all), where(project),
-                        "GET /custom_fields.json");
-  if (!fields)
-    return fields.error();
-  for (auto& cf : *fields)
-    catalog_->put(k, cf.id, cf.name);
+  if (auto put = put_fields(k, time_entry_custom_fields(*all), project); !put)
+    return put.error();
   if (auto id = catalog_->id(k, name))
     return *id;
   return sync_error{error_kind::invalid, where(project) + ", time entry field " + name,

@@ -78,6 +78,8 @@ class adapter : public tracker_adapter {
   result<long> custom_field_id(const std::string& name, const std::string& project);
   result<long> activity_id(const std::string& name, const std::string& project);
   result<long> time_entry_field_id(const std::string& name, const std::string& project);
+  result<unit> put_fields(catalog::kind k, result<std::vector<named>> fields,
+                          const std::string& project);
   result<long> listed_or_made_id(catalog::kind k, const std::string& name,
                                  const std::string& project); // category, version
   result<unit> load_enumerations();
