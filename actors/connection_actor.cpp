@@ -1,5 +1,7 @@
 #include "actors/connection_actor.hpp"
 
+#include <utility>
+
 #include <caf/typed_event_based_actor.hpp>
 
 #include "domain/time.hpp"
@@ -24,9 +26,66 @@ auto guarded(const tracker_adapter& a, const std::string& doing, F call) -> decl
   }
 }
 
+// A call the open breaker does not let through: an outage's count, or the
+// configuration problem that opened it (so it stays marked as one).
+sync_error held_back(const connection_health& h) {
+  auto until = to_rfc3339(h.breaker.open_until());
+  if (!h.problem.empty()) {
+    sync_error e{error_kind::unavailable, "connection " + h.connection,
+                 h.problem + " (tried again at " + until + ")"};
+    e.misconfigured = true;
+    return e;
+  }
+  return {error_kind::unavailable, "connection " + h.connection,
+          "the tracker failed " + std::to_string(h.breaker.failures_in_a_row())
+            + " calls in a row; it is tried again at " + until};
+}
+
+struct news {
+  log_level level = log_level::info;
+  std::string line; // "": nothing to log
+};
+
+// A call's outcome, under the health's lock: the breaker counts it, and
+// what changed for the connection is the news to log.
+news count_outcome(connection_health& h, const sync_error* failure, timestamp now) {
+  auto before = h.breaker.current();
+  auto name = "connection " + h.connection;
+  if (!failure || failure->kind != error_kind::unavailable) {
+    h.breaker.succeeded();
+    if (!h.problem.empty())
+      return {log_level::info,
+              name + ": calls go through again; the problem is over (it was: "
+                + std::exchange(h.problem, {}) + ")"};
+    if (before != circuit_breaker::state::closed)
+      return {log_level::info, name + " answers again"};
+    return {};
+  }
+  std::optional<milliseconds> wait;
+  if (failure->retry_after_ms >= 0)
+    wait = milliseconds{failure->retry_after_ms};
+  h.breaker.failed(now, wait);
+  if (failure->misconfigured) {
+    if (h.problem == failure->message)
+      return {};
+    h.problem = failure->message;
+    return {log_level::error, name + ": " + failure->message
+                                + " (calls are tried again at the breaker's pace until it is "
+                                  "fixed; nothing is parked for it)"};
+  }
+  if (before != circuit_breaker::state::open
+      && h.breaker.current() == circuit_breaker::state::open)
+    return {log_level::warn, name + ": " + std::to_string(h.breaker.failures_in_a_row())
+                               + " calls in a row failed (last: " + failure->message
+                               + "); calls to it fail at once until "
+                               + to_rfc3339(h.breaker.open_until())};
+  return {};
+}
+
 // Runs one adapter call through the connection's breaker. Only calls that
 // found the tracker unavailable count against it: an answer that refuses
-// something is still an answer. Opening and closing are logged once each.
+// something is still an answer. Opening and closing are logged once each,
+// and so are a configuration problem's start and end.
 template <class F>
 auto through_breaker(self_ptr self, const std::string& doing, F call) -> decltype(call()) {
   auto& st = self->state;
@@ -35,38 +94,16 @@ auto through_breaker(self_ptr self, const std::string& doing, F call) -> decltyp
   {
     std::lock_guard<std::mutex> lock{h.mutex};
     if (!h.breaker.may_call(now()))
-      return sync_error{error_kind::unavailable, "connection " + h.connection,
-                        "the tracker failed " + std::to_string(h.breaker.failures_in_a_row())
-                          + " calls in a row; it is tried again at "
-                          + to_rfc3339(h.breaker.open_until())};
+      return held_back(h);
   }
   auto r = guarded(*st.adapter, doing, call);
-  std::string news;
-  log_level level = log_level::info;
+  news n;
   {
     std::lock_guard<std::mutex> lock{h.mutex};
-    auto before = h.breaker.current();
-    if (!r && r.error().kind == error_kind::unavailable) {
-      std::optional<milliseconds> wait;
-      if (r.error().retry_after_ms >= 0)
-        wait = milliseconds{r.error().retry_after_ms};
-      h.breaker.failed(now(), wait);
-      if (before != circuit_breaker::state::open
-          && h.breaker.current() == circuit_breaker::state::open) {
-        level = log_level::warn;
-        news = "connection " + h.connection + ": "
-               + std::to_string(h.breaker.failures_in_a_row())
-               + " calls in a row failed (last: " + r.error().message
-               + "); calls to it fail at once until " + to_rfc3339(h.breaker.open_until());
-      }
-    } else {
-      h.breaker.succeeded();
-      if (before != circuit_breaker::state::closed)
-        news = "connection " + h.connection + " answers again";
-    }
+    n = count_outcome(h, r ? nullptr : &r.error(), now());
   }
-  if (!news.empty())
-    self->send(st.log, log_atom_v, level, std::string{}, news);
+  if (!n.line.empty())
+    self->send(st.log, log_atom_v, n.level, std::string{}, n.line);
   return r;
 }
 

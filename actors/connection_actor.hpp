@@ -17,13 +17,18 @@ namespace tb {
 
 // Whether a connection's tracker answers, shared by its workers: calls in a
 // row that found it unavailable open the breaker, and calls then fail at
-// once until it is tried again, instead of each waiting for its timeout.
+// once until it is tried again, instead of each waiting for its timeout. A
+// problem of the configuration (a TLS refusal) counts the same way, and is
+// logged once when it starts and once when it ends.
 struct connection_health {
   connection_health(std::string connection, unsigned threshold, milliseconds cooldown)
     : connection(std::move(connection)), breaker(threshold, cooldown) {}
   std::string connection;
   std::mutex mutex;
   circuit_breaker breaker;
+  // The configuration problem calls meet now (a certificate not trusted),
+  // logged when it starts and when it ends: "" while there is none.
+  std::string problem;
   std::function<timestamp()> clock; // empty: the wall clock (tests set their own)
 };
 

@@ -497,9 +497,11 @@ void fail(self_ptr self, const sync_error& err) {
   } catch (const std::exception& e) {
     log(self, log_level::error, std::string{"cannot record an error item: "} + e.what());
   }
-  log(self, log_level::error,
-      "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
-        + " (kept in the error list; tried again after a backoff)");
+  // A configuration problem is logged by its connection, once, not per pass.
+  if (!err.misconfigured)
+    log(self, log_level::error,
+        "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
+          + " (kept in the error list; tried again after a backoff)");
   finish_pass(self, false);
 }
 

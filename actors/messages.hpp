@@ -242,7 +242,7 @@ typename Inspector::result_type inspect(Inspector& f, write_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_error& x) {
   return f(caf::meta::type_name("tb::sync_error"), x.kind, x.where, x.message,
-           x.retry_after_ms);
+           x.retry_after_ms, x.misconfigured);
 }
 
 template <class Inspector>

@@ -128,12 +128,19 @@ void report_failure(self_ptr self, const std::string& what) {
         + "; retrying in " + std::to_string(st.settings.interval.count()) + " ms");
 }
 
+// A configuration problem is not logged per poll: the connection logs
+// when it starts and when it ends.
+void report_failure(self_ptr self, const sync_error& e) {
+  if (!e.misconfigured)
+    report_failure(self, e.where + ": " + e.message);
+}
+
 void on_sweep_answer(self_ptr self, stamps_result& r) {
   auto& st = self->state;
   st.polling = false;
   if (!r) {
     sweep_failed(self);
-    report_failure(self, r.error().where + ": " + r.error().message);
+    report_failure(self, r.error());
     schedule_next(self, true);
     return;
   }
@@ -174,7 +181,7 @@ void on_answer(self_ptr self, stamps_result& r) {
   st.polling = false;
   if (!r) {
     st.full_page = false;
-    report_failure(self, r.error().where + ": " + r.error().message);
+    report_failure(self, r.error());
     schedule_next(self, true);
     return;
   }

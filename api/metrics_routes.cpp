@@ -76,7 +76,7 @@ void latency_family(exposition& out, const std::vector<std::string>& names,
 std::string render_metrics(const std::vector<std::string>& names,
                            const std::map<std::string, task_status>& reports,
                            const std::map<std::string, task_backlog>& backlogs,
-                           const std::map<std::string, std::map<int, std::uint64_t>>& http_calls) {
+                           const std::map<std::string, connection_report>& connections) {
   exposition out;
   auto per_task = [&](const std::string& name, const std::string& type, const std::string& help,
                       auto value) {
@@ -126,12 +126,18 @@ std::string render_metrics(const std::vector<std::string>& names,
   out.family("trackbridge_tracker_http_calls_total", "counter",
              "HTTP calls to a tracker connection by the status answered; status=\"none\": no "
              "answer (refused, reset, timed out).");
-  for (auto& [connection, calls] : http_calls)
-    for (auto& [status, n] : calls)
+  for (auto& [connection, report] : connections)
+    for (auto& [status, n] : report.calls)
       out.sample("trackbridge_tracker_http_calls_total",
                  "connection=\"" + label(connection) + "\",status=\""
                    + (status == 0 ? std::string{"none"} : std::to_string(status)) + "\"",
                  n);
+  out.family("trackbridge_connection_problem", "gauge",
+             "1 while calls to a tracker connection fail for a reason its configuration must "
+             "fix (a TLS certificate refused); the log and the task view say which.");
+  for (auto& [connection, report] : connections)
+    out.sample("trackbridge_connection_problem", "connection=\"" + label(connection) + "\"",
+               std::uint64_t{report.problem.empty() ? 0u : 1u});
   return out.take();
 }
 
@@ -149,11 +155,11 @@ void add_metrics_route(router& r, std::vector<std::string> task_names, storage::
             for (auto& task : names)
               backlogs[task] = {store.queue_length(t, task), store.errors(t, task).size()};
           }
-          std::map<std::string, std::map<int, std::uint64_t>> calls;
+          std::map<std::string, connection_report> reports;
           for (auto& [name, tally] : connections)
-            calls[name] = tally->counts();
+            reports[name] = {tally->counts(), tally->problem()};
           return http_response{200, "text/plain; version=0.0.4; charset=utf-8",
-                               render_metrics(names, status(), backlogs, calls), {}};
+                               render_metrics(names, status(), backlogs, reports), {}};
         }));
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // GET /metrics: the engine's figures in Prometheus' text format (0.0.4),
 // per task (changes received, synced and failed, backlog, errors, sync
-// latency) and per tracker connection (HTTP calls by status).
+// latency) and per tracker connection (HTTP calls by status, and whether a
+// problem of its configuration, such as a certificate, holds it up).
 
 #include <map>
 #include <memory>
@@ -20,12 +21,18 @@ struct task_backlog {
   std::uint64_t errors = 0;
 };
 
+// What one tracker connection over HTTP shows, from its call_tally.
+struct connection_report {
+  std::map<int, std::uint64_t> calls; // by status; 0: no answer
+  std::string problem;                // "" while there is none
+};
+
 // The text of one scrape. Tasks that did not report are left out of the
 // per-task figures, not shown as zeros.
 std::string render_metrics(const std::vector<std::string>& task_names,
                            const std::map<std::string, task_status>& reports,
                            const std::map<std::string, task_backlog>& backlogs,
-                           const std::map<std::string, std::map<int, std::uint64_t>>& http_calls);
+                           const std::map<std::string, connection_report>& connections);
 
 // connections: each tracker connection's tally (connections without HTTP,
 // such as the embedded tracker, have none). store must outlive r.

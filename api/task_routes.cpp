@@ -45,9 +45,11 @@ struct task_routes {
   json side_json(storage::transaction& t, const config::task_config& task, side s) const {
     auto& scope = s == side::source ? task.source : task.target;
     auto watermark = store.watermark(t, task.name, s);
+    auto problem = engine.problem ? engine.problem(scope.connection) : std::string{};
     return {{"connection", scope.connection},
             {"project", scope.project},
-            {"watermark", watermark ? json(to_rfc3339(*watermark)) : json(nullptr)}};
+            {"watermark", watermark ? json(to_rfc3339(*watermark)) : json(nullptr)},
+            {"problem", problem.empty() ? json(nullptr) : json(problem)}};
   }
 
   static json progress_json(const std::optional<sync_progress>& p) {

@@ -35,6 +35,10 @@ using task_commander = std::function<std::string(const std::string& task, const 
 // them: "" or why not.
 using task_resyncer = std::function<std::string(const std::string& task, timestamp since)>;
 
+// The configuration problem a connection's calls meet now (a TLS
+// certificate refused): "" while there is none.
+using connection_prober = std::function<std::string(const std::string& connection)>;
+
 // What the routes ask of the running engine.
 struct task_engine {
   task_reporter status;
@@ -42,6 +46,7 @@ struct task_engine {
   task_skipper skip;
   task_commander command;
   task_resyncer resync;
+  connection_prober problem; // empty: connections report none
 };
 
 // tasks: the configuration's tasks; store must outlive r.

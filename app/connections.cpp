@@ -25,7 +25,17 @@ redmine::settings redmine_settings(const std::string& name,
     throw std::runtime_error("connection " + name + ": the environment variable "
                              + c.api_key_env + " (named by " + path
                              + ".api_key_env) is not set; export the Redmine API key in it");
-  return {name, *ep, key, c.act_as_author, nullptr, c.http.timeout, c.http.max_answer_mib << 20};
+  redmine::settings out{name, *ep, key, c.act_as_author, nullptr, c.http.timeout,
+                        c.http.max_answer_mib << 20};
+  if (ep->https()) {
+    // Loaded once here, so a file that cannot be used stops the start with
+    // its config path, and the connection's workers share it.
+    auto tls = http::load_tls(c.http.tls, path);
+    if (!tls)
+      throw std::runtime_error(tls.error().where + ": " + tls.error().message);
+    out.tls = *tls;
+  }
+  return out;
 }
 
 // Each tracker type's adapter factory, found by its settings' type: a type

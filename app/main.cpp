@@ -208,6 +208,10 @@ int run(const std::string& path, const std::string& data_dir) {
     served.emplace(name, t.get());
   tb::api::add_local_routes(router, served);
   auto control = task_control(engine);
+  control.problem = [tallies](const std::string& connection) {
+    auto t = tallies.find(connection);
+    return t == tallies.end() ? std::string{} : t->second->problem();
+  };
   std::vector<std::string> task_names;
   for (auto& t : cfg->tasks)
     task_names.push_back(t.name);

@@ -266,6 +266,11 @@ struct sync_error {
   // How long the tracker asked to be left alone (HTTP Retry-After); -1: it
   // did not say.
   std::int64_t retry_after_ms = -1;
+  // A problem only the configuration (or the tracker's operator) can fix,
+  // such as a certificate this connection does not trust. Of kind
+  // unavailable, so it is retried at the breaker's pace and parks nothing;
+  // logged when it starts and when it ends, not per call.
+  bool misconfigured = false;
   bool retryable() const { return kind == error_kind::unavailable; }
   friend bool operator==(const sync_error&, const sync_error&) = default;
 };

@@ -777,6 +777,50 @@ CAF_TEST(a_redmine_connection_reads_its_url_key_variable_and_limits) {
   CAF_CHECK(!c->act_as_author);
 }
 
+CAF_TEST(an_https_redmine_connection_reads_its_ca_and_client_certificate_files) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"},
+                            {"url", "https://redmine.example.org"},
+                            {"api_key_env", "RM_KEY"},
+                            {"ca_file", "/etc/trackbridge/ca.pem"},
+                            {"client_cert_file", "/etc/trackbridge/tb.crt"},
+                            {"client_key_file", "/etc/trackbridge/tb.key"}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto* c = std::get_if<tb::redmine::connection_settings>(&r.cfg->find_connection("rm")->settings);
+  CAF_REQUIRE(c != nullptr);
+  CAF_CHECK_EQUAL(c->http.tls.ca_file, "/etc/trackbridge/ca.pem");
+  CAF_CHECK_EQUAL(c->http.tls.client_cert_file, "/etc/trackbridge/tb.crt");
+  CAF_CHECK_EQUAL(c->http.tls.client_key_file, "/etc/trackbridge/tb.key");
+  // With none of them, the system's store is trusted and no certificate shown.
+  j["connections"]["rm"] = {
+    {"type", "redmine"}, {"url", "https://redmine.example.org"}, {"api_key_env", "RM_KEY"}};
+  auto plain = parse_json(j);
+  CAF_REQUIRE(is_valid(plain));
+  auto* d = std::get_if<tb::redmine::connection_settings>(
+    &plain.cfg->find_connection("rm")->settings);
+  CAF_CHECK_EQUAL(d->http.tls.ca_file, "");
+}
+
+CAF_TEST(tls_files_are_refused_where_they_cannot_apply) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"},
+                            {"url", "https://redmine.example.org"},
+                            {"api_key_env", "RM_KEY"},
+                            {"client_cert_file", "/etc/trackbridge/tb.crt"},
+                            {"ca_file", ""}};
+  CAF_CHECK(reports(j, "$.connections.rm.client_key_file", "is required with client_cert_file"));
+  CAF_CHECK(reports(j, "$.connections.rm.ca_file", "must not be empty"));
+  j["connections"]["rm"] = {{"type", "redmine"},
+                            {"url", "http://127.0.0.1:3055"},
+                            {"api_key_env", "RM_KEY"},
+                            {"ca_file", "/etc/trackbridge/ca.pem"}};
+  CAF_CHECK(reports(j, "$.connections.rm.ca_file", "is used only with an https:// URL"));
+  j["connections"]["rm"].erase("ca_file");
+  j["connections"]["rm"]["ca_fle"] = "/etc/trackbridge/ca.pem";
+  CAF_CHECK(reports(j, "$.connections.rm.ca_fle", "unknown key"));
+}
+
 CAF_TEST(a_redmine_connection_needs_a_url_and_a_key_variable_never_a_key) {
   auto j = minimal();
   j["connections"]["rm"] = {{"type", "redmine"}, {"projects", json::array()}};
@@ -789,7 +833,7 @@ CAF_TEST(a_redmine_connection_needs_a_url_and_a_key_variable_never_a_key) {
                             {"max_in_flight", 0},
                             {"act_as_author", "yes"},
                             {"max_answer_mib", 0}};
-  CAF_CHECK(reports(j, "$.connections.rm.url", "must be an http:// URL"));
+  CAF_CHECK(reports(j, "$.connections.rm.url", "must be an http:// or https:// URL"));
   CAF_CHECK(reports(j, "$.connections.rm.api_key_env", "is not an environment variable name"));
   CAF_CHECK(reports(j, "$.connections.rm.max_in_flight", "between 1 and 64"));
   CAF_CHECK(reports(j, "$.connections.rm.act_as_author", "must be true or false"));

@@ -65,6 +65,42 @@ CAF_TEST(calls_fail_at_once_after_five_unavailable_in_a_row_until_a_probe_succee
   CAF_CHECK_EQUAL(std::count(lines.begin(), lines.end(), "connection a answers again"), 1);
 }
 
+CAF_TEST(a_configuration_problem_is_logged_once_when_it_starts_and_once_when_it_ends) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  sync_error refused{error_kind::unavailable, "connection a",
+                     "TLS with https://a: the server's certificate is not trusted"};
+  refused.misconfigured = true;
+  a->fail_reads = refused;
+  for (int k = 0; k < 5; ++k) {
+    auto r = read(i.id);
+    CAF_CHECK(r.error().misconfigured);
+  }
+  // The breaker opened as for an outage; the calls it holds back still say
+  // what the problem is, and that it is the configuration's.
+  auto held = read(i.id);
+  CAF_CHECK_EQUAL(a->reads, 5u);
+  CAF_CHECK(held.error().misconfigured);
+  CAF_CHECK_EQUAL(held.error().message, refused.message + " (tried again at "
+                                          + to_rfc3339(now + 10000) + ")");
+  // Tried again at the breaker's pace: the probe fails the same way, and
+  // nothing new is logged for it.
+  now += 10000;
+  CAF_CHECK(!read(i.id));
+  CAF_CHECK_EQUAL(a->reads, 6u);
+  now += 10000;
+  a->fail_reads.reset(); // the operator set ca_file
+  CAF_CHECK(read(i.id).ok());
+  auto lines = log_lines();
+  auto started = "connection a: " + refused.message
+                 + " (calls are tried again at the breaker's pace until it is fixed; nothing "
+                   "is parked for it)";
+  auto ended = "connection a: calls go through again; the problem is over (it was: "
+               + refused.message + ")";
+  CAF_CHECK_EQUAL(lines.size(), 2u);
+  CAF_CHECK_EQUAL(std::count(lines.begin(), lines.end(), started), 1);
+  CAF_CHECK_EQUAL(std::count(lines.begin(), lines.end(), ended), 1);
+}
+
 CAF_TEST(a_failed_probe_opens_it_again) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   a->fail_reads = sync_error{error_kind::unavailable, "connection a", "refused"};

@@ -398,6 +398,12 @@ CAF_TEST(parse_endpoint_reads_host_port_and_base_path) {
   auto v6 = http::parse_endpoint("http://[::1]:3055/", "x");
   CAF_REQUIRE(v6.ok());
   CAF_CHECK_EQUAL(v6->host, "::1");
+  auto https = http::parse_endpoint("https://redmine.example.org/tracker", "x");
+  CAF_REQUIRE(https.ok());
+  CAF_CHECK(https->https());
+  CAF_CHECK_EQUAL(https->scheme, "https");
+  CAF_CHECK_EQUAL(https->port, 443);
+  CAF_CHECK_EQUAL(https->base_path, "/tracker");
 }
 
 CAF_TEST(parse_endpoint_refuses_what_it_cannot_use_saying_why) {
@@ -408,8 +414,7 @@ CAF_TEST(parse_endpoint_refuses_what_it_cannot_use_saying_why) {
     CAF_CHECK_EQUAL(r.error().where, "$.connections.rm1.url");
     return r.error().message;
   };
-  CAF_CHECK(has(refusal("https://x"), "https is not supported yet; use http"));
-  CAF_CHECK(has(refusal("ftp://x"), "the scheme 'ftp' is not supported; use http://"));
+  CAF_CHECK(has(refusal("ftp://x"), "the scheme 'ftp' is not supported; use https:// or http://"));
   auto credentials = refusal("http://user:pw@x");
   CAF_CHECK(has(credentials, "api_key_env"));
   CAF_CHECK(!has(credentials, "pw")); // not echoed into logs

@@ -108,7 +108,7 @@ time_entries_result sample<time_entries_result>() {
 template <>
 time_entry_result sample<time_entry_result>() {
   // An error, so results' error branch is covered too.
-  return sync_error{error_kind::conflict, "connection b, issue 12", "refused", 30000};
+  return sync_error{error_kind::conflict, "connection b, issue 12", "refused", 30000, true};
 }
 template <>
 log_level sample<log_level>() {

@@ -26,7 +26,9 @@ CAF_TEST(a_scrape_shows_cumulative_latency_buckets_and_escapes_label_values) {
   s.latency.observe(0.2);
   std::map<std::string, task_status> reports{{s.name, s}};
   std::map<std::string, api::task_backlog> backlogs{{s.name, {4, 1}}};
-  auto text = api::render_metrics({s.name}, reports, backlogs, {{"rm1", {{200, 7}, {0, 2}}}});
+  std::map<std::string, api::connection_report> connections{
+    {"rm1", {{{200, 7}, {0, 2}}, ""}}, {"rm2", {{{0, 3}}, "TLS with https://rm2: not trusted"}}};
+  auto text = api::render_metrics({s.name}, reports, backlogs, connections);
   const std::string task = R"(task="odd \"name\"\\ here")";
   CAF_CHECK(has_line(text, "trackbridge_changes_received_total{" + task + ",side=\"source\"} 3"));
   CAF_CHECK(has_line(text, "trackbridge_changes_synced_total{" + task + "} 2"));
@@ -40,6 +42,8 @@ CAF_TEST(a_scrape_shows_cumulative_latency_buckets_and_escapes_label_values) {
   CAF_CHECK(has_line(text, "trackbridge_sync_latency_seconds_count{" + task + "} 2"));
   CAF_CHECK(has_line(text, R"(trackbridge_tracker_http_calls_total{connection="rm1",status="200"} 7)"));
   CAF_CHECK(has_line(text, R"(trackbridge_tracker_http_calls_total{connection="rm1",status="none"} 2)"));
+  CAF_CHECK(has_line(text, R"(trackbridge_connection_problem{connection="rm1"} 0)"));
+  CAF_CHECK(has_line(text, R"(trackbridge_connection_problem{connection="rm2"} 1)"));
 }
 
 CAF_TEST(a_task_that_did_not_report_is_left_out_of_the_per_task_figures) {

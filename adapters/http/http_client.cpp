@@ -10,7 +10,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+
+#include "adapters/http/tls.hpp"
 
 namespace tb::http {
 
@@ -27,7 +30,7 @@ using steady = std::chrono::steady_clock;
 // default of 8 KiB would turn those into "not valid HTTP".
 constexpr std::uint32_t header_limit = 64 * 1024;
 
-const char* const example_url = "http://tracker.example.org:3000/redmine";
+const char* const example_url = "https://tracker.example.org/redmine";
 
 sync_error invalid(const std::string& where, const std::string& message) {
   return sync_error{error_kind::invalid, where, message};
@@ -62,12 +65,11 @@ result<endpoint> parse_endpoint(const std::string& url, const std::string& where
     return invalid(where, "the URL holds a user name or password, which would end up in logs; "
                           "remove it and name the environment variable holding the key in the "
                           "api_key_env setting");
-  if (u.scheme_id() == urls::scheme::https)
-    return invalid(where, url + ": https is not supported yet; use http on a trusted network "
-                                "or through a local TLS-terminating proxy");
-  if (u.scheme_id() != urls::scheme::http)
+  bool https = u.scheme_id() == urls::scheme::https;
+  if (!https && u.scheme_id() != urls::scheme::http)
     return invalid(where, url + ": the scheme '" + std::string{u.scheme()}
-                            + "' is not supported; use http://, e.g. " + example_url);
+                            + "' is not supported; use https:// or http://, e.g. "
+                            + example_url);
   if (u.host_type() == urls::host_type::none || u.host_type() == urls::host_type::ipvfuture
       || u.encoded_host().empty())
     return invalid(where, url + ": the URL names no host; expected e.g. " + example_url);
@@ -75,7 +77,8 @@ result<endpoint> parse_endpoint(const std::string& url, const std::string& where
     return invalid(where, url + ": a base URL has no query ('?...') or fragment ('#...'); "
                                 "remove them");
   endpoint ep;
-  ep.scheme = "http";
+  ep.scheme = https ? "https" : "http";
+  ep.port = https ? 443 : 80;
   ep.host = u.host_address(); // without an IPv6 address's brackets
   if (u.has_port() && !u.port().empty()) {
     ep.port = u.port_number(); // 0 when the number does not fit
@@ -93,11 +96,45 @@ struct client::impl {
   std::string where;
   client_options opts;
   asio::io_context ioc;
-  beast::tcp_stream stream{ioc};
+  // One of the two carries the connection: plain for http; for https, a
+  // TLS stream made for each connection (OpenSSL's state does not outlive
+  // the socket), with its own TCP stream below.
+  beast::tcp_stream plain{ioc};
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+  std::optional<sync_error> tls_unusable; // an https client whose TLS could not be set up
+  refused_certificate refused;            // the last handshake's, if it refused one
   beast::flat_buffer buffer;
+
+  impl(endpoint e, std::string w, client_options o)
+    : ep(std::move(e)), where(std::move(w)), opts(std::move(o)) {
+    if (ep.https() && !opts.tls) {
+      auto system_store = load_tls({}, where);
+      if (system_store)
+        opts.tls = *system_store;
+      else
+        tls_unusable = system_store.error();
+    }
+  }
+
+  beast::tcp_stream& tcp() { return secure ? secure->next_layer() : plain; }
+
+  // Runs f on the stream that carries HTTP.
+  template <class F>
+  auto on_stream(F f) {
+    return secure ? f(*secure) : f(plain);
+  }
 
   sync_error unavailable(const std::string& message) const {
     return sync_error{error_kind::unavailable, where, message};
+  }
+
+  // A TLS refusal: retried like an outage, but the configuration must
+  // change for it to end.
+  sync_error tls_problem(const beast::error_code& ec) {
+    auto e = unavailable(
+      describe_tls_failure(secure->native_handle(), ec, *opts.tls, ep, refused));
+    e.misconfigured = true;
+    return e;
   }
 
   // Runs one socket step to its handler. Every socket step ends: the
@@ -114,8 +151,9 @@ struct client::impl {
 
   void close() {
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.close();
+    tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    tcp().close();
+    secure.reset();
     buffer.clear();
   }
 
@@ -151,14 +189,41 @@ struct client::impl {
     auto endpoints = resolve(deadline);
     if (!endpoints)
       return endpoints.error();
-    stream.expires_at(deadline);
-    auto ec = run([&](auto done) { stream.async_connect(*endpoints, done); });
+    if (ep.https())
+      secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, opts.tls->native());
+    tcp().expires_at(deadline);
+    auto ec = run([&](auto done) { tcp().async_connect(*endpoints, done); });
     if (ec == beast::error::timeout)
       return unavailable("cannot connect to " + authority(ep) + ": no answer within "
                          + std::to_string(opts.connect_timeout.count()) + " ms");
     if (ec)
       return unavailable("cannot connect to " + authority(ep) + ": " + ec.message());
-    return std::nullopt;
+    return secure ? handshake(deadline) : std::nullopt;
+  }
+
+  // TLS on the new connection, under the connect deadline.
+  std::optional<sync_error> handshake(steady::time_point deadline) {
+    expect_host(secure->native_handle(), ep.host);
+    refused = {};
+    secure->set_verify_callback([this](bool ok, asio::ssl::verify_context& v) {
+      return keep_refused(ok, v.native_handle(), refused);
+    });
+    tcp().expires_at(deadline);
+    auto ec = run([&](auto done) { secure->async_handshake(asio::ssl::stream_base::client, done); });
+    if (!ec)
+      return std::nullopt;
+    std::optional<sync_error> out;
+    if (ec == beast::error::timeout)
+      out = unavailable("TLS with " + authority(ep) + ": no handshake within "
+                        + std::to_string(opts.connect_timeout.count()) + " ms");
+    else if (is_tls_error(ec))
+      out = tls_problem(ec);
+    else
+      out = unavailable("TLS with " + authority(ep) + ": the connection broke during the "
+                                                      "handshake ("
+                        + ec.message() + ")");
+    close();
+    return out;
   }
 
   bhttp::request<bhttp::string_body> make_request(const request& r) const {
@@ -196,8 +261,9 @@ struct client::impl {
                                  + std::to_string(opts.request_timeout.count()) + " ms")};
     };
 
-    stream.expires_after(opts.request_timeout);
-    auto write_ec = run([&](auto done) { bhttp::async_write(stream, req, done); });
+    tcp().expires_after(opts.request_timeout);
+    auto write_ec = on_stream(
+      [&](auto& s) { return run([&](auto done) { bhttp::async_write(s, req, done); }); });
     if (write_ec == beast::error::timeout)
       return timed_out();
 
@@ -207,9 +273,18 @@ struct client::impl {
     parser.header_limit(header_limit);
     parser.body_limit(opts.max_body);
     parser.skip(req.method() == bhttp::verb::head); // the Content-Length has no body behind it
-    auto ec = run([&](auto done) { bhttp::async_read(stream, buffer, parser, done); });
+    auto ec = on_stream([&](auto& s) {
+      return run([&](auto done) { bhttp::async_read(s, buffer, parser, done); });
+    });
     if (ec == beast::error::timeout)
       return timed_out();
+    // TLS 1.3 tells of a refused client certificate after the handshake, on
+    // the first read.
+    if (secure && is_tls_error(ec)) {
+      auto problem = tls_problem(ec);
+      close();
+      return {problem};
+    }
     if (ec) {
       bool nothing = !parser.got_some() && buffer.size() == 0;
       close();
@@ -245,16 +320,18 @@ struct client::impl {
   // closed reads as end of stream (or holds stray bytes) without blocking.
   bool idle_connection_alive() {
     char byte;
-    auto n = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    auto n = ::recv(tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 
   // One call: the request and, on a stale keep-alive connection, its resend.
   result<response> send(const request& r) {
     auto req = make_request(r);
-    if (stream.socket().is_open() && !idle_connection_alive())
+    if (tls_unusable)
+      return *tls_unusable;
+    if (tcp().socket().is_open() && !idle_connection_alive())
       close();
-    bool reused = stream.socket().is_open();
+    bool reused = tcp().socket().is_open();
     if (!reused)
       if (auto err = connect())
         return *err;
@@ -274,15 +351,20 @@ struct client::impl {
 };
 
 client::client(endpoint ep, std::string where, client_options opts)
-  : impl_(std::make_unique<impl>(std::move(ep), std::move(where), opts)) {
+  : impl_(std::make_unique<impl>(std::move(ep), std::move(where), std::move(opts))) {
 }
 
 client::~client() = default;
 
 result<response> client::send(const request& r) {
   auto out = impl_->send(r);
-  if (impl_->opts.tally)
-    impl_->opts.tally->count(out ? out->status : 0);
+  if (auto& tally = impl_->opts.tally) {
+    tally->count(out ? out->status : 0);
+    if (out)
+      tally->answered();
+    else if (out.error().misconfigured)
+      tally->met_problem(out.error().where + ": " + out.error().message);
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // A blocking HTTP/1.1 client for adapters: one keep-alive connection to one
-// tracker, with timeouts on every step. Not thread-safe: a connection actor
-// worker owns one. Only http_client.cpp includes Beast.
+// tracker, over TLS for https, with timeouts on every step. Not thread-safe:
+// a connection actor worker owns one. Only http_client.cpp includes Beast
+// and OpenSSL.
 
 #include <chrono>
 #include <cstdint>
@@ -10,17 +11,29 @@
 #include <string>
 
 #include "adapters/http/call_tally.hpp"
+#include "adapters/http/http_settings.hpp"
 #include "domain/result.hpp"
 
 namespace tb::http {
 
-// A tracker's base URL, parsed once: "http://127.0.0.1:3055/redmine".
+// A tracker's base URL, parsed once: "https://tracker.example.org/redmine".
 struct endpoint {
-  std::string scheme; // "http" (https: later, with OpenSSL)
+  std::string scheme = "http"; // or "https"
   std::string host;
-  std::uint16_t port = 80;
-  std::string base_path; // "" or "/redmine", never ending in '/'
+  std::uint16_t port = 80; // 443 when an https URL names none
+  std::string base_path;   // "" or "/redmine", never ending in '/'
+  bool https() const { return scheme == "https"; }
 };
+
+// The certificates an https connection trusts and shows, loaded once per
+// connection and shared by its workers' clients (OpenSSL's context is safe
+// to share once set up).
+class tls_context;
+
+// Loads the files named by the settings: the CA bundle (none: the system's
+// store), the client certificate and its key. An error is of kind invalid
+// and names `where` (the connection's config path) and the file.
+result<std::shared_ptr<tls_context>> load_tls(const tls_settings& s, const std::string& where);
 
 // Parses and checks a base URL; the error names `where` (e.g. the config
 // path) and says what is wrong.
@@ -45,6 +58,7 @@ struct client_options {
   std::chrono::milliseconds request_timeout{30000}; // whole request + response
   std::size_t max_body = std::size_t{64} << 20;
   std::shared_ptr<call_tally> tally = nullptr; // the connection's; null: not counted
+  std::shared_ptr<tls_context> tls = nullptr; // for https; null: the system's store
 };
 
 class client {
@@ -57,9 +71,13 @@ class client {
 
   // Any HTTP status is a response; only transport failures (refused, reset,
   // timeout, malformed reply) are errors, of kind unavailable, and a body
-  // over the limit, of kind bad_answer (the tracker did answer). A keep-alive
-  // connection the server closed meanwhile is reopened once, transparently. Each call counts once in opts.tally: its
-  // final status, or 0 for a transport failure.
+  // over the limit, of kind bad_answer (the tracker did answer). A TLS
+  // failure (a certificate not trusted, expired or for another host, a
+  // client certificate the server wants) is unavailable and misconfigured,
+  // and says OpenSSL's reason and what to set. A keep-alive connection the
+  // server closed meanwhile is reopened once, transparently. Each call
+  // counts once in opts.tally: its final status, or 0 for a transport
+  // failure.
   result<response> send(const request& r);
 
  private:

@@ -1,7 +1,8 @@
 #pragma once
 // What every tracker connection over HTTP has, read from its configuration
 // in one place: where it is, how many requests at once, how long one may
-// take, how large an answer may be. A tracker type's reader
+// take, how large an answer may be, and for https which certificates to
+// trust and which to show. A tracker type's reader
 // (adapters/<type>/<type>_settings) adds its own keys to these.
 
 #include <chrono>
@@ -15,11 +16,20 @@
 
 namespace tb::http {
 
+// TLS for an https:// URL: whom to trust, and who this side is. Files are
+// PEM; there is no setting that turns verification off.
+struct tls_settings {
+  std::string ca_file = {};     // trusted instead of the system's store; "": the system's
+  std::string client_cert_file = {}; // a client certificate for mutual TLS, with its key
+  std::string client_key_file = {};
+};
+
 struct connection_settings {
   std::string url;            // base URL, e.g. "http://127.0.0.1:3055"
   unsigned max_in_flight = 4; // requests at once to this tracker
   std::chrono::milliseconds timeout{30000}; // one request and its answer, at most
   std::size_t max_answer_mib = 64; // the largest answer read (a file's bytes, say)
+  tls_settings tls;
 };
 
 // The keys read_connection_settings reads.

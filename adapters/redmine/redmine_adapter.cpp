@@ -61,7 +61,8 @@ adapter::adapter(settings s, std::shared_ptr<catalog> shared)
     client_(settings_.endpoint, "connection " + settings_.connection,
             http::client_options{.request_timeout = settings_.timeout,
                                  .max_body = settings_.max_answer,
-                                 .tally = settings_.tally}) {
+                                 .tally = settings_.tally,
+                                 .tls = settings_.tls}) {
 }
 
 std::string adapter::where(const std::string& project, const std::string& issue) const {

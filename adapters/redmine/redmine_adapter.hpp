@@ -26,6 +26,7 @@ struct settings {
   std::shared_ptr<http::call_tally> tally = nullptr; // the connection's; null: not counted
   std::chrono::milliseconds timeout{30000}; // one request and its answer
   std::size_t max_answer = std::size_t{64} << 20; // bytes; a larger answer is a bad_answer
+  std::shared_ptr<http::tls_context> tls = nullptr; // for https; null: the system's store
 };
 
 class adapter : public tracker_adapter {

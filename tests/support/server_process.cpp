@@ -44,7 +44,7 @@ int status_of(int wait_status) {
   dup2(log_fd, STDERR_FILENO);
   close(log_fd);
   execv(path, argv);
-  static const char msg[] = "server_process: execv failed for TRACKBRIDGE_BINARY\n";
+  static const char msg[] = "server_process: execv failed\n";
   [[maybe_unused]] auto n = write(STDERR_FILENO, msg, sizeof msg - 1);
   _exit(127);
 }
@@ -52,8 +52,12 @@ int status_of(int wait_status) {
 } // namespace
 
 server_process::server_process(std::vector<std::string> args, std::string log_file)
+  : server_process(TRACKBRIDGE_BINARY, std::move(args), std::move(log_file)) {
+}
+
+server_process::server_process(std::string path, std::vector<std::string> args,
+                               std::string log_file)
   : log_file_(std::move(log_file)) {
-  std::string path = TRACKBRIDGE_BINARY;
   std::vector<char*> argv;
   argv.push_back(path.data());
   for (auto& a : args)

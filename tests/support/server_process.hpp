@@ -1,6 +1,7 @@
 #pragma once
 // The real trackbridge binary (TRACKBRIDGE_BINARY) as a child process, for
-// tests that start, stop and kill the server as an operator would.
+// tests that start, stop and kill the server as an operator would; or
+// another real program the tests run beside it (a TLS terminator).
 
 #include <chrono>
 #include <cstdint>
@@ -15,6 +16,8 @@ class server_process {
   // Starts the binary with args; its stdout and stderr go to log_file.
   // Throws std::runtime_error if it cannot be started.
   server_process(std::vector<std::string> args, std::string log_file);
+  // The same for another program, by its path.
+  server_process(std::string program, std::vector<std::string> args, std::string log_file);
   ~server_process(); // kills the child if it still runs
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;

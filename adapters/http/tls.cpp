@@ -1,0 +1,249 @@
+#include "adapters/http/tls.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include <boost/asio/ip/address.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+namespace tb::http {
+
+namespace {
+
+namespace ssl = boost::asio::ssl;
+
+// OpenSSL's reasons for what just failed, oldest first, and the queue
+// emptied so they do not show up under a later call.
+std::string openssl_reasons() {
+  std::string out;
+  while (auto code = ERR_get_error()) {
+    const char* reason = ERR_reason_error_string(code);
+    std::string text = reason ? reason : "error " + std::to_string(ERR_GET_REASON(code));
+    if (out.find(text) == std::string::npos)
+      out += (out.empty() ? "" : "; ") + text;
+  }
+  return out.empty() ? "no reason given" : out;
+}
+
+std::string readable(const std::string& file) {
+  std::ifstream in{file};
+  return in ? "" : std::strerror(errno);
+}
+
+sync_error invalid(const std::string& where, const std::string& message) {
+  return {error_kind::invalid, where, message};
+}
+
+std::string bio_text(BIO* bio) {
+  char* data = nullptr;
+  auto n = BIO_get_mem_data(bio, &data);
+  return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string{};
+}
+
+std::string name_text(const X509_NAME* name) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()), BIO_free};
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
+  return bio_text(bio.get());
+}
+
+std::string time_text(const ASN1_TIME* t) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()), BIO_free};
+  ASN1_TIME_print(bio.get(), t);
+  return bio_text(bio.get());
+}
+
+// "DNS:tracker.example.org, IP:127.0.0.1", or the subject when the
+// certificate names no alternative names.
+std::string names_of(X509* cert) {
+  std::string out;
+  auto* names = static_cast<GENERAL_NAMES*>(
+    X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
+    auto* n = sk_GENERAL_NAME_value(names, i);
+    std::string one;
+    if (n->type == GEN_DNS) {
+      auto* s = n->d.dNSName;
+      one = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                                 static_cast<std::size_t>(ASN1_STRING_length(s)));
+    } else if (n->type == GEN_IPADD) {
+      std::unique_ptr<char, void (*)(void*)> text{
+        reinterpret_cast<char*>(OPENSSL_buf2hexstr(n->d.iPAddress->data,
+                                                   n->d.iPAddress->length)),
+        [](void* p) { OPENSSL_free(p); }};
+      auto* a = n->d.iPAddress;
+      if (a->length == 4)
+        one = "IP:" + std::to_string(a->data[0]) + "." + std::to_string(a->data[1]) + "."
+              + std::to_string(a->data[2]) + "." + std::to_string(a->data[3]);
+      else
+        one = std::string{"IP:"} + (text ? text.get() : "?");
+    }
+    if (!one.empty())
+      out += (out.empty() ? "" : ", ") + one;
+  }
+  GENERAL_NAMES_free(names);
+  return out.empty() ? "subject " + name_text(X509_get_subject_name(cert)) : out;
+}
+
+std::string url_of(const endpoint& ep) {
+  auto host = ep.host.find(':') == std::string::npos ? ep.host : "[" + ep.host + "]";
+  return ep.scheme + "://" + host + ":" + std::to_string(ep.port) + ep.base_path;
+}
+
+// A certificate the verification refused: OpenSSL's reason, the facts of
+// the certificate that explain it, and what to change.
+std::string refusal(long code, const refused_certificate& cert, const tls_context& tls,
+                    const endpoint& ep) {
+  std::string reason = X509_verify_cert_error_string(code);
+  bool known = !cert.issuer.empty();
+  auto& ca_file = tls.files().ca_file;
+  switch (code) {
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED: {
+      auto issuer = known ? " (issued by " + cert.issuer + ")" : "";
+      return "the server's certificate" + issuer + " is not trusted: " + reason + "; "
+             + (ca_file.empty() ? "set ca_file to the PEM file of the CA that signed it"
+                                : "ca_file " + ca_file
+                                    + " does not hold the CA that signed it; add that CA's "
+                                      "certificate to the file");
+    }
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return "the server's certificate has expired"
+             + (known ? " (valid until " + cert.not_after + ")" : "")
+             + ": " + reason
+             + "; renew the certificate on the server (or set this machine's clock right)";
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return "the server's certificate is not valid yet"
+             + (known ? " (valid from " + cert.not_before + ")" : "")
+             + ": " + reason + "; check this machine's clock and the certificate's dates";
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return "the server's certificate is not for " + ep.host
+             + (known ? " (it names " + cert.names + ")" : "") + ": " + reason
+             + "; use a host name the certificate names in url, or have a certificate made "
+               "that names "
+             + ep.host;
+    default:
+      return "the server's certificate was refused: " + reason
+             + "; check its chain, and set ca_file if a private CA signed it";
+  }
+}
+
+// A handshake the peer broke off, or TLS the client refused to speak.
+std::string failed_handshake(const std::string& reason, const tls_context& tls) {
+  bool has_cert = !tls.files().client_cert_file.empty();
+  auto has = [&](const char* part) { return reason.find(part) != std::string::npos; };
+  if (has("certificate required") || (!has_cert && has("handshake failure")))
+    return "the server wants a client certificate (" + reason + "); "
+           + (has_cert ? "it did not take the one in client_cert_file "
+                           + tls.files().client_cert_file
+                           + ": use one signed by a CA the server trusts"
+                       : "set client_cert_file and client_key_file");
+  if (has_cert && (has("unknown ca") || has("bad certificate") || has("certificate unknown")
+                   || has("handshake failure")))
+    return "the server refused the client certificate in " + tls.files().client_cert_file
+           + " (" + reason + "); use one signed by a CA the server trusts";
+  if (has("wrong version number") || has("packet length too long") || has("http request"))
+    return "the server does not speak TLS on this port (" + reason
+           + "); check the url's scheme and port";
+  if (has("unsupported protocol") || has("protocol version"))
+    return "the server offers no TLS version TrackBridge accepts (1.2 or newer) (" + reason
+           + "); upgrade the server's TLS settings";
+  return "the TLS handshake failed: " + reason;
+}
+
+} // namespace
+
+tls_context::tls_context(tls_settings files)
+  : ctx_(ssl::context::tls_client), files_(std::move(files)) {
+}
+
+result<std::shared_ptr<tls_context>> load_tls(const tls_settings& s, const std::string& where) {
+  ERR_clear_error();
+  auto t = std::make_shared<tls_context>(s);
+  SSL_CTX* ctx = t->native().native_handle();
+  SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  auto file_problem = [&](const char* key, const std::string& file, const std::string& what) {
+    return invalid(where + "." + key, "cannot use " + file + ": " + what);
+  };
+  if (s.ca_file.empty()) {
+    if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+      return invalid(where, "cannot load the system's trusted certificates ("
+                              + openssl_reasons()
+                              + "); install ca-certificates, or set ca_file");
+  } else {
+    if (auto why = readable(s.ca_file); !why.empty())
+      return file_problem("ca_file", s.ca_file, why);
+    if (SSL_CTX_load_verify_locations(ctx, s.ca_file.c_str(), nullptr) != 1)
+      return file_problem("ca_file", s.ca_file,
+                          openssl_reasons() + "; it must hold PEM certificates of CAs");
+  }
+  if (!s.client_cert_file.empty()) {
+    if (auto why = readable(s.client_cert_file); !why.empty())
+      return file_problem("client_cert_file", s.client_cert_file, why);
+    if (auto why = readable(s.client_key_file); !why.empty())
+      return file_problem("client_key_file", s.client_key_file, why);
+    if (SSL_CTX_use_certificate_chain_file(ctx, s.client_cert_file.c_str()) != 1)
+      return file_problem("client_cert_file", s.client_cert_file,
+                          openssl_reasons() + "; it must hold a PEM certificate");
+    auto not_its_key = "it is not the key of the certificate in " + s.client_cert_file;
+    if (SSL_CTX_use_PrivateKey_file(ctx, s.client_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      auto why = openssl_reasons();
+      return file_problem("client_key_file", s.client_key_file,
+                          why.find("key values mismatch") != std::string::npos
+                            ? not_its_key
+                            : why + "; it must hold a PEM private key, unencrypted");
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1)
+      return file_problem("client_key_file", s.client_key_file, not_its_key);
+  }
+  return t;
+}
+
+bool keep_refused(bool ok, X509_STORE_CTX* store, refused_certificate& refused) {
+  X509* cert = X509_STORE_CTX_get0_cert(store); // the server's own, not a CA's
+  if (!ok && cert && refused.issuer.empty()) {
+    refused.issuer = name_text(X509_get_issuer_name(cert));
+    refused.names = names_of(cert);
+    refused.not_before = time_text(X509_get0_notBefore(cert));
+    refused.not_after = time_text(X509_get0_notAfter(cert));
+  }
+  return ok;
+}
+
+void expect_host(SSL* ssl, const std::string& host) {
+  boost::system::error_code ec;
+  boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    SSL_set_tlsext_host_name(ssl, host.c_str()); // SNI is for names only (RFC 6066)
+    SSL_set1_host(ssl, host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  }
+}
+
+bool is_tls_error(const boost::system::error_code& ec) {
+  return ec.category() == boost::asio::error::get_ssl_category()
+         && ec != ssl::error::stream_truncated;
+}
+
+std::string describe_tls_failure(SSL* ssl, const boost::system::error_code& ec,
+                                 const tls_context& tls, const endpoint& ep,
+                                 const refused_certificate& refused) {
+  auto head = "TLS with " + url_of(ep) + ": ";
+  auto code = SSL_get_verify_result(ssl);
+  if (code != X509_V_OK)
+    return head + refusal(code, refused, tls, ep);
+  ERR_clear_error();
+  return head + failed_handshake(ec.message(), tls);
+}
+
+} // namespace tb::http
