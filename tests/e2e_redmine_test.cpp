@@ -13,6 +13,8 @@
 #include "tests/support/durable_state.hpp"
 #include "tests/support/fault_proxy.hpp"
 #include "tests/support/redmine_instance.hpp"
+#include "tests/support/test_pki.hpp"
+#include "tests/support/tls_terminator.hpp"
 
 using tb::test::redmine_instance;
 
@@ -1675,6 +1677,215 @@ CAF_TEST(refused_values_are_reported_with_the_trackers_message_and_others_go_on)
   CAF_CHECK_EQUAL(value_of(R"(trackbridge_errors{task="t"})"), 3);
   CAF_CHECK_GREATER(value_of(R"(trackbridge_changes_failed_total{task="t"})"), 0);
   CAF_CHECK(metrics.body.find("connection=\"a\"") == std::string::npos); // embedded: no HTTP
+}
+
+// --- https: each Redmine behind a real TLS terminator (Debian's stunnel4) ------------------
+
+namespace {
+
+std::string https_url(const char* host, const tb::test::tls_terminator& t) {
+  return std::string{"https://"} + host + ":" + std::to_string(t.port());
+}
+
+tb::test::pem_pair redmine_cert(const tb::test::test_ca& ca, const std::string& file,
+                                tb::test::cert_spec spec = {}) {
+  spec.common_name = "redmine";
+  if (spec.dns_names.empty() && spec.ip_addresses.empty()) {
+    spec.dns_names = {"localhost"};
+    spec.ip_addresses = {"127.0.0.1"};
+  }
+  return ca.issue(spec, file);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+    ++n;
+  return n;
+}
+
+} // namespace
+
+CAF_TEST(a_sync_over_https_with_a_private_ca_and_a_client_certificate_reaches_parity) {
+  auto project = fresh_identifier("https");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  tb::test::test_ca ca{"corp", dir.path()};
+  auto server_cert = redmine_cert(ca, "redmine");
+  auto client = ca.issue({.common_name = "trackbridge", .client = true}, "trackbridge");
+  tb::test::tls_terminator tls1{dir.path(), {rm1.port(), server_cert}};
+  // rm2's terminator lets in only clients with a certificate its CA signed.
+  tb::test::tls_terminator tls2{dir.path(), {rm2.port(), server_cert, ca.cert_file()}};
+  // Made the way a team works: two people comment, one relates two issues,
+  // a child gets its parent later and the parent is edited without a note.
+  auto subjects = numbered("Over TLS", 4);
+  auto ids = commented_issues(project, subjects);
+  relate(rm1, ids[0], "blocks", ids[1], "bob");
+  edit(rm1, ids[3], {{"parent_issue_id", std::stoi(ids[2])}}, "alice");
+  edit(rm1, ids[2], {{"done_ratio", 40}}, "alice");
+  edit(rm1, ids[1],
+       {{"notes", "trace attached"},
+        {"uploads", {{{"token", rm1.upload(binary_content(3), "trace.bin", "bob")},
+                      {"filename", "trace.bin"},
+                      {"content_type", "application/octet-stream"}}}}},
+       "bob");
+  write_one_way_config({{"type", "redmine"},
+                        {"url", https_url("127.0.0.1", tls1)},
+                        {"api_key_env", "TB_TEST_RM1_KEY"},
+                        {"ca_file", ca.cert_file()}},
+                       {{"type", "redmine"},
+                        {"url", https_url("localhost", tls2)},
+                        {"api_key_env", "TB_TEST_RM2_KEY"},
+                        {"ca_file", ca.cert_file()},
+                        {"client_cert_file", client.cert},
+                        {"client_key_file", client.key}},
+                       project, json::object());
+  start();
+  namer one{rm1}, two{rm2};
+  // Parity as each Redmine itself shows it (read past the terminators).
+  bool all = eventually([&] {
+    for (std::size_t n = 0; n < ids.size(); ++n)
+      if (!twinned(one, two, project, ids[n], subjects[n]))
+        return false;
+    return true;
+  }, std::chrono::seconds{120}, std::chrono::milliseconds{500});
+  if (!all)
+    CAF_FAIL("no parity over https; server log:\n" << server->log() << "\nstunnel rm2:\n"
+                                                  << tls2.log());
+  CAF_CHECK(file_bytes(rm2, find_by_subject(rm2, project, subjects[1]))
+            == file_bytes(rm1, ids[1]));
+  auto twins = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");
+  CAF_CHECK_EQUAL(twins["total_count"].get<std::size_t>(), ids.size());
+  auto task = call("GET", "/api/v1/tasks/t");
+  CAF_CHECK(task["source"]["problem"].is_null());
+  CAF_CHECK(task["target"]["problem"].is_null());
+  auto metrics = api_call("GET", "/metrics").body;
+  CAF_CHECK(metrics.find("trackbridge_connection_problem{connection=\"rm2\"} 0")
+            != std::string::npos);
+  CAF_CHECK(metrics.find("trackbridge_tracker_http_calls_total{connection=\"rm2\",status=\"200\"}")
+            != std::string::npos);
+}
+
+CAF_TEST(certificates_that_must_be_refused_write_nothing_and_are_reported_once_until_fixed) {
+  // Four tasks from rm1, each to its own rm2 project through its own
+  // terminator, each with one thing wrong.
+  tb::test::test_ca ca{"corp", dir.path()};
+  tb::test::test_ca stranger{"stranger", dir.path()};
+  struct bad_case {
+    std::string name;
+    tb::test::pem_pair cert;
+    std::string client_ca;
+    std::string host;
+    std::string problem; // in the log and the task view
+    std::unique_ptr<tb::test::tls_terminator> tls = nullptr;
+    std::string project = fresh_identifier("tlsbad");
+  };
+  std::vector<bad_case> cases;
+  cases.push_back({"unknown-ca", redmine_cert(stranger, "unknown"), "", "127.0.0.1",
+                   "is not trusted: unable to get local issuer certificate"});
+  cases.push_back({"wrong-host",
+                   redmine_cert(ca, "elsewhere", {.dns_names = {"redmine.example.org"}}), "",
+                   "localhost", "is not for localhost (it names DNS:redmine.example.org)"});
+  cases.push_back({"expired",
+                   redmine_cert(ca, "expired",
+                                {.valid_from_s = -30 * 86400, .valid_until_s = -86400}),
+                   "", "127.0.0.1", "has expired (valid until"});
+  cases.push_back({"no-client-cert", redmine_cert(ca, "wants"), ca.cert_file(), "127.0.0.1",
+                   "the server wants a client certificate"});
+  auto source = fresh_identifier("tlsrc");
+  make_project(rm1, source);
+  auto subjects = numbered("Refused TLS", 2);
+  auto ids = commented_issues(source, subjects);
+  json connections = {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")}};
+  json tasks = json::object();
+  for (auto& c : cases) {
+    make_project(rm2, c.project);
+    c.tls = std::make_unique<tb::test::tls_terminator>(
+      dir.path(), tb::test::tls_terminator_options{rm2.port(), c.cert, c.client_ca});
+    connections[c.name] = {{"type", "redmine"},
+                           {"url", https_url(c.host.c_str(), *c.tls)},
+                           {"api_key_env", "TB_TEST_RM2_KEY"},
+                           {"ca_file", ca.cert_file()}};
+    tasks[c.name] = {{"source", {{"connection", "rm1"}, {"project", source}}},
+                     {"target", {{"connection", c.name}, {"project", c.project}}},
+                     {"direction", "one-way"},
+                     {"poll_interval_ms", 300},
+                     {"max_attempts", 2}};
+  }
+  json cfg = {{"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+              {"storage", {{"directory", dir.file("data")}}},
+              {"connections", connections},
+              {"tasks", tasks}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  // Each problem reaches the task view and /metrics, and the items of its
+  // task are retried (attempts beyond max_attempts) without being parked.
+  for (auto& c : cases) {
+    json view;
+    bool shown = eventually([&] {
+      view = call("GET", "/api/v1/tasks/" + c.name);
+      return view["target"]["problem"].is_string()
+             && view["target"]["problem"].get<std::string>().find(c.problem)
+                  != std::string::npos;
+    }, std::chrono::seconds{60}, std::chrono::milliseconds{500});
+    if (!shown)
+      CAF_FAIL(c.name << ": the task view shows " << view["target"].dump() << "\nserver log:\n"
+                      << server->log());
+    CAF_CHECK(view["source"]["problem"].is_null());
+    auto metrics = api_call("GET", "/metrics").body;
+    CAF_CHECK(metrics.find("trackbridge_connection_problem{connection=\"" + c.name + "\"} 1")
+              != std::string::npos);
+  }
+  for (auto& c : cases) {
+    json errors;
+    CAF_CHECK(eventually([&] {
+      errors = call("GET", "/api/v1/errors?task=" + c.name)["errors"];
+      return errors.size() == ids.size()
+             && std::all_of(errors.begin(), errors.end(),
+                            [](auto& e) { return e["attempts"].template get<int>() > 2; });
+    }, std::chrono::seconds{90}, std::chrono::milliseconds{500}));
+    for (auto& e : errors)
+      CAF_CHECK_EQUAL(e["parked"], false);
+    // Nothing written: the project the task targets is as it was made.
+    auto written = rm2.get_json("/issues.json?project_id=" + c.project + "&status_id=*");
+    CAF_CHECK_EQUAL(written["total_count"].get<int>(), 0);
+  }
+  // Each logged once, however often it was tried.
+  auto log = server->log();
+  for (auto& c : cases) {
+    auto line = "connection " + c.name + ": TLS with " + https_url(c.host.c_str(), *c.tls);
+    CAF_CHECK_EQUAL(occurrences(log, line), 1u);
+    CAF_CHECK(log.find(c.problem) != std::string::npos);
+  }
+  CAF_CHECK(log.find(": parked after ") == std::string::npos); // the parking line
+  // The operator fixes the first: a certificate from the trusted CA on the
+  // same port. The end is logged once and the sync reaches parity.
+  auto& fixed = cases[0];
+  auto fixed_port = fixed.tls->port();
+  fixed.tls.reset();
+  fixed.tls = std::make_unique<tb::test::tls_terminator>(
+    dir.path(),
+    tb::test::tls_terminator_options{rm2.port(), redmine_cert(ca, "renewed"), "", fixed_port});
+  namer one{rm1}, two{rm2};
+  CAF_CHECK(eventually([&] {
+    for (std::size_t n = 0; n < ids.size(); ++n) {
+      auto twin = find_by_subject(rm2, fixed.project, subjects[n]);
+      if (twin.empty() || !(two.of(twin) == one.of(ids[n])))
+        return false;
+    }
+    return true;
+  }, std::chrono::seconds{120}, std::chrono::milliseconds{1000}));
+  CAF_CHECK(eventually([&] {
+    return call("GET", "/api/v1/tasks/" + fixed.name)["target"]["problem"].is_null();
+  }, std::chrono::seconds{30}, std::chrono::milliseconds{500}));
+  log = server->log();
+  CAF_CHECK_EQUAL(occurrences(log, "connection " + fixed.name + ": calls go through again"), 1u);
+  // The others still refuse, and still wrote nothing.
+  for (std::size_t k = 1; k < cases.size(); ++k)
+    CAF_CHECK_EQUAL(
+      rm2.get_json("/issues.json?project_id=" + cases[k].project + "&status_id=*")["total_count"]
+        .get<int>(),
+      0);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

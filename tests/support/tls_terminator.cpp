@@ -50,10 +50,11 @@ void write_config(const std::string& file, std::uint16_t port, const tls_termina
 
 tls_terminator::tls_terminator(const std::string& dir, tls_terminator_options options) {
   // The free port is found before stunnel binds it, so another process may
-  // take it in between: then stunnel exits and the next port is tried.
+  // take it in between: then stunnel exits and the next port is tried. A
+  // port given is tried as it is (a terminator replacing one just stopped).
   std::string last_log;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    port_ = free_port();
+    port_ = options.port ? options.port : free_port();
     auto base = dir + "/stunnel-" + std::to_string(port_);
     write_config(base + ".conf", port_, options);
     process_ = std::make_unique<server_process>(stunnel, std::vector<std::string>{base + ".conf"},

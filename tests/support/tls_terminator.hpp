@@ -14,9 +14,10 @@
 namespace tb::test {
 
 struct tls_terminator_options {
-  std::uint16_t backend_port = 0; // the plain server on 127.0.0.1
-  pem_pair server;                // the certificate it shows, and its key
-  std::string client_ca_file;     // set: a client certificate this CA signed is required
+  std::uint16_t backend_port = 0;   // the plain server on 127.0.0.1
+  pem_pair server = {};             // the certificate it shows, and its key
+  std::string client_ca_file = {};  // set: a client certificate this CA signed is required
+  std::uint16_t port = 0;         // where it listens; 0: a free port
 };
 
 class tls_terminator {
