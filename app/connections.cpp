@@ -5,12 +5,40 @@
 #include <utility>
 #include <variant>
 
+#include <spdlog/spdlog.h>
+
+#include "adapters/http/proxy.hpp"
 #include "adapters/local/local_adapter.hpp"
 #include "adapters/redmine/redmine_adapter.hpp"
 
 namespace tb::app {
 
 namespace {
+
+// The proxy a connection goes through, from its settings or the
+// environment; logged, so which way it goes is never a guess.
+std::optional<http::proxy_route> proxy_for(const std::string& name, const http::endpoint& ep,
+                                           const http::connection_settings& c) {
+  auto path = "$.connections." + name;
+  std::string credentials;
+  if (!c.proxy_auth_env.empty()) {
+    const char* value = std::getenv(c.proxy_auth_env.c_str());
+    if (!value || !*value)
+      throw std::runtime_error("connection " + name + ": the environment variable "
+                               + c.proxy_auth_env + " (named by " + path
+                               + ".proxy_auth_env) is not set; export user:password for the "
+                                 "proxy in it");
+    credentials = value;
+  }
+  auto route = http::choose_proxy(ep, c.proxy, credentials, c.proxy_auth_env, path,
+                                  [](const char* v) { return std::getenv(v); });
+  if (!route)
+    throw std::runtime_error(route.error().where + ": " + route.error().message);
+  if (*route)
+    spdlog::info("connection {}: through the proxy {} (from {}{})", name, (*route)->shown,
+                 (*route)->from, (*route)->authorization.empty() ? "" : ", with credentials");
+  return *route;
+}
 
 // A Redmine connection's adapter settings; its API key comes from the
 // environment.
@@ -27,6 +55,7 @@ redmine::settings redmine_settings(const std::string& name,
                              + ".api_key_env) is not set; export the Redmine API key in it");
   redmine::settings out{name, *ep, key, c.act_as_author, nullptr, c.http.timeout,
                         c.http.max_answer_mib << 20};
+  out.proxy = proxy_for(name, *ep, c.http);
   if (ep->https()) {
     // Loaded once here, so a file that cannot be used stops the start with
     // its config path, and the connection's workers share it.

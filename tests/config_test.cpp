@@ -821,6 +821,28 @@ CAF_TEST(tls_files_are_refused_where_they_cannot_apply) {
   CAF_CHECK(reports(j, "$.connections.rm.ca_fle", "unknown key"));
 }
 
+CAF_TEST(a_connection_reads_its_proxy_and_the_variable_with_its_credentials) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"},
+                            {"url", "https://redmine.example.org"},
+                            {"api_key_env", "RM_KEY"},
+                            {"proxy", "http://proxy.corp.example:3128"},
+                            {"proxy_auth_env", "TB_PROXY_AUTH"}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto* c = std::get_if<tb::redmine::connection_settings>(&r.cfg->find_connection("rm")->settings);
+  CAF_REQUIRE(c != nullptr);
+  CAF_CHECK_EQUAL(c->http.proxy, "http://proxy.corp.example:3128");
+  CAF_CHECK_EQUAL(c->http.proxy_auth_env, "TB_PROXY_AUTH");
+  j["connections"]["rm"]["proxy"] = "https://proxy.corp.example:3128";
+  j["connections"]["rm"]["proxy_auth_env"] = "tb:secret";
+  CAF_CHECK(reports(j, "$.connections.rm.proxy", "must be an http:// URL"));
+  CAF_CHECK(reports(j, "$.connections.rm.proxy_auth_env", "is not an environment variable name"));
+  j["connections"]["rm"].erase("proxy");
+  j["connections"]["rm"]["proxy_auth_env"] = "TB_PROXY_AUTH";
+  CAF_CHECK(reports(j, "$.connections.rm.proxy_auth_env", "is used only with proxy"));
+}
+
 CAF_TEST(a_redmine_connection_needs_a_url_and_a_key_variable_never_a_key) {
   auto j = minimal();
   j["connections"]["rm"] = {{"type", "redmine"}, {"projects", json::array()}};

@@ -12,6 +12,7 @@
 #include "tests/e2e_fixture.hpp"
 #include "tests/support/durable_state.hpp"
 #include "tests/support/fault_proxy.hpp"
+#include "tests/support/forward_proxy.hpp"
 #include "tests/support/redmine_instance.hpp"
 #include "tests/support/test_pki.hpp"
 #include "tests/support/tls_terminator.hpp"
@@ -1697,6 +1698,16 @@ tb::test::pem_pair redmine_cert(const tb::test::test_ca& ca, const std::string& 
   return ca.issue(spec, file);
 }
 
+// An environment variable set for one test (the server started in it
+// inherits it), and unset after it, so the tests after it go direct.
+struct scoped_env {
+  scoped_env(const char* name, const std::string& value) : name(name) {
+    setenv(name, value.c_str(), 1);
+  }
+  ~scoped_env() { unsetenv(name); }
+  const char* name;
+};
+
 std::size_t occurrences(const std::string& text, const std::string& part) {
   std::size_t n = 0;
   for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
@@ -1706,7 +1717,7 @@ std::size_t occurrences(const std::string& text, const std::string& part) {
 
 } // namespace
 
-CAF_TEST(a_sync_over_https_with_a_private_ca_and_a_client_certificate_reaches_parity) {
+CAF_TEST(https_through_a_proxy_with_a_private_ca_and_a_client_certificate_reaches_parity) {
   auto project = fresh_identifier("https");
   make_project(rm1, project);
   make_project(rm2, project);
@@ -1716,6 +1727,11 @@ CAF_TEST(a_sync_over_https_with_a_private_ca_and_a_client_certificate_reaches_pa
   tb::test::tls_terminator tls1{dir.path(), {rm1.port(), server_cert}};
   // rm2's terminator lets in only clients with a certificate its CA signed.
   tb::test::tls_terminator tls2{dir.path(), {rm2.port(), server_cert, ca.cert_file()}};
+  // A corporate proxy that wants credentials: rm1's connection names it
+  // (the password in TB_TEST_PROXY_AUTH), rm2's finds it in HTTPS_PROXY.
+  tb::test::forward_proxy proxy{dir.path(), "tb", "s3cret"};
+  scoped_env auth{"TB_TEST_PROXY_AUTH", "tb:s3cret"};
+  scoped_env from_env{"HTTPS_PROXY", "http://tb:s3cret@127.0.0.1:" + std::to_string(proxy.port())};
   // Made the way a team works: two people comment, one relates two issues,
   // a child gets its parent later and the parent is edited without a note.
   auto subjects = numbered("Over TLS", 4);
@@ -1732,7 +1748,9 @@ CAF_TEST(a_sync_over_https_with_a_private_ca_and_a_client_certificate_reaches_pa
   write_one_way_config({{"type", "redmine"},
                         {"url", https_url("127.0.0.1", tls1)},
                         {"api_key_env", "TB_TEST_RM1_KEY"},
-                        {"ca_file", ca.cert_file()}},
+                        {"ca_file", ca.cert_file()},
+                        {"proxy", proxy.url()},
+                        {"proxy_auth_env", "TB_TEST_PROXY_AUTH"}},
                        {{"type", "redmine"},
                         {"url", https_url("localhost", tls2)},
                         {"api_key_env", "TB_TEST_RM2_KEY"},
@@ -1751,7 +1769,19 @@ CAF_TEST(a_sync_over_https_with_a_private_ca_and_a_client_certificate_reaches_pa
   }, std::chrono::seconds{120}, std::chrono::milliseconds{500});
   if (!all)
     CAF_FAIL("no parity over https; server log:\n" << server->log() << "\nstunnel rm2:\n"
-                                                  << tls2.log());
+                                                  << tls2.log() << "\ntinyproxy:\n"
+                                                  << proxy.log());
+  // Both ways went through the proxy, and the server said so at its start.
+  CAF_CHECK(proxy.requests("CONNECT 127.0.0.1:" + std::to_string(tls1.port())) > 0);
+  CAF_CHECK(proxy.requests("CONNECT localhost:" + std::to_string(tls2.port())) > 0);
+  auto log = server->log();
+  CAF_CHECK(log.find("connection rm1: through the proxy " + proxy.url()
+                     + " (from $.connections.rm1.proxy, with credentials)")
+            != std::string::npos);
+  CAF_CHECK(log.find("connection rm2: through the proxy " + proxy.url()
+                     + " (from HTTPS_PROXY, with credentials)")
+            != std::string::npos);
+  CAF_CHECK(log.find("s3cret") == std::string::npos);
   CAF_CHECK(file_bytes(rm2, find_by_subject(rm2, project, subjects[1]))
             == file_bytes(rm1, ids[1]));
   auto twins = rm2.get_json("/issues.json?project_id=" + project + "&status_id=*&limit=100");

@@ -4,14 +4,17 @@
 #include "caf/test/unit_test_impl.hpp"
 
 #include <fstream>
+#include <map>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "adapters/http/call_tally.hpp"
 #include "adapters/http/http_client.hpp"
+#include "adapters/http/proxy.hpp"
 #include "api/http_server.hpp"
 #include "api/router.hpp"
+#include "tests/support/forward_proxy.hpp"
 #include "tests/support/temp_dir.hpp"
 #include "tests/support/test_pki.hpp"
 #include "tests/support/tls_terminator.hpp"
@@ -19,7 +22,8 @@
 // The HTTP client over https to a real TLS terminator (Debian's stunnel4)
 // in front of the project's own server, with certificates made here: what
 // is trusted, what is refused, and what each refusal tells the person who
-// configured the connection.
+// configured the connection. Then the same through a real forwarding proxy
+// (Debian's tinyproxy), and which proxy a connection chooses.
 
 using namespace tb;
 using json = nlohmann::json;
@@ -71,7 +75,8 @@ struct fixture {
 
   // An https client of the terminator, with these TLS settings.
   result<http::response> get(const test::tls_terminator& t, http::tls_settings tls,
-                             const std::string& host = "127.0.0.1") {
+                             const std::string& host = "127.0.0.1",
+                             std::optional<http::proxy_route> proxy = std::nullopt) {
     auto ep = http::parse_endpoint("https://" + host + ":" + std::to_string(t.port())
                                      + "/redmine",
                                    "$.connections.rm1.url");
@@ -80,10 +85,39 @@ struct fixture {
     if (!ctx)
       CAF_FAIL("load_tls: " << ctx.error().where << ": " << ctx.error().message);
     http::client c{*ep, "connection rm1",
-                   http::client_options{.request_timeout = 5s, .tally = tally, .tls = *ctx}};
+                   http::client_options{
+                     .request_timeout = 5s, .tally = tally, .tls = *ctx, .proxy = proxy}};
     http::request r;
     r.target = "/echo";
     return c.send(r);
+  }
+
+  // A plain http client of the backend, through the proxy.
+  result<http::response> get_plain(std::optional<http::proxy_route> proxy) {
+    auto ep = http::parse_endpoint("http://127.0.0.1:" + std::to_string(backend->port())
+                                     + "/redmine",
+                                   "$.connections.rm1.url");
+    CAF_REQUIRE(ep.ok());
+    http::client c{*ep, "connection rm1",
+                   http::client_options{.request_timeout = 5s, .tally = tally, .proxy = proxy}};
+    http::request r;
+    r.target = "/echo";
+    return c.send(r);
+  }
+
+  // The route a connection configured with `proxy` and these credentials
+  // takes (no environment).
+  static http::proxy_route route(const test::forward_proxy& p, const std::string& credentials,
+                                 const http::endpoint& target) {
+    auto r = http::choose_proxy(target, p.url(), credentials, "TB_PROXY_AUTH",
+                                "$.connections.rm1", [](const char*) { return nullptr; });
+    CAF_REQUIRE(r.ok());
+    CAF_REQUIRE(r->has_value());
+    return **r;
+  }
+
+  static http::endpoint https_target() {
+    return http::endpoint{"https", "127.0.0.1", 443, ""};
   }
 
   // The refusal every case below expects: retried like an outage, marked
@@ -218,6 +252,133 @@ CAF_TEST(tls_files_that_cannot_be_used_are_refused_naming_the_key_and_the_file) 
   CAF_REQUIRE(!mixed.ok());
   CAF_CHECK_EQUAL(mixed.error().where, "$.connections.rm1.client_key_file");
   CAF_CHECK(has(mixed.error().message, "is not the key of the certificate in " + a.cert));
+}
+
+CAF_TEST(an_https_tracker_is_reached_through_a_proxy_with_connect_and_tls_end_to_end) {
+  test::forward_proxy proxy{dir.path(), "tb", "s3cret"};
+  auto t = terminator(server_cert());
+  auto through = get(*t, {.ca_file = ca.cert_file()}, "127.0.0.1",
+                     route(proxy, "tb:s3cret", https_target()));
+  if (!through)
+    CAF_FAIL(through.error().message << "\ntinyproxy: " << proxy.log());
+  CAF_CHECK_EQUAL(through->status, 200);
+  auto body = json::parse(through->body);
+  CAF_CHECK_EQUAL(body.at("target"), "/redmine/echo");
+  CAF_CHECK_EQUAL(proxy.requests("CONNECT 127.0.0.1:" + std::to_string(t->port())), 1u);
+  // The certificate is still checked inside the tunnel.
+  auto untrusted = refusal(get(*t, {}, "127.0.0.1", route(proxy, "tb:s3cret", https_target())),
+                           *t);
+  CAF_CHECK(has(untrusted, "is not trusted"));
+}
+
+CAF_TEST(a_proxy_that_wants_credentials_or_refuses_them_is_a_configuration_problem) {
+  test::forward_proxy proxy{dir.path(), "tb", "s3cret"};
+  auto t = terminator(server_cert());
+  auto without = get(*t, {.ca_file = ca.cert_file()}, "127.0.0.1",
+                     route(proxy, "", https_target()));
+  CAF_REQUIRE(!without.ok());
+  CAF_CHECK(without.error().misconfigured);
+  CAF_CHECK(has(without.error().message, "the proxy " + proxy.url()
+                                           + " (from $.connections.rm1.proxy): wants credentials "
+                                             "(407"));
+  CAF_CHECK(has(without.error().message, "proxy_auth_env"));
+  auto wrong = get(*t, {.ca_file = ca.cert_file()}, "127.0.0.1",
+                   route(proxy, "tb:guess", https_target()));
+  CAF_REQUIRE(!wrong.ok());
+  CAF_CHECK(wrong.error().misconfigured);
+  // tinyproxy answers 401 to credentials it does not know, 407 to none.
+  CAF_CHECK(has(wrong.error().message, "refused the credentials from TB_PROXY_AUTH (401"));
+  CAF_CHECK(!has(wrong.error().message, "guess")); // never echoed
+  CAF_CHECK(has(tally->problem(), "refused the credentials"));
+}
+
+CAF_TEST(an_http_tracker_is_reached_through_a_proxy_by_forwarding) {
+  test::forward_proxy proxy{dir.path(), "tb", "s3cret"};
+  auto target = http::endpoint{"http", "127.0.0.1", backend->port(), ""};
+  auto through = get_plain(route(proxy, "tb:s3cret", target));
+  if (!through)
+    CAF_FAIL(through.error().message << "\ntinyproxy: " << proxy.log());
+  CAF_CHECK_EQUAL(through->status, 200);
+  auto body = json::parse(through->body);
+  CAF_CHECK_EQUAL(body.at("target"), "/redmine/echo"); // origin-form again at the tracker
+  CAF_CHECK_EQUAL(body.at("host"), "127.0.0.1:" + std::to_string(backend->port()));
+  CAF_CHECK_EQUAL(proxy.requests("GET http://127.0.0.1:" + std::to_string(backend->port())
+                                 + "/redmine/echo"),
+                  1u);
+  auto without = get_plain(route(proxy, "", target));
+  CAF_REQUIRE(!without.ok());
+  CAF_CHECK(without.error().misconfigured);
+  CAF_CHECK(has(without.error().message, "wants credentials (407"));
+}
+
+CAF_TEST(a_proxy_that_does_not_answer_is_an_outage_not_a_configuration_problem) {
+  http::proxy_route nowhere{.host = "127.0.0.1", .port = 9, .shown = "http://127.0.0.1:9",
+                            .from = "HTTPS_PROXY"};
+  auto t = terminator(server_cert());
+  auto r = get(*t, {.ca_file = ca.cert_file()}, "127.0.0.1", nowhere);
+  CAF_REQUIRE(!r.ok());
+  CAF_CHECK(r.error().kind == error_kind::unavailable);
+  CAF_CHECK(!r.error().misconfigured);
+  CAF_CHECK(has(r.error().message, "cannot connect to the proxy http://127.0.0.1:9"));
+}
+
+CAF_TEST(a_connection_takes_its_own_proxy_or_the_environments_as_curl_reads_it) {
+  std::map<std::string, std::string> vars;
+  auto env = [&](const char* name) -> const char* {
+    auto v = vars.find(name);
+    return v == vars.end() ? nullptr : v->second.c_str();
+  };
+  auto https = http::endpoint{"https", "redmine.corp.example", 443, ""};
+  auto plain = http::endpoint{"http", "redmine.corp.example", 80, ""};
+  auto choose = [&](const http::endpoint& target, const std::string& configured = "") {
+    auto r = http::choose_proxy(target, configured, "", "", "$.connections.rm1", env);
+    CAF_REQUIRE(r.ok());
+    return *r;
+  };
+  CAF_CHECK(!choose(https).has_value()); // nothing set: direct
+  vars["HTTPS_PROXY"] = "http://upper:3128";
+  vars["http_proxy"] = "http://plain.example:8080";
+  auto upper = choose(https);
+  CAF_CHECK_EQUAL(upper->shown, "http://upper:3128");
+  CAF_CHECK_EQUAL(upper->from, "HTTPS_PROXY");
+  vars["https_proxy"] = "http://user:p%40ss@lower"; // lower case first; no port: 1080
+  auto lower = choose(https);
+  CAF_CHECK_EQUAL(lower->shown, "http://lower:1080");
+  CAF_CHECK_EQUAL(lower->from, "https_proxy");
+  CAF_CHECK_EQUAL(lower->authorization, "Basic dXNlcjpwQHNz"); // user:p@ss
+  auto forwarding = choose(plain);
+  CAF_CHECK_EQUAL(forwarding->shown, "http://plain.example:8080");
+  vars["NO_PROXY"] = "localhost, .corp.example";
+  CAF_CHECK(!choose(https).has_value());
+  CAF_CHECK(!choose(plain).has_value());
+  // The connection's own proxy wins over all of it.
+  auto own = choose(https, "http://proxy.corp.example:3128");
+  CAF_CHECK_EQUAL(own->from, "$.connections.rm1.proxy");
+  auto refused = [&](const std::string& configured) {
+    auto r = http::choose_proxy(https, configured, "", "", "$.connections.rm1", env);
+    CAF_REQUIRE(!r.ok());
+    CAF_CHECK_EQUAL(r.error().where, "$.connections.rm1.proxy");
+    return r.error().message;
+  };
+  CAF_CHECK(has(refused("http://u:secret@proxy:3128"), "proxy_auth_env"));
+  CAF_CHECK(!has(refused("http://u:secret@proxy:3128"), "secret"));
+  CAF_CHECK(has(refused("https://proxy:3128"), "must be an http:// URL"));
+  CAF_CHECK(has(refused("http://proxy:3128/path"), "no path"));
+  auto colonless = http::choose_proxy(https, "http://proxy:3128", "justauser", "TB_PROXY_AUTH",
+                                      "$.connections.rm1", env);
+  CAF_REQUIRE(!colonless.ok());
+  CAF_CHECK_EQUAL(colonless.error().where, "$.connections.rm1.proxy_auth_env");
+}
+
+CAF_TEST(no_proxy_names_hosts_and_their_subdomains) {
+  CAF_CHECK(http::exempt_from_proxy("*", "anything"));
+  CAF_CHECK(http::exempt_from_proxy("corp.example", "corp.example"));
+  CAF_CHECK(http::exempt_from_proxy("corp.example", "redmine.corp.example"));
+  CAF_CHECK(http::exempt_from_proxy(".corp.example", "Redmine.Corp.Example"));
+  CAF_CHECK(!http::exempt_from_proxy("corp.example", "xcorp.example"));
+  CAF_CHECK(http::exempt_from_proxy("a, 127.0.0.1 ,b", "127.0.0.1"));
+  CAF_CHECK(!http::exempt_from_proxy("127.0.0.1", "127.0.0.10"));
+  CAF_CHECK(!http::exempt_from_proxy("", "localhost"));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

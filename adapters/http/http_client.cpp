@@ -166,7 +166,10 @@ struct client::impl {
     };
     auto out = std::make_shared<outcome>();
     tcp::resolver resolver{ioc};
-    resolver.async_resolve(ep.host, std::to_string(ep.port), tcp::resolver::numeric_service,
+    auto& host = opts.proxy ? opts.proxy->host : ep.host;
+    auto port = opts.proxy ? opts.proxy->port : ep.port;
+    std::string what = opts.proxy ? "the proxy's host " : "the host ";
+    resolver.async_resolve(host, std::to_string(port), tcp::resolver::numeric_service,
                            [out](beast::error_code ec, tcp::resolver::results_type r) {
                              out->ec = ec;
                              out->endpoints = std::move(r);
@@ -176,10 +179,10 @@ struct client::impl {
       // nop
     }
     if (!out->ec)
-      return unavailable("cannot resolve the host " + ep.host + ": no answer within "
+      return unavailable("cannot resolve " + what + host + ": no answer within "
                          + std::to_string(opts.connect_timeout.count()) + " ms");
     if (*out->ec)
-      return unavailable("cannot resolve the host " + ep.host + ": " + out->ec->message());
+      return unavailable("cannot resolve " + what + host + ": " + out->ec->message());
     return out->endpoints;
   }
 
@@ -193,12 +196,78 @@ struct client::impl {
       secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc, opts.tls->native());
     tcp().expires_at(deadline);
     auto ec = run([&](auto done) { tcp().async_connect(*endpoints, done); });
+    auto peer = opts.proxy ? "the proxy " + opts.proxy->shown : authority(ep);
     if (ec == beast::error::timeout)
-      return unavailable("cannot connect to " + authority(ep) + ": no answer within "
+      return unavailable("cannot connect to " + peer + ": no answer within "
                          + std::to_string(opts.connect_timeout.count()) + " ms");
     if (ec)
-      return unavailable("cannot connect to " + authority(ep) + ": " + ec.message());
+      return unavailable("cannot connect to " + peer + ": " + ec.message());
+    if (secure && opts.proxy)
+      if (auto err = tunnel(deadline)) {
+        close();
+        return err;
+      }
     return secure ? handshake(deadline) : std::nullopt;
+  }
+
+  sync_error proxy_problem(const std::string& message) const {
+    auto e = unavailable("the proxy " + opts.proxy->shown + " (from " + opts.proxy->from
+                         + "): " + message);
+    e.misconfigured = true;
+    return e;
+  }
+
+  // What a proxy's refusal means: 407 (or 401, which some proxies send for
+  // credentials they do not know) is about the credentials, 5xx is the
+  // proxy failing to reach the tracker (an outage), the rest its rules.
+  sync_error proxy_refusal(unsigned status, const std::string& reason) const {
+    auto answered = std::to_string(status) + (reason.empty() ? "" : " " + reason);
+    if (status == 407 || status == 401)
+      return proxy_problem(
+        opts.proxy->credentials_from.empty()
+          ? "wants credentials (" + answered
+              + "); put user:password in an environment variable and name it in "
+                "proxy_auth_env"
+          : "refused the credentials from " + opts.proxy->credentials_from + " (" + answered
+              + "); check the user and password there");
+    if (status >= 500)
+      return unavailable("the proxy " + opts.proxy->shown + " could not reach " + authority(ep)
+                         + " (" + answered + ")");
+    return proxy_problem("refused to connect to " + authority(ep) + " (" + answered
+                         + "); allow the tracker's host and port in the proxy");
+  }
+
+  // An https tracker through a proxy: CONNECT opens a tunnel to it, and TLS
+  // runs end to end inside, under the connect deadline.
+  std::optional<sync_error> tunnel(steady::time_point deadline) {
+    bhttp::request<bhttp::empty_body> req{bhttp::verb::connect, authority(ep), 11};
+    req.set(bhttp::field::host, authority(ep));
+    req.set(bhttp::field::user_agent, "TrackBridge");
+    if (!opts.proxy->authorization.empty())
+      req.set(bhttp::field::proxy_authorization, opts.proxy->authorization);
+    tcp().expires_at(deadline);
+    auto ec = run([&](auto done) { bhttp::async_write(tcp(), req, done); });
+    bhttp::response_parser<bhttp::empty_body> parser;
+    parser.skip(true); // an answer to CONNECT has no body: the tunnel follows
+    if (!ec)
+      ec = run([&](auto done) { bhttp::async_read(tcp(), buffer, parser, done); });
+    if (ec == beast::error::timeout)
+      return unavailable("the proxy " + opts.proxy->shown + " did not open a tunnel to "
+                         + authority(ep) + " within "
+                         + std::to_string(opts.connect_timeout.count()) + " ms");
+    if (ec)
+      return unavailable("the proxy " + opts.proxy->shown + " broke the tunnel to "
+                         + authority(ep) + ": " + ec.message());
+    auto& res = parser.get();
+    if (res.result_int() != 200)
+      return proxy_refusal(res.result_int(), std::string{res.reason()});
+    // The TLS stream reads the socket itself: bytes the proxy sent early
+    // would be lost.
+    if (buffer.size() != 0)
+      return unavailable("the proxy " + opts.proxy->shown
+                         + " sent bytes after opening the tunnel; it is not a plain CONNECT "
+                           "proxy");
+    return std::nullopt;
   }
 
   // TLS on the new connection, under the connect deadline.
@@ -209,7 +278,8 @@ struct client::impl {
       return keep_refused(ok, v.native_handle(), refused);
     });
     tcp().expires_at(deadline);
-    auto ec = run([&](auto done) { secure->async_handshake(asio::ssl::stream_base::client, done); });
+    auto ec = run(
+      [&](auto done) { secure->async_handshake(asio::ssl::stream_base::client, done); });
     if (!ec)
       return std::nullopt;
     std::optional<sync_error> out;
@@ -230,9 +300,15 @@ struct client::impl {
     bhttp::request<bhttp::string_body> req;
     req.method_string(r.method);
     auto target = ep.base_path + r.target;
-    req.target(target.empty() ? "/" : target);
+    if (target.empty())
+      target = "/";
+    // Through a proxy, an http request names its whole URL (RFC 9112 3.2.2).
+    bool forwarded = opts.proxy && !ep.https();
+    req.target(forwarded ? "http://" + authority(ep) + target : target);
     req.version(11);
     req.set(bhttp::field::host, authority(ep));
+    if (forwarded && !opts.proxy->authorization.empty())
+      req.set(bhttp::field::proxy_authorization, opts.proxy->authorization);
     req.set(bhttp::field::user_agent, "TrackBridge");
     req.set(bhttp::field::connection, "keep-alive");
     if (!r.body.empty())
@@ -306,6 +382,9 @@ struct client::impl {
     auto res = parser.release();
     if (!res.keep_alive())
       close();
+    // A forwarding proxy that refuses the credentials answers for itself.
+    if (opts.proxy && !ep.https() && res.result_int() == 407)
+      return {proxy_refusal(407, std::string{res.reason()})};
     response out;
     out.status = static_cast<int>(res.result_int());
     out.body = std::move(res.body());

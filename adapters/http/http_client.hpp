@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "adapters/http/call_tally.hpp"
@@ -53,12 +54,26 @@ struct response {
   std::string body;
 };
 
+// An HTTP proxy between this side and the tracker (adapters/http/proxy
+// chooses it): CONNECT for an https tracker, plain forwarding for http.
+struct proxy_route {
+  std::string host;
+  std::uint16_t port = 3128;
+  std::string authorization = {}; // a Proxy-Authorization value ("Basic ..."), or ""
+  std::string shown = {};         // "http://host:port", never with credentials
+  std::string from = {};          // what named it: "$.connections.rm1.proxy", "HTTPS_PROXY"
+  // Where the credentials came from ("TB_PROXY_AUTH", "HTTPS_PROXY"), for
+  // the message when the proxy refuses them; "" without credentials.
+  std::string credentials_from = {};
+};
+
 struct client_options {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds request_timeout{30000}; // whole request + response
   std::size_t max_body = std::size_t{64} << 20;
   std::shared_ptr<call_tally> tally = nullptr; // the connection's; null: not counted
   std::shared_ptr<tls_context> tls = nullptr; // for https; null: the system's store
+  std::optional<proxy_route> proxy = std::nullopt; // none: straight to the tracker
 };
 
 class client {

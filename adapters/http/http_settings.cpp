@@ -11,7 +11,8 @@ const std::vector<std::string>& connection_keys() {
   static const std::vector<std::string> keys{"url",           "max_in_flight",
                                              "timeout_ms",    "max_answer_mib",
                                              "ca_file",       "client_cert_file",
-                                             "client_key_file"};
+                                             "client_key_file", "proxy",
+                                             "proxy_auth_env"};
   return keys;
 }
 
@@ -72,6 +73,23 @@ connection_settings read_connection_settings(report& r, const json& j, const std
     if (auto mib = integer_at(r, *v, member(path, "max_answer_mib"), 1, 4096))
       c.max_answer_mib = static_cast<std::size_t>(*mib);
   c.tls = read_tls_settings(r, j, path, c.url.rfind("https://", 0) == 0);
+  if (auto* v = find(j, "proxy"))
+    if (auto proxy = nonempty_string_at(r, *v, member(path, "proxy"))) {
+      c.proxy = *proxy;
+      if (c.proxy.rfind("http://", 0) != 0)
+        r.add(member(path, "proxy"), "must be an http:// URL, not " + quote(printable(c.proxy)),
+              "e.g. \"http://proxy.corp.example:3128\"; an https tracker is reached through "
+              "it with CONNECT, TLS end to end");
+    }
+  if (auto* v = find(j, "proxy_auth_env")) {
+    if (auto env = env_name_at(r, *v, member(path, "proxy_auth_env"), "proxy's user:password",
+                               "TB_PROXY_AUTH"))
+      c.proxy_auth_env = *env;
+    if (c.proxy.empty() && !find(j, "proxy"))
+      r.add(member(path, "proxy_auth_env"), "is used only with proxy",
+            "set proxy too; a proxy from https_proxy or http_proxy takes its credentials from "
+            "its URL there");
+  }
   return c;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // What every tracker connection over HTTP has, read from its configuration
 // in one place: where it is, how many requests at once, how long one may
-// take, how large an answer may be, and for https which certificates to
-// trust and which to show. A tracker type's reader
+// take, how large an answer may be, for https which certificates to trust
+// and which to show, and which proxy to go through. A tracker type's reader
 // (adapters/<type>/<type>_settings) adds its own keys to these.
 
 #include <chrono>
@@ -30,6 +30,11 @@ struct connection_settings {
   std::chrono::milliseconds timeout{30000}; // one request and its answer, at most
   std::size_t max_answer_mib = 64; // the largest answer read (a file's bytes, say)
   tls_settings tls;
+  // An HTTP proxy ("http://host:port"); "": the environment's (https_proxy,
+  // http_proxy, no_proxy), or none. Its user:password, if it wants them,
+  // is in the environment variable named by proxy_auth_env.
+  std::string proxy = {};
+  std::string proxy_auth_env = {};
 };
 
 // The keys read_connection_settings reads.

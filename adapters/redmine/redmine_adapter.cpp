@@ -62,7 +62,8 @@ adapter::adapter(settings s, std::shared_ptr<catalog> shared)
             http::client_options{.request_timeout = settings_.timeout,
                                  .max_body = settings_.max_answer,
                                  .tally = settings_.tally,
-                                 .tls = settings_.tls}) {
+                                 .tls = settings_.tls,
+                                 .proxy = settings_.proxy}) {
 }
 
 std::string adapter::where(const std::string& project, const std::string& issue) const {

@@ -27,6 +27,7 @@ struct settings {
   std::chrono::milliseconds timeout{30000}; // one request and its answer
   std::size_t max_answer = std::size_t{64} << 20; // bytes; a larger answer is a bad_answer
   std::shared_ptr<http::tls_context> tls = nullptr; // for https; null: the system's store
+  std::optional<http::proxy_route> proxy = std::nullopt; // none: straight to Redmine
 };
 
 class adapter : public tracker_adapter {
