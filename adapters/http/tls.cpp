@@ -70,16 +70,15 @@ std::string names_of(X509* cert) {
       one = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                                  static_cast<std::size_t>(ASN1_STRING_length(s)));
     } else if (n->type == GEN_IPADD) {
-      std::unique_ptr<char, void (*)(void*)> text{
-        reinterpret_cast<char*>(OPENSSL_buf2hexstr(n->d.iPAddress->data,
-                                                   n->d.iPAddress->length)),
-        [](void* p) { OPENSSL_free(p); }};
       auto* a = n->d.iPAddress;
-      if (a->length == 4)
+      if (a->length == 4) {
         one = "IP:" + std::to_string(a->data[0]) + "." + std::to_string(a->data[1]) + "."
               + std::to_string(a->data[2]) + "." + std::to_string(a->data[3]);
-      else
-        one = std::string{"IP:"} + (text ? text.get() : "?");
+      } else { // IPv6, as hex bytes
+        char* hex = OPENSSL_buf2hexstr(a->data, a->length);
+        one = std::string{"IP:"} + (hex ? hex : "?");
+        OPENSSL_free(hex);
+      }
     }
     if (!one.empty())
       out += (out.empty() ? "" : ", ") + one;

@@ -13,6 +13,9 @@
 #include <thread>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include "tests/support/http_client.hpp"
 
 namespace tb::test {
@@ -115,6 +118,20 @@ bool server_process::wait_ready(std::uint16_t port, std::chrono::seconds timeout
     } catch (const std::runtime_error&) {
       // not listening yet
     }
+    std::this_thread::sleep_for(poll_interval);
+  }
+  return false;
+}
+
+bool server_process::wait_listening(std::uint16_t port, std::chrono::seconds timeout) {
+  auto deadline = clock_type::now() + timeout;
+  while (clock_type::now() < deadline && running()) {
+    boost::asio::io_context ioc;
+    boost::asio::ip::tcp::socket s{ioc};
+    boost::system::error_code ec;
+    s.connect({boost::asio::ip::make_address_v4("127.0.0.1"), port}, ec);
+    if (!ec)
+      return true;
     std::this_thread::sleep_for(poll_interval);
   }
   return false;

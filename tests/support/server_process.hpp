@@ -25,6 +25,10 @@ class server_process {
   // Polls GET /healthz until it answers 200; false if the child exited or
   // the time ran out.
   bool wait_ready(std::uint16_t port, std::chrono::seconds timeout);
+  // Polls until 127.0.0.1:port accepts a TCP connection (a program that
+  // speaks no plain HTTP, such as a TLS terminator); false if the child
+  // exited or the time ran out.
+  bool wait_listening(std::uint16_t port, std::chrono::seconds timeout);
 
   // SIGTERM, then SIGKILL after the grace; the exit status, or -signal.
   int stop(std::chrono::seconds grace = std::chrono::seconds(10));

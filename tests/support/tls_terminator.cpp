@@ -3,34 +3,16 @@
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
-#include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
+#include "tests/support/http_client.hpp"
 
 namespace tb::test {
 
 namespace {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 const char* const stunnel = "/usr/bin/stunnel4";
-
-std::uint16_t free_port() {
-  asio::io_context ioc;
-  tcp::acceptor a{ioc, {asio::ip::make_address_v4("127.0.0.1"), 0}};
-  return a.local_endpoint().port();
-}
-
-bool accepts(std::uint16_t port) {
-  asio::io_context ioc;
-  tcp::socket s{ioc};
-  boost::system::error_code ec;
-  s.connect({asio::ip::make_address_v4("127.0.0.1"), port}, ec);
-  return !ec;
-}
 
 void write_config(const std::string& file, std::uint16_t port, const tls_terminator_options& o) {
   std::ofstream out{file};
@@ -59,12 +41,8 @@ tls_terminator::tls_terminator(const std::string& dir, tls_terminator_options op
     write_config(base + ".conf", port_, options);
     process_ = std::make_unique<server_process>(stunnel, std::vector<std::string>{base + ".conf"},
                                                 base + ".log");
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline && process_->running()) {
-      if (accepts(port_))
-        return;
-      std::this_thread::sleep_for(20ms);
-    }
+    if (process_->wait_listening(port_, 10s))
+      return;
     last_log = process_->log();
     process_->kill9();
   }
