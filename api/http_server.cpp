@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -15,6 +16,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "api/server_tls.hpp"
 
 // Modelled on Beast's advanced server: sessions only do I/O, one do_x/on_x
 // pair per async step, a timeout and a body limit on every read.
@@ -26,6 +30,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
@@ -73,40 +78,90 @@ bool is_http_error(const beast::error_code& ec) {
   return ec.category() == beast::error_code{http::error::bad_target}.category();
 }
 
-// One connection: reads requests, hands each to the router, writes the
-// response; keep-alive until the client closes, times out or errs.
-class session : public std::enable_shared_from_this<session> {
+// What the session registry can do to any connection, plain or TLS.
+class connection {
  public:
-  session(tcp::socket&& socket, const router& routes)
-    : stream_(std::move(socket)), routes_(routes) {
+  virtual ~connection() = default;
+  // On the session's strand, or while no thread runs the io_context (the
+  // server is stopping).
+  virtual void close() = 0;
+};
+
+// An https server's reply to a plain HTTP request: where to go instead.
+std::string https_only(const beast_request& req) {
+  auto host = std::string{req[http::field::host]};
+  return "this server takes https only: use https://" + (host.empty() ? "HOST:PORT" : host)
+         + std::string{req.target()};
+}
+
+// One connection: reads requests, hands each to the router, writes the
+// response; keep-alive until the client closes, times out or errs. Stream
+// is a beast::tcp_stream or a beast::ssl_stream over one; only the start
+// (the TLS handshake) and the end (close_notify, or a drain) differ.
+template <class Stream>
+class session : public connection, public std::enable_shared_from_this<session<Stream>> {
+ public:
+  static constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  // buffer: what was read before the session began (detecting TLS).
+  // refuse_plain: the request came as plain HTTP to an https server.
+  session(tcp::socket&& socket, const router& routes, beast::flat_buffer buffer,
+          bool refuse_plain = false) requires(!tls)
+    : stream_(std::move(socket)), routes_(routes), buffer_(std::move(buffer)),
+      refuse_plain_(refuse_plain) {
+  }
+
+  session(tcp::socket&& socket, const router& routes, beast::flat_buffer buffer,
+          std::shared_ptr<ssl::context> context) requires(tls)
+    : context_(std::move(context)), stream_(std::move(socket), *context_), routes_(routes),
+      buffer_(std::move(buffer)) {
   }
 
   void run() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&session::do_read_header, shared_from_this()));
+    auto start = tls ? &session::do_handshake : &session::do_read_header;
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(start, self()));
   }
 
-  // On the session's strand, or while no thread runs the io_context (the
-  // server is stopping).
-  void close() {
+  void close() override {
     beast::error_code ec;
-    stream_.socket().close(ec);
+    beast::get_lowest_layer(stream_).socket().close(ec);
   }
 
  private:
+  std::shared_ptr<session> self() { return this->shared_from_this(); }
+  beast::tcp_stream& transport() { return beast::get_lowest_layer(stream_); }
+
+  void do_handshake() {
+    if constexpr (tls) {
+      transport().expires_after(read_timeout);
+      stream_.async_handshake(ssl::stream_base::server, buffer_.data(),
+                              beast::bind_front_handler(&session::on_handshake, self()));
+    }
+  }
+
+  // A client that does not trust the certificate, or speaks no TLS the
+  // server accepts, ends here: it has its reason in the alert it got.
+  void on_handshake(beast::error_code ec, std::size_t used) {
+    if (ec)
+      return close();
+    buffer_.consume(used);
+    do_read_header();
+  }
+
   void do_read_header() {
     parser_.emplace();
     parser_->body_limit(body_limit);
-    stream_.expires_after(read_timeout);
-    http::async_read_header(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&session::on_read_header, shared_from_this()));
+    transport().expires_after(read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&session::on_read_header, self()));
   }
 
   void on_read_header(beast::error_code ec, std::size_t) {
     if (ec)
       return on_read_error(ec);
     auto& req = parser_->get();
+    if (refuse_plain_)
+      return refuse(400, https_only(req));
     if (beast::iequals(req[http::field::expect], "100-continue") && !parser_->is_done())
       return do_continue();
     do_read_body();
@@ -115,9 +170,9 @@ class session : public std::enable_shared_from_this<session> {
   // Clients such as curl wait for this before sending a large body.
   void do_continue() {
     continue_.emplace(http::status::continue_, parser_->get().version());
-    stream_.expires_after(write_timeout);
+    transport().expires_after(write_timeout);
     http::async_write(stream_, *continue_,
-                      beast::bind_front_handler(&session::on_continue, shared_from_this()));
+                      beast::bind_front_handler(&session::on_continue, self()));
   }
 
   void on_continue(beast::error_code ec, std::size_t) {
@@ -128,9 +183,9 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void do_read_body() {
-    stream_.expires_after(read_timeout);
+    transport().expires_after(read_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&session::on_read, shared_from_this()));
+                     beast::bind_front_handler(&session::on_read, self()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -168,9 +223,9 @@ class session : public std::enable_shared_from_this<session> {
 
   void do_write(beast_response res) {
     res_.emplace(std::move(res));
-    stream_.expires_after(write_timeout);
+    transport().expires_after(write_timeout);
     http::async_write(stream_, *res_,
-                      beast::bind_front_handler(&session::on_write, shared_from_this(),
+                      beast::bind_front_handler(&session::on_write, self(),
                                                 res_->keep_alive()));
   }
 
@@ -183,16 +238,25 @@ class session : public std::enable_shared_from_this<session> {
     do_read_header();
   }
 
+  // TLS ends with close_notify both ways; plain TCP with a drain.
   void do_close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(drain_timeout); // one deadline for the whole drain
-    do_drain();
+    transport().expires_after(drain_timeout); // one deadline for the whole end
+    if constexpr (tls) {
+      stream_.async_shutdown(beast::bind_front_handler(&session::on_shutdown, self()));
+    } else {
+      beast::error_code ec;
+      transport().socket().shutdown(tcp::socket::shutdown_send, ec);
+      do_drain();
+    }
+  }
+
+  void on_shutdown(beast::error_code) {
+    close();
   }
 
   void do_drain() {
-    stream_.async_read_some(asio::buffer(drain_buffer_),
-                            beast::bind_front_handler(&session::on_drain, shared_from_this()));
+    transport().async_read_some(asio::buffer(drain_buffer_),
+                          beast::bind_front_handler(&session::on_drain, self()));
   }
 
   void on_drain(beast::error_code ec, std::size_t n) {
@@ -202,9 +266,11 @@ class session : public std::enable_shared_from_this<session> {
     do_drain();
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> context_; // before stream_, which uses it
+  Stream stream_;
   const router& routes_;
   beast::flat_buffer buffer_;
+  bool refuse_plain_ = false;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::optional<http::response<http::empty_body>> continue_;
   std::optional<beast_response> res_;
@@ -212,10 +278,13 @@ class session : public std::enable_shared_from_this<session> {
   std::size_t drained_ = 0;
 };
 
+using plain_session = session<beast::tcp_stream>;
+using tls_session = session<beast::ssl_stream<beast::tcp_stream>>;
+
 // The live sessions, so that stop() can close their connections.
 class session_registry {
  public:
-  void add(const std::shared_ptr<session>& s) {
+  void add(const std::shared_ptr<connection>& s) {
     std::lock_guard<std::mutex> guard{mutex_};
     std::erase_if(sessions_, [](auto& w) { return w.expired(); });
     sessions_.push_back(s);
@@ -231,14 +300,70 @@ class session_registry {
 
  private:
   std::mutex mutex_;
-  std::vector<std::weak_ptr<session>> sessions_;
+  std::vector<std::weak_ptr<connection>> sessions_;
+};
+
+// An https server's first look at a connection: a TLS ClientHello goes to
+// a TLS session with the certificate in use now; anything else to a plain
+// session that answers where https is.
+class tls_detector : public connection, public std::enable_shared_from_this<tls_detector> {
+ public:
+  tls_detector(tcp::socket&& socket, const router& routes, const certificate_store& certificates,
+               session_registry& sessions)
+    : stream_(std::move(socket)), routes_(routes), certificates_(certificates),
+      sessions_(sessions) {
+  }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&tls_detector::do_detect, shared_from_this()));
+  }
+
+  void close() override {
+    beast::error_code ec;
+    stream_.socket().close(ec);
+  }
+
+ private:
+  void do_detect() {
+    stream_.expires_after(read_timeout);
+    beast::async_detect_ssl(stream_, buffer_, beast::bind_front_handler(
+                                                &tls_detector::on_detect, shared_from_this()));
+  }
+
+  void on_detect(beast::error_code ec, bool is_tls) {
+    if (ec)
+      return close(); // timeout, or the client left
+    stream_.expires_never();
+    std::shared_ptr<connection> next;
+    if (is_tls) {
+      auto s = std::make_shared<tls_session>(stream_.release_socket(), routes_,
+                                             std::move(buffer_), certificates_.current().context);
+      s->run();
+      next = s;
+    } else {
+      auto s = std::make_shared<plain_session>(stream_.release_socket(), routes_,
+                                               std::move(buffer_), true);
+      s->run();
+      next = s;
+    }
+    sessions_.add(next);
+  }
+
+  beast::tcp_stream stream_;
+  const router& routes_;
+  const certificate_store& certificates_;
+  session_registry& sessions_;
+  beast::flat_buffer buffer_;
 };
 
 class listener : public std::enable_shared_from_this<listener> {
  public:
+  // certificates: null for a plain http server.
   listener(asio::io_context& ioc, tcp::acceptor&& acceptor, const router& routes,
-           session_registry& sessions)
-    : ioc_(ioc), acceptor_(std::move(acceptor)), routes_(routes), sessions_(sessions) {
+           session_registry& sessions, const certificate_store* certificates)
+    : ioc_(ioc), acceptor_(std::move(acceptor)), routes_(routes), sessions_(sessions),
+      certificates_(certificates) {
   }
 
   void run() {
@@ -261,8 +386,13 @@ class listener : public std::enable_shared_from_this<listener> {
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted)
       return;
-    if (!ec) {
-      auto s = std::make_shared<session>(std::move(socket), routes_);
+    if (!ec && certificates_) {
+      auto d = std::make_shared<tls_detector>(std::move(socket), routes_, *certificates_,
+                                              sessions_);
+      sessions_.add(d);
+      d->run();
+    } else if (!ec) {
+      auto s = std::make_shared<plain_session>(std::move(socket), routes_, beast::flat_buffer{});
       sessions_.add(s);
       s->run();
     }
@@ -274,6 +404,7 @@ class listener : public std::enable_shared_from_this<listener> {
   tcp::acceptor acceptor_;
   const router& routes_;
   session_registry& sessions_;
+  const certificate_store* certificates_;
 };
 
 [[noreturn]] void cannot_listen(const std::string& address, std::uint16_t port,
@@ -313,18 +444,21 @@ struct http_server::state {
   std::string address;
   std::uint16_t port;
   unsigned threads;
-  std::mutex mutex; // start and stop
+  std::optional<tls_files> tls;
+  std::mutex mutex; // start, stop and reload
   bool started = false;
   bool stopped = false;
+  std::optional<certificate_store> certificates; // with tls, once started
   session_registry sessions;
-  asio::io_context ioc;
+  asio::io_context ioc; // after what its handlers use: destroyed before it
   std::shared_ptr<listener> accepting; // after ioc: destroyed before it
   std::vector<std::thread> runners;
 };
 
 http_server::http_server(const router& routes, std::string address, std::uint16_t port,
-                         unsigned threads)
-  : state_(std::make_unique<state>(routes, std::move(address), port, std::max(threads, 1u))) {
+                         unsigned threads, std::optional<tls_files> tls)
+  : state_(std::make_unique<state>(routes, std::move(address), port, std::max(threads, 1u),
+                                   std::move(tls))) {
 }
 
 http_server::~http_server() {
@@ -336,9 +470,16 @@ void http_server::start() {
   std::lock_guard<std::mutex> guard{s.mutex};
   if (s.started)
     return;
+  if (s.tls) {
+    auto loaded = load_server_certificate(*s.tls);
+    if (!loaded.problem.empty())
+      throw std::runtime_error(loaded.problem);
+    s.certificates.emplace(std::move(loaded.certificate));
+  }
   auto acceptor = open_acceptor(s.ioc, s.address, s.port);
   s.port = acceptor.local_endpoint().port();
-  s.accepting = std::make_shared<listener>(s.ioc, std::move(acceptor), s.routes, s.sessions);
+  s.accepting = std::make_shared<listener>(s.ioc, std::move(acceptor), s.routes, s.sessions,
+                                           s.certificates ? &*s.certificates : nullptr);
   s.accepting->run();
   s.started = true;
   for (unsigned i = 0; i < s.threads; ++i)
@@ -347,6 +488,41 @@ void http_server::start() {
 
 std::uint16_t http_server::port() const {
   return state_->port;
+}
+
+std::optional<std::string> http_server::check_certificate(const tls_files& files) {
+  auto loaded = load_server_certificate(files);
+  if (loaded.problem.empty())
+    return std::nullopt;
+  return loaded.problem;
+}
+
+bool http_server::https() const {
+  return state_->tls.has_value();
+}
+
+std::string http_server::certificate() const {
+  auto& s = *state_;
+  std::lock_guard<std::mutex> guard{s.mutex};
+  if (!s.certificates)
+    return "";
+  auto c = s.certificates->current();
+  return c.summary + (c.expired.empty() ? "" : " (it has expired)");
+}
+
+std::optional<std::string> http_server::reload_certificate() {
+  auto& s = *state_;
+  std::lock_guard<std::mutex> guard{s.mutex};
+  if (!s.tls)
+    return "server.tls is not set: there is no certificate to read again";
+  auto loaded = load_server_certificate(*s.tls);
+  if (!loaded.problem.empty())
+    return loaded.problem;
+  if (s.certificates)
+    s.certificates->replace(std::move(loaded.certificate));
+  else
+    s.certificates.emplace(std::move(loaded.certificate));
+  return std::nullopt;
 }
 
 void http_server::stop() {

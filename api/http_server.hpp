@@ -5,25 +5,48 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/router.hpp"
 
 namespace tb::api {
 
+// server.tls: the server's certificate (with its chain) and its key, PEM.
+struct tls_files {
+  std::string cert_file;
+  std::string key_file;
+};
+
 class http_server {
  public:
   // routes must outlive the server. threads: how many threads run the
-  // connections (at least one).
+  // connections (at least one). tls: https with this pair, else plain http.
   http_server(const router& routes, std::string address, std::uint16_t port,
-              unsigned threads = 1);
+              unsigned threads = 1, std::optional<tls_files> tls = std::nullopt);
   ~http_server(); // stops
   http_server(const http_server&) = delete;
   http_server& operator=(const http_server&) = delete;
 
-  // Binds, listens and starts the threads. Throws std::runtime_error naming
-  // address:port when it cannot listen (address in use, not an address).
+  // Reads the certificate (with tls), binds, listens and starts the
+  // threads. Throws std::runtime_error naming the file when the pair cannot
+  // be used, or address:port when it cannot listen (address in use, not an
+  // address).
   void start();
+
+  // Whether the pair can be used, as start() would read it: the problem,
+  // naming the file, or nothing (for `check`).
+  static std::optional<std::string> check_certificate(const tls_files& files);
+
+  bool https() const;
+  // What the log says of the certificate in use ("CN=... (DNS:...), valid
+  // until ..."), with " (it has expired)" when it has; "" without tls.
+  std::string certificate() const;
+
+  // Reads tls's files again: connections accepted from now on get the new
+  // pair, those open keep theirs. A pair that cannot be used is refused and
+  // the one in use stays; the problem, naming the file, is returned.
+  std::optional<std::string> reload_certificate();
 
   // The bound port (the one the system chose when constructed with port 0).
   std::uint16_t port() const;

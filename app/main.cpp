@@ -40,19 +40,39 @@ constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_invalid_config = 2;
 
-std::optional<tb::config::config> load_config(const std::string& path) {
+enum class warnings_to { terminal, log };
+
+std::optional<tb::config::config> load_config(const std::string& path, warnings_to warnings) {
   auto loaded = tb::config::load_file(path);
   for (auto& p : loaded.problems)
     std::cerr << path << ": " << tb::config::format(p) << "\n";
   if (!loaded.problems.empty())
     std::cerr << loaded.problems.size() << " problem(s); nothing was started\n";
+  for (auto& w : loaded.warnings)
+    if (warnings == warnings_to::log)
+      spdlog::warn("{}: {}", path, tb::config::format(w));
+    else
+      std::cerr << path << ": warning: " << tb::config::format(w) << "\n";
   return loaded.cfg;
 }
 
+std::optional<tb::api::tls_files> server_tls(const tb::config::server_config& s) {
+  if (!s.tls)
+    return std::nullopt;
+  return tb::api::tls_files{s.tls->cert_file, s.tls->key_file};
+}
+
 int check(const std::string& path) {
-  auto cfg = load_config(path);
+  auto cfg = load_config(path, warnings_to::terminal);
   if (!cfg)
     return exit_invalid_config;
+  // The files are read as `run` would read them: a pair `run` would refuse
+  // is not valid.
+  if (auto files = server_tls(cfg->server))
+    if (auto problem = tb::api::http_server::check_certificate(*files)) {
+      std::cerr << path << ": $." << *problem << "\n1 problem(s); nothing was started\n";
+      return exit_invalid_config;
+    }
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
             << cfg->tasks.size() << " task(s))\n";
   return exit_ok;
@@ -116,14 +136,50 @@ std::optional<token_source> api_token(const tb::config::server_config& s) {
   return token_source{value, path};
 }
 
-int wait_for_stop_signal() {
+// The signals main() blocks in every thread, so that they reach sigwait
+// only: SIGINT and SIGTERM stop the server, SIGHUP reads its certificate
+// again.
+sigset_t handled_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  int sig = 0;
-  sigwait(&signals, &sig);
-  return sig;
+  sigaddset(&signals, SIGHUP);
+  return signals;
+}
+
+void warn_if_expired(const tb::api::http_server& server) {
+  if (server.certificate().ends_with("(it has expired)"))
+    spdlog::warn("the server's certificate has expired: clients will refuse it; renew it, then "
+                 "send SIGHUP");
+}
+
+void reload_certificate(tb::api::http_server& server, const std::string& path) {
+  if (!server.https()) {
+    spdlog::info("SIGHUP received: nothing to read again (server.tls is not set in {})", path);
+    return;
+  }
+  if (auto problem = server.reload_certificate()) {
+    spdlog::error("SIGHUP received: the new certificate is refused, connections keep getting "
+                  "the one in use: {} (fix the files, then send SIGHUP again)",
+                  *problem);
+    return;
+  }
+  spdlog::info("SIGHUP received: serving the certificate {} to new connections",
+               server.certificate());
+  warn_if_expired(server);
+}
+
+// Serves until SIGINT or SIGTERM, which it returns.
+int serve_until_stopped(tb::api::http_server& server, const std::string& path) {
+  auto signals = handled_signals();
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP)
+      return sig;
+    reload_certificate(server, path);
+  }
 }
 
 // The tasks that take webhooks, with their secrets. They are read before
@@ -173,7 +229,7 @@ tb::api::task_engine task_control(tb::engine& engine) {
 }
 
 int run(const std::string& path, const std::string& data_dir) {
-  auto cfg = load_config(path);
+  auto cfg = load_config(path, warnings_to::log);
   if (!cfg)
     return exit_invalid_config;
   if (!data_dir.empty())
@@ -222,18 +278,23 @@ int run(const std::string& path, const std::string& data_dir) {
                                      const std::vector<std::string>& ids) {
                              engine.push(task, s, ids);
                            });
-  tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2};
+  tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2,
+                              server_tls(cfg->server)};
   try {
     server.start();
   } catch (const std::exception& e) {
-    spdlog::error("{} (set server.listen/server.port in {})", e.what(), path);
+    spdlog::error("{} (set server.listen, server.port or server.tls in {})", e.what(), path);
     engine.stop(std::chrono::seconds{5});
     return exit_failure;
   }
-  spdlog::info("listening on http://{}:{} with {} task(s); data in {}", cfg->server.listen,
-               server.port(), cfg->tasks.size(), cfg->storage.directory);
+  if (server.https())
+    spdlog::info("serving https with the certificate {}", server.certificate());
+  warn_if_expired(server);
+  spdlog::info("listening on {}://{}:{} with {} task(s); data in {}",
+               server.https() ? "https" : "http", cfg->server.listen, server.port(),
+               cfg->tasks.size(), cfg->storage.directory);
 
-  int sig = wait_for_stop_signal();
+  int sig = serve_until_stopped(server, path);
   spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop();
   bool clean = engine.stop(std::chrono::seconds{20});
@@ -245,11 +306,8 @@ int run(const std::string& path, const std::string& data_dir) {
 
 int main(int argc, char** argv) {
   // Blocked before any thread starts, so every thread inherits the mask and
-  // the signals reach only wait_for_stop_signal().
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
+  // the signals reach only serve_until_stopped().
+  auto signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   // The log goes to stderr, every line at once: stdout into a file is

@@ -53,12 +53,34 @@ std::string resolve_directory(const std::string& dir, const std::string& base_di
   return (std::filesystem::path(base_dir) / dir).lexically_normal().string();
 }
 
+std::optional<server_tls_config> read_server_tls(report& r, const json& j,
+                                                 const std::string& path,
+                                                 const std::string& base_dir) {
+  if (!is_object_at(r, j, path))
+    return std::nullopt;
+  check_keys(r, j, path, {"cert_file", "key_file"});
+  server_tls_config t;
+  for (auto [key, file] : {std::pair{"cert_file", &t.cert_file}, {"key_file", &t.key_file}}) {
+    if (auto* v = find(j, key)) {
+      if (auto name = nonempty_string_at(r, *v, member(path, key)))
+        *file = resolve_directory(*name, base_dir);
+    } else {
+      r.add(member(path, key), "is required",
+            "https needs the server's certificate (cert_file, PEM, with its chain) and its key "
+            "(key_file, PEM, unencrypted)");
+    }
+  }
+  if (t.cert_file.empty() || t.key_file.empty())
+    return std::nullopt;
+  return t;
+}
+
 server_config read_server(report& r, const json& j, const std::string& path,
                           const std::string& base_dir) {
   server_config s;
   if (!is_object_at(r, j, path))
     return s;
-  check_keys(r, j, path, {"listen", "port", "auth_token_env", "auth_token_file"});
+  check_keys(r, j, path, {"listen", "port", "auth_token_env", "auth_token_file", "tls"});
   if (auto* v = find(j, "auth_token_env"))
     if (auto env = env_name_at(r, *v, member(path, "auth_token_env"), "token", "TB_API_TOKEN"))
       s.auth_token_env = *env;
@@ -81,7 +103,29 @@ server_config read_server(report& r, const json& j, const std::string& path,
     if (auto port = integer_at(r, *v, member(path, "port"), 0, 65535,
                                "0 picks a free port"))
       s.port = static_cast<std::uint16_t>(*port);
+  if (auto* v = find(j, "tls"))
+    s.tls = read_server_tls(r, *v, member(path, "tls"), base_dir);
   return s;
+}
+
+// 127.0.0.0/8, ::1 and localhost reach only this machine.
+bool is_loopback(const std::string& listen) {
+  if (listen == "localhost" || listen == "::1")
+    return true;
+  in_addr v4{};
+  return inet_pton(AF_INET, listen.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+}
+
+// The API token, webhook secrets and the issues' contents cross the
+// network in clear when the server listens beyond loopback without TLS.
+void warn_plain_beyond_loopback(report& w, const server_config& s) {
+  if (s.tls || is_loopback(s.listen))
+    return;
+  w.add("$.server.listen",
+        quote(s.listen) + " listens beyond this machine in plain http: the API token, webhook "
+                          "secrets and the issues' contents would cross the network unencrypted",
+        "set server.tls (cert_file and key_file), or listen on 127.0.0.1 behind a TLS "
+        "terminator");
 }
 
 storage_config read_storage(report& r, const json& j, const std::string& path,
@@ -396,7 +440,7 @@ std::vector<task_config> read_tasks(report& r, const json& top,
   return tasks;
 }
 
-config read_config(report& r, const json& doc, const std::string& base_dir) {
+config read_config(report& r, report& w, const json& doc, const std::string& base_dir) {
   config c;
   c.storage.directory = resolve_directory(c.storage.directory, base_dir);
   if (!doc.is_object()) {
@@ -407,6 +451,7 @@ config read_config(report& r, const json& doc, const std::string& base_dir) {
   check_keys(r, doc, "$", {"server", "storage", "log", "connections", "tasks"});
   if (auto* v = find(doc, "server"))
     c.server = read_server(r, *v, "$.server", base_dir);
+  warn_plain_beyond_loopback(w, c.server);
   if (auto* v = find(doc, "storage"))
     c.storage = read_storage(r, *v, "$.storage", base_dir);
   if (auto* v = find(doc, "log"))
@@ -457,10 +502,11 @@ load_result parse(const std::string& text, const std::string& base_dir) {
   auto doc = checked::parse(r, text, max_nesting, "a TrackBridge config nests about six levels");
   if (!doc)
     return {std::nullopt, std::move(r.problems)};
-  config c = read_config(r, *doc, base_dir);
+  report warnings;
+  config c = read_config(r, warnings, *doc, base_dir);
   if (!r.problems.empty())
-    return {std::nullopt, std::move(r.problems)};
-  return {std::move(c), {}};
+    return {std::nullopt, std::move(r.problems), std::move(warnings.problems)};
+  return {std::move(c), {}, std::move(warnings.problems)};
 }
 
 load_result load_file(const std::string& path) {

@@ -16,9 +16,17 @@
 
 namespace tb::config {
 
+// https for the server: its certificate (with the chain) and key, PEM
+// files, relative to the config file; read again on SIGHUP.
+struct server_tls_config {
+  std::string cert_file;
+  std::string key_file;
+};
+
 struct server_config {
   std::string listen = "127.0.0.1";
   std::uint16_t port = 8080;
+  std::optional<server_tls_config> tls; // none: plain http
   // The API token: from this environment variable, or else from this file
   // (relative to the config file; created with a random token when missing;
   // empty: <storage directory>/api-token, after `run --data-dir`).
@@ -95,6 +103,9 @@ using problem = checked::problem;
 struct load_result {
   std::optional<config> cfg; // set only when problems is empty
   std::vector<problem> problems;
+  // What is valid but probably not meant: the server listening beyond this
+  // machine in plain http. `check` prints them, `run` logs them.
+  std::vector<problem> warnings = {};
 };
 
 // Parses and validates. base_dir resolves a relative storage.directory.

@@ -298,6 +298,49 @@ CAF_TEST(listen_accepts_ipv4_ipv6_and_localhost_and_port_zero) {
   }
 }
 
+CAF_TEST(server_tls_takes_a_certificate_and_a_key_file_relative_to_the_config) {
+  auto j = minimal();
+  CAF_CHECK(!parse_json(j).cfg->server.tls);
+  j["server"] = {{"tls", {{"cert_file", "tls/server.crt"}, {"key_file", "/keys/server.key"}}}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  CAF_REQUIRE(r.cfg->server.tls.has_value());
+  auto tls = *r.cfg->server.tls;
+  CAF_CHECK_EQUAL(tls.cert_file, "/etc/trackbridge/tls/server.crt");
+  CAF_CHECK_EQUAL(tls.key_file, "/keys/server.key");
+  j["server"] = {{"tls", {{"cert_file", "server.crt"}, {"ca_file", "x"}}}};
+  r = parse_json(j);
+  CAF_CHECK(reports(r, "$.server.tls.key_file", "is required"));
+  CAF_CHECK(reports(r, "$.server.tls.ca_file", "unknown key"));
+  j["server"] = {{"tls", {{"cert_file", ""}, {"key_file", 7}}}};
+  r = parse_json(j);
+  CAF_CHECK(reports(r, "$.server.tls.cert_file", ""));
+  CAF_CHECK(reports(r, "$.server.tls.key_file", ""));
+  j["server"] = {{"tls", "server.crt"}};
+  CAF_CHECK(reports(parse_json(j), "$.server.tls", ""));
+}
+
+CAF_TEST(listening_beyond_loopback_without_tls_is_a_warning_not_a_problem) {
+  for (auto listen : {"0.0.0.0", "::", "192.168.1.10", "fe80::1"}) {
+    auto j = minimal();
+    j["server"] = {{"listen", listen}};
+    auto r = parse_json(j);
+    CAF_CHECK(is_valid(r));
+    CAF_REQUIRE_EQUAL(r.warnings.size(), 1u);
+    auto& w = r.warnings[0];
+    CAF_CHECK_EQUAL(w.path, "$.server.listen");
+    CAF_CHECK(w.message.find("beyond this machine in plain http") != std::string::npos);
+    CAF_CHECK(w.hint.find("set server.tls") != std::string::npos);
+    j["server"]["tls"] = {{"cert_file", "c"}, {"key_file", "k"}};
+    CAF_CHECK(parse_json(j).warnings.empty());
+  }
+  for (auto listen : {"127.0.0.1", "127.0.0.2", "::1", "localhost"}) {
+    auto j = minimal();
+    j["server"] = {{"listen", listen}};
+    CAF_CHECK(parse_json(j).warnings.empty());
+  }
+}
+
 CAF_TEST(mappings_may_swap_fields_and_target_core_fields) {
   auto j = full();
   project(j, "b")["custom_fields"].push_back({{"name", "Customer"}});
@@ -352,7 +395,8 @@ CAF_TEST(unknown_keys_are_errors_with_their_path) {
   CAF_CHECK(reports(r, "$.tasks.a-to-b.retries", "unknown key"));
   auto* p = problem_at(r, "$.server.prot");
   CAF_REQUIRE(p != nullptr);
-  CAF_CHECK_EQUAL(p->hint, "did you mean \"port\"? allowed keys: listen, port, auth_token_env, auth_token_file");
+  CAF_CHECK_EQUAL(p->hint, "did you mean \"port\"? allowed keys: listen, port, auth_token_env, "
+                           "auth_token_file, tls");
 }
 
 CAF_TEST(keys_that_are_not_plain_words_are_bracketed_in_paths) {

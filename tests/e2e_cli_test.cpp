@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "tests/e2e_fixture.hpp"
+#include "tests/support/test_pki.hpp"
 
 namespace {
 
@@ -62,6 +63,31 @@ CAF_TEST(check_prints_every_problem_with_its_path_and_exits_2) {
   CAF_CHECK(contains(r.output, "$.tasks.t.target.connection"));
   CAF_CHECK(contains(r.output, "$.tasks.t.direction"));
   CAF_CHECK(contains(r.output, "hint"));
+}
+
+CAF_TEST(check_warns_of_plain_http_beyond_loopback_and_reads_the_servers_tls_files) {
+  write_config("one-way");
+  auto cfg = json::parse(std::ifstream{dir.file("config.json")});
+  cfg["server"]["listen"] = "0.0.0.0";
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  auto r = run_cli("check --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 0); // valid, with a warning
+  CAF_CHECK(contains(r.output, "warning: $.server.listen: \"0.0.0.0\" listens beyond this "
+                               "machine in plain http"));
+  CAF_CHECK(contains(r.output, "set server.tls"));
+  // With a usable pair: no warning.
+  tb::test::test_ca ca{"trackbridge", dir.path()};
+  auto pair = ca.issue({.common_name = "trackbridge", .dns_names = {"localhost"}}, "server");
+  cfg["server"]["tls"] = {{"cert_file", "server.crt"}, {"key_file", "server.key"}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  r = run_cli("check --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK(!contains(r.output, "warning"));
+  // A key `run` could not use makes the config invalid, named like the others.
+  std::ofstream{pair.key} << "not a key\n";
+  r = run_cli("check --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  CAF_CHECK(contains(r.output, "$.server.tls.key_file: cannot use " + pair.key + ": "));
 }
 
 CAF_TEST(run_refuses_an_invalid_config_with_exit_2_and_starts_nothing) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,9 @@ struct e2e_fixture {
   std::uint16_t port = tb::test::free_port();
   std::unique_ptr<tb::test::server_process> server;
   int starts = 0;
+  // Set when the config gives server.tls: every call then goes over https,
+  // trusting this CA.
+  std::optional<tb::test::tls_peer> https;
 
   // A config with trackers a and b (project DEMO in both) and one task.
   void write_config(const std::string& direction, int poll_ms = 200) {
@@ -49,7 +53,7 @@ struct e2e_fixture {
     auto log = dir.file("server-" + std::to_string(++starts) + ".log");
     server = std::make_unique<tb::test::server_process>(
       std::vector<std::string>{"run", "--config", dir.file("config.json")}, log);
-    if (!server->wait_ready(port, std::chrono::seconds{30}))
+    if (!server->wait_ready(port, std::chrono::seconds{30}, https ? &*https : nullptr))
       CAF_FAIL("the server did not become ready; its log:\n" << server->log());
   }
 
@@ -74,6 +78,15 @@ struct e2e_fixture {
                                 const std::string& body = "",
                                 std::map<std::string, std::string> headers = {}) {
     headers["Authorization"] = "Bearer " + token();
+    return server_call(method, target, body, std::move(headers));
+  }
+
+  // A call to the server as it listens: http, or https when `https` is set.
+  tb::test::http_reply server_call(const std::string& method, const std::string& target,
+                                   const std::string& body = "",
+                                   std::map<std::string, std::string> headers = {}) {
+    if (https)
+      return tb::test::https_call(*https, method, port, target, body, std::move(headers));
     return tb::test::http_call(method, port, target, body, std::move(headers));
   }
 

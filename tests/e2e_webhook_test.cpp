@@ -5,28 +5,15 @@
 
 #include <cstdlib>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "tests/e2e_fixture.hpp"
+#include "tests/support/hook_signature.hpp"
 
 namespace {
 
 const std::string secret = "s3cr3t-for-tests";
 
-// Computed here with OpenSSL, not with the server's own code.
 std::string signature(const std::string& body, const std::string& key = secret) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length);
-  char hex[3];
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", mac[i]);
-    out += hex;
-  }
-  return out;
+  return tb::test::hook_signature(body, key);
 }
 
 struct fixture : e2e_fixture {

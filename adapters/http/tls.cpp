@@ -1,8 +1,5 @@
 #include "adapters/http/tls.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
 
 #include <boost/asio/ip/address.hpp>
@@ -10,81 +7,16 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "adapters/http/certificate_files.hpp"
+
 namespace tb::http {
 
 namespace {
 
 namespace ssl = boost::asio::ssl;
 
-// OpenSSL's reasons for what just failed, oldest first, and the queue
-// emptied so they do not show up under a later call.
-std::string openssl_reasons() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    const char* reason = ERR_reason_error_string(code);
-    std::string text = reason ? reason : "error " + std::to_string(ERR_GET_REASON(code));
-    if (out.find(text) == std::string::npos)
-      out += (out.empty() ? "" : "; ") + text;
-  }
-  return out.empty() ? "no reason given" : out;
-}
-
-std::string readable(const std::string& file) {
-  std::ifstream in{file};
-  return in ? "" : std::strerror(errno);
-}
-
 sync_error invalid(const std::string& where, const std::string& message) {
   return {error_kind::invalid, where, message};
-}
-
-std::string bio_text(BIO* bio) {
-  char* data = nullptr;
-  auto n = BIO_get_mem_data(bio, &data);
-  return n > 0 ? std::string(data, static_cast<std::size_t>(n)) : std::string{};
-}
-
-std::string name_text(const X509_NAME* name) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()), BIO_free};
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
-  return bio_text(bio.get());
-}
-
-std::string time_text(const ASN1_TIME* t) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio{BIO_new(BIO_s_mem()), BIO_free};
-  ASN1_TIME_print(bio.get(), t);
-  return bio_text(bio.get());
-}
-
-// "DNS:tracker.example.org, IP:127.0.0.1", or the subject when the
-// certificate names no alternative names.
-std::string names_of(X509* cert) {
-  std::string out;
-  auto* names = static_cast<GENERAL_NAMES*>(
-    X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
-    auto* n = sk_GENERAL_NAME_value(names, i);
-    std::string one;
-    if (n->type == GEN_DNS) {
-      auto* s = n->d.dNSName;
-      one = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
-                                 static_cast<std::size_t>(ASN1_STRING_length(s)));
-    } else if (n->type == GEN_IPADD) {
-      auto* a = n->d.iPAddress;
-      if (a->length == 4) {
-        one = "IP:" + std::to_string(a->data[0]) + "." + std::to_string(a->data[1]) + "."
-              + std::to_string(a->data[2]) + "." + std::to_string(a->data[3]);
-      } else { // IPv6, as hex bytes
-        char* hex = OPENSSL_buf2hexstr(a->data, a->length);
-        one = std::string{"IP:"} + (hex ? hex : "?");
-        OPENSSL_free(hex);
-      }
-    }
-    if (!one.empty())
-      out += (out.empty() ? "" : ", ") + one;
-  }
-  GENERAL_NAMES_free(names);
-  return out.empty() ? "subject " + name_text(X509_get_subject_name(cert)) : out;
 }
 
 std::string url_of(const endpoint& ep) {
@@ -170,6 +102,7 @@ result<std::shared_ptr<tls_context>> load_tls(const tls_settings& s, const std::
   SSL_CTX* ctx = t->native().native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+  refuse_passphrases(ctx);
   auto file_problem = [&](const char* key, const std::string& file, const std::string& what) {
     return invalid(where + "." + key, "cannot use " + file + ": " + what);
   };
@@ -179,30 +112,26 @@ result<std::shared_ptr<tls_context>> load_tls(const tls_settings& s, const std::
                               + openssl_reasons()
                               + "); install ca-certificates, or set ca_file");
   } else {
-    if (auto why = readable(s.ca_file); !why.empty())
+    if (auto why = unreadable(s.ca_file); !why.empty())
       return file_problem("ca_file", s.ca_file, why);
     if (SSL_CTX_load_verify_locations(ctx, s.ca_file.c_str(), nullptr) != 1)
       return file_problem("ca_file", s.ca_file,
                           openssl_reasons() + "; it must hold PEM certificates of CAs");
   }
   if (!s.client_cert_file.empty()) {
-    if (auto why = readable(s.client_cert_file); !why.empty())
+    if (auto why = unreadable(s.client_cert_file); !why.empty())
       return file_problem("client_cert_file", s.client_cert_file, why);
-    if (auto why = readable(s.client_key_file); !why.empty())
+    if (auto why = unreadable(s.client_key_file); !why.empty())
       return file_problem("client_key_file", s.client_key_file, why);
     if (SSL_CTX_use_certificate_chain_file(ctx, s.client_cert_file.c_str()) != 1)
       return file_problem("client_cert_file", s.client_cert_file,
                           openssl_reasons() + "; it must hold a PEM certificate");
-    auto not_its_key = "it is not the key of the certificate in " + s.client_cert_file;
-    if (SSL_CTX_use_PrivateKey_file(ctx, s.client_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      auto why = openssl_reasons();
+    if (SSL_CTX_use_PrivateKey_file(ctx, s.client_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
       return file_problem("client_key_file", s.client_key_file,
-                          why.find("key values mismatch") != std::string::npos
-                            ? not_its_key
-                            : why + "; it must hold a PEM private key, unencrypted");
-    }
+                          key_problem(openssl_reasons(), s.client_cert_file));
     if (SSL_CTX_check_private_key(ctx) != 1)
-      return file_problem("client_key_file", s.client_key_file, not_its_key);
+      return file_problem("client_key_file", s.client_key_file,
+                          key_problem("key values mismatch", s.client_cert_file));
   }
   return t;
 }

@@ -8,6 +8,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace tb::test {
 
@@ -16,6 +19,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 // Redmine on WEBrick and sqlite stalls now and then for seconds; the
@@ -65,16 +69,13 @@ nlohmann::json http_reply::json() const {
   return nlohmann::json::parse(body);
 }
 
-http_reply http_call(const std::string& method, std::uint16_t port, const std::string& target,
-                     const std::string& body, std::map<std::string, std::string> headers) {
-  auto what = method + " " + target + " to 127.0.0.1:" + std::to_string(port);
-  asio::io_context ioc;
-  beast::tcp_stream stream{ioc};
-  stream.expires_after(call_timeout);
-  tcp::endpoint server{asio::ip::make_address_v4("127.0.0.1"), port};
-  if (auto ec = run(ioc, [&](auto done) { stream.async_connect(server, done); }))
-    throw std::runtime_error("cannot connect for " + what + ": " + ec.message());
+namespace {
 
+// One request and its reply over a connected stream, plain or TLS.
+template <class Stream>
+http_reply exchange(asio::io_context& ioc, Stream& stream, const std::string& what,
+                    const std::string& method, std::uint16_t port, const std::string& target,
+                    const std::string& body, const std::map<std::string, std::string>& headers) {
   auto req = make_request(method, port, target, body, headers);
   // A server that refuses a request early (413) may stop reading it; its
   // reply can still be read, so a failed write is only reported if no reply
@@ -96,7 +97,60 @@ http_reply http_call(const std::string& method, std::uint16_t port, const std::s
   for (auto& field : res)
     reply.headers[lower(std::string{field.name_string()})] = std::string{field.value()};
   beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return reply;
+}
+
+void connect(asio::io_context& ioc, beast::tcp_stream& stream, std::uint16_t port,
+             const std::string& what) {
+  stream.expires_after(call_timeout);
+  tcp::endpoint server{asio::ip::make_address_v4("127.0.0.1"), port};
+  if (auto ec = run(ioc, [&](auto done) { stream.async_connect(server, done); }))
+    throw std::runtime_error("cannot connect for " + what + ": " + ec.message());
+}
+
+std::string common_name(SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  char cn[256] = {};
+  if (cert)
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+  return cn;
+}
+
+} // namespace
+
+http_reply http_call(const std::string& method, std::uint16_t port, const std::string& target,
+                     const std::string& body, std::map<std::string, std::string> headers) {
+  auto what = method + " " + target + " to 127.0.0.1:" + std::to_string(port);
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  connect(ioc, stream, port, what);
+  return exchange(ioc, stream, what, method, port, target, body, headers);
+}
+
+http_reply https_call(const tls_peer& tls, const std::string& method, std::uint16_t port,
+                      const std::string& target, const std::string& body,
+                      std::map<std::string, std::string> headers) {
+  auto what = method + " " + target + " to https://127.0.0.1:" + std::to_string(port);
+  ssl::context ctx{ssl::context::tls_client};
+  ctx.load_verify_file(tls.ca_file);
+  ctx.set_verify_mode(ssl::verify_peer);
+  asio::io_context ioc;
+  beast::ssl_stream<beast::tcp_stream> stream{ioc, ctx};
+  boost::system::error_code not_ip;
+  asio::ip::make_address(tls.host, not_ip);
+  if (not_ip) {
+    SSL_set_tlsext_host_name(stream.native_handle(), tls.host.c_str());
+    SSL_set1_host(stream.native_handle(), tls.host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(stream.native_handle()), tls.host.c_str());
+  }
+  connect(ioc, beast::get_lowest_layer(stream), port, what);
+  auto handshake = [&](auto done) { stream.async_handshake(ssl::stream_base::client, done); };
+  if (auto ec = run(ioc, handshake))
+    throw std::runtime_error("TLS handshake for " + what + " failed: " + ec.message());
+  auto reply = exchange(ioc, stream, what, method, port, target, body, headers);
+  reply.certificate = common_name(stream.native_handle());
   return reply;
 }
 

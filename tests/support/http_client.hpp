@@ -14,7 +14,15 @@ struct http_reply {
   int status = 0;
   std::string body;
   std::map<std::string, std::string> headers; // names lower-cased
+  std::string certificate;                    // https: the server certificate's CN
   nlohmann::json json() const;                // throws if the body is not JSON
+};
+
+// What an https call trusts: the CA in ca_file, for a certificate that
+// names host (checked by OpenSSL, as a real client would).
+struct tls_peer {
+  std::string ca_file;
+  std::string host = "localhost";
 };
 
 // Throws std::runtime_error naming the port and request when the server
@@ -22,6 +30,12 @@ struct http_reply {
 http_reply http_call(const std::string& method, std::uint16_t port, const std::string& target,
                      const std::string& body = "",
                      std::map<std::string, std::string> headers = {});
+
+// The same over https to 127.0.0.1:port; throws when the handshake fails
+// (the message has OpenSSL's reason).
+http_reply https_call(const tls_peer& tls, const std::string& method, std::uint16_t port,
+                      const std::string& target, const std::string& body = "",
+                      std::map<std::string, std::string> headers = {});
 
 // A port that was free a moment ago (bound to 127.0.0.1:0, then released).
 std::uint16_t free_port();

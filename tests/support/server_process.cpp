@@ -107,13 +107,16 @@ bool server_process::running() {
   return !reap(false);
 }
 
-bool server_process::wait_ready(std::uint16_t port, std::chrono::seconds timeout) {
+bool server_process::wait_ready(std::uint16_t port, std::chrono::seconds timeout,
+                                const tls_peer* tls) {
   auto deadline = clock_type::now() + timeout;
   while (clock_type::now() < deadline) {
     if (!running())
       return false;
     try {
-      if (http_call("GET", port, "/healthz").status == 200)
+      auto reply = tls ? https_call(*tls, "GET", port, "/healthz")
+                       : http_call("GET", port, "/healthz");
+      if (reply.status == 200)
         return true;
     } catch (const std::runtime_error&) {
       // not listening yet
@@ -156,6 +159,11 @@ void server_process::kill9() {
     return;
   ::kill(pid_, SIGKILL);
   reap(true);
+}
+
+void server_process::signal(int sig) {
+  if (running())
+    ::kill(pid_, sig);
 }
 
 std::string server_process::log() const {

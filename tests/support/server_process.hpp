@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "tests/support/http_client.hpp"
+
 namespace tb::test {
 
 class server_process {
@@ -22,9 +24,10 @@ class server_process {
   server_process(const server_process&) = delete;
   server_process& operator=(const server_process&) = delete;
 
-  // Polls GET /healthz until it answers 200; false if the child exited or
-  // the time ran out.
-  bool wait_ready(std::uint16_t port, std::chrono::seconds timeout);
+  // Polls GET /healthz until it answers 200 (over https when tls is given);
+  // false if the child exited or the time ran out.
+  bool wait_ready(std::uint16_t port, std::chrono::seconds timeout,
+                  const tls_peer* tls = nullptr);
   // Polls until 127.0.0.1:port accepts a TCP connection (a program that
   // speaks no plain HTTP, such as a TLS terminator); false if the child
   // exited or the time ran out.
@@ -34,6 +37,8 @@ class server_process {
   int stop(std::chrono::seconds grace = std::chrono::seconds(10));
 
   void kill9();
+  // Sends sig (SIGHUP: read the certificate again).
+  void signal(int sig);
   bool running();
 
   // What the child wrote so far, for failure messages.
