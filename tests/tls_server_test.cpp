@@ -145,6 +145,19 @@ CAF_TEST(a_reload_serves_the_new_pair_to_new_connections) {
   CAF_CHECK(has(server->certificate(), "CN=trackbridge-2"));
 }
 
+CAF_TEST(a_connection_open_across_a_reload_keeps_its_certificate_and_goes_on) {
+  start(issue("trackbridge-1"));
+  test::https_connection open{{ca.cert_file(), "localhost"}, server->port()};
+  CAF_REQUIRE_EQUAL(open.call("GET", "/healthz").certificate, "trackbridge-1");
+  issue("trackbridge-2");
+  CAF_REQUIRE(!server->reload_certificate());
+  CAF_CHECK_EQUAL(served(), "trackbridge-2");
+  auto again = open.call("POST", "/echo", "still here");
+  CAF_CHECK_EQUAL(again.status, 200);
+  CAF_CHECK_EQUAL(again.body, "still here");
+  CAF_CHECK_EQUAL(again.certificate, "trackbridge-1");
+}
+
 CAF_TEST(a_reload_refuses_a_pair_that_cannot_be_used_naming_the_file_and_keeps_the_old) {
   auto first = issue("trackbridge-1");
   start(first);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -96,8 +98,6 @@ http_reply exchange(asio::io_context& ioc, Stream& stream, const std::string& wh
   reply.body = std::move(res.body());
   for (auto& field : res)
     reply.headers[lower(std::string{field.name_string()})] = std::string{field.value()};
-  beast::error_code ignored;
-  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
   return reply;
 }
 
@@ -125,18 +125,27 @@ http_reply http_call(const std::string& method, std::uint16_t port, const std::s
   asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   connect(ioc, stream, port, what);
-  return exchange(ioc, stream, what, method, port, target, body, headers);
+  auto reply = exchange(ioc, stream, what, method, port, target, body, headers);
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return reply;
 }
 
-http_reply https_call(const tls_peer& tls, const std::string& method, std::uint16_t port,
-                      const std::string& target, const std::string& body,
-                      std::map<std::string, std::string> headers) {
-  auto what = method + " " + target + " to https://127.0.0.1:" + std::to_string(port);
+struct https_connection::state {
   ssl::context ctx{ssl::context::tls_client};
-  ctx.load_verify_file(tls.ca_file);
-  ctx.set_verify_mode(ssl::verify_peer);
   asio::io_context ioc;
-  beast::ssl_stream<beast::tcp_stream> stream{ioc, ctx};
+  std::optional<beast::ssl_stream<beast::tcp_stream>> stream;
+  std::uint16_t port = 0;
+};
+
+https_connection::https_connection(const tls_peer& tls, std::uint16_t port)
+  : state_(std::make_unique<state>()) {
+  auto& s = *state_;
+  s.port = port;
+  auto what = "https://127.0.0.1:" + std::to_string(port);
+  s.ctx.load_verify_file(tls.ca_file);
+  s.ctx.set_verify_mode(ssl::verify_peer);
+  auto& stream = s.stream.emplace(s.ioc, s.ctx);
   boost::system::error_code not_ip;
   asio::ip::make_address(tls.host, not_ip);
   if (not_ip) {
@@ -145,13 +154,32 @@ http_reply https_call(const tls_peer& tls, const std::string& method, std::uint1
   } else {
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(stream.native_handle()), tls.host.c_str());
   }
-  connect(ioc, beast::get_lowest_layer(stream), port, what);
+  connect(s.ioc, beast::get_lowest_layer(stream), port, what);
   auto handshake = [&](auto done) { stream.async_handshake(ssl::stream_base::client, done); };
-  if (auto ec = run(ioc, handshake))
-    throw std::runtime_error("TLS handshake for " + what + " failed: " + ec.message());
-  auto reply = exchange(ioc, stream, what, method, port, target, body, headers);
-  reply.certificate = common_name(stream.native_handle());
+  if (auto ec = run(s.ioc, handshake))
+    throw std::runtime_error("TLS handshake with " + what + " failed: " + ec.message());
+}
+
+https_connection::~https_connection() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(*state_->stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+http_reply https_connection::call(const std::string& method, const std::string& target,
+                                  const std::string& body,
+                                  std::map<std::string, std::string> headers) {
+  auto& s = *state_;
+  auto what = method + " " + target + " to https://127.0.0.1:" + std::to_string(s.port);
+  beast::get_lowest_layer(*s.stream).expires_after(call_timeout);
+  auto reply = exchange(s.ioc, *s.stream, what, method, s.port, target, body, headers);
+  reply.certificate = common_name(s.stream->native_handle());
   return reply;
+}
+
+http_reply https_call(const tls_peer& tls, const std::string& method, std::uint16_t port,
+                      const std::string& target, const std::string& body,
+                      std::map<std::string, std::string> headers) {
+  return https_connection{tls, port}.call(method, target, body, std::move(headers));
 }
 
 std::uint16_t free_port() {

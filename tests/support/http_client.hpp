@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -31,8 +32,25 @@ http_reply http_call(const std::string& method, std::uint16_t port, const std::s
                      const std::string& body = "",
                      std::map<std::string, std::string> headers = {});
 
-// The same over https to 127.0.0.1:port; throws when the handshake fails
-// (the message has OpenSSL's reason).
+// One https connection to 127.0.0.1:port kept open for several requests
+// (keep-alive), as a browser or a webhook sender keeps it. Throws when the
+// handshake fails (the message has OpenSSL's reason).
+class https_connection {
+ public:
+  https_connection(const tls_peer& tls, std::uint16_t port);
+  ~https_connection();
+  https_connection(const https_connection&) = delete;
+  https_connection& operator=(const https_connection&) = delete;
+
+  http_reply call(const std::string& method, const std::string& target,
+                  const std::string& body = "", std::map<std::string, std::string> headers = {});
+
+ private:
+  struct state;
+  std::unique_ptr<state> state_;
+};
+
+// One request over a new https connection.
 http_reply https_call(const tls_peer& tls, const std::string& method, std::uint16_t port,
                       const std::string& target, const std::string& body = "",
                       std::map<std::string, std::string> headers = {});
