@@ -238,20 +238,27 @@ class session : public connection, public std::enable_shared_from_this<session<S
     do_read_header();
   }
 
-  // TLS ends with close_notify both ways; plain TCP with a drain.
+  // TLS first sends its close_notify; then, as for plain TCP, the send side
+  // is shut and what the client still sends is read and dropped, so that it
+  // reads a refusal instead of a reset.
   void do_close() {
     transport().expires_after(drain_timeout); // one deadline for the whole end
-    if constexpr (tls) {
+    if constexpr (tls)
       stream_.async_shutdown(beast::bind_front_handler(&session::on_shutdown, self()));
-    } else {
-      beast::error_code ec;
-      transport().socket().shutdown(tcp::socket::shutdown_send, ec);
-      do_drain();
-    }
+    else
+      do_drain_after_shutdown();
   }
 
+  // An error is expected here: a client still sending its body answers the
+  // close_notify with data, which ends OpenSSL's shutdown.
   void on_shutdown(beast::error_code) {
-    close();
+    do_drain_after_shutdown();
+  }
+
+  void do_drain_after_shutdown() {
+    beast::error_code ec;
+    transport().socket().shutdown(tcp::socket::shutdown_send, ec);
+    do_drain();
   }
 
   void do_drain() {
@@ -473,7 +480,7 @@ void http_server::start() {
   if (s.tls) {
     auto loaded = load_server_certificate(*s.tls);
     if (!loaded.problem.empty())
-      throw std::runtime_error(loaded.problem);
+      throw certificate_error(loaded.problem);
     s.certificates.emplace(std::move(loaded.certificate));
   }
   auto acceptor = open_acceptor(s.ioc, s.address, s.port);
@@ -506,8 +513,13 @@ std::string http_server::certificate() const {
   std::lock_guard<std::mutex> guard{s.mutex};
   if (!s.certificates)
     return "";
-  auto c = s.certificates->current();
-  return c.summary + (c.expired.empty() ? "" : " (it has expired)");
+  return s.certificates->current().summary;
+}
+
+bool http_server::certificate_expired() const {
+  auto& s = *state_;
+  std::lock_guard<std::mutex> guard{s.mutex};
+  return s.certificates && s.certificates->current().expired;
 }
 
 std::optional<std::string> http_server::reload_certificate() {
@@ -518,10 +530,8 @@ std::optional<std::string> http_server::reload_certificate() {
   auto loaded = load_server_certificate(*s.tls);
   if (!loaded.problem.empty())
     return loaded.problem;
-  if (s.certificates)
+  if (s.certificates) // else start() reads the files anyway
     s.certificates->replace(std::move(loaded.certificate));
-  else
-    s.certificates.emplace(std::move(loaded.certificate));
   return std::nullopt;
 }
 

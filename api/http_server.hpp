@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include "api/router.hpp"
@@ -16,6 +17,11 @@ namespace tb::api {
 struct tls_files {
   std::string cert_file;
   std::string key_file;
+};
+
+// A server.tls pair that cannot be used; what() names the file.
+struct certificate_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 class http_server {
@@ -29,9 +35,9 @@ class http_server {
   http_server& operator=(const http_server&) = delete;
 
   // Reads the certificate (with tls), binds, listens and starts the
-  // threads. Throws std::runtime_error naming the file when the pair cannot
-  // be used, or address:port when it cannot listen (address in use, not an
-  // address).
+  // threads. Throws certificate_error naming the file when the pair cannot
+  // be used, or std::runtime_error naming address:port when it cannot
+  // listen (address in use, not an address).
   void start();
 
   // Whether the pair can be used, as start() would read it: the problem,
@@ -40,8 +46,9 @@ class http_server {
 
   bool https() const;
   // What the log says of the certificate in use ("CN=... (DNS:...), valid
-  // until ..."), with " (it has expired)" when it has; "" without tls.
+  // until ..."); "" without tls.
   std::string certificate() const;
+  bool certificate_expired() const;
 
   // Reads tls's files again: connections accepted from now on get the new
   // pair, those open keep theirs. A pair that cannot be used is refused and

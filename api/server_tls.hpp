@@ -19,7 +19,7 @@ namespace tb::api {
 struct server_certificate {
   std::shared_ptr<boost::asio::ssl::context> context;
   std::string summary;
-  std::string expired; // "" or when it expired: worth a warning, not a refusal
+  bool expired = false; // worth a warning, not a refusal: the summary has the date
 };
 
 // Reads and checks a pair: both files readable, PEM, the key the

@@ -46,13 +46,13 @@ std::optional<tb::config::config> load_config(const std::string& path, warnings_
   auto loaded = tb::config::load_file(path);
   for (auto& p : loaded.problems)
     std::cerr << path << ": " << tb::config::format(p) << "\n";
-  if (!loaded.problems.empty())
-    std::cerr << loaded.problems.size() << " problem(s); nothing was started\n";
   for (auto& w : loaded.warnings)
     if (warnings == warnings_to::log)
       spdlog::warn("{}: {}", path, tb::config::format(w));
     else
       std::cerr << path << ": warning: " << tb::config::format(w) << "\n";
+  if (!loaded.problems.empty())
+    std::cerr << loaded.problems.size() << " problem(s); nothing was started\n";
   return loaded.cfg;
 }
 
@@ -62,17 +62,23 @@ std::optional<tb::api::tls_files> server_tls(const tb::config::server_config& s)
   return tb::api::tls_files{s.tls->cert_file, s.tls->key_file};
 }
 
+// The server.tls pair read as `run` reads it: a pair it would refuse makes
+// the configuration invalid, reported like the file's other problems.
+bool usable_certificate(const tb::config::config& cfg, const std::string& path) {
+  auto files = server_tls(cfg.server);
+  if (!files)
+    return true;
+  auto problem = tb::api::http_server::check_certificate(*files);
+  if (!problem)
+    return true;
+  std::cerr << path << ": $." << *problem << "\n1 problem(s); nothing was started\n";
+  return false;
+}
+
 int check(const std::string& path) {
   auto cfg = load_config(path, warnings_to::terminal);
-  if (!cfg)
+  if (!cfg || !usable_certificate(*cfg, path))
     return exit_invalid_config;
-  // The files are read as `run` would read them: a pair `run` would refuse
-  // is not valid.
-  if (auto files = server_tls(cfg->server))
-    if (auto problem = tb::api::http_server::check_certificate(*files)) {
-      std::cerr << path << ": $." << *problem << "\n1 problem(s); nothing was started\n";
-      return exit_invalid_config;
-    }
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
             << cfg->tasks.size() << " task(s))\n";
   return exit_ok;
@@ -149,9 +155,10 @@ sigset_t handled_signals() {
 }
 
 void warn_if_expired(const tb::api::http_server& server) {
-  if (server.certificate().ends_with("(it has expired)"))
-    spdlog::warn("the server's certificate has expired: clients will refuse it; renew it, then "
-                 "send SIGHUP");
+  if (server.certificate_expired())
+    spdlog::warn("the server's certificate {} has expired: clients will refuse it; renew it, "
+                 "then send SIGHUP",
+                 server.certificate());
 }
 
 void reload_certificate(tb::api::http_server& server, const std::string& path) {
@@ -230,7 +237,7 @@ tb::api::task_engine task_control(tb::engine& engine) {
 
 int run(const std::string& path, const std::string& data_dir) {
   auto cfg = load_config(path, warnings_to::log);
-  if (!cfg)
+  if (!cfg || !usable_certificate(*cfg, path))
     return exit_invalid_config;
   if (!data_dir.empty())
     cfg->storage.directory = data_dir;
@@ -282,8 +289,12 @@ int run(const std::string& path, const std::string& data_dir) {
                               server_tls(cfg->server)};
   try {
     server.start();
+  } catch (const tb::api::certificate_error& e) { // changed since it was checked
+    spdlog::error("{} (fix server.tls in {})", e.what(), path);
+    engine.stop(std::chrono::seconds{5});
+    return exit_failure;
   } catch (const std::exception& e) {
-    spdlog::error("{} (set server.listen, server.port or server.tls in {})", e.what(), path);
+    spdlog::error("{} (set server.listen or server.port in {})", e.what(), path);
     engine.stop(std::chrono::seconds{5});
     return exit_failure;
   }

@@ -108,12 +108,18 @@ server_config read_server(report& r, const json& j, const std::string& path,
   return s;
 }
 
-// 127.0.0.0/8, ::1 and localhost reach only this machine.
+// 127.0.0.0/8, ::1 (however written), ::ffff:127.x.y.z and localhost reach
+// only this machine.
 bool is_loopback(const std::string& listen) {
-  if (listen == "localhost" || listen == "::1")
+  if (listen == "localhost")
     return true;
   in_addr v4{};
-  return inet_pton(AF_INET, listen.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET, listen.c_str(), &v4) == 1)
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, listen.c_str(), &v6) != 1)
+    return false;
+  return IN6_IS_ADDR_LOOPBACK(&v6) || (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
 }
 
 // The API token, webhook secrets and the issues' contents cross the

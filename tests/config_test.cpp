@@ -314,10 +314,10 @@ CAF_TEST(server_tls_takes_a_certificate_and_a_key_file_relative_to_the_config) {
   CAF_CHECK(reports(r, "$.server.tls.ca_file", "unknown key"));
   j["server"] = {{"tls", {{"cert_file", ""}, {"key_file", 7}}}};
   r = parse_json(j);
-  CAF_CHECK(reports(r, "$.server.tls.cert_file", ""));
-  CAF_CHECK(reports(r, "$.server.tls.key_file", ""));
+  CAF_CHECK(reports(r, "$.server.tls.cert_file", "must not be empty"));
+  CAF_CHECK(reports(r, "$.server.tls.key_file", "must be a string"));
   j["server"] = {{"tls", "server.crt"}};
-  CAF_CHECK(reports(parse_json(j), "$.server.tls", ""));
+  CAF_CHECK(reports(parse_json(j), "$.server.tls", "must be an object"));
 }
 
 CAF_TEST(listening_beyond_loopback_without_tls_is_a_warning_not_a_problem) {
@@ -334,7 +334,8 @@ CAF_TEST(listening_beyond_loopback_without_tls_is_a_warning_not_a_problem) {
     j["server"]["tls"] = {{"cert_file", "c"}, {"key_file", "k"}};
     CAF_CHECK(parse_json(j).warnings.empty());
   }
-  for (auto listen : {"127.0.0.1", "127.0.0.2", "::1", "localhost"}) {
+  for (auto listen : {"127.0.0.1", "127.0.0.2", "::1", "0:0:0:0:0:0:0:1", "::ffff:127.0.0.1",
+                      "localhost"}) {
     auto j = minimal();
     j["server"] = {{"listen", listen}};
     CAF_CHECK(parse_json(j).warnings.empty());

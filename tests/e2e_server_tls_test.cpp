@@ -89,7 +89,10 @@ CAF_TEST_FIXTURE_SCOPE(e2e_server_tls_tests, fixture)
 CAF_TEST(a_signed_webhook_over_https_syncs_its_issue_and_plain_http_is_told_to_use_https) {
   issue_server("trackbridge-1");
   start_over_https();
-  CAF_CHECK(occurrences(server->log(), "listening on https://127.0.0.1:") == 1);
+  // Logged just after the server began to accept.
+  CAF_CHECK(eventually([&] {
+    return occurrences(server->log(), "listening on https://127.0.0.1:") == 1;
+  }));
   CAF_CHECK_EQUAL(served(), "trackbridge-1");
   // The embedded trackers' API (create, get, list) and the webhook, over https.
   CAF_CHECK(pushed_issue_syncs("Pushed over TLS"));
@@ -124,10 +127,12 @@ CAF_TEST(sighup_serves_a_renewed_certificate_without_a_restart_and_keeps_it_if_t
   auto renewed = issue_server("trackbridge-2");
   server->signal(SIGHUP);
   CAF_CHECK(eventually([&] { return served() == "trackbridge-2"; }));
-  auto log = server->log();
-  CAF_CHECK_EQUAL(occurrences(log, "serving the certificate CN=trackbridge-2"), 1u);
+  // Logged just after the new pair is in use.
+  CAF_CHECK(eventually([&] {
+    return occurrences(server->log(), "serving the certificate CN=trackbridge-2") == 1;
+  }));
   CAF_CHECK(server->running());
-  CAF_CHECK_EQUAL(occurrences(log, "listening on https://"), 1u); // not started again
+  CAF_CHECK_EQUAL(occurrences(server->log(), "listening on https://"), 1u); // not restarted
   CAF_CHECK(pushed_issue_syncs("After the renewal"));
 
   // A new certificate with the old key: refused, and the pair in use stays.
@@ -138,7 +143,7 @@ CAF_TEST(sighup_serves_a_renewed_certificate_without_a_restart_and_keeps_it_if_t
   CAF_CHECK(eventually([&] {
     return occurrences(server->log(), "the new certificate is refused") == 1;
   }));
-  log = server->log();
+  auto log = server->log();
   CAF_CHECK(log.find("server.tls.key_file: cannot use " + renewed.key
                      + ": it is not the key of the certificate in")
             != std::string::npos);
@@ -152,7 +157,7 @@ CAF_TEST(sighup_serves_a_renewed_certificate_without_a_restart_and_keeps_it_if_t
   CAF_CHECK_EQUAL(stop(), 0);
 }
 
-CAF_TEST(a_pair_that_cannot_be_used_stops_the_start_naming_the_file) {
+CAF_TEST(a_pair_that_cannot_be_used_stops_the_start_as_an_invalid_config_naming_the_file) {
   auto pair = issue_server("trackbridge-1");
   std::ofstream{pair.key} << "not a key\n";
   write_config("one-way");
@@ -161,10 +166,13 @@ CAF_TEST(a_pair_that_cannot_be_used_stops_the_start_naming_the_file) {
   std::ofstream{dir.file("config.json")} << cfg.dump(2);
   tb::test::server_process s{{"run", "--config", dir.file("config.json")}, dir.file("bad.log")};
   CAF_CHECK(!s.wait_ready(port, std::chrono::seconds{30}, &*https)); // it exits by itself
-  CAF_CHECK_EQUAL(s.stop(), 1);
+  CAF_CHECK_EQUAL(s.stop(), 2); // as `check` does: the configuration is not valid
   auto log = s.log();
-  CAF_CHECK(log.find("server.tls.key_file: cannot use " + pair.key) != std::string::npos);
-  CAF_CHECK(log.find("server.tls in " + dir.file("config.json")) != std::string::npos);
+  CAF_CHECK(log.find(dir.file("config.json") + ": $.server.tls.key_file: cannot use " + pair.key)
+            != std::string::npos);
+  CAF_CHECK(log.find("nothing was started") != std::string::npos);
+  // Nothing was opened either: no data directory, no API token.
+  CAF_CHECK(!std::ifstream{dir.file("data") + "/api-token"});
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

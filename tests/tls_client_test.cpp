@@ -252,6 +252,15 @@ CAF_TEST(tls_files_that_cannot_be_used_are_refused_naming_the_key_and_the_file) 
   CAF_REQUIRE(!mixed.ok());
   CAF_CHECK_EQUAL(mixed.error().where, "$.connections.rm1.client_key_file");
   CAF_CHECK(has(mixed.error().message, "is not the key of the certificate in " + a.cert));
+
+  // A key under a passphrase is refused at once: OpenSSL is never left to
+  // prompt for it on a terminal the server does not have.
+  test::protect_key(b.key, "secret");
+  auto locked = http::load_tls({.client_cert_file = b.cert, .client_key_file = b.key},
+                               "$.connections.rm1");
+  CAF_REQUIRE(!locked.ok());
+  CAF_CHECK_EQUAL(locked.error().where, "$.connections.rm1.client_key_file");
+  CAF_CHECK(has(locked.error().message, "it is protected by a passphrase"));
 }
 
 CAF_TEST(an_https_tracker_is_reached_through_a_proxy_with_connect_and_tls_end_to_end) {

@@ -84,19 +84,31 @@ std::string names_of(X509* cert) {
   return out.empty() ? "subject " + name_text(X509_get_subject_name(cert)) : out;
 }
 
-void refuse_passphrases(SSL_CTX* ctx) {
+pair_problem use_pair(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
   SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
-}
-
-std::string key_problem(const std::string& reasons, const std::string& cert_file) {
-  auto has = [&](const char* part) { return reasons.find(part) != std::string::npos; };
-  if (has("key values mismatch"))
-    return "it is not the key of the certificate in " + cert_file;
-  if (has("bad password read") || has("problems getting password") || has("bad decrypt"))
-    return "it is protected by a passphrase, and TrackBridge reads keys without one; store it "
-           "unencrypted (openssl pkey -in KEY -out NEW_KEY), readable by TrackBridge's user "
-           "only";
-  return reasons + "; it must hold a PEM private key, unencrypted";
+  if (auto why = unreadable(cert_file); !why.empty())
+    return {"cert", cert_file, why};
+  if (auto why = unreadable(key_file); !why.empty())
+    return {"key", key_file, why};
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1)
+    return {"cert", cert_file,
+            openssl_reasons() + "; it must hold the PEM certificate, then its chain"};
+  auto not_its_key = "it is not the key of the certificate in " + cert_file;
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    auto reasons = openssl_reasons();
+    auto has = [&](const char* part) { return reasons.find(part) != std::string::npos; };
+    if (has("key values mismatch"))
+      return {"key", key_file, not_its_key};
+    if (has("bad password read") || has("problems getting password") || has("bad decrypt"))
+      return {"key", key_file,
+              "it is protected by a passphrase, and TrackBridge reads keys without one; store "
+              "it unencrypted (openssl pkey -in KEY -out NEW_KEY), readable by TrackBridge's "
+              "user only"};
+    return {"key", key_file, reasons + "; it must hold a PEM private key, unencrypted"};
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1)
+    return {"key", key_file, not_its_key};
+  return {};
 }
 
 } // namespace tb::http

@@ -27,14 +27,16 @@ std::string time_text(const ASN1_TIME* t);
 // certificate names no alternative names.
 std::string names_of(X509* cert);
 
-// Keys are read without a passphrase: OpenSSL would otherwise ask for one
-// on the terminal, which a server under systemd does not have. A key that
-// has one then fails to load, and key_problem says so.
-void refuse_passphrases(SSL_CTX* ctx);
-
-// What OpenSSL's reasons for a key that did not load mean: "it is
-// protected by a passphrase ...", "it is not the key of the certificate in
-// cert_file", or the reasons themselves.
-std::string key_problem(const std::string& reasons, const std::string& cert_file);
+// A certificate (with its chain) and its key put into ctx, as a client's
+// or a server's own pair. Keys are read without a passphrase: OpenSSL would
+// otherwise ask for one on the terminal, which a server under systemd does
+// not have.
+struct pair_problem {
+  const char* key = "";  // which file failed: "cert" or "key"
+  std::string file;      // its path
+  std::string message;   // why, and what to do
+  explicit operator bool() const { return !message.empty(); }
+};
+pair_problem use_pair(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file);
 
 } // namespace tb::http

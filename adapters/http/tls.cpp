@@ -5,7 +5,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include "adapters/http/certificate_files.hpp"
 
@@ -102,7 +101,6 @@ result<std::shared_ptr<tls_context>> load_tls(const tls_settings& s, const std::
   SSL_CTX* ctx = t->native().native_handle();
   SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
-  refuse_passphrases(ctx);
   auto file_problem = [&](const char* key, const std::string& file, const std::string& what) {
     return invalid(where + "." + key, "cannot use " + file + ": " + what);
   };
@@ -118,21 +116,10 @@ result<std::shared_ptr<tls_context>> load_tls(const tls_settings& s, const std::
       return file_problem("ca_file", s.ca_file,
                           openssl_reasons() + "; it must hold PEM certificates of CAs");
   }
-  if (!s.client_cert_file.empty()) {
-    if (auto why = unreadable(s.client_cert_file); !why.empty())
-      return file_problem("client_cert_file", s.client_cert_file, why);
-    if (auto why = unreadable(s.client_key_file); !why.empty())
-      return file_problem("client_key_file", s.client_key_file, why);
-    if (SSL_CTX_use_certificate_chain_file(ctx, s.client_cert_file.c_str()) != 1)
-      return file_problem("client_cert_file", s.client_cert_file,
-                          openssl_reasons() + "; it must hold a PEM certificate");
-    if (SSL_CTX_use_PrivateKey_file(ctx, s.client_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-      return file_problem("client_key_file", s.client_key_file,
-                          key_problem(openssl_reasons(), s.client_cert_file));
-    if (SSL_CTX_check_private_key(ctx) != 1)
-      return file_problem("client_key_file", s.client_key_file,
-                          key_problem("key values mismatch", s.client_cert_file));
-  }
+  if (!s.client_cert_file.empty())
+    if (auto p = use_pair(ctx, s.client_cert_file, s.client_key_file))
+      return file_problem(p.key == std::string{"cert"} ? "client_cert_file" : "client_key_file",
+                          p.file, p.message);
   return t;
 }
 

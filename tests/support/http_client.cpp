@@ -94,6 +94,8 @@ http_reply exchange(asio::io_context& ioc, Stream& stream, const std::string& wh
 
   auto res = parser.release();
   http_reply reply;
+  if (write_ec)
+    reply.write_error = write_ec.message();
   reply.status = static_cast<int>(res.result_int());
   reply.body = std::move(res.body());
   for (auto& field : res)

@@ -16,6 +16,7 @@ struct http_reply {
   std::string body;
   std::map<std::string, std::string> headers; // names lower-cased
   std::string certificate;                    // https: the server certificate's CN
+  std::string write_error; // the request could not be sent whole (the reply came anyway)
   nlohmann::json json() const;                // throws if the body is not JSON
 };
 

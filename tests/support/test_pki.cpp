@@ -121,4 +121,19 @@ pem_pair test_ca::issue(const cert_spec& spec, const std::string& file) const {
   return out;
 }
 
+void protect_key(const std::string& key_file, const std::string& passphrase) {
+  std::unique_ptr<FILE, decltype(&std::fclose)> in{std::fopen(key_file.c_str(), "r"),
+                                                   std::fclose};
+  if (!in)
+    throw std::runtime_error("test_pki: cannot read " + key_file);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key{
+    PEM_read_PrivateKey(in.get(), nullptr, nullptr, nullptr), EVP_PKEY_free};
+  check(key != nullptr, ("reading " + key_file).c_str());
+  auto* pass = reinterpret_cast<const unsigned char*>(passphrase.data());
+  write_file(key_file, [&](FILE* f) {
+    return PEM_write_PrivateKey(f, key.get(), EVP_aes_256_cbc(), pass,
+                                static_cast<int>(passphrase.size()), nullptr, nullptr);
+  });
+}
+
 } // namespace tb::test

@@ -45,4 +45,8 @@ class test_ca {
   std::string cert_file_;
 };
 
+// Writes the key in key_file again, encrypted under passphrase (as a key
+// made by `openssl genpkey -aes256` is).
+void protect_key(const std::string& key_file, const std::string& passphrase);
+
 } // namespace tb::test
