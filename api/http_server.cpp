@@ -497,11 +497,11 @@ std::uint16_t http_server::port() const {
   return state_->port;
 }
 
-std::optional<std::string> http_server::check_certificate(const tls_files& files) {
+http_server::certificate_check http_server::check_certificate(const tls_files& files) {
   auto loaded = load_server_certificate(files);
-  if (loaded.problem.empty())
-    return std::nullopt;
-  return loaded.problem;
+  if (!loaded.problem.empty())
+    return {loaded.problem, "", false};
+  return {std::nullopt, loaded.certificate.summary, loaded.certificate.expired};
 }
 
 bool http_server::https() const {

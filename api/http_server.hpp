@@ -40,9 +40,14 @@ class http_server {
   // listen (address in use, not an address).
   void start();
 
-  // Whether the pair can be used, as start() would read it: the problem,
-  // naming the file, or nothing (for `check`).
-  static std::optional<std::string> check_certificate(const tls_files& files);
+  // Whether the pair can be used, as start() would read it (for `check`):
+  // the problem, naming the file; or what it is and whether it has expired.
+  struct certificate_check {
+    std::optional<std::string> problem;
+    std::string summary;
+    bool expired = false;
+  };
+  static certificate_check check_certificate(const tls_files& files);
 
   bool https() const;
   // What the log says of the certificate in use ("CN=... (DNS:...), valid

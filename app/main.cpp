@@ -63,21 +63,27 @@ std::optional<tb::api::tls_files> server_tls(const tb::config::server_config& s)
 }
 
 // The server.tls pair read as `run` reads it: a pair it would refuse makes
-// the configuration invalid, reported like the file's other problems.
-bool usable_certificate(const tb::config::config& cfg, const std::string& path) {
+// the configuration invalid, reported like the file's other problems. An
+// expired one is a warning here for `check`; `run` logs it once it serves.
+bool usable_certificate(const tb::config::config& cfg, const std::string& path,
+                        warnings_to warnings) {
   auto files = server_tls(cfg.server);
   if (!files)
     return true;
-  auto problem = tb::api::http_server::check_certificate(*files);
-  if (!problem)
+  auto checked = tb::api::http_server::check_certificate(*files);
+  if (checked.expired && warnings == warnings_to::terminal)
+    std::cerr << path << ": warning: $.server.tls.cert_file: the certificate " << checked.summary
+              << " has expired: clients will refuse it (hint: renew it; a running server "
+                 "takes the new one on SIGHUP)\n";
+  if (!checked.problem)
     return true;
-  std::cerr << path << ": $." << *problem << "\n1 problem(s); nothing was started\n";
+  std::cerr << path << ": $." << *checked.problem << "\n1 problem(s); nothing was started\n";
   return false;
 }
 
 int check(const std::string& path) {
   auto cfg = load_config(path, warnings_to::terminal);
-  if (!cfg || !usable_certificate(*cfg, path))
+  if (!cfg || !usable_certificate(*cfg, path, warnings_to::terminal))
     return exit_invalid_config;
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
             << cfg->tasks.size() << " task(s))\n";
@@ -237,7 +243,7 @@ tb::api::task_engine task_control(tb::engine& engine) {
 
 int run(const std::string& path, const std::string& data_dir) {
   auto cfg = load_config(path, warnings_to::log);
-  if (!cfg || !usable_certificate(*cfg, path))
+  if (!cfg || !usable_certificate(*cfg, path, warnings_to::log))
     return exit_invalid_config;
   if (!data_dir.empty())
     cfg->storage.directory = data_dir;

@@ -83,6 +83,15 @@ CAF_TEST(check_warns_of_plain_http_beyond_loopback_and_reads_the_servers_tls_fil
   r = run_cli("check --config " + dir.file("config.json"));
   CAF_CHECK_EQUAL(r.exit_code, 0);
   CAF_CHECK(!contains(r.output, "warning"));
+  // An expired one is valid (run serves it), with a warning.
+  ca.issue({.common_name = "old", .dns_names = {"localhost"}, .valid_from_s = -7200,
+            .valid_until_s = -3600},
+           "server");
+  r = run_cli("check --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK(contains(r.output, "warning: $.server.tls.cert_file: the certificate CN=old "
+                               "(DNS:localhost), valid until "));
+  CAF_CHECK(contains(r.output, "has expired: clients will refuse it"));
   // A key `run` could not use makes the config invalid, named like the others.
   std::ofstream{pair.key} << "not a key\n";
   r = run_cli("check --config " + dir.file("config.json"));
