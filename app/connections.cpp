@@ -111,6 +111,22 @@ local_trackers open_local_trackers(const config::config& cfg, storage::environme
   return out;
 }
 
+std::vector<std::string> check_connection_files(const config::config& cfg) {
+  std::vector<std::string> problems;
+  for (auto& c : cfg.connections) {
+    auto* settings = std::get_if<redmine::connection_settings>(&c.settings);
+    if (!settings)
+      continue;
+    auto path = "$.connections." + c.name;
+    auto ep = http::parse_endpoint(settings->http.url, path + ".url");
+    if (!ep || !ep->https())
+      continue;
+    if (auto tls = http::load_tls(settings->http.tls, path); !tls)
+      problems.push_back(tls.error().where + ": " + tls.error().message);
+  }
+  return problems;
+}
+
 call_tallies add_connections(engine& e, const config::config& cfg, const local_trackers& local) {
   call_tallies tallies;
   for (auto& c : cfg.connections) {

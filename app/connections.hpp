@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/engine.hpp"
 #include "adapters/http/call_tally.hpp"
@@ -21,6 +22,12 @@ using call_tallies = std::map<std::string, std::shared_ptr<http::call_tally>>;
 // The configured embedded trackers, with their projects created. Throws,
 // naming the connection and project, when a project cannot be.
 local_trackers open_local_trackers(const config::config& cfg, storage::environment& env);
+
+// The TLS files of every https connection (ca_file, client certificate and
+// key), read as `run` reads them: each problem as "$.connections.X.KEY:
+// cannot use FILE: why", none when all can be used. For `check`, which
+// opens nothing else.
+std::vector<std::string> check_connection_files(const config::config& cfg);
 
 // Every configured connection gets its connection actor(s); those that
 // speak HTTP count their calls in a tally (for /metrics). Throws, naming the

@@ -62,28 +62,36 @@ std::optional<tb::api::tls_files> server_tls(const tb::config::server_config& s)
   return tb::api::tls_files{s.tls->cert_file, s.tls->key_file};
 }
 
-// The server.tls pair read as `run` reads it: a pair it would refuse makes
-// the configuration invalid, reported like the file's other problems. An
-// expired one is a warning here for `check`; `run` logs it once it serves.
-bool usable_certificate(const tb::config::config& cfg, const std::string& path,
-                        warnings_to warnings) {
-  auto files = server_tls(cfg.server);
-  if (!files)
-    return true;
-  auto checked = tb::api::http_server::check_certificate(*files);
-  if (checked.expired && warnings == warnings_to::terminal)
-    std::cerr << path << ": warning: $.server.tls.cert_file: the certificate " << checked.summary
-              << " has expired: clients will refuse it (hint: renew it; a running server "
-                 "takes the new one on SIGHUP)\n";
-  if (!checked.problem)
-    return true;
-  std::cerr << path << ": $." << *checked.problem << "\n1 problem(s); nothing was started\n";
-  return false;
+// The TLS files the configuration names (server.tls, and each https
+// connection's), read as `run` reads them: a file `run` would refuse makes
+// the configuration invalid, reported like the file's other problems, all
+// at once. An expired server certificate is a warning here for `check`;
+// `run` logs it once it serves.
+bool usable_files(const tb::config::config& cfg, const std::string& path,
+                  warnings_to warnings) {
+  std::vector<std::string> problems;
+  if (auto files = server_tls(cfg.server)) {
+    auto checked = tb::api::http_server::check_certificate(*files);
+    if (checked.expired && warnings == warnings_to::terminal)
+      std::cerr << path << ": warning: $.server.tls.cert_file: the certificate "
+                << checked.summary
+                << " has expired: clients will refuse it (hint: renew it; a running server "
+                   "takes the new one on SIGHUP)\n";
+    if (checked.problem)
+      problems.push_back("$." + *checked.problem);
+  }
+  for (auto& p : tb::app::check_connection_files(cfg))
+    problems.push_back(p);
+  for (auto& p : problems)
+    std::cerr << path << ": " << p << "\n";
+  if (!problems.empty())
+    std::cerr << problems.size() << " problem(s); nothing was started\n";
+  return problems.empty();
 }
 
 int check(const std::string& path) {
   auto cfg = load_config(path, warnings_to::terminal);
-  if (!cfg || !usable_certificate(*cfg, path, warnings_to::terminal))
+  if (!cfg || !usable_files(*cfg, path, warnings_to::terminal))
     return exit_invalid_config;
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
             << cfg->tasks.size() << " task(s))\n";
@@ -243,7 +251,7 @@ tb::api::task_engine task_control(tb::engine& engine) {
 
 int run(const std::string& path, const std::string& data_dir) {
   auto cfg = load_config(path, warnings_to::log);
-  if (!cfg || !usable_certificate(*cfg, path, warnings_to::log))
+  if (!cfg || !usable_files(*cfg, path, warnings_to::log))
     return exit_invalid_config;
   if (!data_dir.empty())
     cfg->storage.directory = data_dir;

@@ -92,11 +92,19 @@ CAF_TEST(check_warns_of_plain_http_beyond_loopback_and_reads_the_servers_tls_fil
   CAF_CHECK(contains(r.output, "warning: $.server.tls.cert_file: the certificate CN=old "
                                "(DNS:localhost), valid until "));
   CAF_CHECK(contains(r.output, "has expired: clients will refuse it"));
-  // A key `run` could not use makes the config invalid, named like the others.
+  // Files `run` could not use make the config invalid, named like the
+  // others and all at once: the server's key, an https connection's CA.
   std::ofstream{pair.key} << "not a key\n";
+  cfg["connections"]["rm"] = {{"type", "redmine"}, {"url", "https://127.0.0.1:1"},
+                              {"api_key_env", "TB_TEST_UNSET_KEY"},
+                              {"ca_file", dir.file("no-such-ca.pem")}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
   r = run_cli("check --config " + dir.file("config.json"));
   CAF_CHECK_EQUAL(r.exit_code, 2);
   CAF_CHECK(contains(r.output, "$.server.tls.key_file: cannot use " + pair.key + ": "));
+  CAF_CHECK(contains(r.output, "$.connections.rm.ca_file: cannot use " + dir.file("no-such-ca.pem")
+                                 + ": No such file or directory"));
+  CAF_CHECK(contains(r.output, "2 problem(s); nothing was started"));
 }
 
 CAF_TEST(run_refuses_an_invalid_config_with_exit_2_and_starts_nothing) {
