@@ -111,8 +111,8 @@ std::optional<std::int64_t> parse_relative(const std::string& s, bool& bad_sign)
   return s[0] == '-' ? -n : n;
 }
 
-// A variable's value read as the literal it spells: a date, a time, a
-// relative time or a number if it is one exactly, else text.
+// Text read as the literal it spells (a variable's value, a bare word): a
+// date, a time, a relative time or a number if it is one exactly, else text.
 literal literal_of_text(const std::string& s) {
   literal l;
   l.text = s;
@@ -338,33 +338,21 @@ class lexer {
       ++i_;
     auto word = s_.substr(t.at, i_ - t.at);
     t.k = token::kind::value;
-    t.value.text = word;
+    t.value = literal_of_text(word);
+    if (t.value.k != literal::kind::text)
+      return t;
     bool bad_sign = false;
-    if (auto d = parse_day(word)) {
-      t.value.k = literal::kind::day;
-      t.value.day = *d;
-    } else if (auto time = parse_rfc3339(word)) {
-      t.value.k = literal::kind::time;
-      t.value.time = *time;
-    } else if (auto r = parse_relative(word, bad_sign)) {
-      t.value.k = literal::kind::relative;
-      t.value.offset = *r;
-    } else if (auto n = parse_number(word)) {
-      t.value.k = literal::kind::number;
-      t.value.number = *n;
-    } else if (bad_sign) {
+    parse_relative(word, bad_sign);
+    if (bad_sign)
       fail(t.at, checked::quote(word) + " needs a sign",
            "-" + word + " is that long ago, +" + word + " that far ahead");
-    } else if (word.size() >= 8 && std::isdigit(static_cast<unsigned char>(word[0]))
-               && word.find('-') != std::string::npos) {
+    if (word.size() >= 8 && std::isdigit(static_cast<unsigned char>(word[0]))
+        && word.find('-') != std::string::npos)
       fail(t.at, checked::quote(word) + " is not a date or time",
            "write a date as 2026-01-31 and a time as 2026-01-31T12:00:00Z");
-    } else {
-      fail(t.at, checked::quote(word) + " is not a value",
-           "numbers: 42 or 1.5; dates: 2026-01-31; relative times: -7d, -2h; text in "
-           "\"quotes\"");
-    }
-    return t;
+    fail(t.at, checked::quote(word) + " is not a value",
+         "numbers: 42 or 1.5; dates: 2026-01-31; relative times: -7d, -2h; text in "
+         "\"quotes\"");
   }
 
   const std::string& s_;
@@ -428,35 +416,23 @@ class parser {
            "a real filter nests a few levels; is this the right text?");
   }
 
-  node any(int depth) {
-    deeper(depth, peek());
-    auto from = peek().at;
-    node first = all(depth + 1);
-    if (!word("or"))
-      return first;
-    node n;
-    n.t = node::type::any;
-    n.children.push_back(std::move(first));
-    while (word("or")) {
-      take();
-      n.children.push_back(all(depth + 1));
-    }
-    n.source = source(from);
-    return n;
-  }
+  // or binds loosest, then and: `a or b and c` is `a or (b and c)`.
+  node any(int depth) { return chain(depth, "or", node::type::any, &parser::all); }
+  node all(int depth) { return chain(depth, "and", node::type::all, &parser::negation); }
 
-  node all(int depth) {
+  // One or more `next`s joined by `joiner`; a single one stands alone.
+  node chain(int depth, const char* joiner, node::type type, node (parser::*next)(int)) {
     deeper(depth, peek());
     auto from = peek().at;
-    node first = negation(depth + 1);
-    if (!word("and"))
+    node first = (this->*next)(depth + 1);
+    if (!word(joiner))
       return first;
     node n;
-    n.t = node::type::all;
+    n.t = type;
     n.children.push_back(std::move(first));
-    while (word("and")) {
+    while (word(joiner)) {
       take();
-      n.children.push_back(negation(depth + 1));
+      n.children.push_back((this->*next)(depth + 1));
     }
     n.source = source(from);
     return n;

@@ -129,6 +129,14 @@ struct e2e_fixture {
     return "";
   }
 
+  // How often part occurs in text (a log line, logged once or not at all).
+  static std::size_t occurrences(const std::string& text, const std::string& part) {
+    std::size_t n = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
+      ++n;
+    return n;
+  }
+
   // What a person sees of a history: who, which values, which comment.
   static std::vector<std::string> shape(const json& issue) {
     std::vector<std::string> out;

@@ -1708,13 +1708,6 @@ struct scoped_env {
   const char* name;
 };
 
-std::size_t occurrences(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
-    ++n;
-  return n;
-}
-
 } // namespace
 
 CAF_TEST(https_through_a_proxy_with_a_private_ca_and_a_client_certificate_reaches_parity) {

@@ -27,13 +27,6 @@ std::string slurp(const std::string& file) {
   return text.str();
 }
 
-std::size_t occurrences(const std::string& text, const std::string& part) {
-  std::size_t n = 0;
-  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1))
-    ++n;
-  return n;
-}
-
 struct fixture : e2e_fixture {
   tb::test::test_ca ca{"trackbridge", dir.path()};
 
