@@ -24,6 +24,18 @@ conflict_policy policy_of(config::conflict_policy p) {
   return conflict_policy::newest_wins;
 }
 
+task_context::filter_exit exit_of(config::filter_exit e) {
+  switch (e) {
+    case config::filter_exit::unlink:
+      return task_context::filter_exit::unlink;
+    case config::filter_exit::close_twin:
+      return task_context::filter_exit::close_twin;
+    case config::filter_exit::stop:
+      break;
+  }
+  return task_context::filter_exit::stop;
+}
+
 } // namespace
 
 engine::engine(caf::actor_system& sys, storage::sync_state& store)
@@ -80,6 +92,14 @@ void engine::add_task(const config::task_config& t) {
   ctx->sides[0].rules.rename = t.field_mappings;
   ctx->sides[0].rules.users = t.user_mappings;
   ctx->sides[1].rules = ctx->sides[0].rules.inverted();
+  // Value mappings are configured by the source's field names; the way back
+  // reads target entries, so it is keyed by the target's names.
+  ctx->sides[0].rules.values = t.value_mappings;
+  for (auto& [field, mapping] : t.reverse_value_mappings)
+    ctx->sides[1].rules.values.emplace(ctx->sides[0].rules.map(field), mapping);
+  ctx->sides[0].filter = t.filter;
+  ctx->sides[1].filter = t.target_filter;
+  ctx->on_filter_exit = exit_of(t.on_filter_exit);
   ctx->two_way = t.dir == config::direction::two_way;
   ctx->close_twin_on_delete = t.on_deleted == config::deleted_policy::close_twin;
   ctx->closed_status = t.closed_status;

@@ -32,6 +32,8 @@ void issue_state::reset_pass() {
   creation_rest.reset();
   meeting = {};
   alone.clear();
+  references_left_out.clear();
+  left_out = false;
   time = {};
 }
 
@@ -245,15 +247,23 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
 
 std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
   storage::transaction t{ctx->store->env(), storage::transaction::read_only};
-  for (auto& c : step.write.changes) {
-    if (!is_reference_field(c.field) || c.new_value.empty())
+  auto& changes = step.write.changes;
+  for (auto c = changes.begin(); c != changes.end();) {
+    if (!is_reference_field(c->field) || c->new_value.empty()) {
+      ++c;
       continue;
-    issue_ref referenced{step.from, c.new_value};
+    }
+    issue_ref referenced{step.from, c->new_value};
     auto link = ctx->store->find_twin(t, ctx->name, referenced);
+    if (!link && references_left_out.count(referenced)) {
+      c = changes.erase(c);
+      continue;
+    }
     if (!link)
       return referenced;
-    c.new_value = link->twin_id;
-    c.old_value.clear(); // the old reference is informative only
+    c->new_value = link->twin_id;
+    c->old_value.clear(); // the old reference is informative only
+    ++c;
   }
   return std::nullopt;
 }
@@ -436,6 +446,11 @@ void issue_state::commit_pass_done() {
   });
 }
 
+bool issue_state::in_filter(side s, const issue& i) const {
+  auto& f = side_of(s).filter;
+  return !f || f->matches(i, now_ms());
+}
+
 void issue_state::record_error(const sync_error& err) {
   storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
     ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms());
@@ -456,6 +471,7 @@ void log(self_ptr self, log_level level, std::string message) {
 
 void start_pass(self_ptr self);
 void on_gone(self_ptr self, side gone);
+void outside_filter(self_ptr self);
 void run_next_step(self_ptr self);
 void fetch_next_file(self_ptr self);
 void write_step(self_ptr self);
@@ -482,7 +498,8 @@ void finish_pass(self_ptr self, bool ok) {
     start_pass(self);
     return;
   }
-  auto outcome = ok                       ? pass_outcome::synced
+  auto outcome = ok && st.left_out       ? pass_outcome::left_out
+                 : ok                    ? pass_outcome::synced
                  : st.failed_unavailable ? pass_outcome::unavailable
                                          : pass_outcome::failed;
   self->send(st.task, done_atom_v, pass_end{st.key, st.wakes, outcome});
@@ -588,9 +605,14 @@ void read_twin_then_plan(self_ptr self) {
 }
 
 // An unlinked issue may be a twin that TrackBridge made earlier: a retried
-// create finds it by its alt_id instead of making another.
+// create finds it by its alt_id instead of making another. One outside its
+// side's filter is left alone: no twin is looked for, none is made.
 void find_twin_by_alt_id(self_ptr self) {
   auto& st = self->state;
+  if (!st.in_filter(st.key.where, *st.issue_at(st.key.where))) {
+    outside_filter(self);
+    return;
+  }
   auto twin_side = other(st.key.where);
   auto alt = common_id(st.side_of(st.key.where).connection, *st.issue_at(st.key.where));
   self->request(st.side_of(twin_side).conn, st.ctx->request_timeout, find_atom_v,
@@ -703,6 +725,56 @@ void on_written(self_ptr self, write_outcome& r) {
   });
 }
 
+// A value a value mapping refuses: nothing of the entry is written, and the
+// pass stops before it, so that the history stays in order.
+sync_error refused_value(const issue_state& st, const replay_step& step) {
+  auto& at = st.side_of(step.from);
+  return {error_kind::invalid,
+          "connection " + at.connection + ", project " + at.project + ", issue "
+            + st.id_at(step.from) + ", entry " + step.entry_id,
+          *step.refused
+            + ". Map the value in the task's "
+            + (step.from == side::source ? "value_mappings" : "reverse_value_mappings")
+            + " (by the source's field name), or let unmapped values pass or get a default; "
+              "then retry"};
+}
+
+// Waits for an issue this pass needs synced first; the task wakes the pair
+// when that issue's pass is done.
+void wait_for(self_ptr self, const issue_ref& needed) {
+  self->send(self->state.task, waits_atom_v, self->state.key, needed);
+  finish_pass(self, true);
+}
+
+// A referenced issue without a twin, on a side with a filter: one the
+// filter leaves out never gets a twin, so the reference is not written
+// (rather than waited for forever); any other is waited for.
+void check_reference(self_ptr self, const issue_ref& referenced) {
+  auto& st = self->state;
+  auto& at = st.side_of(referenced.where);
+  self->request(at.conn, st.ctx->request_timeout, read_atom_v, at.project, referenced.id)
+    .then(
+      [self, referenced](issue_result& r) {
+        auto& st = self->state;
+        if (!r && r.error().kind != error_kind::not_found) {
+          fail(self, r.error());
+          return;
+        }
+        if (!r || st.in_filter(referenced.where, *r)) {
+          wait_for(self, referenced);
+          return;
+        }
+        st.references_left_out.insert(referenced);
+        log(self, log_level::info,
+            to_string(st.key) + ": the reference to issue " + referenced.id
+              + " is not synced: that issue is outside the filter");
+        run_next_step(self);
+      },
+      [self, s = referenced.where](caf::error& e) {
+        fail(self, request_failed(self->state, s, e));
+      });
+}
+
 void run_next_step(self_ptr self) {
   auto& st = self->state;
   // Skipped steps only need their ledger entry.
@@ -719,6 +791,10 @@ void run_next_step(self_ptr self) {
     return;
   }
   auto& step = st.plan.steps[st.next_step];
+  if (step.refused) {
+    fail(self, refused_value(st, step));
+    return;
+  }
   // A change recorded on two issues waits until both are there (meet).
   auto met = st.meet(step);
   if (met.check) {
@@ -733,8 +809,10 @@ void run_next_step(self_ptr self) {
   // Parents first: a step that names an issue without a twin waits for it;
   // the task syncs that issue and wakes this pair when it is done.
   if (auto missing = st.translate_references(step)) {
-    self->send(st.task, waits_atom_v, st.key, *missing);
-    finish_pass(self, true);
+    if (st.side_of(missing->where).filter)
+      check_reference(self, *missing);
+    else
+      wait_for(self, *missing);
     return;
   }
   for (auto& r : st.translate_links(step))
@@ -1023,6 +1101,9 @@ void check_record(self_ptr self, const issue_ref& other, const std::string& key)
             if (auto e = entry_with_record(*r, key, st.side_of(other.where).records_children)) {
               storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
               pending = !st.ctx->store->handled(t, st.ctx->name, other).count(*e);
+              // Left out by its side's filter, it replays nothing: not waited for.
+              if (pending && !st.ctx->store->find_twin(t, st.ctx->name, other))
+                pending = st.in_filter(other.where, *r);
             }
           if (pending) {
             self->send(st.task, waits_atom_v, st.key, other);
@@ -1122,34 +1203,60 @@ std::string describe_issue(const issue_state& st, side s) {
          + ")";
 }
 
-// Forgets the pair, so neither issue is synced again (no new twin is made
-// for the survivor), and drops what was queued or failed for it.
-void unlink_gone(self_ptr self, side gone) {
-  guarded(self, [self, gone] {
+// Forgets the pair for good, so neither issue is synced again (no new twin
+// is made for the one left), drops what was queued or failed for it, and
+// logs `what` as a warning.
+void unlink_pair(self_ptr self, const std::string& what) {
+  guarded(self, [self, &what] {
     auto& st = self->state;
-    auto kept = other(gone);
     constexpr auto any_time = std::numeric_limits<timestamp>::max();
     storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
       if (st.twin_id)
         st.ctx->store->unlink(t, st.ctx->name, st.key, *st.twin_id);
-      for (auto s : {gone, kept})
+      for (auto s : {side::source, side::target})
         if (auto id = st.id_at(s); !id.empty())
           st.ctx->store->dequeue_if_covered(t, st.ctx->name, issue_ref{s, id}, any_time);
       st.ctx->store->clear_error(t, st.ctx->name, st.key);
       st.ctx->store->clear_intent(t, st.ctx->name, st.key);
     });
-    std::string what = "the pair of " + to_string(st.key) + ": " + describe_issue(st, gone)
-                       + " was deleted or left the project; ";
-    if (!st.twin_id)
-      what += "it was never synced, so there is nothing to do";
-    else if (st.ctx->close_twin_on_delete && (st.ctx->two_way || kept == side::target))
-      what += describe_issue(st, kept) + " is closed (status " + st.ctx->closed_status
-              + ") and unlinked, and no longer synced (on_deleted: close-twin)";
-    else
-      what += describe_issue(st, kept) + " is unlinked and no longer synced (on_deleted: unlink)";
     log(self, log_level::warn, what);
     finish_pass(self, true);
   });
+}
+
+void unlink_gone(self_ptr self, side gone) {
+  auto& st = self->state;
+  auto kept = other(gone);
+  std::string what = "the pair of " + to_string(st.key) + ": " + describe_issue(st, gone)
+                     + " was deleted or left the project; ";
+  if (!st.twin_id)
+    what += "it was never synced, so there is nothing to do";
+  else if (st.ctx->close_twin_on_delete && (st.ctx->two_way || kept == side::target))
+    what += describe_issue(st, kept) + " is closed (status " + st.ctx->closed_status
+            + ") and unlinked, and no longer synced (on_deleted: close-twin)";
+  else
+    what += describe_issue(st, kept) + " is unlinked and no longer synced (on_deleted: unlink)";
+  unlink_pair(self, what);
+}
+
+// Sets the issue of side `at` to the task's closed_status with a comment
+// saying why, then goes on with next().
+template <class Next>
+void close_issue(self_ptr self, side at, std::string comment, Next next) {
+  auto& st = self->state;
+  replica_write close{"", {{core_field::status, "", st.ctx->closed_status}}, std::move(comment),
+                      "", {}, {}};
+  auto& to = st.side_of(at);
+  self->request(to.conn, st.ctx->request_timeout, update_atom_v, to.project, st.id_at(at),
+                std::move(close))
+    .then(
+      [self, next](write_outcome& r) {
+        if (!r)
+          fail(self, r.error());
+        else
+          next();
+      },
+      [self, at](caf::error& e) { fail(self, request_failed(self->state, at, e)); });
 }
 
 void on_gone(self_ptr self, side gone) {
@@ -1161,25 +1268,61 @@ void on_gone(self_ptr self, side gone) {
     unlink_gone(self, gone);
     return;
   }
-  replica_write close{"",
-                      {{core_field::status, "", st.ctx->closed_status}},
-                      "The linked " + describe_issue(st, gone)
-                        + " was deleted or left the project; TrackBridge no longer syncs "
-                          "this issue.",
-                      "",
-                      {},
-                      {}};
-  auto& at = st.side_of(kept);
-  self->request(at.conn, st.ctx->request_timeout, update_atom_v, at.project, st.id_at(kept),
-                std::move(close))
-    .then(
-      [self, gone](write_outcome& r) {
-        if (!r)
-          fail(self, r.error());
-        else
-          unlink_gone(self, gone);
-      },
-      [self, kept](caf::error& e) { fail(self, request_failed(self->state, kept, e)); });
+  close_issue(self, kept,
+              "The linked " + describe_issue(st, gone)
+                + " was deleted or left the project; TrackBridge no longer syncs this issue.",
+              [self, gone] { unlink_gone(self, gone); });
+}
+
+// The pair's origin does not match its side's filter (docs/filters.md).
+// Without a twin it is simply not synced; with one, on_filter_exit decides.
+// Either way the queued changes this read covered are dropped: the ledger,
+// not the queue, says what a later pass replays once it matches again.
+void outside_filter(self_ptr self) {
+  auto& st = self->state;
+  st.left_out = true;
+  auto origin = st.key.where;
+  auto why = st.side_of(origin).filter->explain(*st.issue_at(origin), now_ms()).because;
+  using exit = task_context::filter_exit;
+  if (st.twin_id && st.ctx->on_filter_exit != exit::stop) {
+    auto twin = other(origin);
+    std::string what = to_string(st.key) + ": " + describe_issue(st, origin)
+                       + " left the task's filter (" + why + "); " + describe_issue(st, twin);
+    if (st.ctx->on_filter_exit == exit::unlink) {
+      unlink_pair(self, what + " is unlinked, and neither is synced again (on_filter_exit: "
+                               "unlink)");
+      return;
+    }
+    what += " is closed (status " + st.ctx->closed_status
+            + ") and unlinked, and neither is synced again (on_filter_exit: close-twin)";
+    close_issue(self, twin,
+                "The linked " + describe_issue(st, origin)
+                  + " no longer matches the task's filter; TrackBridge no longer syncs this "
+                    "issue.",
+                [self, what] { unlink_pair(self, what); });
+    return;
+  }
+  guarded(self, [self, &why] {
+    auto& st = self->state;
+    auto& origin = *st.issue_at(st.key.where);
+    storage::write_transaction(st.ctx->store->env(), [&](storage::transaction& t) {
+      st.ctx->store->dequeue_if_covered(t, st.ctx->name, st.key, origin.updated);
+      if (st.twin_id)
+        st.ctx->store->dequeue_if_covered(t, st.ctx->name,
+                                          issue_ref{other(st.key.where), *st.twin_id},
+                                          std::numeric_limits<timestamp>::max());
+      st.ctx->store->clear_error(t, st.ctx->name, st.key);
+    });
+    if (st.twin_id)
+      log(self, log_level::info,
+          to_string(st.key) + ": not synced: outside the task's filter (" + why
+            + "); the pair stays linked and syncs again once it matches (on_filter_exit: "
+              "stop)");
+    else
+      log(self, log_level::debug,
+          to_string(st.key) + ": not synced: outside the task's filter (" + why + ")");
+    finish_pass(self, true);
+  });
 }
 
 void start_pass(self_ptr self) {
@@ -1206,10 +1349,13 @@ void start_pass(self_ptr self) {
       return;
     }
     read_issue(self, st.key.where, st.key.id, [self] {
-      if (self->state.twin_id)
-        read_twin_then_plan(self);
-      else
+      auto& st = self->state;
+      if (!st.twin_id)
         resolve_unlinked(self);
+      else if (!st.in_filter(st.key.where, *st.issue_at(st.key.where)))
+        outside_filter(self);
+      else
+        read_twin_then_plan(self);
     });
   });
 }

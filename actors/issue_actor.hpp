@@ -23,6 +23,7 @@ struct issue_state {
   bool dirty = false;
   bool failed_unavailable = false; // the pass failed because a tracker was unavailable
   bool stopping = false;
+  bool left_out = false; // the pass found the origin outside its side's filter
 
   // The pass under way.
   std::optional<std::string> twin_id;
@@ -42,6 +43,10 @@ struct issue_state {
   } meeting;
   // Records whose other issue was read and has none left to replay.
   std::set<std::string> alone;
+  // Issues of the origin's side that a step references (a parent) and that
+  // were read and found outside the side's filter: the reference is not
+  // written, rather than waited for.
+  std::set<issue_ref> references_left_out;
   // The write an earlier attempt may have left unrecorded (storage::write_intent).
   std::optional<storage::write_intent> intent;
   // A creation whose comment an interrupted attempt did not write: written
@@ -82,8 +87,9 @@ struct issue_state {
   // TrackBridge's, and the intent keeps what is left (the dropped fields),
   // so a retry writes only that. One transaction.
   void commit_partial(const replay_step& step, const write_result& produced);
-  // Rewrites reference fields (parent) of a step's write to the twins' ids;
-  // the referenced issue that has no twin yet, if any.
+  // Rewrites reference fields (parent) of a step's write to the twins' ids
+  // (dropping those to issues in references_left_out); the referenced issue
+  // that has no twin yet, if any.
   std::optional<issue_ref> translate_references(replay_step& step);
   // Meets the step's shared records with the other issues' records of them:
   // each issue's pass arrives at its record and waits there until the other
@@ -128,6 +134,9 @@ struct issue_state {
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
   void record_error(const sync_error& err);
+  // Whether issue i of side s is one its side's filter lets in (no filter:
+  // every issue is).
+  bool in_filter(side s, const issue& i) const;
 
   static inline const char* name = "issue";
 };

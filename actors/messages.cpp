@@ -24,6 +24,8 @@ const char* to_string(pass_outcome o) {
       return "failed";
     case pass_outcome::unavailable:
       return "unavailable";
+    case pass_outcome::left_out:
+      return "left out";
   }
   return "failed";
 }

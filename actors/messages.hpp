@@ -42,6 +42,7 @@ enum class pass_outcome : std::uint8_t {
   synced,
   failed,      // an error item says why
   unavailable, // failed because a tracker could not be reached: not the pair's fault
+  left_out,    // its origin does not match its side's filter: nothing synced, nothing wrong
 };
 
 const char* to_string(pass_outcome o);
@@ -254,7 +255,7 @@ typename Inspector::result_type inspect(Inspector& f, sync_progress& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_status& x) {
   return f(caf::meta::type_name("tb::task_status"), x.name, x.state, x.received, x.synced,
-           x.failed, x.active, x.latency, member(x.progress));
+           x.failed, x.active, x.left_out, x.latency, member(x.progress));
 }
 
 template <class Inspector>

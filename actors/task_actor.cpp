@@ -82,15 +82,17 @@ void receive(self_ptr self, side s, const std::vector<issue_stamp>& stamps) {
 }
 
 // The changes a finished pass covered: counted, and their latency observed.
-void count_covered(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen, bool ok) {
+void count_covered(self_ptr self, const issue_ref& key, std::uint64_t wakes_seen,
+                   pass_outcome outcome) {
   auto& st = self->state;
   auto i = st.active.find(key);
   if (i == st.active.end())
     return;
   auto& a = i->second;
   auto now = steady::now();
+  bool ok = outcome == pass_outcome::synced;
   while (!a.uncovered.empty() && a.wakes_sent - a.uncovered.size() + 1 <= wakes_seen) {
-    if (auto received = a.uncovered.front()) {
+    if (auto received = a.uncovered.front(); received && outcome != pass_outcome::left_out) {
       ++(ok ? st.synced : st.failed);
       if (ok)
         st.latency.observe(std::chrono::duration<double>(now - *received).count());
@@ -397,8 +399,13 @@ void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
 void on_done(self_ptr self, const pass_end& end) {
   auto& st = self->state;
   auto& key = end.key;
-  bool ok = end.outcome == pass_outcome::synced;
-  count_covered(self, key, end.wakes_seen, ok);
+  // Left out by the filter, a pair is done as well: nothing of it is wrong.
+  bool ok = end.outcome == pass_outcome::synced || end.outcome == pass_outcome::left_out;
+  count_covered(self, key, end.wakes_seen, end.outcome);
+  if (end.outcome == pass_outcome::left_out)
+    st.left_out.insert(key);
+  else if (ok)
+    st.left_out.erase(key);
   if (ok) {
     st.failures.erase(key);
     st.dismissed.erase(key);
@@ -606,7 +613,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](status_atom) {
       auto& st = self->state;
       task_status out{st.ctx->name, st.state_name(), {st.received[0], st.received[1]},
-                      st.synced, st.failed, st.active.size(), st.latency, std::nullopt};
+                      st.synced,  st.failed, st.active.size(), st.left_out.size(),
+                      st.latency, std::nullopt};
       if (st.progress)
         out.progress = st.progress->shown;
       return out;

@@ -113,6 +113,8 @@ struct task_state {
   std::uint64_t synced = 0;
   std::uint64_t failed = 0;
   latency_histogram latency;
+  // Pairs whose latest pass found their origin outside its filter.
+  std::set<issue_ref> left_out;
 
   std::optional<progress_run> progress;
   bool progress_line_due = false; // a progress_atom is on its way

@@ -3,9 +3,11 @@
 // rules, and the handles of the actors it talks to.
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "actors/fwd.hpp"
+#include "domain/filter.hpp"
 #include "domain/replay.hpp"
 #include "storage/sync_state.hpp"
 
@@ -16,6 +18,9 @@ struct task_side {
   std::string project;
   connection_actor conn;
   field_rules rules; // renames for writes made *from* this side to the other
+  // Issues that originate on this side are synced while they match (none:
+  // all of them); evaluated on the origin, in this side's field names.
+  std::optional<tb::filter> filter = {};
   std::chrono::milliseconds sweep_interval{0}; // 0: the poll sees every change
   // The tracker records a child's parent change on the parent too
   // (domain/replay.hpp: shared_records).
@@ -33,6 +38,11 @@ struct task_context {
   // When one issue of a pair is gone: also close the other with this status
   // (config on_deleted close-twin), or only unlink the pair.
   bool close_twin_on_delete = false;
+  // When a linked pair's origin stops matching its filter (config
+  // on_filter_exit): keep the link and sync nothing until it matches again,
+  // forget the pair, or close the twin and forget the pair.
+  enum class filter_exit { stop, unlink, close_twin };
+  filter_exit on_filter_exit = filter_exit::stop;
   unsigned max_attempts = 10; // failed passes of an issue before it is parked
   std::string closed_status = "Closed";
   std::chrono::milliseconds poll_interval{5000};

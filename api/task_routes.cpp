@@ -46,8 +46,10 @@ struct task_routes {
     auto& scope = s == side::source ? task.source : task.target;
     auto watermark = store.watermark(t, task.name, s);
     auto problem = engine.problem ? engine.problem(scope.connection) : std::string{};
+    auto& filter = s == side::source ? task.filter : task.target_filter;
     return {{"connection", scope.connection},
             {"project", scope.project},
+            {"filter", filter ? json(filter->text()) : json(nullptr)},
             {"watermark", watermark ? json(to_rfc3339(*watermark)) : json(nullptr)},
             {"problem", problem.empty() ? json(nullptr) : json(problem)}};
   }
@@ -87,6 +89,8 @@ struct task_routes {
             {"synced", c.synced},
             {"failed", c.failed},
             {"active", c.active},
+            {"left_out", c.left_out},
+            {"on_filter_exit", config::to_string(task.on_filter_exit)},
             {"progress", progress_json(c.progress)},
             {"errors", errors.size()},
             {"last_error", last}};

@@ -4,8 +4,10 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <initializer_list>
@@ -34,9 +36,6 @@ constexpr std::int64_t max_poll_ms = 86'400'000; // one day
 constexpr std::int64_t max_sweep_ms = 7 * max_poll_ms; // one week
 // 64 TiB: half of x86-64's user address space; the size in bytes fits 64 bits.
 constexpr std::int64_t max_map_size_mb = std::int64_t{1} << 26;
-
-
-// --- names -------------------------------------------------------------------------
 
 // --- sections ----------------------------------------------------------------------------
 
@@ -342,8 +341,250 @@ void check_mappings_against_fields(report& r, const std::map<std::string, std::s
   }
 }
 
+// --- filters and value mappings ---------------------------------------------------
+
+const std::set<std::string>& builtin_variables() {
+  static const std::set<std::string> names{"now",           "today",
+                                           "task",          "source.connection",
+                                           "source.project", "target.connection",
+                                           "target.project"};
+  return names;
+}
+
+bool is_variable_name(const std::string& s) {
+  auto word = [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '.' || c == '-'; };
+  return !s.empty() && s.size() <= 64
+         && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')
+         && std::all_of(s.begin(), s.end(), word);
+}
+
+// $.variables: what ${NAME} stands for in the tasks' filters.
+std::map<std::string, std::string> read_variables(report& r, const json& j,
+                                                  const std::string& path) {
+  std::map<std::string, std::string> variables;
+  if (!is_object_at(r, j, path))
+    return variables;
+  for (const auto& [name, value] : j.items()) {
+    const std::string at = member(path, name);
+    if (!is_variable_name(name))
+      r.add(at, quote(name) + " is not a variable name",
+            "a letter or _, then letters, digits, _, . or -; at most 64 characters");
+    else if (builtin_variables().count(name))
+      r.add(at, "${" + name + "} is built in",
+            "choose another name; built in: ${now}, ${today}, ${task}, ${source.connection}, "
+            "${source.project}, ${target.connection}, ${target.project}");
+    else if (value.is_string())
+      variables[name] = value.get<std::string>();
+    else if (value.is_number())
+      variables[name] = value.dump();
+    else
+      r.add(at, "must be a string or a number, " + got(value),
+            "e.g. \"2026-01-31\" for a date, or 30");
+  }
+  return variables;
+}
+
+std::optional<std::string> environment_variable(const std::string& name) {
+  if (const char* v = std::getenv(name.c_str()))
+    return std::string{v};
+  return std::nullopt;
+}
+
+// What a filter of one side may name: the side's fields where they are
+// known, the task's built-ins and the configuration's variables.
+tb::filter_context filter_context_for(const task_config& t, const local::project* project,
+                                      const std::map<std::string, std::string>& variables) {
+  tb::filter_context ctx;
+  if (project) {
+    auto names = field_names(*project);
+    ctx.fields.emplace(names.begin(), names.end());
+  }
+  ctx.variables = variables;
+  ctx.variables["task"] = t.name;
+  ctx.variables["source.connection"] = t.source.connection;
+  ctx.variables["source.project"] = t.source.project;
+  ctx.variables["target.connection"] = t.target.connection;
+  ctx.variables["target.project"] = t.target.project;
+  ctx.environment = environment_variable;
+  return ctx;
+}
+
+std::optional<tb::filter> read_filter(report& r, const json& j, const std::string& path,
+                                      const tb::filter_context& ctx) {
+  auto text = nonempty_string_at(r, j, path);
+  if (!text)
+    return std::nullopt;
+  auto compiled = tb::filter::compile(*text, ctx);
+  if (auto* problems = std::get_if<std::vector<tb::filter_problem>>(&compiled)) {
+    for (const auto& p : *problems)
+      r.add(path, "at column " + std::to_string(p.column) + ": " + p.message, p.hint);
+    return std::nullopt;
+  }
+  return std::get<tb::filter>(std::move(compiled));
+}
+
+std::map<std::string, std::string> read_value_table(report& r, const json& j,
+                                                    const std::string& path) {
+  std::map<std::string, std::string> table;
+  if (!is_object_at(r, j, path))
+    return table;
+  for (const auto& [from, to] : j.items())
+    if (auto value = string_at(r, to, member(path, from)))
+      table[from] = *value;
+  return table;
+}
+
+std::vector<tb::value_rule> read_value_rules(report& r, const json& j, const std::string& path) {
+  std::vector<tb::value_rule> rules;
+  if (!is_array_at(r, j, path))
+    return rules;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string at = element(path, i);
+    if (!is_object_at(r, j[i], at))
+      continue;
+    check_keys(r, j[i], at, {"match", "to"});
+    tb::value_rule rule;
+    auto* match = find(j[i], "match");
+    auto* to = find(j[i], "to");
+    if (!match || !to)
+      r.add(at, "needs \"match\" and \"to\"",
+            "e.g. {\"match\": \"^P([0-9])$\", \"to\": \"Priority \\\\1\"}");
+    if (match)
+      if (auto m = nonempty_string_at(r, *match, member(at, "match")))
+        rule.match = *m;
+    if (to)
+      if (auto t = string_at(r, *to, member(at, "to")))
+        rule.to = *t;
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
+// Short form: {"New": "Open", ...}, an exact table. Long form, known by a
+// "values" object or a "rules" array: {"values": {...}, "rules": [...],
+// "unmapped": "pass" | "error" | "default", "default": "..."}.
+std::optional<tb::value_mapping> read_value_mapping(report& r, const json& j,
+                                                    const std::string& path) {
+  if (!is_object_at(r, j, path))
+    return std::nullopt;
+  const auto before = r.problems.size();
+  auto* values = find(j, "values");
+  auto* rules = find(j, "rules");
+  tb::value_mapping_spec spec;
+  if (!(values && values->is_object()) && !(rules && rules->is_array())) {
+    spec.values = read_value_table(r, j, path);
+  } else {
+    check_keys(r, j, path, {"values", "rules", "unmapped", "default"});
+    if (values)
+      spec.values = read_value_table(r, *values, member(path, "values"));
+    if (rules)
+      spec.rules = read_value_rules(r, *rules, member(path, "rules"));
+    if (auto* v = find(j, "unmapped")) // choices in the enum's order
+      if (auto u = choice_at(r, *v, member(path, "unmapped"), {"pass", "error", "default"}))
+        spec.unmapped = static_cast<tb::unmapped_value>(*u);
+    if (auto* v = find(j, "default")) {
+      if (auto d = string_at(r, *v, member(path, "default")))
+        spec.fallback = *d;
+      if (spec.unmapped != tb::unmapped_value::fallback)
+        r.add(member(path, "default"), "is given, but unmapped values are not given it",
+              "add \"unmapped\": \"default\" to write it for values nothing maps");
+    }
+  }
+  // Compiled even after a mistake above, so that its regular expressions'
+  // problems come in the same round.
+  auto compiled = tb::value_mapping::compile(spec);
+  if (auto* problems = std::get_if<std::vector<tb::value_mapping_problem>>(&compiled)) {
+    for (const auto& p : *problems)
+      r.add(path + "." + p.where, p.message, p.hint);
+    return std::nullopt;
+  }
+  if (r.problems.size() != before)
+    return std::nullopt;
+  return std::get<tb::value_mapping>(std::move(compiled));
+}
+
+// By the source's field name, both directions' mappings.
+std::map<std::string, tb::value_mapping> read_value_mappings(report& r, const json& j,
+                                                             const std::string& path,
+                                                             task_side source) {
+  std::map<std::string, tb::value_mapping> mappings;
+  if (!is_object_at(r, j, path))
+    return mappings;
+  for (const auto& [field, spec] : j.items()) {
+    const std::string at = member(path, field);
+    if (field.empty()) {
+      r.add(at, "the field name must not be empty");
+      continue;
+    }
+    if (source.project && !has_field(*source.project, field))
+      r.add(at, quote(field) + " is not a field of " + describe(source.scope),
+            "value mappings are keyed by the source's field name; fields of "
+              + describe(source.scope) + ": " + join(field_names(*source.project)));
+    if (auto m = read_value_mapping(r, spec, at))
+      mappings.emplace(field, std::move(*m));
+  }
+  return mappings;
+}
+
+// A two-way task maps target values back: by reverse_value_mappings where
+// given, else by the turned-around mapping, which must be one-to-one.
+void derive_reverse_mappings(report& r, task_config& t, const json& given,
+                             const std::string& path) {
+  for (const auto& [field, mapping] : t.value_mappings) {
+    if (given.is_object() && given.contains(field))
+      continue;
+    auto back = mapping.reverse();
+    if (auto* why = std::get_if<std::string>(&back))
+      r.add(member(member(path, "value_mappings"), field),
+            "cannot be turned around for the target-to-source direction: " + *why,
+            "give " + member("reverse_value_mappings", field)
+              + ": what each target value becomes on the source");
+    else
+      t.reverse_value_mappings.emplace(field, std::get<tb::value_mapping>(std::move(back)));
+  }
+}
+
+// filter, target_filter, on_filter_exit, value_mappings and
+// reverse_value_mappings.
+void read_task_rules(report& r, task_config& t, const json& j, const std::string& path,
+                     task_side source, task_side target,
+                     const std::map<std::string, std::string>& variables) {
+  const bool two_way = t.dir == direction::two_way;
+  auto two_way_only = [&](const char* key) {
+    r.add(member(path, key), "is for two-way tasks only",
+          "a one-way task never writes to its source; remove it, or make direction "
+          "\"two-way\"");
+  };
+  if (auto* v = find(j, "filter"))
+    t.filter = read_filter(r, *v, member(path, "filter"),
+                           filter_context_for(t, source.project, variables));
+  if (auto* v = find(j, "target_filter")) {
+    if (!two_way)
+      two_way_only("target_filter");
+    t.target_filter = read_filter(r, *v, member(path, "target_filter"),
+                                  filter_context_for(t, target.project, variables));
+  }
+  if (auto* v = find(j, "on_filter_exit")) // choices in the enum's order
+    if (auto e = choice_at(r, *v, member(path, "on_filter_exit"),
+                           {"stop", "unlink", "close-twin"}))
+      t.on_filter_exit = static_cast<filter_exit>(*e);
+  if (auto* v = find(j, "value_mappings"))
+    t.value_mappings = read_value_mappings(r, *v, member(path, "value_mappings"), source);
+  const json none = json::object();
+  auto* reverse = find(j, "reverse_value_mappings");
+  if (reverse) {
+    if (!two_way)
+      two_way_only("reverse_value_mappings");
+    t.reverse_value_mappings =
+      read_value_mappings(r, *reverse, member(path, "reverse_value_mappings"), source);
+  }
+  if (two_way)
+    derive_reverse_mappings(r, t, reverse ? *reverse : none, path);
+}
+
 task_config read_task(report& r, const std::string& name, const json& j, const std::string& path,
-                      const std::vector<connection_config>& connections) {
+                      const std::vector<connection_config>& connections,
+                      const std::map<std::string, std::string>& variables) {
   task_config t;
   t.name = name;
   check_name(r, name, path, "task name");
@@ -353,7 +594,8 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
              {"source", "target", "direction", "field_mappings", "user_mappings",
               "poll_interval_ms", "poll_overlap_ms", "sweep_interval_ms", "on_conflict",
               "on_deleted", "closed_status", "max_attempts", "webhook_secret_env",
-              "time_entries"});
+              "time_entries", "filter", "target_filter", "on_filter_exit", "value_mappings",
+              "reverse_value_mappings"});
 
   auto source = read_scope(r, j, path, "source");
   auto target = read_scope(r, j, path, "target");
@@ -423,11 +665,14 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     t.user_mappings = read_field_mappings(r, *v, users_path);
     check_mappings_distinct(r, t.user_mappings, users_path);
   }
+  read_task_rules(r, t, j, path, {t.source, source_project}, {t.target, target_project},
+                  variables);
   return t;
 }
 
 std::vector<task_config> read_tasks(report& r, const json& top,
-                                    const std::vector<connection_config>& connections) {
+                                    const std::vector<connection_config>& connections,
+                                    const std::map<std::string, std::string>& variables) {
   const std::string path = "$.tasks";
   std::vector<task_config> tasks;
   auto* j = find(top, "tasks");
@@ -442,7 +687,7 @@ std::vector<task_config> read_tasks(report& r, const json& top,
   if (j->empty())
     r.add(path, "must declare at least one task");
   for (const auto& [name, value] : j->items())
-    tasks.push_back(read_task(r, name, value, member(path, name), connections));
+    tasks.push_back(read_task(r, name, value, member(path, name), connections, variables));
   return tasks;
 }
 
@@ -454,7 +699,7 @@ config read_config(report& r, report& w, const json& doc, const std::string& bas
           "start from config/examples/quickstart.json");
     return c;
   }
-  check_keys(r, doc, "$", {"server", "storage", "log", "connections", "tasks"});
+  check_keys(r, doc, "$", {"server", "storage", "log", "connections", "tasks", "variables"});
   if (auto* v = find(doc, "server"))
     c.server = read_server(r, *v, "$.server", base_dir);
   warn_plain_beyond_loopback(w, c.server);
@@ -463,7 +708,9 @@ config read_config(report& r, report& w, const json& doc, const std::string& bas
   if (auto* v = find(doc, "log"))
     c.log = read_log(r, *v, "$.log");
   c.connections = read_connections(r, doc);
-  c.tasks = read_tasks(r, doc, c.connections);
+  if (auto* v = find(doc, "variables"))
+    c.variables = read_variables(r, *v, "$.variables");
+  c.tasks = read_tasks(r, doc, c.connections, c.variables);
   return c;
 }
 
@@ -545,6 +792,18 @@ const char* to_string(direction d) {
 
 const char* to_string(deleted_policy p) {
   return p == deleted_policy::close_twin ? "close-twin" : "unlink";
+}
+
+const char* to_string(filter_exit e) {
+  switch (e) {
+    case filter_exit::stop:
+      return "stop";
+    case filter_exit::unlink:
+      return "unlink";
+    case filter_exit::close_twin:
+      return "close-twin";
+  }
+  return "unknown";
 }
 
 const char* to_string(conflict_policy p) {

@@ -13,6 +13,8 @@
 
 #include "adapters/tracker_types.hpp"
 #include "domain/checked_json.hpp"
+#include "domain/filter.hpp"
+#include "domain/value_mapping.hpp"
 
 namespace tb::config {
 
@@ -59,6 +61,10 @@ enum class conflict_policy { newest_wins, source_wins, target_wins };
 // What happens to a pair when one of its issues is deleted (or leaves the
 // task's project): forget the pair, or also close the surviving issue.
 enum class deleted_policy { unlink, close_twin };
+// What happens to a linked pair whose issue stops matching its side's
+// filter: sync nothing more until it matches again (the link stays),
+// forget the pair, or close the twin and forget the pair.
+enum class filter_exit { stop, unlink, close_twin };
 
 struct task_config {
   std::string name;
@@ -81,6 +87,17 @@ struct task_config {
   // The environment variable holding the secret that signs this task's
   // webhooks; empty: the task takes no webhooks.
   std::string webhook_secret_env;
+  // Which issues are synced (docs/filters.md): `filter` for the source's
+  // issues (source field names), `target_filter` for the target's (two-way
+  // tasks only; target field names). None: every issue of the project.
+  std::optional<tb::filter> filter;
+  std::optional<tb::filter> target_filter;
+  filter_exit on_filter_exit = filter_exit::stop;
+  // By source field name: what a source value becomes on the target, and
+  // (two-way tasks) what a target value becomes on the source, given or
+  // derived from the first when it is one-to-one.
+  std::map<std::string, tb::value_mapping> value_mappings;
+  std::map<std::string, tb::value_mapping> reverse_value_mappings;
 };
 
 struct log_config {
@@ -93,6 +110,8 @@ struct config {
   std::vector<connection_config> connections;
   std::vector<task_config> tasks;
   log_config log;
+  // ${NAME} in filters: the configuration's own variables.
+  std::map<std::string, std::string> variables;
 
   const connection_config* find_connection(const std::string& name) const;
 };
@@ -118,5 +137,6 @@ std::string format(const problem& p);
 const char* to_string(direction d);
 const char* to_string(conflict_policy p);
 const char* to_string(deleted_policy p);
+const char* to_string(filter_exit e);
 
 } // namespace tb::config

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "domain/checked_json.hpp"
+
 namespace tb {
 
 std::string field_rules::map(const std::string& field) const {
@@ -12,6 +14,12 @@ std::string field_rules::map(const std::string& field) const {
 std::string field_rules::map_user(const std::string& login) const {
   auto i = users.find(login);
   return i == users.end() ? login : i->second;
+}
+
+std::optional<std::string> field_rules::map_value(const std::string& field,
+                                                 const std::string& value) const {
+  auto i = values.find(field);
+  return i == values.end() ? value : i->second.map(value);
 }
 
 field_rules field_rules::inverted() const {
@@ -48,13 +56,20 @@ struct last_change {
   timestamp time = 0;
 };
 
+// Target entries are named and valued in source terms (to_source), so that
+// a conflict compares like with like; a value the way back refuses is
+// compared as it is.
 std::map<std::string, last_change> last_changes(const std::vector<const history_entry*>& entries,
-                                                const field_rules* to_source_names) {
+                                                const field_rules* to_source) {
   std::map<std::string, last_change> out;
   for (auto* e : entries)
     for (auto& c : e->changes) {
-      auto name = to_source_names ? to_source_names->map(c.field) : c.field;
-      out[name] = {c.new_value, e->time};
+      if (!to_source) {
+        out[c.field] = {c.new_value, e->time};
+        continue;
+      }
+      auto value = to_source->map_value(c.field, c.new_value);
+      out[to_source->map(c.field)] = {value.value_or(c.new_value), e->time};
     }
   return out;
 }
@@ -137,7 +152,13 @@ replay_step make_step(side from, const history_entry& e, const field_rules& rule
     auto source_name = to_source_names ? to_source_names->map(c.field) : c.field;
     if (!step.creation && lost_fields.count(source_name))
       continue;
-    step.write.changes.push_back({rules.map(c.field), c.old_value, c.new_value});
+    auto new_value = rules.map_value(c.field, c.new_value);
+    if (!new_value && !step.refused)
+      step.refused = c.field + ": " + checked::quote(c.new_value)
+                     + " has no value mapping, and its mapping refuses unmapped values";
+    // An old value only describes; one the mapping refuses is written as it was.
+    auto old_value = rules.map_value(c.field, c.old_value).value_or(c.old_value);
+    step.write.changes.push_back({rules.map(c.field), old_value, new_value.value_or("")});
   }
   step.write.attachments = e.attachments;
   if (!step.creation) // no tracker records a relation in a creation

@@ -11,16 +11,24 @@
 
 #include "domain/model.hpp"
 #include "domain/sync.hpp"
+#include "domain/value_mapping.hpp"
 
 namespace tb {
 
-// Renames for one direction of a task: fields, and authors (logins); what is
-// not named keeps its name.
+// Renames for one direction of a task: fields, authors (logins) and values;
+// what is not named keeps its name.
 struct field_rules {
   std::map<std::string, std::string> rename;
   std::map<std::string, std::string> users;
+  // By the field's name on the side the writes come from: what its values
+  // become on the other side.
+  std::map<std::string, value_mapping> values = {};
   std::string map(const std::string& field) const;
   std::string map_user(const std::string& login) const;
+  // What `value` of `field` becomes; nullopt when its mapping refuses it.
+  std::optional<std::string> map_value(const std::string& field, const std::string& value) const;
+  // The renames of the other direction. Not the values: those are not always
+  // one-to-one, so each direction's are configured (or derived) on their own.
   field_rules inverted() const;
 };
 
@@ -58,6 +66,9 @@ struct replay_step {
   bool skip = false;     // nothing left to write (all of it lost conflicts)
   replica_write write;
   std::vector<shared_record> records = {};
+  // Why the entry cannot be written: a value its field's mapping refuses
+  // ("status: \"Rejected\" has no value mapping ..."); the pass stops there.
+  std::optional<std::string> refused = {};
 };
 
 // A field both sides changed since the last sync, and who won it.

@@ -36,6 +36,9 @@ struct task_status {
   std::uint64_t synced = 0;
   std::uint64_t failed = 0;
   std::uint64_t active = 0; // issue actors alive now
+  // Issues whose latest pass since the task started found them outside
+  // their side's filter (their changes count as neither synced nor failed).
+  std::uint64_t left_out = 0;
   latency_histogram latency; // from a change's receipt to the end of its pass
   std::optional<sync_progress> progress; // the latest long work, finished or not
   friend bool operator==(const task_status&, const task_status&) = default;

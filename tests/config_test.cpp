@@ -926,3 +926,127 @@ CAF_TEST(user_mappings_are_read_and_must_invert) {
   j["tasks"]["a-to-b"]["user_mappings"] = {{"alice", 7}};
   CAF_CHECK(reports(j, "$.tasks.a-to-b.user_mappings.alice", "must be a string"));
 }
+
+// --- filters and value mappings -----------------------------------------------
+
+CAF_TEST(a_filter_is_compiled_with_the_task_builtins_and_the_configs_variables) {
+  auto j = full();
+  j["variables"] = {{"since", "2026-01-31"}, {"limit", 3}};
+  task(j)["filter"] = "Severity in (\"High\") and updated >= ${since} and subject = "
+                      "${source.project}";
+  task(j)["target_filter"] = "Impact = \"High\"";
+  task(j)["on_filter_exit"] = "close-twin";
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto& t = r.cfg->tasks[0];
+  CAF_REQUIRE(t.filter && t.target_filter);
+  CAF_CHECK_EQUAL(r.cfg->variables.at("limit"), "3");
+  CAF_CHECK(t.on_filter_exit == filter_exit::close_twin);
+  tb::issue i;
+  i.fields = {{"Severity", "High"}, {"subject", "DEMO"}};
+  i.updated = 1'800'000'000'000; // 2027
+  CAF_CHECK(t.filter->matches(i, i.updated));
+  i.fields["subject"] = "OTHER";
+  CAF_CHECK(!t.filter->matches(i, i.updated));
+  CAF_CHECK(std::string{to_string(t.on_filter_exit)} == "close-twin");
+}
+
+CAF_TEST(filter_mistakes_are_problems_at_the_filters_path_with_their_column) {
+  auto j = full();
+  task(j)["filter"] = "Severity = ";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.filter", "at column 12: "));
+  // The source's fields are known: a target field is not one of them.
+  task(j)["filter"] = "Impact = \"High\"";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.filter", "Impact"));
+  task(j)["filter"] = "Severity ~ \"(\"";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.filter", "at column 10: the regular expression"));
+  task(j)["filter"] = "updated > ${since}";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.filter", "undefined variable ${since}"));
+  task(j)["filter"] = "Severity = ${env:TB_TEST_UNSET_VARIABLE_42}";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.filter", "is not set"));
+  task(j)["filter"] = 7;
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.filter", "must be a string"));
+}
+
+CAF_TEST(a_target_filter_and_reverse_mappings_are_for_two_way_tasks_only) {
+  auto j = minimal();
+  task(j)["target_filter"] = "status = \"New\"";
+  task(j)["reverse_value_mappings"] = {{"status", {{"Open", "New"}}}};
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.target_filter", "two-way tasks only"));
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.reverse_value_mappings", "two-way tasks only"));
+  task(j).erase("target_filter");
+  task(j).erase("reverse_value_mappings");
+  task(j)["on_filter_exit"] = "forget";
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.on_filter_exit", "\"stop\""));
+}
+
+CAF_TEST(variables_need_plain_names_that_are_not_built_in_and_plain_values) {
+  auto j = minimal();
+  j["variables"] = {{"now", "x"}, {"source.project", "x"}, {"1st", "x"}, {"list", {1, 2}}};
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.variables.now", "is built in"));
+  CAF_CHECK(reports(r, "$.variables[\"source.project\"]", "is built in"));
+  CAF_CHECK(reports(r, "$.variables.1st", "is not a variable name"));
+  CAF_CHECK(reports(r, "$.variables.list", "must be a string or a number"));
+}
+
+CAF_TEST(value_mappings_take_a_table_or_rules_and_map_source_values) {
+  auto j = minimal();
+  task(j)["value_mappings"] = json::parse(R"x({
+    "status": {"New": "Open", "Closed": "Done"},
+    "priority": {"values": {"Urgent": "P1"},
+                 "rules": [{"match": "^P([0-9])$", "to": "Priority \\1"}],
+                 "unmapped": "default", "default": "Normal"}
+  })x");
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto& m = r.cfg->tasks[0].value_mappings;
+  CAF_REQUIRE_EQUAL(m.size(), 2u);
+  CAF_CHECK_EQUAL(m.at("status").map("New").value_or("?"), "Open");
+  CAF_CHECK_EQUAL(m.at("priority").map("P3").value_or("?"), "Priority 3");
+  CAF_CHECK_EQUAL(m.at("priority").map("Urgent").value_or("?"), "P1");
+  CAF_CHECK_EQUAL(m.at("priority").map("whatever").value_or("?"), "Normal");
+  // One-way: nothing maps back.
+  CAF_CHECK(r.cfg->tasks[0].reverse_value_mappings.empty());
+}
+
+CAF_TEST(value_mapping_mistakes_are_problems_at_their_place) {
+  auto j = full(); // DEMO of a has Severity and Customer
+  task(j)["value_mappings"] = json::parse(R"x({
+    "Severity": {"rules": [{"match": "(", "to": "x"}, {"match": "^a$", "to": "\\2"},
+                           {"to": "y"}]},
+    "Impact": {"Low": "Minor"},
+    "status": {"New": 1},
+    "Customer": {"values": {}, "unmapped": "drop", "default": "x"}
+  })x");
+  auto r = parse_json(j);
+  const std::string at = "$.tasks.a-to-b.value_mappings";
+  CAF_CHECK(reports(r, at + ".Severity.rules[0].match", "is not valid"));
+  CAF_CHECK(reports(r, at + ".Severity.rules[1].to", "\\2"));
+  CAF_CHECK(reports(r, at + ".Severity.rules[2]", "needs \"match\" and \"to\""));
+  CAF_CHECK(reports(r, at + ".Impact", "is not a field of a/DEMO"));
+  CAF_CHECK(reports(r, at + ".status.New", "must be a string"));
+  CAF_CHECK(reports(r, at + ".Customer.unmapped", "\"error\""));
+  CAF_CHECK(reports(r, at + ".Customer.default", "unmapped values are not given it"));
+}
+
+CAF_TEST(a_two_way_task_derives_one_to_one_reverses_and_asks_for_the_others) {
+  auto j = full(); // two-way, Severity -> Impact
+  task(j)["value_mappings"] = json::parse(R"({
+    "Severity": {"Low": "Minor", "High": "Major"},
+    "status": {"New": "Open", "Reopened": "Open"}
+  })");
+  auto r = parse_json(j);
+  CAF_CHECK(reports(r, "$.tasks.a-to-b.value_mappings.status",
+                    "\"Open\" is what both \"New\" and \"Reopened\" become"));
+  auto* p = problem_at(r, "$.tasks.a-to-b.value_mappings.status");
+  CAF_REQUIRE(p);
+  CAF_CHECK(p->hint.find("reverse_value_mappings.status") != std::string::npos);
+  task(j)["reverse_value_mappings"] = {{"status", {{"Open", "New"}}}};
+  r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto& back = r.cfg->tasks[0].reverse_value_mappings;
+  CAF_CHECK_EQUAL(back.at("Severity").map("Major").value_or("?"), "High");
+  CAF_CHECK_EQUAL(back.at("status").map("Open").value_or("?"), "New");
+}

@@ -42,6 +42,40 @@ struct fixture : actor_fixture {
     return report;
   }
 
+  pass_outcome run_pass_outcome() {
+    sched.run();
+    auto outcome = pass_outcome::failed;
+    self->receive([&](done_atom, const pass_end& end) { outcome = end.outcome; });
+    return outcome;
+  }
+
+  static tb::filter filter_of(const std::string& text) {
+    auto f = tb::filter::compile(text, {});
+    CAF_REQUIRE(std::holds_alternative<tb::filter>(f));
+    return std::get<tb::filter>(f);
+  }
+
+  // A one-way context whose source filter lets in open issues only.
+  std::shared_ptr<task_context> open_only(task_context::filter_exit on_exit) {
+    auto ctx = make_context(false);
+    ctx->sides[0].filter = filter_of("status in (\"Open\", \"In Progress\")");
+    ctx->on_filter_exit = on_exit;
+    ctx->closed_status = "Closed";
+    return ctx;
+  }
+
+  bool log_has(const std::string& fragment) {
+    self->send(log, flush_atom_v, true);
+    sched.run();
+    self->receive([](bool) {});
+    storage::transaction t{env, storage::transaction::read_only};
+    for (auto& rec : store.log(t, 0, 1000))
+      if (rec.message.find(fragment) != std::string::npos)
+        return true;
+    CAF_MESSAGE("no log line contains \"" << fragment << "\"");
+    return false;
+  }
+
   // An issue of a synced to b, then closed by bob; b makes that update but
   // its answer never arrives (a crash, a reset), so the pass fails. The
   // issue's id and its pair's worker.
@@ -1021,6 +1055,169 @@ CAF_TEST(a_time_entry_the_target_does_not_keep_all_of_stays_an_error_until_it_do
   auto writes = b->time_entry_writes;
   settle(workers, {id});
   CAF_CHECK_EQUAL(b->time_entry_writes, writes);
+}
+
+// --- filters and value mappings --------------------------------------------
+
+CAF_TEST(an_issue_outside_the_filter_is_not_synced_until_it_matches_then_with_its_history) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto id = src.id;
+  auto worker = spawn_worker(open_only(task_context::filter_exit::stop), {side::source, id});
+  wake(worker, {side::source, id});
+  // Outside: not even looked for on b.
+  expect((wake_atom, issue_ref, timestamp), from(self).to(worker));
+  expect((read_atom, std::string, std::string), from(worker).to(conn_a));
+  expect((issue_result), from(conn_a).to(worker));
+  CAF_CHECK(run_pass_outcome() == pass_outcome::left_out);
+  CAF_CHECK(b->issues.empty());
+  CAF_CHECK_EQUAL(b->creates + b->updates, 0u);
+  a->edit(id, "bob", {{"priority", "High"}}, "still new");
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::left_out);
+  // It comes to match: synced with everything before.
+  a->edit(id, "bob", {{"status", "Open"}});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  CAF_CHECK_EQUAL(shape(twin_in_b()), shape(a->issues.at(id)));
+  CAF_CHECK_EQUAL(twin_in_b().history.size(), 3u);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.errors(t, "t").empty());
+  CAF_CHECK_EQUAL(store.queue_length(t, "t"), 0u);
+}
+
+CAF_TEST(on_filter_exit_stop_keeps_the_link_syncs_nothing_then_catches_up_when_it_matches) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "Open"}});
+  auto id = src.id;
+  auto worker = spawn_worker(open_only(task_context::filter_exit::stop), {side::source, id});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  auto twin = twin_in_b().id;
+  a->edit(id, "bob", {{"status", "Resolved"}}, "done");
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::left_out);
+  CAF_CHECK_EQUAL(b->issues.at(twin).fields.at("status"), "Open");
+  CAF_CHECK_EQUAL(b->updates, 0u);
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    CAF_CHECK(store.find_twin(t, "t", issue_ref{side::source, id}));
+    CAF_CHECK_EQUAL(store.queue_length(t, "t"), 0u);
+  }
+  CAF_CHECK(log_has("source:" + id + ": not synced: outside the task's filter (status in "));
+  // Reopened: the entries made while it was outside come first, in order.
+  a->edit(id, "carol", {{"status", "In Progress"}}, "reopened");
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  CAF_CHECK_EQUAL(shape(b->issues.at(twin)), shape(a->issues.at(id)));
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+}
+
+CAF_TEST(on_filter_exit_unlink_forgets_the_pair_for_good_and_makes_no_second_twin) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "Open"}});
+  auto id = src.id;
+  auto worker = spawn_worker(open_only(task_context::filter_exit::unlink), {side::source, id});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  auto twin = twin_in_b().id;
+  a->edit(id, "bob", {{"status", "Resolved"}});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::left_out);
+  {
+    storage::transaction t{env, storage::transaction::read_only};
+    CAF_CHECK(!store.find_twin(t, "t", issue_ref{side::source, id}));
+    CAF_CHECK(store.is_unlinked(t, "t", issue_ref{side::source, id}));
+  }
+  CAF_CHECK(log_has("left the task's filter (status in (\"Open\", \"In Progress\") is false: "
+                   "status is \"Resolved\"); issue " + twin
+                   + " of connection b (project Q) is unlinked"));
+  a->edit(id, "bob", {{"status", "Open"}});
+  wake(worker, {side::source, id});
+  run_pass_outcome();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK_EQUAL(b->creates, 1u);
+  CAF_CHECK_EQUAL(b->updates, 0u);
+}
+
+CAF_TEST(on_filter_exit_close_twin_closes_the_twin_with_a_comment_then_unlinks) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "Open"}});
+  auto id = src.id;
+  auto worker = spawn_worker(open_only(task_context::filter_exit::close_twin),
+                             {side::source, id});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  a->edit(id, "bob", {{"status", "Rejected"}});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::left_out);
+  auto& twin = twin_in_b();
+  CAF_CHECK_EQUAL(twin.fields.at("status"), "Closed");
+  CAF_CHECK(twin.history.back().comment.find("issue " + id + " of connection a (project P) no "
+                                             "longer matches the task's filter")
+            != std::string::npos);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.is_unlinked(t, "t", issue_ref{side::source, id}));
+  CAF_CHECK(store.errors(t, "t").empty());
+}
+
+CAF_TEST(a_child_whose_parent_is_outside_the_filter_is_synced_without_the_parent) {
+  a->records_children_on_parents = b->records_children_on_parents = true;
+  auto p_id = a->add("P", "alice", {{"subject", "parent"}, {"status", "New"}}).id;
+  auto c_id = a->add("P", "bob", {{"subject", "child"}, {"status", "Open"}, {"parent", p_id}}).id;
+  auto ctx = open_only(task_context::filter_exit::stop);
+  pairs workers{{c_id, spawn_worker(ctx, {side::source, c_id})},
+                {p_id, spawn_worker(ctx, {side::source, p_id})}};
+  settle(workers, {c_id, p_id}); // settles: nothing waits for the parent forever
+  CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
+  auto& child = twin_in_b();
+  CAF_CHECK_EQUAL(child.fields.at("subject"), "child");
+  CAF_CHECK(child.fields.count("parent") == 0 || child.fields.at("parent").empty());
+  CAF_CHECK(log_has("the reference to issue " + p_id + " is not synced"));
+}
+
+CAF_TEST(value_mappings_map_both_directions_and_conflicts_compare_mapped_values) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto id = src.id;
+  auto ctx = make_two_way_context();
+  auto to_b = std::get<value_mapping>(value_mapping::compile({{{"New", "Open"}, {"Closed", "Done"}}}));
+  ctx->sides[0].rules.values.emplace("status", to_b);
+  ctx->sides[1].rules.values.emplace("status", std::get<value_mapping>(to_b.reverse()));
+  auto worker = spawn_worker(ctx, {side::source, id});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  auto twin = twin_in_b().id;
+  CAF_CHECK_EQUAL(b->issues.at(twin).fields.at("status"), "Open");
+  // The target closes it its way: the source gets its own word.
+  b->edit(twin, "bob", {{"status", "Done"}});
+  wake(worker, {side::target, twin});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  CAF_CHECK_EQUAL(a->issues.at(id).fields.at("status"), "Closed");
+  // Both sides set the same status, each in its own words: no conflict.
+  a->edit(id, "carol", {{"status", "New"}});
+  b->edit(twin, "dave", {{"status", "Open"}});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  CAF_CHECK(!log_has("conflict on field status"));
+}
+
+CAF_TEST(a_value_its_mapping_refuses_is_an_error_item_and_nothing_of_the_entry_is_written) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
+  auto id = src.id;
+  auto ctx = make_context(false);
+  value_mapping_spec spec{{{"New", "Open"}}};
+  spec.unmapped = unmapped_value::refuse;
+  ctx->sides[0].rules.values.emplace("status", std::get<value_mapping>(value_mapping::compile(spec)));
+  auto worker = spawn_worker(ctx, {side::source, id});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  a->edit(id, "bob", {{"status", "Waiting"}}, "asked the customer");
+  a->edit(id, "bob", {}, "later note");
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::failed);
+  CAF_CHECK_EQUAL(b->updates, 0u); // neither the refused entry nor the one after it
+  auto items = error_items();
+  CAF_REQUIRE_EQUAL(items.size(), 1u);
+  CAF_CHECK_EQUAL(items[0].where, "connection a, project P, issue " + id + ", entry "
+                                    + a->issues.at(id).history[1].id);
+  CAF_CHECK(items[0].message.find("status: \"Waiting\" has no value mapping") == 0);
+  CAF_CHECK(items[0].message.find("value_mappings") != std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
