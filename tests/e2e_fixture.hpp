@@ -27,8 +27,10 @@ struct e2e_fixture {
   // trusting this CA.
   std::optional<tb::test::tls_peer> https;
 
-  // A config with trackers a and b (project DEMO in both) and one task.
-  void write_config(const std::string& direction, int poll_ms = 200) {
+  // A config with trackers a and b (project DEMO in both) and one task;
+  // task_keys are added to the task's.
+  void write_config(const std::string& direction, int poll_ms = 200,
+                    const json& task_keys = json::object()) {
     auto project = json{{"key", "DEMO"},
                         {"custom_fields",
                          {{{"name", "Severity"}, {"type", "list"}, {"values", {"Low", "High"}}},
@@ -46,6 +48,7 @@ struct e2e_fixture {
           {"direction", direction},
           {"poll_interval_ms", poll_ms},
           {"poll_overlap_ms", 1000}}}}}};
+    cfg["tasks"]["a-b"].update(task_keys);
     std::ofstream{dir.file("config.json")} << cfg.dump(2);
   }
 

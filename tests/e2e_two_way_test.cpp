@@ -144,4 +144,73 @@ CAF_TEST(an_issue_created_on_the_target_side_is_created_on_the_source) {
   CAF_CHECK_EQUAL(list("b").size(), 2u);
 }
 
+CAF_TEST(filters_and_value_mappings_decide_what_goes_where_and_in_whose_words) {
+  write_config("two-way", 200,
+               {{"filter", "Severity = \"High\""},
+                {"target_filter", "Customer is not empty"},
+                {"on_filter_exit", "close-twin"},
+                {"closed_status", "Done"},
+                {"value_mappings", {{"status", {{"New", "Open"}, {"Closed", "Done"}}}}}});
+  start();
+  auto task = [&] { return call("GET", "/api/v1/tasks/a-b"); };
+  // Values, not temporaries: CAF_CHECK_EQUAL keeps references to its arguments.
+  auto text = [](const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); };
+  auto status = [&](const std::string& tracker, const std::string& id) {
+    return text(get(tracker, id)["fields"]["status"]);
+  };
+  auto view = task();
+  CAF_CHECK_EQUAL(text(view["source"]["filter"]), "Severity = \"High\"");
+  CAF_CHECK_EQUAL(text(view["target"]["filter"]), "Customer is not empty");
+  CAF_CHECK_EQUAL(text(view["on_filter_exit"]), "close-twin");
+  auto low = create("a", "alice", {{"subject", "Low one"}, {"Severity", "Low"}, {"status", "New"}});
+  CAF_REQUIRE(eventually([&] { return task()["left_out"] == 1; }));
+  CAF_CHECK(twin_of("b", "a/" + low).empty());
+  auto high = create("a", "alice", {{"subject", "High one"}, {"Severity", "High"},
+                                    {"status", "New"}});
+  std::string high_twin;
+  CAF_REQUIRE(eventually([&] { return !(high_twin = twin_of("b", "a/" + high)).empty(); }));
+  CAF_CHECK_EQUAL(status("b", high_twin), "Open");
+  // b's word comes back in a's.
+  update("b", high_twin, "bob", {{"status", "Done"}}, "fixed (from b)");
+  CAF_CHECK(eventually([&] { return get("a", high)["fields"]["status"] == "Closed"; }));
+  // An issue of b goes to a only with a customer; its status comes back mapped.
+  auto no_customer = create("b", "bob", {{"subject", "b internal"}, {"status", "Open"}});
+  CAF_REQUIRE(eventually([&] { return task()["left_out"] == 2; }));
+  auto customers = create("b", "bob", {{"subject", "b for ACME"}, {"Customer", "ACME"},
+                                       {"status", "Open"}});
+  std::string customers_twin;
+  CAF_REQUIRE(eventually([&] { return !(customers_twin = twin_of("a", "b/" + customers)).empty(); }));
+  CAF_CHECK_EQUAL(status("a", customers_twin), "New");
+  CAF_CHECK(twin_of("a", "b/" + no_customer).empty());
+  // The low one comes to match: synced with its history.
+  update("a", low, "carol", {{"Severity", "High"}}, "worse than we thought");
+  std::string low_twin;
+  CAF_REQUIRE(eventually([&] { return !(low_twin = twin_of("b", "a/" + low)).empty(); }));
+  CAF_CHECK(eventually([&] { return get("b", low_twin)["history"].size() == 2; }));
+  CAF_CHECK_EQUAL(status("b", low_twin), "Open");
+  CAF_CHECK_EQUAL(text(get("b", low_twin)["history"][1]["comment"]), "worse than we thought");
+  // The high one leaves the filter: its twin is closed in b's word, then unlinked.
+  update("a", high, "alice", {{"Severity", "Low"}});
+  CAF_CHECK(eventually([&] {
+    auto h = get("b", high_twin)["history"];
+    return h.back()["comment"].get<std::string>().find("no longer matches the task's filter")
+           != std::string::npos;
+  }));
+  CAF_CHECK_EQUAL(status("b", high_twin), "Done");
+  // Logged once the pair is unlinked, just after the close.
+  auto lines = [&] {
+    std::string out;
+    auto page = call("GET", "/api/v1/log?limit=1000");
+    for (auto& line : page["entries"])
+      out += text(line["message"]) + "\n";
+    return out;
+  };
+  const std::string left = "left the task's filter (Severity = \"High\" is false: Severity is "
+                           "\"Low\"); issue " + high_twin + " of connection b (project DEMO) is "
+                           "closed (status Done) and unlinked";
+  CAF_CHECK(eventually([&] { return occurrences(lines(), left) == 1; }));
+  auto errors = call("GET", "/api/v1/errors")["errors"].size();
+  CAF_CHECK_EQUAL(errors, 0u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
