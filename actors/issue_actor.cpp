@@ -255,8 +255,15 @@ std::optional<issue_ref> issue_state::translate_references(replay_step& step) {
     }
     issue_ref referenced{step.from, c->new_value};
     auto link = ctx->store->find_twin(t, ctx->name, referenced);
-    if (!link && references_left_out.count(referenced)) {
-      c = changes.erase(c);
+    // An issue that never gets a twin (outside the filter, or unlinked for
+    // good): the twin gets no parent rather than a stale one, and is not
+    // made to wait forever.
+    if (!link
+        && (references_left_out.count(referenced)
+            || ctx->store->is_unlinked(t, ctx->name, referenced))) {
+      c->new_value.clear();
+      c->old_value.clear();
+      ++c;
       continue;
     }
     if (!link)
@@ -760,14 +767,15 @@ void check_reference(self_ptr self, const issue_ref& referenced) {
           fail(self, r.error());
           return;
         }
-        if (!r || st.in_filter(referenced.where, *r)) {
+        if (r && st.in_filter(referenced.where, *r)) {
           wait_for(self, referenced);
           return;
         }
         st.references_left_out.insert(referenced);
         log(self, log_level::info,
             to_string(st.key) + ": the reference to issue " + referenced.id
-              + " is not synced: that issue is outside the filter");
+              + " is not synced: that issue is "
+              + (r ? "outside the filter" : "not in the project"));
         run_next_step(self);
       },
       [self, s = referenced.where](caf::error& e) {
@@ -1101,8 +1109,13 @@ void check_record(self_ptr self, const issue_ref& other, const std::string& key)
             if (auto e = entry_with_record(*r, key, st.side_of(other.where).records_children)) {
               storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
               pending = !st.ctx->store->handled(t, st.ctx->name, other).count(*e);
-              // Left out by its side's filter, it replays nothing: not waited for.
-              if (pending && !st.ctx->store->find_twin(t, st.ctx->name, other))
+              // Left out by its side's filter (as an original, or a pair held
+              // by on_filter_exit stop), or unlinked for good, it replays
+              // nothing now: not waited for.
+              auto link = st.ctx->store->find_twin(t, st.ctx->name, other);
+              if (st.ctx->store->is_unlinked(t, st.ctx->name, other))
+                pending = false;
+              else if (pending && (!link || link->origin == other.where))
                 pending = st.in_filter(other.where, *r);
             }
           if (pending) {
@@ -1251,7 +1264,8 @@ void close_issue(self_ptr self, side at, std::string comment, Next next) {
                 std::move(close))
     .then(
       [self, next](write_outcome& r) {
-        if (!r)
+        // Gone already: there is nothing left to close.
+        if (!r && r.error().kind != error_kind::not_found)
           fail(self, r.error());
         else
           next();

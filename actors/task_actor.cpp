@@ -404,7 +404,7 @@ void on_done(self_ptr self, const pass_end& end) {
   count_covered(self, key, end.wakes_seen, end.outcome);
   if (end.outcome == pass_outcome::left_out)
     st.left_out.insert(key);
-  else if (ok)
+  else
     st.left_out.erase(key);
   if (ok) {
     st.failures.erase(key);

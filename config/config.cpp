@@ -460,9 +460,10 @@ std::vector<tb::value_rule> read_value_rules(report& r, const json& j, const std
   return rules;
 }
 
-// Short form: {"New": "Open", ...}, an exact table. Long form, known by a
-// "values" object or a "rules" array: {"values": {...}, "rules": [...],
-// "unmapped": "pass" | "error" | "default", "default": "..."}.
+// Short form: {"New": "Open", ...}, an exact table. Long form, known by any
+// of its keys: {"values": {...}, "rules": [...], "unmapped": "pass" |
+// "error" | "default", "default": "..."} (a value named so is mapped under
+// "values").
 std::optional<tb::value_mapping> read_value_mapping(report& r, const json& j,
                                                     const std::string& path) {
   if (!is_object_at(r, j, path))
@@ -471,7 +472,7 @@ std::optional<tb::value_mapping> read_value_mapping(report& r, const json& j,
   auto* values = find(j, "values");
   auto* rules = find(j, "rules");
   tb::value_mapping_spec spec;
-  if (!(values && values->is_object()) && !(rules && rules->is_array())) {
+  if (!values && !rules && !find(j, "unmapped") && !find(j, "default")) {
     spec.values = read_value_table(r, j, path);
   } else {
     check_keys(r, j, path, {"values", "rules", "unmapped", "default"});

@@ -154,7 +154,7 @@ replay_step make_step(side from, const history_entry& e, const field_rules& rule
       continue;
     auto new_value = rules.map_value(c.field, c.new_value);
     if (!new_value && !step.refused)
-      step.refused = c.field + ": " + checked::quote(c.new_value)
+      step.refused = source_name + ": " + checked::quote(c.new_value)
                      + " has no value mapping, and its mapping refuses unmapped values";
     // An old value only describes; one the mapping refuses is written as it was.
     auto old_value = rules.map_value(c.field, c.old_value).value_or(c.old_value);

@@ -1172,6 +1172,38 @@ CAF_TEST(a_child_whose_parent_is_outside_the_filter_is_synced_without_the_parent
   CAF_CHECK(log_has("the reference to issue " + p_id + " is not synced"));
 }
 
+CAF_TEST(a_relation_with_an_issue_held_outside_the_filter_is_written_not_waited_for_forever) {
+  auto x_id = a->add("P", "alice", {{"subject", "x"}, {"status", "Open"}}).id;
+  auto y_id = a->add("P", "alice", {{"subject", "y"}, {"status", "Open"}}).id;
+  auto ctx = open_only(task_context::filter_exit::stop);
+  pairs workers{{x_id, spawn_worker(ctx, {side::source, x_id})},
+                {y_id, spawn_worker(ctx, {side::source, y_id})}};
+  settle(workers, {x_id, y_id});
+  a->edit(y_id, "bob", {{"status", "Closed"}}); // y's pair is held: linked, not synced
+  a->relate(x_id, "bob", "blocks", y_id);       // recorded on x and on y
+  settle(workers, {x_id, y_id}); // fails after 200 rounds if x waits for y forever
+  auto& x_twin = b->issues.at(twin_id(x_id));
+  CAF_REQUIRE_EQUAL(x_twin.relations.size(), 1u);
+  CAF_CHECK_EQUAL(x_twin.relations[0].other, twin_id(y_id));
+  CAF_CHECK_EQUAL(b->issues.at(twin_id(y_id)).fields.at("status"), "Open");
+}
+
+CAF_TEST(close_twin_on_a_filter_exit_whose_twin_is_gone_unlinks_without_an_error) {
+  auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "Open"}});
+  auto id = src.id;
+  auto worker = spawn_worker(open_only(task_context::filter_exit::close_twin),
+                             {side::source, id});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::synced);
+  b->issues.clear();
+  a->edit(id, "bob", {{"status", "Rejected"}});
+  wake(worker, {side::source, id});
+  CAF_CHECK(run_pass_outcome() == pass_outcome::left_out);
+  storage::transaction t{env, storage::transaction::read_only};
+  CAF_CHECK(store.is_unlinked(t, "t", issue_ref{side::source, id}));
+  CAF_CHECK(store.errors(t, "t").empty());
+}
+
 CAF_TEST(value_mappings_map_both_directions_and_conflicts_compare_mapped_values) {
   auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
   auto id = src.id;
