@@ -218,6 +218,10 @@ void issue_state::commit_partial(const replay_step& step, const write_result& pr
       intent->missing.push_back(d.change.field);
     ctx->store->set_intent(t, ctx->name, key, *intent);
   });
+  // Only what it made is progress: a field the target drops on every retry
+  // must still count toward parking.
+  if (!produced.entry_ids.empty() || step.creation)
+    progressed = true;
 }
 
 void issue_state::commit_step(const replay_step& step, const write_result* produced) {
@@ -241,6 +245,7 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
     }
     return ends_intent;
   });
+  progressed = true;
   if (intended)
     intent.reset();
 }
@@ -442,6 +447,7 @@ void issue_state::commit_time_entry(const time_entry_op& op, const time_entry* w
     if (op.to && op.write.id.empty() && op.write.content)
       ctx->store->clear_time_entry_intent(t, ctx->name, key);
   });
+  progressed = true;
 }
 
 void issue_state::commit_pass_done() {
@@ -509,7 +515,8 @@ void finish_pass(self_ptr self, bool ok) {
                  : ok                    ? pass_outcome::synced
                  : st.failed_unavailable ? pass_outcome::unavailable
                                          : pass_outcome::failed;
-  self->send(st.task, done_atom_v, pass_end{st.key, st.wakes, outcome});
+  self->send(st.task, done_atom_v, pass_end{st.key, st.wakes, outcome, st.progressed});
+  st.progressed = false;
 }
 
 void fail(self_ptr self, const sync_error& err) {

@@ -24,6 +24,8 @@ struct issue_state {
   bool failed_unavailable = false; // the pass failed because a tracker was unavailable
   bool stopping = false;
   bool left_out = false; // the pass found the origin outside its side's filter
+  // A write or step was recorded since the last pass_end (see pass_end).
+  bool progressed = false;
 
   // The pass under way.
   std::optional<std::string> twin_id;

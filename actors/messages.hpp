@@ -51,6 +51,9 @@ struct pass_end {
   issue_ref key;
   std::uint64_t wakes_seen = 0; // the wakes the pass covered
   pass_outcome outcome = pass_outcome::synced;
+  // It recorded a write (or a step) before it ended: a failure after it is
+  // not the same failure again, and the backoff starts over.
+  bool progressed = false;
   friend bool operator==(const pass_end&, const pass_end&) = default;
 };
 
@@ -260,7 +263,8 @@ typename Inspector::result_type inspect(Inspector& f, task_status& x) {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pass_end& x) {
-  return f(caf::meta::type_name("tb::pass_end"), x.key, x.wakes_seen, x.outcome);
+  return f(caf::meta::type_name("tb::pass_end"), x.key, x.wakes_seen, x.outcome,
+           x.progressed);
 }
 
 template <class Inspector>

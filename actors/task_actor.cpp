@@ -366,9 +366,17 @@ void on_listed(self_ptr self, const listing_page& page) {
 // A failed pair: tried again after a backoff, or parked once it failed
 // ctx->max_attempts times while the trackers answered. A tracker that is down
 // parks nothing: an outage heals by itself, parking is for what is refused.
-void retry_later(self_ptr self, const issue_ref& key, bool unavailable) {
+// A pass that recorded something before it failed got closer: the backoff
+// and the count toward parking start over (the history is finite, so this
+// cannot go on forever), else a flaky tracker would push a pair that gets a
+// few writes through per pass toward five-minute waits.
+void retry_later(self_ptr self, const issue_ref& key, bool unavailable, bool progressed) {
   auto& st = self->state;
   auto& count = st.failures[key];
+  if (progressed && !count.parked) {
+    count.attempts = 0;
+    count.refused = 0;
+  }
   ++count.attempts;
   if (auto a = st.active.find(key); a != st.active.end())
     count.seen = later_of(count.seen, a->second.newest);
@@ -412,7 +420,7 @@ void on_done(self_ptr self, const pass_end& end) {
   } else if (st.skipped.count(key))
     st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
   else
-    retry_later(self, key, end.outcome == pass_outcome::unavailable);
+    retry_later(self, key, end.outcome == pass_outcome::unavailable, end.progressed);
   st.skipped.erase(key);
   st.progress_after_pass(key, ok);
   check_progress(self);

@@ -66,6 +66,8 @@ struct task_state {
   // After ctx->max_attempts failures that were not a tracker being down, a
   // pair is parked: no more timed retries; a change of it, or a retry
   // through the API, runs it again.
+  // Both counts start over after a pass that recorded something before it
+  // failed (pass_end::progressed).
   struct failure_count {
     unsigned attempts = 0; // every failure: the backoff grows with it
     unsigned refused = 0;  // failures while the trackers answered

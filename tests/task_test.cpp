@@ -599,6 +599,56 @@ CAF_TEST(a_task_without_pollers_cannot_resync_and_says_so) {
   stop(t);
 }
 
+CAF_TEST(a_pass_that_got_writes_through_before_it_failed_starts_its_backoff_over) {
+  // Five entries to replay against a flaky target that fails every second
+  // write: each pass gets one entry through, then fails.
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  for (int n = 1; n <= 4; ++n)
+    a->edit(i.id, "bob", {{"status", "S" + std::to_string(n)}});
+  b->fail_every_second_write = sync_error{error_kind::invalid, "connection b, field status",
+                                          "Redmine refused it (422)"};
+  auto t = spawn_task_parking_after(3);
+  report(t, side::source, a->issues.at(i.id));
+  sched.run();
+  CAF_CHECK_EQUAL(attempts(), 1u);
+  // Every retry comes after the first backoff (1 s, +20% at most) and none
+  // is parked: with the backoff doubling, the third would come after at
+  // least 3.2 s and park the pair.
+  for (int pass = 2; pass <= 5 && attempts() > 0; ++pass) {
+    sched.advance_time(std::chrono::milliseconds{1200});
+    sched.run();
+  }
+  CAF_CHECK_EQUAL(attempts(), 0u);
+  CAF_REQUIRE_EQUAL(b->issues.size(), 1u);
+  auto twin = b->issues.begin()->second;
+  auto status = twin.fields["status"];
+  CAF_CHECK_EQUAL(status, "S4");
+  CAF_CHECK_EQUAL(twin.history.size(), 5u);
+  stop(t);
+}
+
+CAF_TEST(a_field_the_target_drops_on_every_retry_still_parks_the_pair) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  a->edit(i.id, "bob", {{"status", "Resolved"}}, "done");
+  b->ignores = {"status"}; // a workflow without that transition
+  auto t = spawn_task_parking_after(3);
+  report(t, side::source, a->issues.at(i.id));
+  sched.run();
+  // The first pass made the twin and the comment's entry; the retries that
+  // write only the status make nothing, so they count toward parking.
+  CAF_CHECK_EQUAL(attempts(), 1u);
+  for (unsigned expected = 2; expected <= 3; ++expected) {
+    sched.trigger_timeouts();
+    sched.run();
+    CAF_CHECK_EQUAL(attempts(), expected);
+  }
+  storage::transaction txn{env, storage::transaction::read_only};
+  auto items = store.errors(txn, "t");
+  CAF_REQUIRE_EQUAL(items.size(), 1u);
+  CAF_CHECK(items[0].parked);
+  stop(t);
+}
+
 CAF_TEST(retries_back_off_exponentially_up_to_five_minutes_spread_by_a_fifth) {
   using std::chrono::milliseconds;
   CAF_CHECK_EQUAL(retry_delay(1, 0.5), milliseconds{1000});

@@ -161,12 +161,21 @@ result<issue> memory_adapter::read_issue(const std::string& project, const std::
   return i->second;
 }
 
+std::optional<sync_error> memory_adapter::write_refused() {
+  ++writes_tried_;
+  if (auto err = take(fail_next_write))
+    return err;
+  if (fail_writes)
+    return fail_writes;
+  if (fail_every_second_write && writes_tried_ % 2 == 0)
+    return fail_every_second_write;
+  return std::nullopt;
+}
+
 result<write_result> memory_adapter::create_issue(const std::string& project,
                                                   const replica_write& w) {
-  if (auto err = take(fail_next_write))
+  if (auto err = write_refused())
     return *err;
-  if (fail_writes)
-    return *fail_writes;
   auto made = create_now(project, w);
   if (auto err = take(lose_next_answer))
     return *err;
@@ -176,10 +185,8 @@ result<write_result> memory_adapter::create_issue(const std::string& project,
 result<write_result> memory_adapter::update_issue(const std::string& project,
                                                   const std::string& id,
                                                   const replica_write& w) {
-  if (auto err = take(fail_next_write))
+  if (auto err = write_refused())
     return *err;
-  if (fail_writes)
-    return *fail_writes;
   if (!issues.count(id))
     return sync_error{error_kind::not_found, "connection " + name_ + ", issue " + id,
                       "no such issue"};
@@ -316,10 +323,8 @@ result<std::vector<time_entry>> memory_adapter::read_time_entries(const std::str
 result<time_entry> memory_adapter::write_time_entry(const std::string&,
                                                     const std::string& issue_id,
                                                     const time_entry_write& w) {
-  if (auto err = take(fail_next_write))
+  if (auto err = write_refused())
     return *err;
-  if (fail_writes)
-    return *fail_writes;
   ++time_entry_writes;
   auto& rows = time_entries[issue_id];
   time_entry made;

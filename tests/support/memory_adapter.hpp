@@ -36,6 +36,9 @@ class memory_adapter : public tracker_adapter {
   std::size_t updates = 0;
   std::optional<sync_error> fail_next_write;
   std::optional<sync_error> fail_writes; // every write, while set
+  // While set, every second write fails with it (a flaky tracker): each
+  // pass gets one write through, then fails.
+  std::optional<sync_error> fail_every_second_write;
   std::optional<sync_error> fail_next_poll;
   std::optional<sync_error> fail_reads; // every read, while set
   std::size_t reads = 0;                // read_issue calls that reached the tracker
@@ -98,6 +101,9 @@ class memory_adapter : public tracker_adapter {
   // The entries the last append recorded on parents (records_children).
   std::vector<entry_ref> recorded_on_parents_;
   std::string name_;
+  // The write's failure as the switches above say, if any.
+  std::optional<sync_error> write_refused();
+  std::size_t writes_tried_ = 0;
   int next_file_ = 1;
   int next_issue_ = 1;
   int next_entry_ = 1;
