@@ -152,6 +152,10 @@ connection(connection_actor::stateful_pointer<connection_state> self,
       return through_breaker(self, "writing a time entry of issue " + id,
                              [&] { return a.write_time_entry(project, id, w); });
     },
+    [self, &a](catalogue_atom, const std::string& project) {
+      return through_breaker(self, "reading what project " + project + " takes",
+                             [&] { return a.read_catalogue(project); });
+    },
   };
 }
 

@@ -107,6 +107,9 @@ void engine::add_task(const config::task_config& t) {
   ctx->policy = policy_of(t.on_conflict);
   ctx->poll_interval = t.poll_interval;
   ctx->poll_overlap = t.poll_overlap;
+  ctx->check = [t](const tracker_catalogue& source, const tracker_catalogue& target) {
+    return config::check_online(t, source, target);
+  };
   ctx->store = &store_;
   ctx->log = logger_;
   // Logged before the spawn: the task starts on a scheduler thread and logs

@@ -26,7 +26,9 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<time_atom, std::string, std::string>::with<time_entries_result>,
   // project, issue id, one row's write: the row as the tracker has it then
   caf::replies_to<time_atom, std::string, std::string, time_entry_write>::with<
-    time_entry_result>>;
+    time_entry_result>,
+  // project: what it takes, for live validation
+  caf::replies_to<catalogue_atom, std::string>::with<catalogue_result>>;
 
 // The system log: spdlog and the LMDB log, written in batches.
 using logger_actor = caf::typed_actor<
@@ -47,6 +49,8 @@ using task_actor = caf::typed_actor<
   // key waits for this issue: its twin (a parent), or its record of a shared change
   caf::reacts_to<waits_atom, issue_ref, issue_ref>,
   caf::reacts_to<progress_atom>,                    // time for a progress line
+  // Check round n: read what the trackers take again (they did not answer).
+  caf::reacts_to<catalogue_atom, std::uint64_t>,
   caf::replies_to<status_atom>::with<task_status>,
   // key: stop retrying a failed pair until it changes again; false if it had
   // no error item

@@ -19,6 +19,7 @@
 #include <caf/sec.hpp>
 #include <caf/type_id.hpp>
 
+#include "domain/catalogue.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 #include "domain/sync.hpp"
@@ -33,6 +34,7 @@ using find_result = result<std::optional<std::string>>;
 using content_result = result<std::string>; // a file's bytes
 using time_entries_result = result<std::vector<time_entry>>;
 using time_entry_result = result<time_entry>;
+using catalogue_result = result<tracker_catalogue>;
 
 enum class log_level : std::uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
@@ -258,7 +260,24 @@ typename Inspector::result_type inspect(Inspector& f, sync_progress& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_status& x) {
   return f(caf::meta::type_name("tb::task_status"), x.name, x.state, x.received, x.synced,
-           x.failed, x.active, x.left_out, x.latency, member(x.progress));
+           x.failed, x.active, x.left_out, x.latency, member(x.progress), x.problems,
+           x.warnings);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, task_problem& x) {
+  return f(caf::meta::type_name("tb::task_problem"), x.path, x.message, x.hint);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, field_catalogue& x) {
+  return f(caf::meta::type_name("tb::field_catalogue"), x.what, x.values);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tracker_catalogue& x) {
+  return f(caf::meta::type_name("tb::tracker_catalogue"), x.where, member(x.fields),
+           member(x.users), x.unread);
 }
 
 template <class Inspector>
@@ -307,6 +326,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_ATOM(trackbridge, tb, listed_atom, "listed")
   CAF_ADD_ATOM(trackbridge, tb, progress_atom, "progress")
   CAF_ADD_ATOM(trackbridge, tb, time_atom, "time") // an issue's time entries
+  CAF_ADD_ATOM(trackbridge, tb, catalogue_atom, "catalogue") // what a project takes
 
   CAF_ADD_TYPE_ID(trackbridge, (tb::side))
   CAF_ADD_TYPE_ID(trackbridge, (tb::issue_ref))
@@ -325,5 +345,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(trackbridge, (tb::task_status))
   CAF_ADD_TYPE_ID(trackbridge, (tb::pass_end))
   CAF_ADD_TYPE_ID(trackbridge, (tb::listing_page))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::catalogue_result))
 
 CAF_END_TYPE_ID_BLOCK(trackbridge)

@@ -10,6 +10,7 @@
 
 #include "actors/issue_actor.hpp"
 #include "actors/poller_actor.hpp"
+#include "domain/checked_json.hpp"
 #include "domain/faults.hpp"
 #include "domain/time.hpp"
 
@@ -267,6 +268,134 @@ void set_run_state(self_ptr self, storage::task_run_state s) {
   st.run = s;
 }
 
+// -- live validation -------------------------------------------------------
+
+// What a task does once its check passed, by its run state.
+void begin_syncing(self_ptr self) {
+  auto& st = self->state;
+  switch (st.run) {
+    case storage::task_run_state::stopped:
+      return;
+    case storage::task_run_state::paused:
+      start_pollers(self);
+      return;
+    case storage::task_run_state::running:
+      resume_queued(self, st.count_queued);
+      start_pollers(self);
+      return;
+  }
+}
+
+task_problem shown(const config::problem& p) {
+  return {p.path, p.message, p.hint};
+}
+
+std::string line_of(const task_problem& p) {
+  return p.path + ": " + p.message + (p.hint.empty() ? "" : " (hint: " + p.hint + ")");
+}
+
+void read_catalogues(self_ptr self);
+
+// Both sides' catalogues are in: a tracker that did not answer is asked
+// again after a backoff; otherwise the task's rules are checked against
+// them, and it syncs or is invalid.
+void catalogues_in(self_ptr self) {
+  auto& st = self->state;
+  for (auto s : {side::source, side::target}) {
+    auto& r = *st.catalogues[static_cast<int>(s)];
+    if (r || r.error().kind != error_kind::unavailable)
+      continue;
+    auto delay = retry_delay(++st.check_attempts,
+                             std::uniform_real_distribution<double>{0, 1}(st.jitter));
+    auto why = "cannot read what " + r.error().where + " takes yet (" + r.error().message
+               + "): nothing is synced until it is checked";
+    log(self, log_level::warn,
+        why + "; checking again in " + std::to_string(delay.count() / 1000.0).substr(0, 4)
+          + " s");
+    // Shown in the task view meanwhile, where the check's findings go.
+    st.problems.clear();
+    st.warnings = {{checked::member(checked::member("$.tasks", st.ctx->name),
+                                    s == side::source ? "source" : "target"),
+                    why, "the check is tried again with a growing wait, up to 5 minutes"}};
+    self->delayed_send(self, delay, catalogue_atom_v, st.check_round);
+    return;
+  }
+  st.check_attempts = 0;
+  st.problems.clear();
+  st.warnings.clear();
+  auto task_path = checked::member("$.tasks", st.ctx->name);
+  auto& source = *st.catalogues[0];
+  auto& target = *st.catalogues[1];
+  for (auto [name, r] : {std::pair{"source", &source}, std::pair{"target", &target}})
+    if (!*r)
+      st.problems.push_back({task_path + "." + name,
+                             "cannot read " + r->error().where + ": " + r->error().message,
+                             "check the connection's key and the project's identifier"});
+  if (source && target) {
+    auto report = st.ctx->check(*source, *target);
+    for (auto& p : report.problems)
+      st.problems.push_back(shown(p));
+    for (auto& w : report.warnings)
+      st.warnings.push_back(shown(w));
+  }
+  for (auto& w : st.warnings)
+    log(self, log_level::warn, line_of(w));
+  if (!st.problems.empty()) {
+    st.check = task_state::check_state::invalid;
+    for (auto& p : st.problems)
+      log(self, log_level::error, line_of(p));
+    log(self, log_level::error,
+        "invalid: " + count_of(st.problems.size(), "problem") + " against the trackers, "
+          + "so nothing is synced; fix them (GET /api/v1/tasks/" + st.ctx->name
+          + " lists them) and start the task again");
+    return;
+  }
+  st.check = task_state::check_state::passed;
+  begin_syncing(self);
+}
+
+void catalogue_in(self_ptr self, std::uint64_t round, side s, catalogue_result r) {
+  auto& st = self->state;
+  if (round != st.check_round || st.check != task_state::check_state::checking)
+    return; // an older round's, or the task was stopped meanwhile
+  st.catalogues[static_cast<int>(s)] = std::move(r);
+  if (st.catalogues[0] && st.catalogues[1])
+    catalogues_in(self);
+}
+
+void read_catalogues(self_ptr self) {
+  auto& st = self->state;
+  auto round = ++st.check_round;
+  st.catalogues = {};
+  for (auto s : {side::source, side::target}) {
+    auto& at = st.ctx->at(s);
+    auto where = "connection " + at.connection + ", project " + at.project;
+    self->request(at.conn, st.ctx->request_timeout, catalogue_atom_v, at.project)
+      .then([self, round, s](catalogue_result& r) { catalogue_in(self, round, s, std::move(r)); },
+            [self, round, s, where](caf::error& e) {
+              catalogue_in(self, round, s,
+                           sync_error{error_kind::unavailable, where,
+                                      "no answer: " + self->system().render(e)});
+            });
+  }
+}
+
+// Checks the task's rules against its trackers, then syncs as its run
+// state says. count_queued: the queue at start counts as received (the
+// server started).
+void begin_check(self_ptr self, bool count_queued) {
+  auto& st = self->state;
+  st.count_queued = count_queued;
+  if (!st.ctx->check) {
+    st.check = task_state::check_state::passed;
+    begin_syncing(self);
+    return;
+  }
+  st.check = task_state::check_state::checking;
+  st.check_attempts = 0;
+  read_catalogues(self);
+}
+
 const std::string ok_now; // the answer of a command that holds
 
 std::string pause(self_ptr self) {
@@ -297,6 +426,7 @@ std::string stop(self_ptr self) {
   if (st.run == storage::task_run_state::stopped)
     return ok_now;
   set_run_state(self, storage::task_run_state::stopped);
+  st.check = task_state::check_state::unchecked; // a check under way is dropped
   stop_pollers(self);
   drop_progress(self);
   // What the task was doing stays queued in LMDB; start routes it again.
@@ -317,15 +447,19 @@ std::string start(self_ptr self) {
   auto& st = self->state;
   if (st.run == storage::task_run_state::paused)
     return "the task is paused, not stopped; resume it instead";
-  if (st.run == storage::task_run_state::running)
+  if (st.run == storage::task_run_state::running) {
+    if (st.check == task_state::check_state::invalid) {
+      log(self, log_level::info, "started by request: checking the trackers again");
+      begin_check(self, false);
+    }
     return ok_now;
+  }
   if (!st.active.empty())
     return "the task is still stopping: " + count_of(st.active.size(), "pass", "passes")
            + " still in a write; try again in a moment";
   set_run_state(self, storage::task_run_state::running);
   log(self, log_level::info, "started by request");
-  resume_queued(self, false);
-  start_pollers(self);
+  begin_check(self, false);
   return ok_now;
 }
 
@@ -333,6 +467,11 @@ std::string resync(self_ptr self, timestamp since) {
   auto& st = self->state;
   if (st.run == storage::task_run_state::stopped)
     return "the task is stopped; start it first";
+  if (st.check == task_state::check_state::invalid)
+    return "the task is invalid: fix its problems (GET /api/v1/tasks/" + st.ctx->name
+           + ") and start it again";
+  if (st.check == task_state::check_state::checking)
+    return "the task is still checking what its trackers take; try again once it runs";
   if (st.pollers.empty())
     return "the task has no pollers to list its issues";
   expect_listing(self, "resync", "resync from " + to_rfc3339(since) + " started",
@@ -456,6 +595,11 @@ bool task_state::forget_failure(const issue_ref& key) {
 std::string task_state::state_name() const {
   if ((shutting_down || run == storage::task_run_state::stopped) && !active.empty())
     return "stopping";
+  if (run != storage::task_run_state::stopped && check == check_state::invalid)
+    return "invalid";
+  // A paused task shows "paused" while it checks: it syncs nothing either way.
+  if (run == storage::task_run_state::running && check == check_state::checking)
+    return "checking";
   return storage::to_string(run);
 }
 
@@ -551,11 +695,10 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     case storage::task_run_state::paused:
       log(self, log_level::info,
           "paused (since before the restart): changes are queued until it is resumed");
-      start_pollers(self);
+      begin_check(self, false);
       break;
     case storage::task_run_state::running:
-      resume_queued(self, true);
-      start_pollers(self);
+      begin_check(self, true);
       break;
   }
   return {
@@ -592,6 +735,11 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                           && !f->second.parked)
         wake(self, key, key, 0);
     },
+    [self](catalogue_atom, std::uint64_t round) {
+      auto& st = self->state;
+      if (round == st.check_round && st.check == task_state::check_state::checking)
+        read_catalogues(self);
+    },
     [self](progress_atom) {
       auto& st = self->state;
       st.progress_line_due = false;
@@ -625,6 +773,8 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                       st.latency, std::nullopt};
       if (st.progress)
         out.progress = st.progress->shown;
+      out.problems = st.problems;
+      out.warnings = st.warnings;
       return out;
     },
     [self](pause_atom) { return pause(self); },

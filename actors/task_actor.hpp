@@ -106,6 +106,19 @@ struct task_state {
   // (issue_actor.hpp: meet). Woken when that pair reports done.
   std::map<issue_ref, std::set<issue_ref>> dependents;
 
+  // Live validation before the task syncs (task_context::check): pollers
+  // start and changes are routed only once it passed; problems make the
+  // task invalid until it is started again. A round's answers, by side,
+  // gathered until both are in; replies of an older round are dropped.
+  enum class check_state { unchecked, checking, passed, invalid };
+  check_state check = check_state::unchecked;
+  std::uint64_t check_round = 0;
+  unsigned check_attempts = 0; // rounds in a row a tracker did not answer
+  std::array<std::optional<catalogue_result>, 2> catalogues;
+  bool count_queued = false; // the queue at start counts as received (a restart)
+  std::vector<task_problem> problems;
+  std::vector<task_problem> warnings;
+
   // As the operator left it (kept in LMDB), and whether the engine is ending.
   storage::task_run_state run = storage::task_run_state::running;
   bool shutting_down = false;
@@ -124,8 +137,12 @@ struct task_state {
   // -- methods --
 
   // Changes are routed to issue actors only while this holds.
-  bool syncing() const { return run == storage::task_run_state::running && !shutting_down; }
-  // "stopping" while passes of a stopped (or ending) task finish.
+  bool syncing() const {
+    return run == storage::task_run_state::running && !shutting_down
+           && check == check_state::passed;
+  }
+  // "stopping" while passes of a stopped (or ending) task finish;
+  // "checking" and "invalid" as its live validation goes.
   std::string state_name() const;
   bool creating_on(side s) const;
   // The pair key an issue belongs to: its origin once mapped, else itself.

@@ -3,10 +3,12 @@
 // rules, and the handles of the actors it talks to.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "actors/fwd.hpp"
+#include "config/online_check.hpp"
 #include "domain/filter.hpp"
 #include "domain/replay.hpp"
 #include "storage/sync_state.hpp"
@@ -49,6 +51,11 @@ struct task_context {
   std::chrono::milliseconds poll_overlap{2000};
   std::chrono::milliseconds request_timeout{60000};
   std::chrono::milliseconds progress_interval{5000}; // between progress lines of long work
+  // Live validation: the task's rules against what its two projects take,
+  // before it syncs (config/online_check.hpp). Empty: nothing is checked.
+  std::function<config::online_report(const tracker_catalogue& source,
+                                      const tracker_catalogue& target)>
+    check = {};
   storage::sync_state* store = nullptr;
   logger_actor log;
 

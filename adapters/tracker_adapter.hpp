@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/catalogue.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 
@@ -24,6 +25,13 @@ class tracker_adapter {
   virtual result<std::vector<issue_stamp>> changed_since(const std::string& project,
                                                          timestamp since, std::size_t limit)
     = 0;
+
+  // What the project takes (domain/catalogue.hpp), read before a task
+  // writes anything; not_found when the tracker has no such project. The
+  // default knows nothing, so nothing is checked against it.
+  virtual result<tracker_catalogue> read_catalogue(const std::string& project) {
+    return tracker_catalogue{"connection " + connection() + ", project " + project};
+  }
 
   // The issue with its whole history; not_found if it is not in the project.
   virtual result<issue> read_issue(const std::string& project, const std::string& id) = 0;

@@ -93,7 +93,16 @@ struct task_routes {
             {"on_filter_exit", config::to_string(task.on_filter_exit)},
             {"progress", progress_json(c.progress)},
             {"errors", errors.size()},
-            {"last_error", last}};
+            {"last_error", last},
+            {"problems", problems_json(c.problems)},
+            {"warnings", problems_json(c.warnings)}};
+  }
+
+  static json problems_json(const std::vector<task_problem>& all) {
+    json out = json::array();
+    for (auto& p : all)
+      out.push_back({{"path", p.path}, {"message", p.message}, {"hint", p.hint}});
+    return out;
   }
 
   http_response list(const route_params& p) const {

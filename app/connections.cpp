@@ -127,6 +127,39 @@ std::vector<std::string> check_connection_files(const config::config& cfg) {
   return problems;
 }
 
+namespace {
+
+result<tracker_catalogue> catalogue_of(const config::connection_config& c,
+                                       const std::string& project) {
+  auto where = "connection " + c.name + ", project " + project;
+  if (auto* local = std::get_if<local::connection_settings>(&c.settings)) {
+    for (auto& p : local->projects)
+      if (p.key == project)
+        return local::catalogue_of(p, c.name);
+    return sync_error{error_kind::not_found, where, "the connection declares no such project"};
+  }
+  auto& settings = std::get<redmine::connection_settings>(c.settings);
+  try {
+    redmine::adapter a{redmine_settings(c.name, settings), std::make_shared<redmine::catalog>()};
+    return a.read_catalogue(project);
+  } catch (const std::exception& e) {
+    return sync_error{error_kind::invalid, where, e.what()};
+  }
+}
+
+} // namespace
+
+catalogues read_catalogues(const config::config& cfg) {
+  catalogues out;
+  for (auto& t : cfg.tasks)
+    for (auto* s : {&t.source, &t.target}) {
+      auto key = std::pair{s->connection, s->project};
+      if (!out.count(key))
+        out.emplace(key, catalogue_of(*cfg.find_connection(s->connection), s->project));
+    }
+  return out;
+}
+
 call_tallies add_connections(engine& e, const config::config& cfg, const local_trackers& local) {
   call_tallies tallies;
   for (auto& c : cfg.connections) {

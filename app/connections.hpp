@@ -29,6 +29,14 @@ local_trackers open_local_trackers(const config::config& cfg, storage::environme
 // opens nothing else.
 std::vector<std::string> check_connection_files(const config::config& cfg);
 
+// What each task side's project takes (domain/catalogue.hpp), read as
+// `check --online` needs it: an embedded tracker's from its configured
+// projects, a Redmine's over HTTP; once per connection and project. A side
+// that cannot be read (Redmine down, an API key not in the environment)
+// holds the error.
+using catalogues = std::map<std::pair<std::string, std::string>, result<tracker_catalogue>>;
+catalogues read_catalogues(const config::config& cfg);
+
 // Every configured connection gets its connection actor(s); those that
 // speak HTTP count their calls in a tally (for /metrics). Throws, naming the
 // connection, when one cannot be made (an API key not in the environment).

@@ -25,6 +25,7 @@
 #include "actors/engine.hpp"
 #include "actors/system_config.hpp"
 #include "app/connections.hpp"
+#include "config/online_check.hpp"
 #include "api/http_server.hpp"
 #include "api/hook_routes.hpp"
 #include "api/local_routes.hpp"
@@ -89,12 +90,47 @@ bool usable_files(const tb::config::config& cfg, const std::string& path,
   return problems.empty();
 }
 
-int check(const std::string& path) {
+// Each task's rules against what its trackers take, read from them
+// (config/online_check.hpp): every problem and warning, and whether there
+// was no problem. A tracker that cannot be read is a problem at the side.
+bool online_checks(const tb::config::config& cfg, const std::string& path) {
+  auto catalogues = tb::app::read_catalogues(cfg);
+  std::size_t problems = 0;
+  for (auto& t : cfg.tasks) {
+    auto task_path = tb::checked::member("$.tasks", t.name);
+    auto& source = catalogues.at({t.source.connection, t.source.project});
+    auto& target = catalogues.at({t.target.connection, t.target.project});
+    bool read = true;
+    for (auto [side, c] : {std::pair{"source", &source}, std::pair{"target", &target}})
+      if (!c->ok()) {
+        std::cerr << path << ": " << task_path << "." << side << ": cannot read "
+                  << c->error().where << ": " << c->error().message << "\n";
+        ++problems;
+        read = false;
+      }
+    if (!read)
+      continue;
+    auto report = tb::config::check_online(t, *source, *target);
+    for (auto& p : report.problems)
+      std::cerr << path << ": " << tb::config::format(p) << "\n";
+    for (auto& w : report.warnings)
+      std::cerr << path << ": warning: " << tb::config::format(w) << "\n";
+    problems += report.problems.size();
+  }
+  if (problems > 0)
+    std::cerr << problems << " problem(s) against the trackers\n";
+  return problems == 0;
+}
+
+int check(const std::string& path, bool online) {
   auto cfg = load_config(path, warnings_to::terminal);
   if (!cfg || !usable_files(*cfg, path, warnings_to::terminal))
     return exit_invalid_config;
+  if (online && !online_checks(*cfg, path))
+    return exit_invalid_config;
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
-            << cfg->tasks.size() << " task(s))\n";
+            << cfg->tasks.size() << " task(s)" << (online ? ", checked against the trackers" : "")
+            << ")\n";
   return exit_ok;
 }
 
@@ -348,6 +384,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--data-dir", data_dir, "storage directory (overrides storage.directory)");
   auto* check_cmd = app.add_subcommand("check", "validate a configuration; exit 2 if invalid");
   check_cmd->add_option("--config,-c", config_path, "configuration file (JSON)")->required();
+  bool online = false;
+  check_cmd->add_flag("--online", online,
+                      "also read each tracker's project and check the filters and mappings "
+                      "against it");
   auto* version_cmd = app.add_subcommand("version", "print the version");
   CLI11_PARSE(app, argc, argv);
 
@@ -357,7 +397,7 @@ int main(int argc, char** argv) {
       return exit_ok;
     }
     if (*check_cmd)
-      return check(config_path);
+      return check(config_path, online);
     return run(config_path, data_dir);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -164,6 +164,7 @@ struct filter::node {
   std::vector<literal> values;
   std::shared_ptr<const re2::RE2> regex;
   std::string source; // the expression's text for this node
+  std::size_t column = 0; // a comparison's, 1-based
 };
 
 struct filter::compiled {
@@ -501,6 +502,7 @@ class parser {
     auto from = peek().at;
     node n;
     n.t = node::type::compare;
+    n.column = column_of(s_, from);
     n.field = field_name();
     auto at = peek();
     if (word("is")) {
@@ -757,6 +759,29 @@ const std::string& filter::text() const {
 
 const std::set<std::string>& filter::fields() const {
   return c_->fields;
+}
+
+namespace {
+
+void collect_comparisons(const node& n, std::vector<filter_comparison>& out) {
+  for (const auto& c : n.children)
+    collect_comparisons(c, out);
+  using op = node::op;
+  if (n.t != node::type::compare
+      || !(n.o == op::eq || n.o == op::ne || n.o == op::in || n.o == op::not_in))
+    return;
+  filter_comparison c{n.field, {}, n.column};
+  for (const auto& v : n.values)
+    c.values.push_back(v.text);
+  out.push_back(std::move(c));
+}
+
+} // namespace
+
+std::vector<filter_comparison> filter::comparisons() const {
+  std::vector<filter_comparison> out;
+  collect_comparisons(c_->root, out);
+  return out;
 }
 
 std::string format(const filter_problem& p) {

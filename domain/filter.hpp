@@ -49,6 +49,15 @@ struct filter_verdict {
   std::string because;
 };
 
+// A comparison of a field with values for equality (=, !=, in, not in):
+// what live validation checks against the values a tracker lists for the
+// field. Each value as the expression gives it (a variable's resolved).
+struct filter_comparison {
+  std::string field;
+  std::vector<std::string> values;
+  std::size_t column = 0; // 1-based, where the comparison starts
+};
+
 class filter {
  public:
   // Compiles text; the problems, when there are any, instead of a filter.
@@ -67,6 +76,8 @@ class filter {
   const std::string& text() const;
   // The fields it reads, for checking them against a tracker's catalogue.
   const std::set<std::string>& fields() const;
+  // Every equality comparison, in the order they are written.
+  std::vector<filter_comparison> comparisons() const;
 
   struct node;
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "domain/histogram.hpp"
 #include "domain/model.hpp"
@@ -25,10 +26,22 @@ struct sync_progress {
   friend bool operator==(const sync_progress&, const sync_progress&) = default;
 };
 
+// What live validation found (config/online_check.hpp): where in the
+// configuration, what is wrong, and what to do.
+struct task_problem {
+  std::string path;
+  std::string message;
+  std::string hint;
+  friend bool operator==(const task_problem&, const task_problem&) = default;
+};
+
 // What a task reports about itself.
 struct task_status {
   std::string name;
-  std::string state; // "running", "paused", "stopping", "stopped"
+  // "running", "paused", "stopping", "stopped"; "checking" while it reads
+  // what its trackers take before it syncs, "invalid" when that found
+  // problems (it then does not sync until it is started again).
+  std::string state;
   // Change notices by the side they came from (polls, webhooks, the API,
   // resyncs, the queue at start), and those the passes that covered them
   // synced or failed.
@@ -41,6 +54,9 @@ struct task_status {
   std::uint64_t left_out = 0;
   latency_histogram latency; // from a change's receipt to the end of its pass
   std::optional<sync_progress> progress; // the latest long work, finished or not
+  // The latest live validation's: problems keep it from syncing.
+  std::vector<task_problem> problems = {};
+  std::vector<task_problem> warnings = {};
   friend bool operator==(const task_status&, const task_status&) = default;
 };
 

@@ -127,6 +127,8 @@ task_status sample<task_status>() {
   s.latency.observe(0.02);
   s.latency.observe(400);
   s.progress = sync_progress{"resync", 100, 200, true, 10, 8, 1};
+  s.problems = {{"$.tasks.t1.value_mappings.status", "no status \"Done\"", "its values: ..."}};
+  s.warnings = {{"$.tasks.t1", "not checked: the users", ""}};
   return s;
 }
 template <>
@@ -136,6 +138,18 @@ pass_end sample<pass_end>() {
 template <>
 listing_page sample<listing_page>() {
   return {side::target, listing_kind::resync, {{"1", 10}}, true};
+}
+
+template <>
+catalogue_result sample<catalogue_result>() {
+  tracker_catalogue c{"connection rm2, project beta"};
+  c.fields = std::map<std::string, field_catalogue>{
+    {"status", {field_catalogue::takes::listed, {"Open", "Done"}}},
+    {"assignee", {field_catalogue::takes::users, {}}},
+    {"subject", {}}};
+  c.users = std::set<std::string>{"alice", "bob"};
+  c.unread = {"the list values of custom fields"};
+  return c;
 }
 
 template <class T>

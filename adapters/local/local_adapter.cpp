@@ -49,6 +49,13 @@ result<std::vector<issue_stamp>> adapter::changed_since(const std::string& proje
   return tracker_.changed_since(project, since, limit);
 }
 
+result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
+  auto p = tracker_.get_project(project);
+  if (!p)
+    return p.error();
+  return catalogue_of(*p, tracker_.name());
+}
+
 result<issue> adapter::read_issue(const std::string& project, const std::string& id) {
   auto i = tracker_.get_issue(id);
   if (i && i->project != project)

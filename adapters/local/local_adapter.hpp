@@ -13,6 +13,7 @@ class adapter : public tracker_adapter {
   const std::string& connection() const override { return tracker_.name(); }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
                                                  std::size_t limit) override;
+  result<tracker_catalogue> read_catalogue(const std::string& project) override;
   result<issue> read_issue(const std::string& project, const std::string& id) override;
   result<write_result> create_issue(const std::string& project, const replica_write& w) override;
   result<write_result> update_issue(const std::string& project, const std::string& id,

@@ -168,6 +168,18 @@ std::vector<std::string> field_names(const project& p) {
   return names;
 }
 
+} // namespace
+
+tracker_catalogue catalogue_of(const project& p, const std::string& connection) {
+  tracker_catalogue out{"connection " + connection + ", project " + p.key};
+  auto& fields = out.fields.emplace();
+  for (auto& name : field_names(p))
+    fields[name] = {};
+  return out;
+}
+
+namespace {
+
 custom_field_def* find_field(project& p, const std::string& name) {
   for (auto& f : p.custom_fields)
     if (f.name == name)

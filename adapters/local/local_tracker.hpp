@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/local/local_settings.hpp"
+#include "domain/catalogue.hpp"
 #include "domain/result.hpp"
 #include "storage/lmdb.hpp"
 
@@ -41,6 +42,10 @@ inline constexpr std::size_t max_file_size = std::size_t{64} << 20;
 // How a write treats list values its project does not define yet: a person
 // gets an error, a sync adds the value (metadata created when it is needed).
 enum class list_values { strict, add_missing };
+
+// What a project takes (domain/catalogue.hpp): its fields, each taking any
+// value, since a sync adds the list values a project lacks.
+tracker_catalogue catalogue_of(const project& p, const std::string& connection);
 
 class tracker {
  public:

@@ -180,6 +180,111 @@ result<unit> adapter::load_enumerations() {
   return unit{};
 }
 
+result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
+  auto target = "/projects/" + encode(project) + ".json?include=trackers,issue_custom_fields";
+  auto j = call("GET", target);
+  if (!j) {
+    auto err = j.error();
+    err.where = where(project);
+    if (err.kind == error_kind::not_found)
+      err.message = "Redmine has no project with the identifier " + project;
+    return err;
+  }
+  auto p = located(project_of(*j), where(project), request_named("GET", target));
+  if (!p)
+    return p.error();
+  using takes = field_catalogue::takes;
+  tracker_catalogue out{where(project)};
+  auto& fields = out.fields.emplace();
+  for (auto& name : core_fields())
+    fields[name] = {};
+  // Categories and versions are made when a write needs them.
+  fields[core_field::assignee] = {takes::users, {}};
+  auto& trackers = fields[core_field::tracker] = {takes::listed, {}};
+  for (auto& t : p->trackers)
+    trackers.values.insert(t.name);
+  struct listing {
+    const char* target;
+    const char* key;
+    const char* field;
+  };
+  for (auto l : {listing{"/issue_statuses.json", "issue_statuses", core_field::status},
+                 listing{"/enumerations/issue_priorities.json", "issue_priorities",
+                         core_field::priority}}) {
+    auto answer = call("GET", l.target);
+    if (!answer)
+      return answer.error();
+    auto items = located(named_items(*answer, l.key), where(project),
+                         request_named("GET", l.target));
+    if (!items)
+      return items.error();
+    auto& f = fields[l.field] = {takes::listed, {}};
+    for (auto& item : *items)
+      f.values.insert(item.name);
+  }
+  for (auto& cf : p->custom_fields)
+    if (cf.name != alt_id_field_name)
+      fields[cf.name] = {};
+  if (auto read = read_field_formats(out); !read)
+    return read.error();
+  if (auto read = read_users(out); !read)
+    return read.error();
+  return out;
+}
+
+result<unit> adapter::read_field_formats(tracker_catalogue& out) {
+  auto answer = call("GET", "/custom_fields.json");
+  if (!answer && answer.error().kind == error_kind::unavailable)
+    return answer.error();
+  if (!answer) {
+    out.unread.push_back("the list values of custom fields, which only an administrator's API "
+                         "key may read: " + answer.error().message);
+    return unit{};
+  }
+  auto formats = located(issue_field_formats(*answer), out.where, "GET /custom_fields.json");
+  if (!formats)
+    return formats.error();
+  using takes = field_catalogue::takes;
+  for (auto& f : *formats) {
+    auto i = out.fields->find(f.name);
+    if (i == out.fields->end())
+      continue; // not enabled for the project
+    if (f.format == "list")
+      i->second = {takes::listed, {f.values.begin(), f.values.end()}};
+    else if (f.format == "user")
+      i->second = {takes::users, {}};
+  }
+  return unit{};
+}
+
+result<unit> adapter::read_users(tracker_catalogue& out) {
+  // Bounded: a page per 100 users, up to 100,000 users.
+  constexpr std::size_t page = 100, most_pages = 1000;
+  std::set<std::string> logins;
+  for (std::size_t n = 0; n < most_pages; ++n) {
+    auto target = "/users.json?limit=" + std::to_string(page) + "&offset="
+                  + std::to_string(n * page);
+    auto answer = call("GET", target);
+    if (!answer && answer.error().kind == error_kind::unavailable)
+      return answer.error();
+    if (!answer) {
+      out.unread.push_back("the users, which only an administrator's API key may list: "
+                           + answer.error().message);
+      return unit{};
+    }
+    auto users = located(users_of(*answer), out.where, request_named("GET", target));
+    if (!users)
+      return users.error();
+    logins.insert(users->logins.begin(), users->logins.end());
+    if (users->logins.empty() || (n + 1) * page >= users->total) {
+      out.users = std::move(logins);
+      return unit{};
+    }
+  }
+  out.unread.push_back("the users: more than " + std::to_string(page * most_pages));
+  return unit{};
+}
+
 result<long> adapter::project_id(const std::string& project) {
   if (auto id = catalog_->id(catalog::project, project))
     return *id;

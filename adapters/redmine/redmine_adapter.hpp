@@ -37,6 +37,10 @@ class adapter : public tracker_adapter {
   const std::string& connection() const override { return settings_.connection; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
                                                  std::size_t limit) override;
+  // The project, its trackers and issue fields, the statuses and
+  // priorities; with an administrator's key also the custom fields' list
+  // values and the users (otherwise `unread` says they are not checked).
+  result<tracker_catalogue> read_catalogue(const std::string& project) override;
   result<issue> read_issue(const std::string& project, const std::string& id) override;
   result<write_result> create_issue(const std::string& project, const replica_write& w) override;
   result<write_result> update_issue(const std::string& project, const std::string& id,
@@ -85,6 +89,10 @@ class adapter : public tracker_adapter {
   result<long> listed_or_made_id(catalog::kind k, const std::string& name,
                                  const std::string& project); // category, version
   result<unit> load_enumerations();
+  // read_catalogue's parts: the custom fields' formats and the users,
+  // which only an administrator's key may list (a refusal is `unread`).
+  result<unit> read_field_formats(tracker_catalogue& out);
+  result<unit> read_users(tracker_catalogue& out);
   result<long> alt_id_field(const std::string& project);
 
   result<json> to_redmine_fields(const replica_write& w, const std::string& project,

@@ -524,6 +524,35 @@ result<project_info> project_of(const json& answer) {
       out.custom_fields.push_back({cf["id"].number(), cf["name"].text()});
     for (auto& a : p["time_entry_activities"].items())
       out.activities.push_back({a["id"].number(), a["name"].text()});
+    for (auto& t : p["trackers"].items())
+      out.trackers.push_back({t["id"].number(), t["name"].text()});
+    return out;
+  });
+}
+
+result<std::vector<field_format>> issue_field_formats(const json& answer) {
+  return reading([&] {
+    std::vector<field_format> out;
+    for (auto& cf : node{answer, "answer"}["custom_fields"].items()) {
+      if (cf["customized_type"].text() != "issue")
+        continue;
+      field_format f{cf["name"].text(), cf["field_format"].text(), {}};
+      for (auto& v : cf["possible_values"].items())
+        f.values.push_back(v["value"].text());
+      out.push_back(std::move(f));
+    }
+    return out;
+  });
+}
+
+result<user_page> users_of(const json& answer) {
+  return reading([&] {
+    node a{answer, "answer"};
+    user_page out;
+    for (auto& u : a["users"].items())
+      out.logins.push_back(u["login"].text());
+    auto total = a["total_count"].number_or(0);
+    out.total = total < 0 ? 0 : static_cast<std::size_t>(total);
     return out;
   });
 }

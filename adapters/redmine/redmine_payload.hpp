@@ -52,8 +52,25 @@ struct project_info {
   long id = 0;
   std::vector<named> custom_fields; // the issue fields enabled for it
   std::vector<named> activities;    // its time entry activities (include=time_entry_activities)
+  std::vector<named> trackers;      // the trackers enabled for it (include=trackers)
 };
 result<project_info> project_of(const json& answer);
+
+// /custom_fields.json (an administrator's): each issue field's format
+// ("list", "user", "string"...) and, for a list, the values it takes.
+struct field_format {
+  std::string name;
+  std::string format;
+  std::vector<std::string> values;
+};
+result<std::vector<field_format>> issue_field_formats(const json& answer);
+
+// /users.json: one page of logins, and how many users there are in all.
+struct user_page {
+  std::vector<std::string> logins;
+  std::size_t total = 0;
+};
+result<user_page> users_of(const json& answer);
 
 // /issues.json: one page of a listing, and how many the listing has in all.
 struct listing_page {

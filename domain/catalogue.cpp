@@ -1,0 +1,20 @@
+#include "domain/catalogue.hpp"
+
+namespace tb {
+
+const field_catalogue* tracker_catalogue::field(const std::string& name) const {
+  if (!fields)
+    return nullptr;
+  auto i = fields->find(name);
+  return i == fields->end() ? nullptr : &i->second;
+}
+
+bool tracker_catalogue::has_field(const std::string& name) const {
+  return !fields || fields->count(name) > 0;
+}
+
+bool tracker_catalogue::has_user(const std::string& login) const {
+  return !users || users->count(login) > 0;
+}
+
+} // namespace tb
