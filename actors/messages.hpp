@@ -277,7 +277,7 @@ typename Inspector::result_type inspect(Inspector& f, field_catalogue& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tracker_catalogue& x) {
   return f(caf::meta::type_name("tb::tracker_catalogue"), x.where, member(x.fields),
-           member(x.users), x.unread);
+           x.more_fields, member(x.users), x.unread);
 }
 
 template <class Inspector>

@@ -109,7 +109,7 @@ std::string render_metrics(const std::vector<std::string>& names,
              out.sample("trackbridge_active_passes", task_label(task), s.active);
            });
   per_task("trackbridge_task_state", "gauge",
-           "1 for the state a task is in (running, paused, stopping, stopped).",
+           "1 for the state a task is in (running, checking, invalid, paused, stopping, stopped).",
            [&](const std::string& task, const task_status& s) {
              out.sample("trackbridge_task_state",
                         task_label(task) + ",state=\"" + label(s.state) + "\"", std::uint64_t{1});

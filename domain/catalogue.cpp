@@ -1,5 +1,7 @@
 #include "domain/catalogue.hpp"
 
+#include "domain/model.hpp"
+
 namespace tb {
 
 const field_catalogue* tracker_catalogue::field(const std::string& name) const {
@@ -10,7 +12,7 @@ const field_catalogue* tracker_catalogue::field(const std::string& name) const {
 }
 
 bool tracker_catalogue::has_field(const std::string& name) const {
-  return !fields || fields->count(name) > 0;
+  return !fields || fields->count(name) > 0 || (more_fields && !is_core_field(name));
 }
 
 bool tracker_catalogue::has_user(const std::string& login) const {

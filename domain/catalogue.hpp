@@ -31,6 +31,11 @@ struct tracker_catalogue {
   // The project's fields by name, core and custom; none: not known, and any
   // name is taken (a tracker that makes custom fields on write).
   std::optional<std::map<std::string, field_catalogue>> fields = std::nullopt;
+  // Custom fields may exist beyond `fields`: the tracker did not list them
+  // all (Redmine shows a project only the fields enabled for it by name, and
+  // only an administrator the others). A name that is not a core field is
+  // then taken.
+  bool more_fields = false;
   // The logins of the tracker's users; none: not known.
   std::optional<std::set<std::string>> users = std::nullopt;
   // What could not be read, and so is not checked, worded for a person

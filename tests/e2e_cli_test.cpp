@@ -3,9 +3,6 @@
 #include "caf/test/dsl.hpp"
 #include "caf/test/unit_test_impl.hpp"
 
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -14,24 +11,7 @@
 
 namespace {
 
-struct outcome {
-  int exit_code = -1;
-  std::string output; // stdout and stderr
-};
-
-outcome run_cli(const std::string& args) {
-  outcome out;
-  auto cmd = std::string{TRACKBRIDGE_BINARY} + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe)
-    return out;
-  char buf[4096];
-  while (auto n = fread(buf, 1, sizeof buf, pipe))
-    out.output.append(buf, n);
-  int status = pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
+using tb::test::run_cli;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

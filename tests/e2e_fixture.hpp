@@ -4,6 +4,10 @@
 
 #include <caf/test/dsl.hpp>
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include <chrono>
 #include <fstream>
 #include <memory>
@@ -15,6 +19,31 @@
 #include "tests/support/http_client.hpp"
 #include "tests/support/server_process.hpp"
 #include "tests/support/temp_dir.hpp"
+
+namespace tb::test {
+
+struct cli_outcome {
+  int exit_code = -1;
+  std::string output; // stdout and stderr
+};
+
+// The trackbridge binary run once with these arguments (a shell's words),
+// in the test's environment.
+inline cli_outcome run_cli(const std::string& args) {
+  cli_outcome out;
+  auto cmd = std::string{TRACKBRIDGE_BINARY} + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe)
+    return out;
+  char buf[4096];
+  while (auto n = fread(buf, 1, sizeof buf, pipe))
+    out.output.append(buf, n);
+  int status = pclose(pipe);
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return out;
+}
+
+} // namespace tb::test
 
 struct e2e_fixture {
   using json = nlohmann::json;

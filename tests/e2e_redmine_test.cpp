@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "domain/model.hpp"
 #include "tests/e2e_fixture.hpp"
@@ -52,13 +53,15 @@ int add_member(const redmine_instance& rm, const std::string& project, const std
   return member.json()["membership"]["id"].get<int>();
 }
 
-void make_project(const redmine_instance& rm, const std::string& identifier) {
+// trackers: the ids of those enabled (1 Bug, 2 Feature, 3 Support).
+void make_project(const redmine_instance& rm, const std::string& identifier,
+                  const std::vector<int>& trackers = {1, 2, 3}) {
   auto made = rm.call("POST", "/projects.json",
                       {{"project",
                         {{"name", identifier},
                          {"identifier", identifier},
                          {"enabled_module_names", {"issue_tracking", "time_tracking"}},
-                         {"tracker_ids", {1, 2, 3}}}}});
+                         {"tracker_ids", trackers}}}});
   if (made.status != 201)
     CAF_FAIL("cannot create project " << identifier << " in " << rm.name() << ": "
                                       << made.status << " " << made.body);
@@ -1908,6 +1911,181 @@ CAF_TEST(certificates_that_must_be_refused_write_nothing_and_are_reported_once_u
       rm2.get_json("/issues.json?project_id=" + cases[k].project + "&status_id=*")["total_count"]
         .get<int>(),
       0);
+}
+
+// --- live validation: a task's rules against what both Redmines take -------------------
+
+namespace {
+
+// What `check` printed at a path: each of its lines that starts there.
+std::vector<std::string> lines_at(const std::string& output, const std::string& path) {
+  std::vector<std::string> out;
+  std::istringstream in{output};
+  for (std::string line; std::getline(in, line);)
+    if (auto at = line.find(": " + path + ": "); at != std::string::npos)
+      out.push_back(line.substr(at + path.size() + 4));
+  return out;
+}
+
+bool said(const std::vector<std::string>& lines, const std::string& part) {
+  for (auto& l : lines)
+    if (l.find(part) != std::string::npos)
+      return true;
+  CAF_MESSAGE("no line says '" << part << "'");
+  return false;
+}
+
+} // namespace
+
+CAF_TEST(check_online_reports_every_rule_the_redmines_cannot_take_at_its_path) {
+  auto source = fresh_identifier("online");
+  auto target = fresh_identifier("online");
+  make_project(rm1, source);
+  make_project(rm2, target, {1, 2}); // no Support there
+  std::string filter = "tracker in (\"Bug\", \"Support\") and Severty = \"High\" "
+                       "and status != \"Done\"";
+  json task = {{"source", {{"connection", "rm1"}, {"project", source}}},
+               {"target", {{"connection", "rm2"}, {"project", target}}},
+               {"direction", "two-way"},
+               {"filter", filter},
+               {"value_mappings", {{"status", {{"Resolved", "Done"}}}}},
+               {"field_mappings", {{"Customer", "Client"}}},
+               {"user_mappings", {{"alice", "alicia"}}},
+               {"on_deleted", "close-twin"},
+               {"closed_status", "Finished"}};
+  json gone = {{"source", {{"connection", "rm1"}, {"project", source}}},
+               {"target", {{"connection", "rm2"}, {"project", "no-such-project"}}}};
+  json cfg = {{"storage", {{"directory", dir.file("data")}}},
+              {"connections",
+               {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")},
+                {"rm2", redmine_connection(rm2, "TB_TEST_RM2_KEY")}}},
+              {"tasks", {{"t", task}, {"gone", gone}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  auto r = tb::test::run_cli("check --online --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  auto on_source = "connection rm1, project " + source;
+  auto on_target = "connection rm2, project " + target;
+  auto at_filter = lines_at(r.output, "$.tasks.t.filter");
+  CAF_CHECK(said(at_filter, "the filter names the field \"Severty\", which " + on_source
+                              + " does not have (hint: did you mean \"Severity\"?"));
+  CAF_CHECK(said(at_filter, "at column " + std::to_string(filter.find("status") + 1) + ": "
+                              + on_source + " has no status \"Done\""));
+  CAF_CHECK_EQUAL(at_filter.size(), 2u); // Support is one of the source's trackers
+  CAF_CHECK(said(lines_at(r.output, "$.tasks.t.value_mappings.status"),
+                 "\"Resolved\" becomes \"Done\", but " + on_target + " has no status \"Done\""));
+  CAF_CHECK(said(lines_at(r.output, "$.tasks.t.field_mappings.Customer"),
+                 "maps to the field \"Client\", which " + on_target + " does not have"));
+  CAF_CHECK(said(lines_at(r.output, "$.tasks.t.user_mappings.alice"),
+                 on_target + " has no user with the login \"alicia\""));
+  auto closing = lines_at(r.output, "$.tasks.t.closed_status");
+  CAF_CHECK(said(closing, "close-twin sets it, but " + on_target + " has no status \"Finished\""));
+  CAF_CHECK(said(closing, "close-twin sets it, but " + on_source + " has no status \"Finished\""));
+  CAF_CHECK(said(lines_at(r.output, "$.tasks.gone.target"),
+                 "cannot read connection rm2, project no-such-project: Redmine has no project "
+                 "with the identifier no-such-project"));
+  CAF_CHECK(r.output.find("8 problem(s) against the trackers") != std::string::npos);
+  if (r.exit_code != 2 || r.output.find("8 problem(s)") == std::string::npos)
+    CAF_MESSAGE("check said:\n" << r.output);
+
+  // Fixed, and a target reached with a member's key, which may not list
+  // users or custom fields: valid, with what was not checked as warnings,
+  // and the source's Support tracker that the target lacks.
+  task.erase("filter");
+  task["value_mappings"]["status"]["Resolved"] = "Closed";
+  task["reverse_value_mappings"] = {{"status", {{"Closed", "Closed"}}}};
+  task.erase("field_mappings");
+  task["user_mappings"]["alice"] = "bob";
+  task["closed_status"] = "Rejected";
+  task["target"]["connection"] = "rm2-alice";
+  setenv("TB_TEST_RM2_ALICE_KEY", rm2.user_key("alice").c_str(), 1);
+  cfg["connections"]["rm2-alice"] = redmine_connection(rm2, "TB_TEST_RM2_ALICE_KEY");
+  cfg["tasks"] = {{"t", task}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  r = tb::test::run_cli("check --online --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK(r.output.find("valid (3 connection(s), 1 task(s), checked against the trackers)")
+            != std::string::npos);
+  auto limited = "connection rm2-alice, project " + target;
+  auto warned = lines_at(r.output, "$.tasks.t");
+  CAF_CHECK(said(warned, limited + ": not checked: the users, which only an administrator's "
+                                   "API key may list"));
+  CAF_CHECK(said(warned, limited + ": not checked: the custom fields and their list values"));
+  CAF_CHECK(said(lines_at(r.output, "$.tasks.t.value_mappings.tracker"),
+                 on_source + " lists tracker values that " + limited
+                   + " does not have: \"Support\""));
+  if (r.exit_code != 0)
+    CAF_MESSAGE("check said:\n" << r.output);
+}
+
+CAF_TEST(a_task_whose_rules_a_redmine_cannot_take_is_invalid_until_fixed_and_the_others_sync) {
+  auto bad_source = fresh_identifier("invalid");
+  auto bad_target = fresh_identifier("invalid");
+  auto good = fresh_identifier("valid");
+  make_project(rm1, bad_source);
+  make_project(rm2, bad_target, {1, 2}); // no Support tracker yet
+  make_project(rm1, good);
+  make_project(rm2, good);
+  auto task = [](const std::string& from, const std::string& to) {
+    return json{{"source", {{"connection", "rm1"}, {"project", from}}},
+                {"target", {{"connection", "rm2"}, {"project", to}}},
+                {"direction", "one-way"},
+                {"poll_interval_ms", 300}};
+  };
+  json bad = task(bad_source, bad_target);
+  bad["value_mappings"] = {{"tracker", {{"Feature", "Support"}}}};
+  json cfg = {{"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+              {"storage", {{"directory", dir.file("data")}}},
+              {"connections",
+               {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")},
+                {"rm2", redmine_connection(rm2, "TB_TEST_RM2_KEY")}}},
+              {"tasks", {{"bad", bad}, {"good", task(good, good)}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  rm1.create_issue({{"project_id", bad_source}, {"subject", "A feature"}, {"tracker_id", 2}},
+                   "alice");
+  rm1.create_issue({{"project_id", good}, {"subject", "Synced anyway"}}, "alice");
+  start();
+  // The good task syncs; the bad one is invalid, says why, and wrote nothing.
+  CAF_CHECK(eventually([&] { return !find_by_subject(rm2, good, "Synced anyway").empty(); },
+                       std::chrono::seconds{60}, redmine_poll));
+  json view;
+  CAF_CHECK(eventually([&] {
+    view = call("GET", "/api/v1/tasks/bad");
+    return view["state"] == "invalid";
+  }, std::chrono::seconds{30}, redmine_poll));
+  CAF_REQUIRE_EQUAL(view["problems"].size(), 1u);
+  auto problem = view["problems"][0];
+  CAF_CHECK_EQUAL(problem["path"], "$.tasks.bad.value_mappings.tracker");
+  CAF_CHECK_EQUAL(problem["message"], "\"Feature\" becomes \"Support\", but connection rm2, "
+                                      "project " + bad_target + " has no tracker \"Support\"");
+  CAF_CHECK_EQUAL(problem["hint"], "its values: \"Bug\", \"Feature\"");
+  auto log = server->log();
+  CAF_CHECK_EQUAL(occurrences(log, "$.tasks.bad.value_mappings.tracker: \"Feature\" becomes"), 1u);
+  CAF_CHECK(log.find("invalid: 1 problem against the trackers") != std::string::npos);
+  auto good_view = call("GET", "/api/v1/tasks/good");
+  CAF_CHECK_EQUAL(good_view["state"], "running");
+  CAF_CHECK(find_by_subject(rm2, bad_target, "A feature").empty());
+  CAF_CHECK(call("GET", "/api/v1/errors?task=bad")["errors"].empty());
+  // The operator enables Support in the target project and starts the
+  // task again: it checks again, runs, and the feature arrives as Support.
+  auto enabled = rm2.call("PUT", "/projects/" + bad_target + ".json",
+                          {{"project", {{"tracker_ids", {1, 2, 3}}}}});
+  CAF_REQUIRE_EQUAL(enabled.status, 204);
+  auto started = api_call("POST", "/api/v1/tasks/bad/start");
+  CAF_CHECK_EQUAL(started.status, 200);
+  CAF_CHECK(eventually([&] {
+    view = call("GET", "/api/v1/tasks/bad");
+    return view["state"] == "running";
+  }, std::chrono::seconds{30}, redmine_poll));
+  CAF_CHECK(view["problems"].empty());
+  std::string twin;
+  CAF_CHECK(eventually([&] { return !(twin = find_by_subject(rm2, bad_target, "A feature")).empty(); },
+                       std::chrono::seconds{60}, redmine_poll));
+  if (!twin.empty()) {
+    auto made = rm2.get_json("/issues/" + twin + ".json");
+    CAF_CHECK_EQUAL(made["issue"]["tracker"]["name"], "Support");
+  }
+  CAF_CHECK(server->log().find("started by request: checking the trackers again")
+            != std::string::npos);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

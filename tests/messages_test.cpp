@@ -148,6 +148,7 @@ catalogue_result sample<catalogue_result>() {
     {"assignee", {field_catalogue::takes::users, {}}},
     {"subject", {}}};
   c.users = std::set<std::string>{"alice", "bob"};
+  c.more_fields = true;
   c.unread = {"the list values of custom fields"};
   return c;
 }

@@ -335,6 +335,40 @@ CAF_TEST(the_other_answers_read_strictly_too) {
   CAF_CHECK_EQUAL(refusals_of(parsed(R"({"errors":"no"})")), "");
 }
 
+CAF_TEST(what_a_project_takes_reads_from_its_trackers_the_field_formats_and_the_users) {
+  auto project = project_of(parsed(R"({"project":{"id":4,
+    "trackers":[{"id":1,"name":"Bug"},{"id":2,"name":"Feature"}],
+    "issue_custom_fields":[{"id":2,"name":"Severity"}]}})"));
+  CAF_REQUIRE(project.ok());
+  CAF_REQUIRE_EQUAL(project->trackers.size(), 2u);
+  CAF_CHECK_EQUAL(project->trackers[1].name, "Feature");
+  CAF_CHECK_EQUAL(project->custom_fields.at(0).name, "Severity");
+
+  auto formats = issue_field_formats(parsed(R"({"custom_fields":[
+    {"id":2,"name":"Severity","customized_type":"issue","field_format":"list",
+     "possible_values":[{"value":"Low","label":"Low"},{"value":"High","label":"High"}]},
+    {"id":5,"name":"Owner","customized_type":"issue","field_format":"user"},
+    {"id":6,"name":"Hours kind","customized_type":"time_entry","field_format":"list",
+     "possible_values":[{"value":"x"}]}]})"));
+  CAF_REQUIRE(formats.ok());
+  CAF_REQUIRE_EQUAL(formats->size(), 2u); // a time entry's field is not an issue's
+  CAF_CHECK_EQUAL(formats->at(0).format, "list");
+  CAF_CHECK(formats->at(0).values == (std::vector<std::string>{"Low", "High"}));
+  CAF_CHECK_EQUAL(formats->at(1).format, "user");
+  auto bad = issue_field_formats(parsed(R"({"custom_fields":[
+    {"name":"S","customized_type":"issue","possible_values":[{"value":{"no":1}}]}]})"));
+  CAF_REQUIRE(!bad.ok());
+  CAF_CHECK_EQUAL(bad.error().message,
+                  "answer.custom_fields[0].possible_values[0].value is an object where a text "
+                  "belongs");
+
+  auto users = users_of(parsed(R"({"users":[{"id":1,"login":"admin"},{"id":5,"login":"alice"}],
+    "total_count":230,"offset":0,"limit":100})"));
+  CAF_REQUIRE(users.ok());
+  CAF_CHECK(users->logins == (std::vector<std::string>{"admin", "alice"}));
+  CAF_CHECK_EQUAL(users->total, 230u);
+}
+
 CAF_TEST(time_entries_read_as_an_issues_own_rows_by_login_with_hours_as_redmine_shows_them) {
   // GET /time_entries.json?issue_id=7 as Redmine 5 answers it (issue 8's
   // row stands for one Redmine would list under "~7", a child's).

@@ -237,18 +237,21 @@ result<unit> adapter::read_field_formats(tracker_catalogue& out) {
   if (!answer && answer.error().kind == error_kind::unavailable)
     return answer.error();
   if (!answer) {
-    out.unread.push_back("the list values of custom fields, which only an administrator's API "
-                         "key may read: " + answer.error().message);
+    out.more_fields = true; // those enabled for all projects are not in the project's list
+    out.unread.push_back("the custom fields and their list values, which only an "
+                         "administrator's API key may read: " + answer.error().message);
     return unit{};
   }
   auto formats = located(issue_field_formats(*answer), out.where, "GET /custom_fields.json");
   if (!formats)
     return formats.error();
   using takes = field_catalogue::takes;
+  // Every issue field counts as the project's: the API does not tell those
+  // enabled for all projects from those of other projects.
   for (auto& f : *formats) {
-    auto i = out.fields->find(f.name);
-    if (i == out.fields->end())
-      continue; // not enabled for the project
+    if (f.name == alt_id_field_name)
+      continue;
+    auto i = out.fields->try_emplace(f.name).first;
     if (f.format == "list")
       i->second = {takes::listed, {f.values.begin(), f.values.end()}};
     else if (f.format == "user")

@@ -56,6 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(named_items(j, "users", "login"));
   check(issue_custom_fields(j));
   check(project_of(j));
+  check(issue_field_formats(j));
+  check(users_of(j));
   check(text_in(j, "user", "login"));
   check(id_in(j, "version"));
   (void) refusals_of(j);
