@@ -7,6 +7,7 @@
 #include "actors/connection_actor.hpp"
 #include "actors/logger_actor.hpp"
 #include "actors/task_actor.hpp"
+#include "config/task_rules.hpp"
 
 namespace tb {
 
@@ -89,14 +90,9 @@ void engine::add_task(const config::task_config& t) {
   };
   fill(side::source, t.source);
   fill(side::target, t.target);
-  ctx->sides[0].rules.rename = t.field_mappings;
-  ctx->sides[0].rules.users = t.user_mappings;
-  ctx->sides[1].rules = ctx->sides[0].rules.inverted();
-  // Value mappings are configured by the source's field names; the way back
-  // reads target entries, so it is keyed by the target's names.
-  ctx->sides[0].rules.values = t.value_mappings;
-  for (auto& [field, mapping] : t.reverse_value_mappings)
-    ctx->sides[1].rules.values.emplace(ctx->sides[0].rules.map(field), mapping);
+  auto rules = config::rules_of(t);
+  ctx->sides[0].rules = rules[0];
+  ctx->sides[1].rules = rules[1];
   ctx->sides[0].filter = t.filter;
   ctx->sides[1].filter = t.target_filter;
   ctx->on_filter_exit = exit_of(t.on_filter_exit);

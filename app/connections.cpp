@@ -1,6 +1,7 @@
 #include "app/connections.hpp"
 
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 #include <utility>
 #include <variant>
@@ -148,6 +149,27 @@ result<tracker_catalogue> catalogue_of(const config::connection_config& c,
 }
 
 } // namespace
+
+opened_reader open_reader(const config::config& cfg, const std::string& connection) {
+  auto& c = *cfg.find_connection(connection);
+  opened_reader out;
+  if (auto* redmine = std::get_if<redmine::connection_settings>(&c.settings)) {
+    out.adapter = std::make_shared<redmine::adapter>(redmine_settings(c.name, *redmine),
+                                                     std::make_shared<redmine::catalog>());
+    return out;
+  }
+  auto& dir = cfg.storage.directory;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw std::runtime_error("the embedded tracker keeps its issues in the data directory " + dir
+                             + ", which does not exist: run the server first (or give "
+                               "storage.directory)");
+  out.env = std::make_unique<storage::environment>(
+    storage::environment_options{dir, cfg.storage.map_size_mb << 20, 32});
+  out.local = std::make_unique<local::tracker>(*out.env, c.name);
+  out.adapter = std::make_shared<local::adapter>(*out.local);
+  return out;
+}
 
 catalogues read_catalogues(const config::config& cfg) {
   catalogues out;

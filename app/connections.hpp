@@ -37,6 +37,17 @@ std::vector<std::string> check_connection_files(const config::config& cfg);
 using catalogues = std::map<std::pair<std::string, std::string>, result<tracker_catalogue>>;
 catalogues read_catalogues(const config::config& cfg);
 
+// One connection's adapter for reading outside the server (`check
+// --explain`), with what it reads from: an embedded tracker's data
+// directory, opened as the server opens it. Throws, naming what is
+// missing (the data directory, an API key not in the environment).
+struct opened_reader {
+  std::unique_ptr<storage::environment> env;
+  std::unique_ptr<local::tracker> local;
+  std::shared_ptr<tracker_adapter> adapter;
+};
+opened_reader open_reader(const config::config& cfg, const std::string& connection);
+
 // Every configured connection gets its connection actor(s); those that
 // speak HTTP count their calls in a tally (for /metrics). Throws, naming the
 // connection, when one cannot be made (an API key not in the environment).

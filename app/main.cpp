@@ -25,6 +25,7 @@
 #include "actors/engine.hpp"
 #include "actors/system_config.hpp"
 #include "app/connections.hpp"
+#include "app/explain.hpp"
 #include "config/online_check.hpp"
 #include "api/http_server.hpp"
 #include "api/hook_routes.hpp"
@@ -122,11 +123,27 @@ bool online_checks(const tb::config::config& cfg, const std::string& path) {
   return problems == 0;
 }
 
-int check(const std::string& path, bool online) {
+// explain: TASK/SIDE/ID, or "" for none.
+int check(const std::string& path, bool online, const std::string& explain) {
+  std::optional<tb::app::explained_issue> explained;
+  if (!explain.empty()) {
+    std::string why;
+    explained = tb::app::parse_explained(explain, why);
+    if (!explained) {
+      std::cerr << why << "\n";
+      return exit_invalid_config;
+    }
+  }
   auto cfg = load_config(path, warnings_to::terminal);
   if (!cfg || !usable_files(*cfg, path, warnings_to::terminal))
     return exit_invalid_config;
-  if (online && !online_checks(*cfg, path))
+  bool fits = !online || online_checks(*cfg, path);
+  if (explained) {
+    // Explained also when the check found problems: they may be why.
+    if (auto code = tb::app::explain(*cfg, *explained, std::cout, std::cerr); code != exit_ok)
+      return code;
+  }
+  if (!fits)
     return exit_invalid_config;
   std::cout << path << ": valid (" << cfg->connections.size() << " connection(s), "
             << cfg->tasks.size() << " task(s)" << (online ? ", checked against the trackers" : "")
@@ -385,9 +402,15 @@ int main(int argc, char** argv) {
   auto* check_cmd = app.add_subcommand("check", "validate a configuration; exit 2 if invalid");
   check_cmd->add_option("--config,-c", config_path, "configuration file (JSON)")->required();
   bool online = false;
-  check_cmd->add_flag("--online", online,
-                      "also read each tracker's project and check the filters and mappings "
-                      "against it");
+  auto* online_flag = check_cmd->add_flag(
+    "--online", online,
+    "also read each tracker's project and check the filters and mappings against it");
+  std::string explain;
+  check_cmd
+    ->add_option("--explain", explain,
+                 "TASK/SIDE/ID: whether the issue is in its filter, and what its twin would get "
+                 "(nothing is written)")
+    ->needs(online_flag);
   auto* version_cmd = app.add_subcommand("version", "print the version");
   CLI11_PARSE(app, argc, argv);
 
@@ -397,7 +420,7 @@ int main(int argc, char** argv) {
       return exit_ok;
     }
     if (*check_cmd)
-      return check(config_path, online);
+      return check(config_path, online, explain);
     return run(config_path, data_dir);
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -145,4 +145,70 @@ CAF_TEST(version_and_help_answer) {
   CAF_CHECK(contains(h.output, "check"));
 }
 
+CAF_TEST(check_online_explains_an_issue_by_its_filter_and_the_writes_its_twin_would_get) {
+  write_config("two-way", 200,
+               {{"filter", "status != \"Done\""},
+                {"user_mappings", {{"alice", "alice2"}}},
+                {"value_mappings",
+                 {{"status", {{"New", "Open"}, {"Doing", "Working"}, {"Done", "Closed"}}},
+                  {"Severity", {{"values", {{"High", "Low"}}}, {"unmapped", "error"}}}}}});
+  start();
+  auto kept = create("a", "alice", {{"subject", "Explained"}, {"status", "New"},
+                                    {"Severity", "High"}});
+  update("a", kept, "bob", {{"status", "Doing"}}, "on it");
+  auto left = create("a", "carol", {{"subject", "Left out"}, {"status", "Done"},
+                                    {"Severity", "Low"}});
+  auto explain = [&](const std::string& what) {
+    return run_cli("check --online --config " + dir.file("config.json") + " --explain " + what);
+  };
+  CAF_CHECK(eventually([&] { return !twin_of("b", "a/" + kept).empty(); }));
+  // The embedded trackers' store is the running server's alone.
+  auto r = explain("a-b/source/" + kept);
+  CAF_CHECK_EQUAL(r.exit_code, 1);
+  CAF_CHECK(contains(r.output, "--explain: cannot read connection a, project DEMO: the storage "
+                               "directory " + dir.file("data") + " is in use by another running "
+                               "TrackBridge"));
+  CAF_REQUIRE_EQUAL(stop(), 0);
+  r = explain("a-b/source/" + kept);
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK(contains(r.output, "task a-b, source issue " + kept
+                                 + " (connection a, project DEMO): \"Explained\"\n"));
+  CAF_CHECK(contains(r.output, "filter: matches (status != \"Done\""));
+  CAF_CHECK(contains(r.output, "its twin on connection b, project DEMO would get 2 write(s):\n"));
+  CAF_CHECK(contains(r.output, " by alice (written as alice2): creates the twin\n"));
+  CAF_CHECK(contains(r.output, "      status: \"\" -> \"Open\"\n"));
+  CAF_CHECK(contains(r.output, "      Severity: \"\" -> \"Low\"\n"));
+  CAF_CHECK(contains(r.output, "  2. entry "));
+  CAF_CHECK(contains(r.output, "      status: \"Open\" -> \"Working\"\n"));
+  CAF_CHECK(contains(r.output, "      comment: \"on it\"\n"));
+  CAF_CHECK(contains(r.output, "checked against the trackers"));
+  if (r.exit_code != 0 || !contains(r.output, "Working"))
+    CAF_MESSAGE("check said:\n" << r.output);
+
+  r = explain("a-b/source/" + left);
+  CAF_CHECK_EQUAL(r.exit_code, 0);
+  CAF_CHECK(contains(r.output, "filter: does not match (status != \"Done\" is false"));
+  CAF_CHECK(contains(r.output, "so it is not synced, and nothing is written; were it to match:"));
+  CAF_CHECK(contains(r.output, "      refused: Severity: \"Low\" has no value mapping"));
+  CAF_CHECK(!contains(r.output, "Closed")); // nothing of the refused entry is shown written
+
+  // What does not fit: said, with exit 1 (cannot be read) or 2 (the request).
+  r = explain("a-b/source/999999");
+  CAF_CHECK_EQUAL(r.exit_code, 1);
+  CAF_CHECK(contains(r.output, "--explain: connection a, issue 999999: "));
+  r = explain("nope/source/1");
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  CAF_CHECK(contains(r.output, "--explain: no task named \"nope\"; configured tasks: a-b"));
+  r = explain("a-b/left/1");
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  CAF_CHECK(contains(r.output, "the side must be source or target, not \"left\""));
+  r = explain("a-b");
+  CAF_CHECK_EQUAL(r.exit_code, 2);
+  CAF_CHECK(contains(r.output, "--explain takes TASK/SIDE/ID"));
+  // Nothing was written by any of it: the left-out issue still has no twin.
+  start();
+  CAF_CHECK(twin_of("b", "a/" + left).empty());
+  CAF_CHECK_EQUAL(stop(), 0);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
