@@ -122,6 +122,16 @@ connection(connection_actor::stateful_pointer<connection_state> self,
       return through_breaker(self, "listing project " + project,
                              [&] { return a.changed_since(project, since, limit); });
     },
+    [self, &a](poll_atom, const std::string& project, timestamp since, std::uint32_t limit,
+               const listing_narrowing& only) {
+      return through_breaker(self, "listing project " + project, [&] {
+        return a.changed_since_narrowed(project, since, limit, only);
+      });
+    },
+    [self, &a](newest_atom, const std::string& project) {
+      return through_breaker(self, "reading the newest change of project " + project,
+                             [&] { return a.newest_change(project); });
+    },
     [self, &a](read_atom, const std::string& project, const std::string& id) {
       return through_breaker(self, "reading issue " + id,
                              [&] { return a.read_issue(project, id); });

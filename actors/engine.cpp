@@ -54,7 +54,8 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
   // The first adapter also tells what the tracker records (add_task).
   auto first = make();
   traits_[name] = {first->records_children(), first->has_watchers(),
-                   first->edits_file_descriptions(), first->has_time_entries()};
+                   first->edits_file_descriptions(), first->has_time_entries(),
+                   first->narrows_listings()};
   auto spawn_worker = [&] {
     auto adapter = first ? std::exchange(first, nullptr) : make();
     return sys_.spawn<caf::detached>(connection, std::move(adapter), health, logger_);
@@ -87,6 +88,7 @@ void engine::add_task(const config::task_config& t) {
     ts.has_watchers = traits_.at(scope.connection).has_watchers;
     ts.edits_file_descriptions = traits_.at(scope.connection).edits_file_descriptions;
     ts.has_time_entries = t.time_entries && traits_.at(scope.connection).has_time_entries;
+    ts.narrows_listings = traits_.at(scope.connection).narrows_listings;
   };
   fill(side::source, t.source);
   fill(side::target, t.target);

@@ -62,6 +62,7 @@ class engine {
     bool has_watchers = false;
     bool edits_file_descriptions = false;
     bool has_time_entries = false;
+    bool narrows_listings = false;
   };
   std::map<std::string, tracker_traits> traits_;
   std::vector<task_actor> tasks_;

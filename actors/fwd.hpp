@@ -17,6 +17,10 @@ namespace tb {
 // One per tracker connection: owns the adapter and runs its blocking calls.
 using connection_actor = caf::typed_actor<
   caf::replies_to<poll_atom, std::string, timestamp, std::uint32_t>::with<stamps_result>,
+  // The same, narrowed by a filter (tracker_adapter::changed_since_narrowed).
+  caf::replies_to<poll_atom, std::string, timestamp, std::uint32_t, listing_narrowing>::with<
+    stamps_result>,
+  caf::replies_to<newest_atom, std::string>::with<newest_result>, // project
   caf::replies_to<read_atom, std::string, std::string>::with<issue_result>,
   caf::replies_to<create_atom, std::string, replica_write>::with<write_outcome>,
   caf::replies_to<update_atom, std::string, std::string, replica_write>::with<write_outcome>,

@@ -20,6 +20,7 @@
 #include <caf/type_id.hpp>
 
 #include "domain/catalogue.hpp"
+#include "domain/filter.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 #include "domain/sync.hpp"
@@ -35,6 +36,7 @@ using content_result = result<std::string>; // a file's bytes
 using time_entries_result = result<std::vector<time_entry>>;
 using time_entry_result = result<time_entry>;
 using catalogue_result = result<tracker_catalogue>;
+using newest_result = result<timestamp>; // a project's newest change
 
 enum class log_level : std::uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
@@ -270,6 +272,12 @@ typename Inspector::result_type inspect(Inspector& f, task_problem& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, listing_narrowing& x) {
+  return f(caf::meta::type_name("tb::listing_narrowing"), x.any_of, member(x.created_from),
+           member(x.updated_from));
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, field_catalogue& x) {
   return f(caf::meta::type_name("tb::field_catalogue"), x.what, x.values);
 }
@@ -327,6 +335,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_ATOM(trackbridge, tb, progress_atom, "progress")
   CAF_ADD_ATOM(trackbridge, tb, time_atom, "time") // an issue's time entries
   CAF_ADD_ATOM(trackbridge, tb, catalogue_atom, "catalogue") // what a project takes
+  CAF_ADD_ATOM(trackbridge, tb, newest_atom, "newest") // a project's newest change
 
   CAF_ADD_TYPE_ID(trackbridge, (tb::side))
   CAF_ADD_TYPE_ID(trackbridge, (tb::issue_ref))
@@ -346,5 +355,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(trackbridge, (tb::pass_end))
   CAF_ADD_TYPE_ID(trackbridge, (tb::listing_page))
   CAF_ADD_TYPE_ID(trackbridge, (tb::catalogue_result))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::listing_narrowing))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::newest_result))
 
 CAF_END_TYPE_ID_BLOCK(trackbridge)

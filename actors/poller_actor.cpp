@@ -190,7 +190,9 @@ void on_answer(self_ptr self, stamps_result& r) {
     st.full_page = r->size() >= st.settings.page_size;
     if (st.initial) {
       bool last = !st.full_page;
-      if (last && fresh.empty()) {
+      if (last && st.newest_before && *st.newest_before > st.watermark)
+        st.watermark = *st.newest_before;
+      if (last && (fresh.empty() || st.newest_before)) {
         // An empty project is polled too: its watermark says so after a restart.
         storage::write_transaction(st.store->env(), [&](storage::transaction& t) {
           st.store->set_watermark(t, st.settings.task, st.settings.where, st.watermark);
@@ -261,7 +263,31 @@ poller_actor::behavior_type poller(poller_actor::stateful_pointer<poller_state> 
           .then([self](stamps_result& r) { on_sweep_answer(self, r); }, failed);
         return;
       }
+      auto& narrowing = st.settings.narrowing;
+      if (st.initial && narrowing && !st.newest_before) {
+        self->request(st.conn, 60s, newest_atom_v, st.settings.project)
+          .then(
+            [self](newest_result& r) {
+              auto& st = self->state;
+              st.polling = false;
+              if (!r) {
+                report_failure(self, r.error());
+                schedule_next(self, true);
+                return;
+              }
+              st.newest_before = *r;
+              self->send(self, caf::tick_atom_v, ++st.tick_generation); // the first page now
+            },
+            failed);
+        return;
+      }
       st.poll_started = now_ms();
+      if (st.initial && narrowing) {
+        self->request(st.conn, 60s, poll_atom_v, st.settings.project, st.since(),
+                      st.settings.page_size, *narrowing)
+          .then([self](stamps_result& r) { on_answer(self, r); }, failed);
+        return;
+      }
       self->request(st.conn, 60s, poll_atom_v, st.settings.project, st.since(),
                     st.settings.page_size)
         .then([self](stamps_result& r) { on_answer(self, r); }, failed);

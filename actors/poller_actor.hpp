@@ -31,6 +31,10 @@ struct poller_settings {
   std::chrono::milliseconds overlap{2000};
   std::uint32_t page_size = 500;
   std::chrono::milliseconds sweep_interval{0}; // 0: never
+  // The side's filter's narrowing, for a tracker that can list by it
+  // (tracker_adapter::narrows_listings): the initial sync then lists only
+  // the issues that may match. None: it lists every issue.
+  std::optional<listing_narrowing> narrowing = std::nullopt;
 };
 
 struct poller_state {
@@ -66,6 +70,11 @@ struct poller_state {
   std::vector<std::string> unlisted; // linked, yet not listed by the sweep just ended
   std::optional<timestamp> resync_from; // a resync asked for, not yet started
   bool initial = false; // no watermark yet: the polls until a short page list everything
+  // A narrowed initial sync's: the project's newest change, read before its
+  // first page. Its last page moves the watermark there, so the polls after
+  // it do not list again the issues it left out; whatever changes later is
+  // newer, and polled.
+  std::optional<timestamp> newest_before;
   // Each scheduled tick carries the generation it was scheduled in: a tick
   // scheduled anew (a resync) makes the older one void, so one chain of
   // ticks runs, never two.

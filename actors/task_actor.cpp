@@ -178,6 +178,9 @@ void start_pollers(self_ptr self) {
   for (auto s : polled_sides(ctx)) {
     poller_settings settings{ctx.name, s, ctx.at(s).project, ctx.poll_interval, ctx.poll_overlap};
     settings.sweep_interval = ctx.at(s).sweep_interval;
+    if (auto& f = ctx.at(s).filter; f && ctx.at(s).narrows_listings)
+      if (auto n = f->narrowing(now_ms()); !n.empty())
+        settings.narrowing = n;
     // Linked: they end with the task.
     st.pollers.push_back(self->spawn<caf::linked>(poller, settings, ctx.at(s).conn,
                                                   caf::actor_cast<task_actor>(self), ctx.log,

@@ -30,6 +30,7 @@ struct task_side {
   bool has_watchers = false; // see tracker_adapter
   bool edits_file_descriptions = false;
   bool has_time_entries = false;
+  bool narrows_listings = false;
 };
 
 struct task_context {

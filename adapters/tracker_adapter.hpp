@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "domain/catalogue.hpp"
+#include "domain/filter.hpp"
 #include "domain/model.hpp"
 #include "domain/result.hpp"
 
@@ -25,6 +26,24 @@ class tracker_adapter {
   virtual result<std::vector<issue_stamp>> changed_since(const std::string& project,
                                                          timestamp since, std::size_t limit)
     = 0;
+
+  // Whether the tracker can be asked to list only the issues that meet a
+  // filter's narrowing (changed_since_narrowed), and tell its newest change
+  // (newest_change): an initial sync then reads only what may match.
+  virtual bool narrows_listings() const { return false; }
+  // As changed_since, leaving out issues that do not meet `only` where the
+  // tracker can tell; the rest is the filter's to decide.
+  virtual result<std::vector<issue_stamp>> changed_since_narrowed(const std::string& project,
+                                                                  timestamp since,
+                                                                  std::size_t limit,
+                                                                  const listing_narrowing&) {
+    return changed_since(project, since, limit);
+  }
+  // The newest update time of the project's issues; 0 when it has none.
+  virtual result<timestamp> newest_change(const std::string& project) {
+    return sync_error{error_kind::internal, "connection " + connection() + ", project " + project,
+                      "this tracker cannot tell its newest change"};
+  }
 
   // What the project takes (domain/catalogue.hpp), read before a task
   // writes anything; not_found when the tracker has no such project. The

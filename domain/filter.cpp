@@ -778,6 +778,64 @@ void collect_comparisons(const node& n, std::vector<filter_comparison>& out) {
 
 } // namespace
 
+namespace {
+
+// The earliest time a comparison `t >= l` (or >) can hold for, if l is one.
+std::optional<timestamp> lower_bound_of(const literal& l, timestamp now) {
+  using k = literal::kind;
+  switch (l.k) {
+    case k::day: return l.day * day_ms;
+    case k::today: return day_of(now) * day_ms;
+    case k::time: return l.time;
+    case k::now: return now;
+    case k::relative: return now + l.offset;
+    default: return std::nullopt;
+  }
+}
+
+void narrow_by(const node& n, timestamp now, listing_narrowing& out) {
+  using op = node::op;
+  if (n.field == "created" || n.field == "updated") {
+    if (n.o != op::ge && n.o != op::gt)
+      return;
+    auto from = lower_bound_of(n.values.front(), now);
+    auto& bound = n.field == "created" ? out.created_from : out.updated_from;
+    if (from)
+      bound = bound ? std::max(*bound, *from) : *from;
+    return;
+  }
+  if (n.o != op::eq && n.o != op::in)
+    return;
+  std::set<std::string> values;
+  for (auto& l : n.values) {
+    if (l.k != literal::kind::text)
+      return; // a number or a date compares as more than one text
+    values.insert(l.text);
+  }
+  auto [i, fresh] = out.any_of.try_emplace(n.field, values);
+  if (fresh)
+    return;
+  std::set<std::string> both; // status in (A, B) and status = A: A
+  for (auto& v : values)
+    if (i->second.count(v))
+      both.insert(v);
+  i->second = std::move(both);
+}
+
+} // namespace
+
+listing_narrowing filter::narrowing(timestamp now) const {
+  listing_narrowing out;
+  auto& root = c_->root;
+  if (root.t == node::type::compare)
+    narrow_by(root, now, out);
+  else if (root.t == node::type::all)
+    for (auto& c : root.children)
+      if (c.t == node::type::compare)
+        narrow_by(c, now, out);
+  return out;
+}
+
 std::vector<filter_comparison> filter::comparisons() const {
   std::vector<filter_comparison> out;
   collect_comparisons(c_->root, out);

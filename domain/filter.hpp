@@ -58,6 +58,19 @@ struct filter_comparison {
   std::size_t column = 0; // 1-based, where the comparison starts
 };
 
+// What a tracker may be asked to list instead of every issue: conditions
+// every match meets (those joined by `and` at the top of the filter), so a
+// listing narrowed by them holds every match; the filter still decides.
+struct listing_narrowing {
+  // field -> the values it equals one of (=, in with strings)
+  std::map<std::string, std::set<std::string>> any_of = {};
+  // Lower bounds of created and updated (>=, > with a time).
+  std::optional<timestamp> created_from = std::nullopt;
+  std::optional<timestamp> updated_from = std::nullopt;
+  bool empty() const { return any_of.empty() && !created_from && !updated_from; }
+  friend bool operator==(const listing_narrowing&, const listing_narrowing&) = default;
+};
+
 class filter {
  public:
   // Compiles text; the problems, when there are any, instead of a filter.
@@ -78,6 +91,8 @@ class filter {
   const std::set<std::string>& fields() const;
   // Every equality comparison, in the order they are written.
   std::vector<filter_comparison> comparisons() const;
+  // The narrowing its matches all meet at the time `now`.
+  listing_narrowing narrowing(timestamp now) const;
 
   struct node;
 

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "domain/model.hpp"
 #include "tests/e2e_fixture.hpp"
@@ -1911,6 +1912,59 @@ CAF_TEST(certificates_that_must_be_refused_write_nothing_and_are_reported_once_u
       rm2.get_json("/issues.json?project_id=" + cases[k].project + "&status_id=*")["total_count"]
         .get<int>(),
       0);
+}
+
+CAF_TEST(an_initial_sync_with_a_filter_asks_redmine_for_the_issues_it_may_take_only) {
+  auto project = fresh_identifier("narrow");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  std::vector<std::string> features, bugs;
+  for (int n = 0; n < 4; ++n)
+    features.push_back(std::to_string(rm1.create_issue(
+      {{"project_id", project}, {"subject", "Feature " + std::to_string(n)}, {"tracker_id", 2}},
+      "alice")));
+  // The fixture's shape, not a wait for the server: the features are older
+  // than the bugs by more than the poll's overlap (1 s here) and the second
+  // Redmine's ">=" adds (it keeps fractions of seconds and shows whole
+  // ones), as in a project whose old issues the filter leaves out.
+  std::this_thread::sleep_for(std::chrono::milliseconds{3500});
+  for (int n = 0; n < 4; ++n)
+    bugs.push_back(std::to_string(rm1.create_issue(
+      {{"project_id", project}, {"subject", "Bug " + std::to_string(n)}, {"tracker_id", 1}},
+      "bob")));
+  write_one_way_config(redmine_connection(rm1, "TB_TEST_RM1_KEY"),
+                       redmine_connection(rm2, "TB_TEST_RM2_KEY"), project,
+                       {{"filter", "tracker = \"Bug\" and status in (\"New\", \"In Progress\")"},
+                        {"poll_overlap_ms", 1000}});
+  auto before = rm1.request_log().size();
+  start();
+  for (int n = 0; n < 4; ++n)
+    CAF_CHECK(eventually(
+      [&] { return !find_by_subject(rm2, project, "Bug " + std::to_string(n)).empty(); },
+      std::chrono::seconds{60}, redmine_poll));
+  json view;
+  CAF_CHECK(eventually([&] {
+    view = call("GET", "/api/v1/tasks/t");
+    return !view["progress"]["finished"].is_null();
+  }, std::chrono::seconds{30}, redmine_poll));
+  // rm1 was asked for its started or new bugs (statuses 2 and 1, tracker
+  // 1), and never for a feature.
+  auto log = rm1.request_log().substr(before);
+  CAF_CHECK(log.find("&subproject_id=!*&status_id=%3D2%7C1&tracker_id=%3D1&")
+            != std::string::npos);
+  for (auto& id : features)
+    if (log.find("GET \"/issues/" + id + ".json") != std::string::npos)
+      CAF_ERROR("feature " << id << " was read");
+  for (auto& id : bugs)
+    CAF_CHECK(log.find("GET \"/issues/" + id + ".json") != std::string::npos);
+  auto progress = view["progress"];
+  CAF_CHECK_EQUAL(progress["total"], 4);
+  CAF_CHECK_EQUAL(view["left_out"], 0);
+  // A feature that becomes a bug later is polled and synced as usual.
+  edit(rm1, features[1], {{"tracker_id", 1}}, "alice");
+  CAF_CHECK(eventually([&] { return !find_by_subject(rm2, project, "Feature 1").empty(); },
+                       std::chrono::seconds{60}, redmine_poll));
+  CAF_CHECK(find_by_subject(rm2, project, "Feature 0").empty());
 }
 
 // --- live validation: a task's rules against what both Redmines take -------------------

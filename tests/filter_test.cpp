@@ -289,3 +289,29 @@ CAF_TEST(the_text_is_kept_for_the_task_view) {
   auto f = compiled(R"(tracker = "Bug")");
   CAF_CHECK_EQUAL(f.text(), R"(tracker = "Bug")");
 }
+
+CAF_TEST(a_listing_is_narrowed_only_by_what_every_match_meets) {
+  using values = std::set<std::string>;
+  auto n = compiled(R"(tracker = "Bug" and status in ("New", "Open") and updated >= -7d)"
+                    R"( and created > 2026-01-31 and (Severity = "S1" or assignee is empty))")
+             .narrowing(now);
+  CAF_CHECK_EQUAL(n.any_of.size(), 2u);
+  CAF_CHECK(n.any_of["tracker"] == (values{"Bug"}));
+  CAF_CHECK(n.any_of["status"] == (values{"New", "Open"}));
+  CAF_CHECK_EQUAL(n.any_of.count("Severity"), 0u); // under an or: not every match has it
+  CAF_REQUIRE(n.updated_from && n.created_from);
+  CAF_CHECK_EQUAL(*n.updated_from, now - 7 * 86'400'000);
+  auto day = parse_rfc3339("2026-01-31T00:00:00Z");
+  CAF_REQUIRE(day);
+  CAF_CHECK_EQUAL(*n.created_from, *day); // > a day: from that day, a superset
+  // Both on one field: what both allow.
+  auto both = compiled(R"(status in ("New", "Open") and status = "Open")").narrowing(now);
+  CAF_CHECK(both.any_of["status"] == (values{"Open"}));
+  // Nothing every match must meet: no narrowing.
+  for (auto text : {R"(status = "New" or tracker = "Bug")", R"(not status = "Closed")",
+                    R"(status != "Closed")", R"(done_ratio = 50)", R"(updated < -1d)",
+                    R"(Severity ~ "^S1")"})
+    if (!compiled(text).narrowing(now).empty())
+      CAF_ERROR(text << " narrowed a listing");
+  CAF_CHECK(compiled(R"(tracker = "Bug")").narrowing(now).any_of.size() == 1u);
+}

@@ -153,6 +153,15 @@ catalogue_result sample<catalogue_result>() {
   return c;
 }
 
+template <>
+listing_narrowing sample<listing_narrowing>() {
+  return {{{"status", {"New", "Open"}}, {"tracker", {"Bug"}}}, 1000, std::nullopt};
+}
+template <>
+newest_result sample<newest_result>() {
+  return timestamp{1764763200000};
+}
+
 template <class T>
 T round_trip(caf::actor_system& sys, const T& x) {
   std::vector<char> buf;

@@ -13,8 +13,9 @@ namespace {
 
 struct fixture : actor_fixture {
   poller_actor spawn_poller(std::chrono::milliseconds overlap,
-                            std::chrono::milliseconds sweep = 0ms, std::uint32_t page = 500) {
-    poller_settings settings{"t", side::source, "P", 1000ms, overlap, page, sweep};
+                            std::chrono::milliseconds sweep = 0ms, std::uint32_t page = 500,
+                            std::optional<listing_narrowing> narrowing = std::nullopt) {
+    poller_settings settings{"t", side::source, "P", 1000ms, overlap, page, sweep, narrowing};
     return sys.spawn(poller, settings, conn_a, caf::actor_cast<task_actor>(self), log, &store);
   }
 
@@ -237,6 +238,37 @@ CAF_TEST(the_first_poll_of_a_side_never_polled_is_its_initial_sync_and_later_pol
   CAF_REQUIRE(next);
   CAF_CHECK(!listing);
   stop(again);
+}
+
+CAF_TEST(a_narrowed_initial_sync_lists_only_what_may_match_and_later_polls_start_after_it) {
+  a->narrows = true;
+  a->add("P", "alice", {{"subject", "one"}, {"tracker", "Bug"}});
+  a->add("P", "alice", {{"subject", "two"}, {"tracker", "Feature"}});
+  a->add("P", "alice", {{"subject", "three"}, {"tracker", "Feature"}});
+  listing_narrowing bugs;
+  bugs.any_of["tracker"] = {"Bug"};
+  auto p = spawn_poller(0ms, 0ms, 500, bugs);
+  auto first = next_changes();
+  CAF_REQUIRE(first && listing);
+  CAF_CHECK_EQUAL(*first, (std::vector<std::string>{"1"}));
+  CAF_CHECK_EQUAL(listing->first, "initial sync");
+  CAF_CHECK_EQUAL(listing->second, true);
+  CAF_REQUIRE_EQUAL(a->narrowed_listings.size(), 1u);
+  CAF_CHECK(a->narrowed_listings[0] == bugs);
+  // The watermark is the project's newest change, read before the listing:
+  // the features it left out are not listed again...
+  CAF_CHECK_EQUAL(stored_watermark(), a->issues.at("3").updated);
+  CAF_CHECK_EQUAL(queued(), 1u);
+  // ...but what changes later is, by the plain polls that follow (the
+  // newest issue sits at the watermark, which ">=" reads again).
+  a->edit("2", "bob", {{"tracker", "Bug"}});
+  sched.trigger_timeouts();
+  auto later = next_changes();
+  CAF_REQUIRE(later);
+  CAF_CHECK_EQUAL(*later, (std::vector<std::string>{"3", "2"}));
+  CAF_CHECK(!listing);
+  CAF_CHECK_EQUAL(a->narrowed_listings.size(), 1u);
+  stop(p);
 }
 
 CAF_TEST(an_empty_projects_initial_sync_is_remembered_so_a_restart_does_not_repeat_it) {

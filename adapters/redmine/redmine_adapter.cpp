@@ -547,15 +547,108 @@ result<long> adapter::alt_id_field(const std::string& project) {
 
 result<std::vector<issue_stamp>> adapter::changed_since(const std::string& project,
                                                         timestamp since, std::size_t limit) {
+  return listed(project, since, limit, "");
+}
+
+result<std::vector<issue_stamp>> adapter::changed_since_narrowed(const std::string& project,
+                                                                 timestamp since,
+                                                                 std::size_t limit,
+                                                                 const listing_narrowing& only) {
+  auto filters = listing_filters(project, only);
+  if (!filters)
+    return filters.error();
+  if (!*filters)
+    return std::vector<issue_stamp>{};
+  if (only.updated_from)
+    since = std::max(since, *only.updated_from);
+  return listed(project, since, limit, **filters);
+}
+
+// Each condition as Redmine's short filter "field==v1|v2" ("=" first, so a
+// value that begins like an operator is read as a value). A name Redmine
+// has no id for is left out: the listing is then wider, never narrower.
+result<std::optional<std::string>> adapter::listing_filters(const std::string& project,
+                                                            const listing_narrowing& only) {
+  std::string out;
+  for (auto& [field, values] : only.any_of) {
+    if (values.empty())
+      return std::optional<std::string>{}; // nothing can meet it
+    std::string param;
+    std::vector<std::string> ids;
+    auto by_id = [&](catalog::kind k) -> std::optional<sync_error> {
+      for (auto& v : values) {
+        auto id = id_of(k, v, project);
+        if (!id && id.error().kind == error_kind::unavailable)
+          return id.error();
+        if (!id)
+          return std::nullopt; // unknown here: not narrowed by this field
+        ids.push_back(std::to_string(*id));
+      }
+      return std::nullopt;
+    };
+    std::optional<sync_error> err;
+    if (field == core_field::status)
+      param = "status_id", err = by_id(catalog::status);
+    else if (field == core_field::tracker)
+      param = "tracker_id", err = by_id(catalog::tracker);
+    else if (field == core_field::priority)
+      param = "priority_id", err = by_id(catalog::priority);
+    else if (field == core_field::assignee)
+      param = "assigned_to_id", err = by_id(catalog::user);
+    else if (!is_core_field(field)) {
+      auto cf = id_of(catalog::custom_field, field, project);
+      if (!cf && cf.error().kind == error_kind::unavailable)
+        return cf.error();
+      if (cf) {
+        param = "cf_" + std::to_string(*cf);
+        for (auto& v : values)
+          if (v.find('|') == std::string::npos)
+            ids.push_back(v);
+        if (ids.size() != values.size())
+          ids.clear(); // a value with the separator in it: not narrowed by this field
+      }
+    }
+    if (err)
+      return *err;
+    if (param.empty() || ids.size() != values.size())
+      continue;
+    std::string joined;
+    for (auto& v : ids)
+      joined += (joined.empty() ? "" : "|") + v;
+    out += "&" + param + "=" + encode("=" + joined);
+  }
+  if (only.created_from)
+    out += "&created_on=" + encode(">=" + seconds_utc(*only.created_from));
+  return std::optional<std::string>{out};
+}
+
+result<timestamp> adapter::newest_change(const std::string& project) {
   auto pid = project_id(project);
   if (!pid)
     return pid.error();
+  auto j = call("GET", "/issues.json?project_id=" + std::to_string(*pid)
+                         + "&subproject_id=!*&status_id=*&sort=updated_on:desc,id:desc&limit=1");
+  if (!j)
+    return j.error();
+  auto page = located(listing_of(*j), where(project), "GET /issues.json");
+  if (!page)
+    return page.error();
+  return page->issues.empty() ? timestamp{0} : page->issues.front().updated;
+}
+
+result<std::vector<issue_stamp>> adapter::listed(const std::string& project, timestamp since,
+                                                 std::size_t limit, const std::string& filters) {
+  auto pid = project_id(project);
+  if (!pid)
+    return pid.error();
+  // Every status, unless the filters name some.
+  auto statuses = filters.find("&status_id=") == std::string::npos ? "&status_id=*" : "";
   // Redmine's updated_on has whole seconds: ask from the second `since` is in.
   std::vector<issue_stamp> out;
   for (std::size_t offset = 0; out.size() < limit;) {
     auto page = std::min<std::size_t>(100, limit - out.size());
-    auto j = call("GET", "/issues.json?project_id=" + std::to_string(*pid)
-                           + "&subproject_id=!*&status_id=*&updated_on=%3E%3D"
+    auto j = call("GET", "/issues.json?project_id=" + std::to_string(*pid) + "&subproject_id=!*"
+                           + statuses + filters + "&updated_on=%3E%3D"
                            + encode(seconds_utc(since)) + "&sort=updated_on,id&limit="
                            + std::to_string(page) + "&offset=" + std::to_string(offset));
     if (!j)

@@ -41,6 +41,14 @@ class adapter : public tracker_adapter {
   // priorities; with an administrator's key also the custom fields' list
   // values and the users (otherwise `unread` says they are not checked).
   result<tracker_catalogue> read_catalogue(const std::string& project) override;
+  // Trackers, statuses, priorities, assignees and custom fields (those
+  // Redmine filters by) in /issues.json's own filters; created and updated
+  // as lower bounds.
+  bool narrows_listings() const override { return true; }
+  result<std::vector<issue_stamp>> changed_since_narrowed(const std::string& project,
+                                                          timestamp since, std::size_t limit,
+                                                          const listing_narrowing& only) override;
+  result<timestamp> newest_change(const std::string& project) override;
   result<issue> read_issue(const std::string& project, const std::string& id) override;
   result<write_result> create_issue(const std::string& project, const replica_write& w) override;
   result<write_result> update_issue(const std::string& project, const std::string& id,
@@ -89,6 +97,13 @@ class adapter : public tracker_adapter {
   result<long> listed_or_made_id(catalog::kind k, const std::string& name,
                                  const std::string& project); // category, version
   result<unit> load_enumerations();
+  // changed_since's pages; `filters`: more of /issues.json's query, "" for
+  // none (status_id, when given, replaces "every status").
+  result<std::vector<issue_stamp>> listed(const std::string& project, timestamp since,
+                                          std::size_t limit, const std::string& filters);
+  // The narrowing as /issues.json filters; nullopt when no issue can meet it.
+  result<std::optional<std::string>> listing_filters(const std::string& project,
+                                                     const listing_narrowing& only);
   // read_catalogue's parts: the custom fields' formats and the users,
   // which only an administrator's key may list (a refusal is `unread`).
   result<unit> read_field_formats(tracker_catalogue& out);

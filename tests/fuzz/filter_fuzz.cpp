@@ -34,5 +34,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool m = f.matches(i, 1'773'000'000'000);
   if (f.explain(i, 1'773'000'000'000).matches != m || f.text() != text)
     __builtin_trap();
+  // A narrowed listing holds every match: an issue that matches meets it.
+  auto n = f.narrowing(1'773'000'000'000);
+  if (m) {
+    for (auto& [field, values] : n.any_of)
+      if (!values.count(tb::value_of(i, field)))
+        __builtin_trap();
+    if ((n.created_from && i.created < *n.created_from)
+        || (n.updated_from && i.updated < *n.updated_from))
+      __builtin_trap();
+  }
+  for (auto& c : f.comparisons())
+    if (c.column == 0 || c.column > text.size())
+      __builtin_trap();
   return 0;
 }

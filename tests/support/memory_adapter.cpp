@@ -149,6 +149,32 @@ result<std::vector<issue_stamp>> memory_adapter::changed_since(const std::string
   return out;
 }
 
+result<std::vector<issue_stamp>> memory_adapter::changed_since_narrowed(
+  const std::string& project, timestamp since, std::size_t limit, const listing_narrowing& only) {
+  narrowed_listings.push_back(only);
+  auto all = changed_since(project, std::max(since, only.updated_from.value_or(since)), limit);
+  if (!all)
+    return all;
+  std::vector<issue_stamp> out;
+  for (auto& s : *all) {
+    auto& i = issues.at(s.id);
+    bool meets = !only.created_from || i.created >= *only.created_from;
+    for (auto& [field, values] : only.any_of)
+      meets = meets && values.count(value_of(i, field));
+    if (meets)
+      out.push_back(s);
+  }
+  return out;
+}
+
+result<timestamp> memory_adapter::newest_change(const std::string& project) {
+  timestamp newest = 0;
+  for (auto& [id, i] : issues)
+    if (i.project == project)
+      newest = std::max(newest, i.updated);
+  return newest;
+}
+
 result<issue> memory_adapter::read_issue(const std::string& project, const std::string& id) {
   ++reads;
   if (auto what = take(throw_on_next_read))

@@ -78,6 +78,16 @@ class memory_adapter : public tracker_adapter {
   result<time_entry> write_time_entry(const std::string& project, const std::string& issue_id,
                                       const time_entry_write& w) override;
 
+  // Like Redmine: listings narrowed by a filter's conditions, and the
+  // newest change told; each narrowed listing asked for is kept.
+  bool narrows = false;
+  bool narrows_listings() const override { return narrows; }
+  std::vector<listing_narrowing> narrowed_listings;
+  result<std::vector<issue_stamp>> changed_since_narrowed(const std::string& project,
+                                                          timestamp since, std::size_t limit,
+                                                          const listing_narrowing& only) override;
+  result<timestamp> newest_change(const std::string& project) override;
+
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
                                                  std::size_t limit) override;

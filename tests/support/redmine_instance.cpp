@@ -129,4 +129,9 @@ int redmine_instance::custom_field_id(const std::string& field_name) const {
   throw std::runtime_error(name_ + ": no issue custom field named '" + field_name + "'");
 }
 
+std::string redmine_instance::request_log() const {
+  std::ifstream in{dir_ + "/log/production.log"};
+  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
 } // namespace tb::test

@@ -50,6 +50,8 @@ class redmine_instance {
                      const std::string& as_user = "") const;
   // A file's bytes (GET /attachments/download/ID); throws unless 200.
   std::string download(const std::string& file_id) const;
+  // The instance's own log of the requests it served (log/production.log).
+  std::string request_log() const;
   // The id of the issue custom field with this name (GET /custom_fields.json,
   // admin only); throws if there is none.
   int custom_field_id(const std::string& field_name) const;
