@@ -44,8 +44,7 @@ std::optional<problem> not_taken(const tracker_catalogue& c, const std::string& 
                    "its values: " + some_of(f->values)};
   if (f->what == takes::users && !c.has_user(value))
     return problem{"", c.where + " has no user with the login " + quote(value),
-                   "map it to a login the tracker has, in the task's value_mappings."
-                     + field};
+                   "logins are case-sensitive; use one the tracker has"};
   return std::nullopt;
 }
 
