@@ -810,6 +810,8 @@ void narrow_by(const node& n, timestamp now, listing_narrowing& out) {
   for (auto& l : n.values) {
     if (l.k != literal::kind::text)
       return; // a number or a date compares as more than one text
+    if (l.text.empty())
+      return; // "" is an empty field: no tracker lists that by an equal value
     values.insert(l.text);
   }
   auto [i, fresh] = out.any_of.try_emplace(n.field, values);
