@@ -180,8 +180,9 @@ result<unit> adapter::load_enumerations() {
   return unit{};
 }
 
-result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
-  auto target = "/projects/" + encode(project) + ".json?include=trackers,issue_custom_fields";
+result<project_info> adapter::project_answer(const std::string& project,
+                                            const std::string& include) {
+  auto target = "/projects/" + encode(project) + ".json?include=" + include;
   auto j = call("GET", target);
   if (!j) {
     auto err = j.error();
@@ -190,7 +191,11 @@ result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
       err.message = "Redmine has no project with the identifier " + project;
     return err;
   }
-  auto p = located(project_of(*j), where(project), request_named("GET", target));
+  return located(project_of(*j), where(project), request_named("GET", target));
+}
+
+result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
+  auto p = project_answer(project, "trackers,issue_custom_fields");
   if (!p)
     return p.error();
   using takes = field_catalogue::takes;
@@ -295,17 +300,7 @@ result<long> adapter::project_id(const std::string& project) {
 }
 
 result<long> adapter::read_project(const std::string& project) {
-  auto target = "/projects/" + encode(project)
-                + ".json?include=issue_custom_fields,time_entry_activities";
-  auto j = call("GET", target);
-  if (!j) {
-    auto err = j.error();
-    err.where = where(project);
-    if (err.kind == error_kind::not_found)
-      err.message = "Redmine has no project with the identifier " + project;
-    return err;
-  }
-  auto p = located(project_of(*j), where(project), request_named("GET", target));
+  auto p = project_answer(project, "issue_custom_fields,time_entry_activities");
   if (!p)
     return p.error();
   for (auto& cf : p->custom_fields)

@@ -80,6 +80,8 @@ class adapter : public tracker_adapter {
   name_lookup names();
 
   result<long> project_id(const std::string& project); // from the catalog, or read
+  // GET the project with these includes; an unknown identifier is named.
+  result<project_info> project_answer(const std::string& project, const std::string& include);
   // GET the project: its id, and its issue fields and time entry
   // activities into the catalog.
   result<long> read_project(const std::string& project);
