@@ -1,5 +1,6 @@
 #include "actors/connection_actor.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include <caf/typed_event_based_actor.hpp>
@@ -28,17 +29,19 @@ auto guarded(const tracker_adapter& a, const std::string& doing, F call) -> decl
 
 // A call the open breaker does not let through: an outage's count, or the
 // configuration problem that opened it (so it stays marked as one).
-sync_error held_back(const connection_health& h) {
+sync_error held_back(const connection_health& h, timestamp now) {
   auto until = to_rfc3339(h.breaker.open_until());
+  sync_error e{error_kind::unavailable, "connection " + h.connection,
+               "the tracker failed " + std::to_string(h.breaker.failures_in_a_row())
+                 + " calls in a row; it is tried again at " + until};
   if (!h.problem.empty()) {
-    sync_error e{error_kind::unavailable, "connection " + h.connection,
-                 h.problem + " (tried again at " + until + ")"};
+    e.message = h.problem + " (tried again at " + until + ")";
     e.misconfigured = true;
-    return e;
   }
-  return {error_kind::unavailable, "connection " + h.connection,
-          "the tracker failed " + std::to_string(h.breaker.failures_in_a_row())
-            + " calls in a row; it is tried again at " + until};
+  e.held_back = true;
+  // Half-open, the reopening is past while the one call let through runs.
+  e.retry_after_ms = std::max<std::int64_t>(0, h.breaker.open_until() - now);
+  return e;
 }
 
 struct news {
@@ -93,8 +96,8 @@ auto through_breaker(self_ptr self, const std::string& doing, F call) -> decltyp
   auto now = [&] { return h.clock ? h.clock() : now_ms(); };
   {
     std::lock_guard<std::mutex> lock{h.mutex};
-    if (!h.breaker.may_call(now()))
-      return held_back(h);
+    if (auto at = now(); !h.breaker.may_call(at))
+      return held_back(h, at);
   }
   auto r = guarded(*st.adapter, doing, call);
   news n;

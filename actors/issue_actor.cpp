@@ -464,9 +464,9 @@ bool issue_state::in_filter(side s, const issue& i) const {
   return !f || f->matches(i, now_ms());
 }
 
-void issue_state::record_error(const sync_error& err) {
+void issue_state::record_error(const sync_error& err, bool attempted) {
   storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
-    ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms());
+    ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms(), attempted);
   });
 }
 
@@ -513,18 +513,22 @@ void finish_pass(self_ptr self, bool ok) {
   }
   auto outcome = ok && st.left_out       ? pass_outcome::left_out
                  : ok                    ? pass_outcome::synced
+                 : st.held_back          ? pass_outcome::held_back
                  : st.failed_unavailable ? pass_outcome::unavailable
                                          : pass_outcome::failed;
-  self->send(st.task, done_atom_v, pass_end{st.key, st.wakes, outcome, st.progressed});
+  self->send(st.task, done_atom_v,
+             pass_end{st.key, st.wakes, outcome, st.progressed, ok ? -1 : st.retry_after_ms});
   st.progressed = false;
 }
 
 void fail(self_ptr self, const sync_error& err) {
   auto& st = self->state;
   st.failed_unavailable = err.kind == error_kind::unavailable;
+  st.held_back = err.held_back;
+  st.retry_after_ms = err.retry_after_ms;
   auto where = err.where.empty() ? describe_key(st) : err.where;
   try {
-    st.record_error(sync_error{err.kind, where, err.message});
+    st.record_error(sync_error{err.kind, where, err.message}, !err.held_back);
   } catch (const std::exception& e) {
     log(self, log_level::error, std::string{"cannot record an error item: "} + e.what());
   }
@@ -532,7 +536,9 @@ void fail(self_ptr self, const sync_error& err) {
   if (!err.misconfigured)
     log(self, log_level::error,
         "sync of " + to_string(st.key) + " failed: " + where + ": " + err.message
-          + " (kept in the error list; tried again after a backoff)");
+          + (err.held_back ? " (kept in the error list; tried again when the connection lets "
+                             "calls through)"
+                           : " (kept in the error list; tried again after a backoff)"));
   finish_pass(self, false);
 }
 

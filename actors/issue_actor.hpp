@@ -22,6 +22,10 @@ struct issue_state {
   bool running = false;
   bool dirty = false;
   bool failed_unavailable = false; // the pass failed because a tracker was unavailable
+  // It failed at once on a connection's open breaker, which lets calls
+  // through again in retry_after_ms (sync_error::held_back).
+  bool held_back = false;
+  std::int64_t retry_after_ms = -1;
   bool stopping = false;
   bool left_out = false; // the pass found the origin outside its side's filter
   // A write or step was recorded since the last pass_end (see pass_end).
@@ -135,7 +139,7 @@ struct issue_state {
   void commit_time_entry(const time_entry_op& op, const time_entry* written);
   // Drops queued changes that this pass's reads covered, and the error item.
   void commit_pass_done();
-  void record_error(const sync_error& err);
+  void record_error(const sync_error& err, bool attempted);
   // Whether issue i of side s is one its side's filter lets in (no filter:
   // every issue is).
   bool in_filter(side s, const issue& i) const;

@@ -26,6 +26,8 @@ const char* to_string(pass_outcome o) {
       return "unavailable";
     case pass_outcome::left_out:
       return "left out";
+    case pass_outcome::held_back:
+      return "held back";
   }
   return "failed";
 }

@@ -47,6 +47,7 @@ enum class pass_outcome : std::uint8_t {
   failed,      // an error item says why
   unavailable, // failed because a tracker could not be reached: not the pair's fault
   left_out,    // its origin does not match its side's filter: nothing synced, nothing wrong
+  held_back,   // failed at once by a connection's open breaker: no attempt was made
 };
 
 const char* to_string(pass_outcome o);
@@ -58,6 +59,9 @@ struct pass_end {
   // It recorded a write (or a step) before it ended: a failure after it is
   // not the same failure again, and the backoff starts over.
   bool progressed = false;
+  // When to come back at the earliest: the breaker's reopening for a pass it
+  // held back; -1: no time was asked.
+  std::int64_t retry_after_ms = -1;
   friend bool operator==(const pass_end&, const pass_end&) = default;
 };
 
@@ -250,7 +254,7 @@ typename Inspector::result_type inspect(Inspector& f, write_result& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, sync_error& x) {
   return f(caf::meta::type_name("tb::sync_error"), x.kind, x.where, x.message,
-           x.retry_after_ms, x.misconfigured);
+           x.retry_after_ms, x.misconfigured, x.held_back);
 }
 
 template <class Inspector>
@@ -291,7 +295,7 @@ typename Inspector::result_type inspect(Inspector& f, tracker_catalogue& x) {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, pass_end& x) {
   return f(caf::meta::type_name("tb::pass_end"), x.key, x.wakes_seen, x.outcome,
-           x.progressed);
+           x.progressed, x.retry_after_ms);
 }
 
 template <class Inspector>

@@ -512,23 +512,30 @@ void on_listed(self_ptr self, const listing_page& page) {
 // and the count toward parking start over (the history is finite, so this
 // cannot go on forever), else a flaky tracker would push a pair that gets a
 // few writes through per pass toward five-minute waits.
-void retry_later(self_ptr self, const issue_ref& key, bool unavailable, bool progressed) {
+void retry_later(self_ptr self, const pass_end& end) {
   auto& st = self->state;
+  auto& key = end.key;
   auto& count = st.failures[key];
-  if (progressed && !count.parked) {
+  bool unavailable = end.outcome == pass_outcome::unavailable;
+  bool held_back = end.outcome == pass_outcome::held_back;
+  if (end.progressed && !count.parked) {
     count.attempts = 0;
     count.refused = 0;
   }
-  ++count.attempts;
+  if (!held_back)
+    ++count.attempts;
   if (auto a = st.active.find(key); a != st.active.end())
     count.seen = later_of(count.seen, a->second.newest);
-  if (!unavailable)
+  if (!unavailable && !held_back)
     ++count.refused;
   if (count.parked)
     return; // it ran again because it changed or the API asked: still parked
-  if (unavailable || count.refused < st.ctx->max_attempts) {
+  if (unavailable || held_back || count.refused < st.ctx->max_attempts) {
     auto random = std::uniform_real_distribution<double>{0.0, 1.0}(st.jitter);
-    self->delayed_send(self, retry_delay(count.attempts, random), retry_atom_v, key);
+    auto wait = held_back ? held_back_delay(end.retry_after_ms, random)
+                          : std::max(retry_delay(count.attempts, random),
+                                     std::chrono::milliseconds{end.retry_after_ms});
+    self->delayed_send(self, wait, retry_atom_v, key);
     return;
   }
   count.parked = true;
@@ -562,7 +569,7 @@ void on_done(self_ptr self, const pass_end& end) {
   } else if (st.skipped.count(key))
     st.forget_failure(key); // skipped while this pass ran: its failure is dropped too
   else
-    retry_later(self, key, end.outcome == pass_outcome::unavailable, end.progressed);
+    retry_later(self, end);
   st.skipped.erase(key);
   st.progress_after_pass(key, ok);
   check_progress(self);
@@ -584,6 +591,11 @@ void on_done(self_ptr self, const pass_end& end) {
 std::chrono::milliseconds retry_delay(unsigned attempt, double random) {
   return backoff_delay(attempt, std::chrono::milliseconds{1000},
                        std::chrono::milliseconds{5 * 60 * 1000}, 0.2, random);
+}
+
+std::chrono::milliseconds held_back_delay(std::int64_t reopens_in_ms, double random) {
+  auto wait = std::max<std::int64_t>(reopens_in_ms, 1000);
+  return std::chrono::milliseconds{wait + static_cast<std::int64_t>(0.2 * random * wait)};
 }
 
 bool task_state::forget_failure(const issue_ref& key) {

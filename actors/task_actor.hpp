@@ -167,6 +167,14 @@ struct task_state {
 // failed together are not all tried again at once.
 std::chrono::milliseconds retry_delay(unsigned attempt, double random);
 
+// The wait before a pass that a connection's open breaker held back runs
+// again: until the breaker lets calls through (`reopens_in_ms`), at least
+// 1 s (half-open, the one call let through may still run), spread by up to
+// +20% so the issues it held back do not all come back in the same instant.
+// No attempt was made, so it does not grow with the attempts: the issues an
+// outage held back sync when it ends, not a long backoff after.
+std::chrono::milliseconds held_back_delay(std::int64_t reopens_in_ms, double random);
+
 // start_pollers: false in tests that drive the task by hand.
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                std::shared_ptr<const task_context> ctx, bool start_pollers);

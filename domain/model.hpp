@@ -271,6 +271,10 @@ struct sync_error {
   // unavailable, so it is retried at the breaker's pace and parks nothing;
   // logged when it starts and when it ends, not per call.
   bool misconfigured = false;
+  // The connection's open breaker failed the call at once: nothing reached
+  // the tracker, so it is no attempt of the pass, and retry_after_ms says
+  // when the breaker lets a call through again.
+  bool held_back = false;
   bool retryable() const { return kind == error_kind::unavailable; }
   friend bool operator==(const sync_error&, const sync_error&) = default;
 };

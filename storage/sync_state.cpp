@@ -359,13 +359,13 @@ std::size_t sync_state::queue_length(transaction& t, const std::string& task) {
 
 void sync_state::record_error(transaction& t, const std::string& task, const issue_ref& r,
                               const std::string& where, const std::string& message,
-                              timestamp when) {
+                              timestamp when, bool attempted) {
   auto key = ref_key(task, r);
-  std::uint64_t attempts = 1;
+  std::uint64_t attempts = attempted ? 1 : 0;
   bool parked = false;
   if (auto v = t.get(errors_, key)) {
     auto before = decode(*v);
-    attempts = before.value("attempts", std::uint64_t{0}) + 1;
+    attempts += before.value("attempts", std::uint64_t{0});
     parked = before.value("parked", false);
   }
   t.put(errors_, key,

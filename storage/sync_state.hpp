@@ -173,8 +173,11 @@ class sync_state {
   std::size_t queue_length(transaction& t, const std::string& task);
 
   // --- error list, one item per issue ---
+  // `attempted`: the failure was a try of the issue's sync, counted in its
+  // attempts (a call the breaker held back reached no tracker, and is not).
   void record_error(transaction& t, const std::string& task, const issue_ref& r,
-                    const std::string& where, const std::string& message, timestamp when);
+                    const std::string& where, const std::string& message, timestamp when,
+                    bool attempted = true);
   bool clear_error(transaction& t, const std::string& task, const issue_ref& r);
   // Marks the item parked; a later failure keeps it so, a success clears it.
   void park_error(transaction& t, const std::string& task, const issue_ref& r);

@@ -47,6 +47,10 @@ CAF_TEST(calls_fail_at_once_after_five_unavailable_in_a_row_until_a_probe_succee
   CAF_CHECK_EQUAL(fast.error().where, "connection a");
   CAF_CHECK_EQUAL(fast.error().message, "the tracker failed 5 calls in a row; it is tried again at "
                                           + to_rfc3339(now + 10000));
+  // Held back, not tried: the pass that asked learns when to come back.
+  CAF_CHECK(fast.error().held_back);
+  auto wait = fast.error().retry_after_ms;
+  CAF_CHECK_EQUAL(wait, 10000);
   now += 9999;
   CAF_CHECK(!read(i.id));
   CAF_CHECK_EQUAL(a->reads, 5u);

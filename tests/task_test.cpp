@@ -348,6 +348,66 @@ CAF_TEST(a_tracker_that_is_down_parks_nothing_its_pairs_keep_their_timed_retries
   stop(t);
 }
 
+// An outage opens b's breaker; passes it then fails at once reach no
+// tracker. They are no attempts and come back when the breaker lets calls
+// through again, so the issues sync as the outage ends: counted as tries,
+// their backoff would have doubled to 8 s and more while it was open.
+CAF_TEST(passes_the_open_breaker_held_back_are_no_attempts_and_come_back_when_it_reopens) {
+  std::vector<std::string> ids;
+  for (int n = 0; n < 6; ++n)
+    ids.push_back(a->add("P", "alice", {{"subject", "S" + std::to_string(n)}}).id);
+  b->fail_writes = sync_error{error_kind::unavailable, "connection b", "answered 503"};
+  auto t = spawn_task(false);
+  // The breaker clock and the task's timers move together.
+  auto advance = [&](int ms) {
+    now += ms;
+    sched.advance_time(std::chrono::milliseconds{ms});
+    sched.run();
+  };
+  for (int n = 0; n < 5; ++n)
+    report(t, side::source, a->issues.at(ids[n]));
+  sched.run();
+  CAF_REQUIRE_EQUAL(health_b->breaker.current(), circuit_breaker::state::open);
+  auto reopens = health_b->breaker.open_until();
+  // Found while it is open: an error item that says why, with no attempt.
+  report(t, side::source, a->issues.at(ids[5]));
+  sched.run();
+  auto errors = [&] {
+    storage::transaction txn{env, storage::transaction::read_only};
+    return store.errors(txn, "t");
+  };
+  auto items = errors();
+  CAF_REQUIRE_EQUAL(items.size(), 6u);
+  for (auto& item : items) {
+    auto expected = item.ref.id == ids[5] ? 0u : 1u;
+    auto attempts = item.attempts;
+    CAF_CHECK_EQUAL(attempts, expected);
+  }
+  b->fail_writes.reset(); // the tracker is back; the breaker does not know yet
+  // Every second while it stays open, the first retries are held back.
+  for (int s = 0; s < 9; ++s)
+    advance(1000);
+  CAF_CHECK(b->issues.empty());
+  items = errors();
+  for (auto& item : items)
+    CAF_CHECK_LESS_OR_EQUAL(item.attempts, 1u);
+  // Reopened: within a fifth of the wait (and the 1 s floor) they are through.
+  while (now < reopens + 3000)
+    advance(250);
+  CAF_CHECK_EQUAL(b->issues.size(), 6u);
+  CAF_CHECK(errors().empty());
+  CAF_CHECK_EQUAL(health_b->breaker.current(), circuit_breaker::state::closed);
+  stop(t);
+}
+
+CAF_TEST(held_back_passes_wait_for_the_reopening_at_least_a_second_spread_by_a_fifth) {
+  using std::chrono::milliseconds;
+  CAF_CHECK_EQUAL(held_back_delay(9000, 0.0), milliseconds{9000});
+  CAF_CHECK_EQUAL(held_back_delay(9000, 0.5), milliseconds{9900});
+  CAF_CHECK_EQUAL(held_back_delay(0, 0.0), milliseconds{1000});
+  CAF_CHECK_EQUAL(held_back_delay(300, 0.999), milliseconds{1199});
+}
+
 CAF_TEST(a_skipped_pair_is_not_retried_until_it_changes_again) {
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   b->fail_next_write = sync_error{error_kind::invalid, "connection b", "refused"};
