@@ -545,6 +545,82 @@ void derive_reverse_mappings(report& r, task_config& t, const json& given,
   }
 }
 
+// field_mappings' "rules" and "reverse_rules" (arrays, where a rename's
+// value is a string, so a field named "rules" still maps by name), taken out
+// of `names` and compiled now so a regular expression RE2 refuses is a
+// problem of `check`.
+void read_field_rules(report& r, task_config& t, json& names, const std::string& path) {
+  if (!names.is_object())
+    return;
+  auto take = [&](const char* key, std::vector<tb::value_rule>& into) {
+    auto i = names.find(key);
+    if (i == names.end() || !i->is_array())
+      return false;
+    const auto at = member(path, key);
+    auto rules = read_value_rules(r, *i, at);
+    names.erase(i);
+    for (std::size_t n = 0; n < rules.size(); ++n)
+      if (rules[n].to.empty() && !rules[n].match.empty())
+        r.add(member(element(at, n), "to"), "must not be empty: it is the field's new name",
+              "e.g. \"\\\\1\" for the first group");
+    auto compiled = tb::value_mapping::compile({{}, rules});
+    if (auto* problems = std::get_if<std::vector<tb::value_mapping_problem>>(&compiled))
+      for (const auto& p : *problems) // p.where: "rules[1].match"
+        r.add(at + p.where.substr(std::string_view{"rules"}.size()), p.message, p.hint);
+    into = std::move(rules);
+    return true;
+  };
+  take("rules", t.field_rules);
+  bool reverse = take("reverse_rules", t.reverse_field_rules);
+  if (t.dir == direction::two_way && !t.field_rules.empty() && !reverse)
+    r.add(member(path, "rules"),
+          "a two-way task maps target fields back, and rules cannot be inverted",
+          "give the way back in " + member(path, "reverse_rules")
+            + " (rules over the target's field names)");
+  if (t.dir != direction::two_way && reverse)
+    r.add(member(path, "reverse_rules"), "is for two-way tasks only (this one is one-way)",
+          "remove it, or set \"direction\": \"two-way\"");
+}
+
+// For local projects the fields are known: every field a rule renames must
+// land on a target field, and no two fields on one.
+void check_field_rules_against_fields(report& r, const task_config& t, const std::string& path,
+                                      task_side source, task_side target) {
+  auto check = [&](const std::vector<tb::value_rule>& rules, const std::string& at,
+                   task_side from, task_side to, const std::map<std::string, std::string>& exact,
+                   bool inverted) {
+    if (rules.empty() || !from.project)
+      return;
+    auto compiled = tb::value_mapping::compile({{}, rules});
+    auto* m = std::get_if<tb::value_mapping>(&compiled);
+    if (!m)
+      return; // its problems are reported already
+    std::map<std::string, std::string> lands; // target name -> the field that lands there
+    for (auto& [from_name, to_name] : exact)
+      lands[inverted ? from_name : to_name] = inverted ? to_name : from_name;
+    for (auto& field : field_names(*from.project)) {
+      bool named = inverted ? std::any_of(exact.begin(), exact.end(),
+                                          [&](auto& e) { return e.second == field; })
+                            : exact.count(field) > 0;
+      auto renamed = m->map(field);
+      if (named || !renamed || renamed->empty() || *renamed == field)
+        continue;
+      if (to.project && !has_field(*to.project, *renamed))
+        r.add(at, "renames " + quote(field) + " to " + quote(*renamed) + ", which is not a field of "
+                    + describe(to.scope),
+              "fields of " + describe(to.scope) + ": " + join(field_names(*to.project)));
+      auto [first, inserted] = lands.emplace(*renamed, field);
+      if (!inserted)
+        r.add(at, "renames " + quote(field) + " to " + quote(*renamed) + ", where "
+                    + quote(first->second) + " lands too",
+              "map each target field from one source field only");
+    }
+  };
+  check(t.field_rules, member(path, "rules"), source, target, t.field_mappings, false);
+  check(t.reverse_field_rules, member(path, "reverse_rules"), target, source, t.field_mappings,
+        true);
+}
+
 // filter, target_filter, on_filter_exit, value_mappings and
 // reverse_value_mappings.
 void read_task_rules(report& r, task_config& t, const json& j, const std::string& path,
@@ -654,10 +730,14 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
 
   if (auto* v = find(j, "field_mappings")) {
     const std::string mappings_path = member(path, "field_mappings");
-    t.field_mappings = read_field_mappings(r, *v, mappings_path);
+    json names = *v;
+    read_field_rules(r, t, names, mappings_path);
+    t.field_mappings = read_field_mappings(r, names, mappings_path);
     check_mappings_distinct(r, t.field_mappings, mappings_path);
     check_mappings_against_fields(r, t.field_mappings, mappings_path,
                                   {t.source, source_project}, {t.target, target_project});
+    check_field_rules_against_fields(r, t, mappings_path, {t.source, source_project},
+                                     {t.target, target_project});
   }
   // Authors: a source login -> the target login to write as. Like field
   // mappings, they must invert for the way back.

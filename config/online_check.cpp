@@ -1,5 +1,6 @@
 #include "config/online_check.hpp"
 
+#include "config/task_rules.hpp"
 #include "domain/checked_json.hpp"
 
 namespace tb::config {
@@ -51,7 +52,8 @@ std::optional<problem> not_taken(const tracker_catalogue& c, const std::string& 
 class checker {
  public:
   checker(const task_config& t, const tracker_catalogue& source, const tracker_catalogue& target)
-    : t_(t), source_(source), target_(target), path_(member("$.tasks", t.name)) {}
+    : t_(t), source_(source), target_(target), path_(member("$.tasks", t.name)),
+      rules_(rules_of(t)) {}
 
   online_report run() {
     filter_fields(t_.filter, source_, "filter");
@@ -80,10 +82,7 @@ class checker {
   }
 
   // A source field's name on the target.
-  std::string on_target(const std::string& field) const {
-    auto i = t_.field_mappings.find(field);
-    return i == t_.field_mappings.end() ? field : i->second;
-  }
+  std::string on_target(const std::string& field) const { return rules_[0].map(field); }
 
   void unknown_field(const std::string& path, const tracker_catalogue& c,
                      const std::string& field, const std::string& what) {
@@ -116,6 +115,24 @@ class checker {
         unknown_field(path, source_, from, "maps the field");
       if (!target_.has_field(to))
         unknown_field(path, target_, to, "maps to the field");
+    }
+    renamed_by_rules(source_, target_, rules_[0], "rules");
+    if (t_.dir == direction::two_way)
+      renamed_by_rules(target_, source_, rules_[1], "reverse_rules");
+  }
+
+  // Every known field of `from` a rule renames must land on a field of `to`.
+  void renamed_by_rules(const tracker_catalogue& from, const tracker_catalogue& to,
+                        const field_rules& rules, const char* key) {
+    if (!rules.rename_rules)
+      return;
+    for (auto& field : names_of(from)) {
+      if (rules.rename.count(field))
+        continue;
+      auto renamed = rules.map(field);
+      if (renamed != field && !to.has_field(renamed))
+        unknown_field(member(at("field_mappings"), key), to, renamed,
+                      "renames " + quote(field) + " to the field");
     }
   }
 
@@ -209,6 +226,9 @@ class checker {
     for (auto& [from, to] : t_.field_mappings)
       if (to == target_name)
         return from;
+    for (auto& field : names_of(source_))
+      if (on_target(field) == target_name)
+        return field;
     return target_name;
   }
 
@@ -216,6 +236,7 @@ class checker {
   const tracker_catalogue& source_;
   const tracker_catalogue& target_;
   std::string path_;
+  std::array<field_rules, 2> rules_;
   online_report out_;
 };
 

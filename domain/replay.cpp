@@ -7,8 +7,12 @@
 namespace tb {
 
 std::string field_rules::map(const std::string& field) const {
-  auto i = rename.find(field);
-  return i == rename.end() ? field : i->second;
+  if (auto i = rename.find(field); i != rename.end())
+    return i->second;
+  if (rename_rules)
+    if (auto to = rename_rules->map(field); to && !to->empty())
+      return *to;
+  return field;
 }
 
 std::string field_rules::map_user(const std::string& login) const {

@@ -23,12 +23,17 @@ struct field_rules {
   // By the field's name on the side the writes come from: what its values
   // become on the other side.
   std::map<std::string, value_mapping> values = {};
+  // Tried for a field `rename` does not name: RE2 rules with captures (no
+  // table, unmapped names pass). A rule that makes an empty name leaves
+  // the field its own.
+  std::optional<value_mapping> rename_rules = {};
   std::string map(const std::string& field) const;
   std::string map_user(const std::string& login) const;
   // What `value` of `field` becomes; nullopt when its mapping refuses it.
   std::optional<std::string> map_value(const std::string& field, const std::string& value) const;
-  // The renames of the other direction. Not the values: those are not always
-  // one-to-one, so each direction's are configured (or derived) on their own.
+  // The renames of the other direction. Not the values, nor the rename
+  // rules: those are not always one-to-one, so each direction's are
+  // configured (or derived) on their own.
   field_rules inverted() const;
 };
 

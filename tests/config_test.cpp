@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
+#include "config/task_rules.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using nlohmann::json;
@@ -989,6 +990,70 @@ CAF_TEST(variables_need_plain_names_that_are_not_built_in_and_plain_values) {
   CAF_CHECK(reports(r, "$.variables[\"source.project\"]", "is built in"));
   CAF_CHECK(reports(r, "$.variables.1st", "is not a variable name"));
   CAF_CHECK(reports(r, "$.variables.list", "must be a string or a number"));
+}
+
+CAF_TEST(field_mappings_take_rules_with_captures_beside_exact_names) {
+  auto j = full(); // two-way: a has Severity, Customer; b has Impact
+  project(j, "a")["custom_fields"].push_back({{"name", "Legacy Region"}});
+  project(j, "b")["custom_fields"].push_back({{"name", "Region"}});
+  project(j, "b")["custom_fields"].push_back({{"name", "rules"}});
+  task(j)["field_mappings"] = json::parse(R"x({
+    "Severity": "Impact", "Customer": "rules",
+    "rules": [{"match": "^Legacy (.*)$", "to": "\\1"}],
+    "reverse_rules": [{"match": "^Region$", "to": "Legacy Region"}]
+  })x");
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto& t = r.cfg->tasks[0];
+  // A rename's value is a string, the rules are arrays: "rules" as a
+  // field's new name is still a name.
+  CAF_CHECK(t.field_mappings
+            == (std::map<std::string, std::string>{{"Customer", "rules"}, {"Severity", "Impact"}}));
+  auto rules = rules_of(t);
+  CAF_CHECK(rules[0].map("Legacy Region") == "Region");
+  CAF_CHECK(rules[0].map("Severity") == "Impact"); // exact names first
+  CAF_CHECK(rules[0].map("status") == "status");   // no rule matches: its own name
+  CAF_CHECK(rules[1].map("Region") == "Legacy Region");
+  CAF_CHECK(rules[1].map("Impact") == "Severity"); // exact names invert
+  CAF_CHECK(rules[1].map("rules") == "Customer");
+}
+
+CAF_TEST(field_mapping_rule_mistakes_are_problems_at_their_place) {
+  const std::string at = "$.tasks.a-to-b.field_mappings";
+  {
+    auto j = full(); // two-way
+    task(j)["field_mappings"] = json::parse(R"x({
+      "rules": [{"match": "(", "to": "x"}, {"match": "^a$", "to": ""}, {"to": "y"}]
+    })x");
+    auto r = parse_json(j);
+    CAF_CHECK(reports(r, at + ".rules[0].match", "is not valid"));
+    CAF_CHECK(reports(r, at + ".rules[1].to", "must not be empty"));
+    CAF_CHECK(reports(r, at + ".rules[2]", "needs \"match\" and \"to\""));
+    CAF_CHECK(reports(r, at + ".rules", "rules cannot be inverted"));
+  }
+  {
+    auto j = full();
+    task(j)["direction"] = "one-way";
+    task(j)["field_mappings"] = json::parse(R"x({
+      "rules": [{"match": "^(Sev)erity$", "to": "\\1"}, {"match": "^Cust(omer)$", "to": "Impact"}],
+      "reverse_rules": [{"match": "x", "to": "y"}]
+    })x");
+    auto r = parse_json(j);
+    CAF_CHECK(reports(r, at + ".reverse_rules", "is for two-way tasks only"));
+    // Local projects' fields are known: where each renamed field lands.
+    CAF_CHECK(reports(r, at + ".rules",
+                      "renames \"Severity\" to \"Sev\", which is not a field of b/DEMO"));
+    CAF_CHECK(!reports(r, at + ".rules", "renames \"Customer\" to \"Impact\", which is not"));
+  }
+  {
+    auto j = full();
+    task(j)["direction"] = "one-way";
+    task(j)["field_mappings"] = json::parse(R"x({
+      "rules": [{"match": "^(Severity|Customer)$", "to": "Impact"}]
+    })x");
+    auto r = parse_json(j);
+    CAF_CHECK(reports(r, at + ".rules", "renames \"Customer\" to \"Impact\", where \"Severity\" lands too"));
+  }
 }
 
 CAF_TEST(value_mappings_take_a_table_or_rules_and_map_source_values) {

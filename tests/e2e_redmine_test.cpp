@@ -668,7 +668,11 @@ CAF_TEST(two_way_parents_edited_by_the_users_who_made_their_children_end_equal_a
     auto task = call("GET", "/api/v1/tasks/t");
     return !task["progress"]["finished"].is_null() && task["backlog"] == 0;
   };
-  CAF_CHECK(eventually(synced, std::chrono::seconds{180}, std::chrono::milliseconds{500}));
+  // A slow run shows why: the server's log names every failed pass and
+  // each opening of a breaker.
+  if (!eventually(synced, std::chrono::seconds{180}, std::chrono::milliseconds{500}))
+    CAF_FAIL("the initial sync took over 180 s:\n" << call("GET", "/api/v1/tasks/t").dump()
+                                                     << "\nserver log:\n" << server->log());
   if (!eventually([&] { return differing().empty(); }, std::chrono::seconds{60},
                   std::chrono::milliseconds{3000})) {
     std::string diff;

@@ -20,10 +20,13 @@ struct fixture : e2e_fixture {
 
   // A later change that must arrive after everything before it: once it is
   // there, an echo of the earlier ones would be there too.
-  void wait_for_marker(const std::string& text) {
-    update("a", a_id, "marker", json::object(), text);
+  void wait_for_marker(const std::string& text) { wait_for_marker_on(a_id, b_id, text); }
+
+  void wait_for_marker_on(const std::string& a, const std::string& b,
+                          const std::string& text = "marker") {
+    update("a", a, "marker", json::object(), text);
     CAF_REQUIRE(eventually([&] {
-      auto h = get("b", b_id)["history"];
+      auto h = get("b", b)["history"];
       return !h.empty() && h.back()["comment"] == text;
     }));
   }
@@ -211,6 +214,40 @@ CAF_TEST(filters_and_value_mappings_decide_what_goes_where_and_in_whose_words) {
   CAF_CHECK(eventually([&] { return occurrences(lines(), left) == 1; }));
   auto errors = call("GET", "/api/v1/errors")["errors"].size();
   CAF_CHECK_EQUAL(errors, 0u);
+}
+
+// Trackers whose fields are named apart: b calls a's "Severity" and
+// "Customer" "Legacy Severity" and "Legacy Customer". One rule renames
+// them all on the way to b; the way back has its own rule.
+CAF_TEST(field_mapping_rules_rename_fields_each_way_by_their_captures) {
+  write_config("two-way", 200,
+               {{"field_mappings",
+                 json::parse(R"x({
+                   "rules": [{"match": "^(Severity|Customer)$", "to": "Legacy \\1"}],
+                   "reverse_rules": [{"match": "^Legacy (.*)$", "to": "\\1"}]})x")}});
+  json cfg = json::parse(std::ifstream{dir.file("config.json")});
+  for (auto& f : cfg["connections"]["b"]["projects"][0]["custom_fields"])
+    f["name"] = "Legacy " + f["name"].get<std::string>();
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+  start();
+  auto text = [](const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); };
+  auto id = create("a", "alice", {{"subject", "Login fails"}, {"Severity", "High"},
+                                  {"Customer", "ACME"}, {"status", "New"}});
+  std::string twin;
+  CAF_REQUIRE(eventually([&] { return !(twin = twin_of("b", "a/" + id)).empty(); }));
+  auto fields = get("b", twin)["fields"];
+  CAF_CHECK_EQUAL(text(fields["Legacy Severity"]), "High");
+  CAF_CHECK_EQUAL(text(fields["Legacy Customer"]), "ACME");
+  CAF_CHECK_EQUAL(text(fields["status"]), "New"); // no rule matches: its own name
+  CAF_CHECK(!fields.contains("Severity"));
+  // b's change comes back under a's names.
+  update("b", twin, "bob", {{"Legacy Customer", "Globex"}}, "moved to Globex");
+  CAF_CHECK(eventually([&] { return get("a", id)["fields"]["Customer"] == "Globex"; }));
+  auto back = get("a", id);
+  CAF_CHECK(!back["fields"].contains("Legacy Customer"));
+  CAF_CHECK_EQUAL(back["history"].size(), 2u);
+  wait_for_marker_on(id, twin);
+  CAF_CHECK_EQUAL(get("b", twin)["history"].size(), 3u); // no echo of the change from b
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

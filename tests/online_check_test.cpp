@@ -227,3 +227,28 @@ CAF_TEST(a_tracker_that_does_not_tell_its_fields_checks_nothing) {
   CAF_CHECK_EQUAL(listing(r.problems), "");
   CAF_CHECK_EQUAL(listing(r.warnings), "");
 }
+
+CAF_TEST(fields_renamed_by_rules_must_land_on_fields_of_the_other_side) {
+  auto t = agreeing();
+  t["field_mappings"]["rules"] = json::parse(R"x([{"match": "^Legacy (.*)$", "to": "\\1"}])x");
+  t["field_mappings"]["reverse_rules"] =
+    json::parse(R"x([{"match": "^(Region|Zone)$", "to": "Old \\1"}])x");
+  auto source = alpha();
+  auto target = beta();
+  (*source.fields)["Legacy Region"] = {};
+  (*source.fields)["Old Zone"] = {};
+  (*target.fields)["Region"] = {};
+  (*target.fields)["Zone"] = {};
+  auto r = check_online(task_of(t), source, target);
+  // Legacy Region lands on Region; the way back makes Region "Old Region",
+  // which rm1 lacks, and Zone "Old Zone", which it has.
+  CAF_CHECK(has(r.problems, "$.tasks.t.field_mappings.reverse_rules",
+                "renames \"Region\" to the field \"Old Region\", which connection rm1, project "
+                "alpha does not have"));
+  CAF_CHECK_EQUAL(r.problems.size(), 1u);
+  (*target.fields).erase("Region");
+  r = check_online(task_of(t), source, target);
+  CAF_CHECK(has(r.problems, "$.tasks.t.field_mappings.rules",
+                "renames \"Legacy Region\" to the field \"Region\", which connection rm2, "
+                "project beta does not have"));
+}
