@@ -1036,6 +1036,7 @@ void plan_time_entry_ops(self_ptr self) {
                                   st.side_of(side::source).rules,
                                   st.side_of(side::target).rules);
   st.time.next = 0;
+  st.time.refused.reset();
   run_next_time_entry_op(self);
 }
 
@@ -1046,6 +1047,10 @@ void run_next_time_entry_op(self_ptr self) {
     return;
   }
   if (st.time.next == st.time.ops.size()) {
+    if (st.time.refused) {
+      fail(self, *st.time.refused);
+      return;
+    }
     st.commit_pass_done();
     finish_pass(self, true);
     return;
@@ -1060,6 +1065,18 @@ void run_next_time_entry_op(self_ptr self) {
     return;
   }
   auto to = *op.to;
+  if (!op.refused.empty()) {
+    auto& s = st.side_of(other(to));
+    if (!st.time.refused)
+      st.time.refused = sync_error{
+        error_kind::invalid,
+        "connection " + s.connection + ", issue " + st.id_at(other(to)) + ", time entry "
+          + (to == side::target ? op.after.source.id : op.after.target.id),
+        op.refused + " (map it in value_mappings.activity, or let unmapped values pass)"};
+    ++st.time.next;
+    run_next_time_entry_op(self);
+    return;
+  }
   if (op.write.id.empty() && op.write.content)
     st.record_time_entry_intent(op);
   self

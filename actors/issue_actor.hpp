@@ -125,6 +125,9 @@ struct issue_state {
     std::optional<storage::time_entry_intent> intent; // as the pass found it
     std::vector<time_entry_op> ops;
     std::size_t next = 0;
+    // The first row an activity mapping refused: the pass makes the other
+    // rows' writes, then fails with it.
+    std::optional<sync_error> refused;
   } time;
   std::vector<time_entry>& rows_at(side s) { return time.rows[static_cast<int>(s)]; }
   // A create that an earlier attempt may have made unrecorded (its intent):

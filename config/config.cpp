@@ -517,9 +517,11 @@ std::map<std::string, tb::value_mapping> read_value_mappings(report& r, const js
       r.add(at, "the field name must not be empty");
       continue;
     }
-    if (source.project && !has_field(*source.project, field))
+    // "activity": the time entries' own field, beside the issue's.
+    if (source.project && field != "activity" && !has_field(*source.project, field))
       r.add(at, quote(field) + " is not a field of " + describe(source.scope),
-            "value mappings are keyed by the source's field name; fields of "
+            "value mappings are keyed by the source's field name (or \"activity\", the time "
+            "entries'); fields of "
               + describe(source.scope) + ": " + join(field_names(*source.project)));
     if (auto m = read_value_mapping(r, spec, at))
       mappings.emplace(field, std::move(*m));

@@ -86,6 +86,7 @@ time_entry map_time_entry(const time_entry& row, const field_rules& rules) {
   out.id.clear();
   out.updated = 0;
   out.user = rules.map_user(row.user);
+  out.activity = rules.map_value("activity", row.activity).value_or(row.activity);
   out.fields.clear();
   for (auto& [name, value] : row.fields)
     out.fields[rules.map(name)] = value;
@@ -121,6 +122,11 @@ std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& sour
   auto write = [&](const std::string& key, side to, std::string id,
                    std::optional<time_entry> content, time_entry_link after) {
     ops.push_back({key, to, {std::move(id), std::move(content)}, std::move(after), false});
+    auto& from = to == side::target ? ops.back().after.source : ops.back().after.target;
+    auto& rules = to == side::target ? to_target : to_source;
+    if (!rules.map_value("activity", from.activity))
+      ops.back().refused = "the activity \"" + from.activity
+                           + "\" is one the task's value mapping of \"activity\" refuses";
   };
   auto unlink = [&](const std::string& key, std::optional<side> to, std::string id) {
     ops.push_back({key, to, {std::move(id), std::nullopt}, {}, true});

@@ -60,6 +60,9 @@ struct time_entry_op {
   time_entry_write write;       // on `to`, in its terms
   time_entry_link after;        // unlink: none
   bool unlink = false;
+  // Why the write may not be made: the task's value mapping of "activity"
+  // refuses the row's activity. "" when it may.
+  std::string refused = {};
 };
 
 // Rows are copied, changed and deleted as on the other side: new rows of
@@ -75,7 +78,8 @@ std::vector<time_entry_op> plan_time_entries(const std::vector<time_entry>& sour
                                              const field_rules& to_target,
                                              const field_rules& to_source);
 
-// A row in the other side's terms (its user and field names mapped); no id.
+// A row in the other side's terms (its user, field names and activity
+// mapped; an activity the mapping refuses is left as it is); no id.
 time_entry map_time_entry(const time_entry& row, const field_rules& rules);
 
 } // namespace tb

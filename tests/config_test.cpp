@@ -1076,6 +1076,15 @@ CAF_TEST(value_mappings_take_a_table_or_rules_and_map_source_values) {
   CAF_CHECK(r.cfg->tasks[0].reverse_value_mappings.empty());
 }
 
+CAF_TEST(the_time_entries_activity_may_be_mapped_beside_the_issue_fields) {
+  auto j = full(); // a/DEMO has no field named activity: it is the time entries'
+  task(j)["value_mappings"] = {{"activity", {{"Design", "Planning"}}}};
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  auto mapped = r.cfg->tasks[0].value_mappings.at("activity").map("Design").value_or("?");
+  CAF_CHECK_EQUAL(mapped, "Planning");
+}
+
 CAF_TEST(value_mapping_mistakes_are_problems_at_their_place) {
   auto j = full(); // DEMO of a has Severity and Customer
   task(j)["value_mappings"] = json::parse(R"x({

@@ -983,6 +983,43 @@ CAF_TEST(time_entries_logged_edited_or_deleted_on_either_redmine_reach_the_other
   CAF_CHECK_EQUAL(call("GET", "/api/v1/errors")["errors"].size(), 0u);
 }
 
+// Two Redmines whose time entry activities are used apart: the task maps
+// rm1's Design to rm2's Development, and refuses any other activity. The
+// refused row is an error item naming it; nothing is written for it.
+CAF_TEST(time_entry_activities_are_mapped_and_a_refused_one_is_an_error_item) {
+  auto project = fresh_identifier("activity");
+  make_project(rm1, project);
+  make_project(rm2, project);
+  auto id = std::to_string(rm1.create_issue({{"project_id", project}, {"subject", "Planned"}},
+                                            "alice"));
+  log_time(rm1, "alice", id, "2026-11-30", 1.5, "Design", "sketch", "INV-1");
+  log_time(rm1, "bob", id, "2026-11-30", 2, "Development", "build", "");
+  json mapping = {{"values", {{"Design", "Development"}}}, {"unmapped", "error"}};
+  write_redmine_config({{"connection", "rm1"}, {"project", project}},
+                       {{"connection", "rm2"}, {"project", project}}, "one-way",
+                       {{"value_mappings", {{"activity", mapping}}}});
+  start();
+  std::string twin;
+  CAF_REQUIRE(eventually([&] { return !(twin = find_by_subject(rm2, project, "Planned")).empty(); },
+                         std::chrono::seconds{60}, redmine_poll));
+  auto refused = [&] {
+    auto errors = call("GET", "/api/v1/errors");
+    for (auto& e : errors["errors"])
+      if (str(e["message"]).find("the activity \"Development\" is one the task's value mapping "
+                                 "of \"activity\" refuses")
+          != std::string::npos)
+        return true;
+    return false;
+  };
+  if (!eventually(refused, std::chrono::seconds{60}, redmine_poll))
+    CAF_FAIL("no error item for the refused activity: "
+             << call("GET", "/api/v1/errors").dump() << "\nserver log:\n" << server->log());
+  std::multiset<std::string> want{"Alice Example | 2026-11-30 | 1.5 h | Development | sketch | INV-1"};
+  auto rows = time_rows(rm2, twin);
+  if (rows != want)
+    CAF_FAIL("rm2's rows:" << describe(rows) << "\nserver log:\n" << server->log());
+}
+
 CAF_TEST(a_task_told_to_leave_time_entries_alone_copies_none) {
   auto project = fresh_identifier("untimed");
   make_project(rm1, project);
@@ -2006,7 +2043,8 @@ CAF_TEST(check_online_reports_every_rule_the_redmines_cannot_take_at_its_path) {
                {"target", {{"connection", "rm2"}, {"project", target}}},
                {"direction", "two-way"},
                {"filter", filter},
-               {"value_mappings", {{"status", {{"Resolved", "Done"}}}}},
+               {"value_mappings", {{"status", {{"Resolved", "Done"}}},
+                                   {"activity", {{"Design", "Planning"}}}}},
                {"field_mappings", {{"Customer", "Client"}}},
                {"user_mappings", {{"alice", "alicia"}}},
                {"on_deleted", "close-twin"},
@@ -2031,6 +2069,10 @@ CAF_TEST(check_online_reports_every_rule_the_redmines_cannot_take_at_its_path) {
   CAF_CHECK_EQUAL(at_filter.size(), 2u); // Support is one of the source's trackers
   CAF_CHECK(said(lines_at(r.output, "$.tasks.t.value_mappings.status"),
                  "\"Resolved\" becomes \"Done\", but " + on_target + " has no status \"Done\""));
+  // The time entries' activities are the project's, as Redmine lists them.
+  CAF_CHECK(said(lines_at(r.output, "$.tasks.t.value_mappings.activity"),
+                 "\"Design\" becomes \"Planning\", but " + on_target
+                   + " has no activity \"Planning\""));
   CAF_CHECK(said(lines_at(r.output, "$.tasks.t.field_mappings.Customer"),
                  "maps to the field \"Client\", which " + on_target + " does not have"));
   CAF_CHECK(said(lines_at(r.output, "$.tasks.t.user_mappings.alice"),
@@ -2041,8 +2083,8 @@ CAF_TEST(check_online_reports_every_rule_the_redmines_cannot_take_at_its_path) {
   CAF_CHECK(said(lines_at(r.output, "$.tasks.gone.target"),
                  "cannot read connection rm2, project no-such-project: Redmine has no project "
                  "with the identifier no-such-project"));
-  CAF_CHECK(r.output.find("8 problem(s) against the trackers") != std::string::npos);
-  if (r.exit_code != 2 || r.output.find("8 problem(s)") == std::string::npos)
+  CAF_CHECK(r.output.find("9 problem(s) against the trackers") != std::string::npos);
+  if (r.exit_code != 2 || r.output.find("9 problem(s)") == std::string::npos)
     CAF_MESSAGE("check said:\n" << r.output);
 
   // Fixed, and a target reached with a member's key, which may not list
@@ -2050,6 +2092,7 @@ CAF_TEST(check_online_reports_every_rule_the_redmines_cannot_take_at_its_path) {
   // and the source's Support tracker that the target lacks.
   task.erase("filter");
   task["value_mappings"]["status"]["Resolved"] = "Closed";
+  task["value_mappings"]["activity"]["Design"] = "Development";
   task["reverse_value_mappings"] = {{"status", {{"Closed", "Closed"}}}};
   task.erase("field_mappings");
   task["user_mappings"]["alice"] = "bob";

@@ -179,6 +179,29 @@ CAF_TEST(one_way_copies_changes_and_deletes_the_sources_rows_and_nothing_twice) 
   CAF_CHECK(p.plan(false, rules).empty());
 }
 
+// Trackers whose activities differ: the task's value mapping of
+// "activity" says what each becomes, and a row whose activity it refuses
+// is not written (the op says why).
+CAF_TEST(activities_are_mapped_and_a_refused_one_is_not_written) {
+  field_rules rules;
+  auto compiled = value_mapping::compile({{{"Design", "Planning"}}, {}, unmapped_value::refuse});
+  rules.values.emplace("activity", std::get<value_mapping>(compiled));
+  tracker_pair p;
+  p.at(side::source) = {row("1", "alice", "1", "review"), row("2", "bob", "2", "build")};
+  p.at(side::source)[1].activity = "Testing";
+  auto ops = p.plan(false, rules);
+  CAF_REQUIRE_EQUAL(ops.size(), 2u);
+  CAF_REQUIRE(ops[0].write.content);
+  CAF_CHECK_EQUAL(ops[0].write.content->activity, "Planning");
+  CAF_CHECK_EQUAL(ops[0].refused, "");
+  CAF_CHECK_EQUAL(ops[1].refused,
+                  "the activity \"Testing\" is one the task's value mapping of \"activity\" "
+                  "refuses");
+  // Without a mapping an activity keeps its name.
+  auto as_is = map_time_entry(p.at(side::source)[1], field_rules{});
+  CAF_CHECK_EQUAL(as_is.activity, "Testing");
+}
+
 CAF_TEST(two_way_makes_each_sides_rows_and_changes_on_the_other_and_ends_alike) {
   field_rules rules;
   rules.users = {{"bob", "robert"}};

@@ -195,7 +195,7 @@ result<project_info> adapter::project_answer(const std::string& project,
 }
 
 result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
-  auto p = project_answer(project, "trackers,issue_custom_fields");
+  auto p = project_answer(project, "trackers,issue_custom_fields,time_entry_activities");
   if (!p)
     return p.error();
   using takes = field_catalogue::takes;
@@ -208,6 +208,11 @@ result<tracker_catalogue> adapter::read_catalogue(const std::string& project) {
   auto& trackers = fields[core_field::tracker] = {takes::listed, {}};
   for (auto& t : p->trackers)
     trackers.values.insert(t.name);
+  // Not an issue field: the time entries' activities, which value_mappings
+  // may map under "activity".
+  auto& activities = fields["activity"] = {takes::listed, {}};
+  for (auto& a : p->activities)
+    activities.values.insert(a.name);
   struct listing {
     const char* target;
     const char* key;
