@@ -76,6 +76,49 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
 }
 
 void engine::add_task(const config::task_config& t) {
+  auto handle = spawn_task(t, {});
+  std::lock_guard lock{tasks_mutex_};
+  tasks_.insert_or_assign(t.name, handle);
+}
+
+void engine::replace_task(const config::task_config& t) {
+  auto old = find_task(t.name);
+  if (!old) {
+    add_task(t);
+    return;
+  }
+  caf::anon_send(*old, retire_atom_v);
+  auto handle = spawn_task(t, *old);
+  std::lock_guard lock{tasks_mutex_};
+  tasks_.insert_or_assign(t.name, handle);
+}
+
+void engine::remove_task(const std::string& name) {
+  std::optional<task_actor> old;
+  {
+    std::lock_guard lock{tasks_mutex_};
+    if (auto i = tasks_.find(name); i != tasks_.end()) {
+      old = i->second;
+      tasks_.erase(i);
+    }
+  }
+  if (!old)
+    return;
+  log(log_level::info, name,
+      "removed from the configuration: it ends after the passes under way; its links and "
+      "queue stay stored");
+  caf::anon_send(*old, retire_atom_v);
+}
+
+std::optional<task_actor> engine::find_task(const std::string& name) const {
+  std::lock_guard lock{tasks_mutex_};
+  auto t = tasks_.find(name);
+  if (t == tasks_.end() || stopped_)
+    return std::nullopt;
+  return t->second;
+}
+
+task_actor engine::spawn_task(const config::task_config& t, task_actor predecessor) {
   auto ctx = std::make_shared<task_context>();
   ctx->name = t.name;
   auto fill = [&](side s, const config::scope_config& scope) {
@@ -116,13 +159,12 @@ void engine::add_task(const config::task_config& t) {
   log(log_level::info, t.name,
       std::string{"started: "} + t.source.connection + "/" + t.source.project
         + (ctx->two_way ? " <-> " : " -> ") + t.target.connection + "/" + t.target.project);
-  tasks_.push_back(sys_.spawn(task, std::shared_ptr<const task_context>{ctx}, true));
-  tasks_by_name_.emplace(t.name, tasks_.back());
+  return sys_.spawn(task, std::shared_ptr<const task_context>{ctx}, true, predecessor);
 }
 
 bool engine::push(const std::string& task, side s, const std::vector<std::string>& issue_ids) {
-  auto t = tasks_by_name_.find(task);
-  if (t == tasks_by_name_.end() || stopped_)
+  auto t = find_task(task);
+  if (!t)
     return false;
   // Queued with no time: a sync that reads the issue at all covers it.
   std::vector<issue_stamp> stamps;
@@ -132,18 +174,18 @@ bool engine::push(const std::string& task, side s, const std::vector<std::string
     stamps.push_back({id, 0});
   }
   txn.commit();
-  caf::anon_send(t->second, changes_atom_v, s, std::move(stamps));
+  caf::anon_send(*t, changes_atom_v, s, std::move(stamps));
   return true;
 }
 
 bool engine::skip(const std::string& task, const issue_ref& key,
                   std::chrono::milliseconds timeout) {
-  auto t = tasks_by_name_.find(task);
-  if (t == tasks_by_name_.end() || stopped_)
+  auto t = find_task(task);
+  if (!t)
     return false;
   bool skipped = false;
   caf::scoped_actor self{sys_};
-  self->request(t->second, timeout, skip_atom_v, key)
+  self->request(*t, timeout, skip_atom_v, key)
     .receive([&](bool had) { skipped = had; }, [](caf::error&) {});
   return skipped;
 }
@@ -166,28 +208,28 @@ std::string ask(caf::actor_system& sys, const task_actor& t, std::chrono::millis
 
 std::string engine::control(const std::string& task, command c,
                             std::chrono::milliseconds timeout) {
-  auto t = tasks_by_name_.find(task);
-  if (t == tasks_by_name_.end() || stopped_)
-    return "the server is stopping";
+  auto t = find_task(task);
+  if (!t)
+    return "the task is not running (the server is stopping, or a reload removed it)";
   switch (c) {
     case command::start:
-      return ask(sys_, t->second, timeout, start_atom_v);
+      return ask(sys_, *t, timeout, start_atom_v);
     case command::stop:
-      return ask(sys_, t->second, timeout, stop_atom_v);
+      return ask(sys_, *t, timeout, stop_atom_v);
     case command::pause:
-      return ask(sys_, t->second, timeout, pause_atom_v);
+      return ask(sys_, *t, timeout, pause_atom_v);
     case command::resume:
       break;
   }
-  return ask(sys_, t->second, timeout, resume_atom_v);
+  return ask(sys_, *t, timeout, resume_atom_v);
 }
 
 std::string engine::resync(const std::string& task, timestamp since,
                            std::chrono::milliseconds timeout) {
-  auto t = tasks_by_name_.find(task);
-  if (t == tasks_by_name_.end() || stopped_)
-    return "the server is stopping";
-  return ask(sys_, t->second, timeout, resync_atom_v, since);
+  auto t = find_task(task);
+  if (!t)
+    return "the task is not running (the server is stopping, or a reload removed it)";
+  return ask(sys_, *t, timeout, resync_atom_v, since);
 }
 
 void engine::log(log_level level, const std::string& task, const std::string& message) {
@@ -195,32 +237,40 @@ void engine::log(log_level level, const std::string& task, const std::string& me
 }
 
 std::vector<task_status> engine::status(std::chrono::milliseconds timeout) {
+  std::map<std::string, task_actor> tasks;
+  {
+    std::lock_guard lock{tasks_mutex_};
+    tasks = tasks_;
+  }
   std::vector<task_status> out;
   caf::scoped_actor self{sys_};
-  for (auto& t : tasks_)
+  for (auto& [name, t] : tasks)
     self->request(t, timeout, status_atom_v)
       .receive([&](task_status& s) { out.push_back(std::move(s)); }, [](caf::error&) {});
   return out;
 }
 
 bool engine::stop(std::chrono::milliseconds grace) {
-  if (stopped_)
-    return true;
-  stopped_ = true;
+  std::map<std::string, task_actor> tasks;
+  {
+    std::lock_guard lock{tasks_mutex_};
+    if (stopped_)
+      return true;
+    stopped_ = true;
+    tasks = std::exchange(tasks_, {});
+  }
   bool clean = true;
   caf::scoped_actor self{sys_};
-  for (auto& t : tasks_)
+  for (auto& [name, t] : tasks)
     self->request(t, grace, shutdown_atom_v)
       .receive([](bool) {}, [&](caf::error&) { clean = false; });
   log(log_level::info, "", clean ? "stopped cleanly" : "stopped; unsynced changes stay queued");
   self->request(logger_, grace, flush_atom_v, true).receive([](bool) {}, [](caf::error&) {});
-  for (auto& t : tasks_)
+  for (auto& [name, t] : tasks)
     self->send_exit(t, caf::exit_reason::user_shutdown);
   for (auto& [name, c] : connections_)
     self->send_exit(c, caf::exit_reason::user_shutdown);
   self->send_exit(logger_, caf::exit_reason::user_shutdown);
-  tasks_.clear();
-  tasks_by_name_.clear();
   connections_.clear();
   return clean;
 }

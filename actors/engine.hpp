@@ -6,6 +6,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,14 @@ class engine {
   void add_connection(const std::string& name, const adapter_factory& make, unsigned workers);
   // The task's connections must have been added.
   void add_task(const config::task_config& t);
+  // A reload: the task's actor is replaced by one with these settings. The
+  // old one starts no new pass and ends after the passes under way; the new
+  // one syncs only then, so no pair has two passes at once. What was
+  // queued stays queued for it.
+  void replace_task(const config::task_config& t);
+  // A reload without the task: its actor ends as in replace_task. Its state
+  // (links, queue, error items) stays in LMDB for a task of that name.
+  void remove_task(const std::string& name);
 
   void log(log_level level, const std::string& task, const std::string& message);
   // Issues a tracker says changed (a webhook): queued durably, then synced
@@ -65,9 +75,14 @@ class engine {
     bool narrows_listings = false;
   };
   std::map<std::string, tracker_traits> traits_;
-  std::vector<task_actor> tasks_;
-  std::map<std::string, task_actor> tasks_by_name_;
+  // Reloads change the tasks while API threads ask them: guarded.
+  mutable std::mutex tasks_mutex_;
+  std::map<std::string, task_actor> tasks_;
   bool stopped_ = false;
+
+  // The task's actor, or none (unknown, or the engine stopped).
+  std::optional<task_actor> find_task(const std::string& name) const;
+  task_actor spawn_task(const config::task_config& t, task_actor predecessor);
 };
 
 } // namespace tb

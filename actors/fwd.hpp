@@ -71,7 +71,10 @@ using task_actor = caf::typed_actor<
   // Lists the synced sides' issues changed since then and syncs them.
   caf::replies_to<resync_atom, timestamp>::with<std::string>,
   // The engine ends: true once no pass is under way.
-  caf::replies_to<shutdown_atom>::with<bool>>;
+  caf::replies_to<shutdown_atom>::with<bool>,
+  // A reload replaced or removed the task: no new pass starts, and the
+  // actor ends by itself once the passes under way have ended.
+  caf::reacts_to<retire_atom>>;
 
 // One per task side that is polled.
 using poller_actor =

@@ -340,6 +340,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_ATOM(trackbridge, tb, time_atom, "time") // an issue's time entries
   CAF_ADD_ATOM(trackbridge, tb, catalogue_atom, "catalogue") // what a project takes
   CAF_ADD_ATOM(trackbridge, tb, newest_atom, "newest") // a project's newest change
+  CAF_ADD_ATOM(trackbridge, tb, retire_atom, "retire") // a reload ends a task's actor
 
   CAF_ADD_TYPE_ID(trackbridge, (tb::side))
   CAF_ADD_TYPE_ID(trackbridge, (tb::issue_ref))

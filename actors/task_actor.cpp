@@ -120,8 +120,18 @@ void retire(self_ptr self, std::map<issue_ref, active_issue>::iterator i) {
   self->state.active.erase(i);
 }
 
+void begin_run(self_ptr self);
+
 void on_down(self_ptr self, const caf::down_msg& dm) {
   auto& st = self->state;
+  if (st.predecessor && dm.source == st.predecessor) {
+    st.predecessor = nullptr;
+    if (st.retiring && st.active.empty())
+      self->quit(); // replaced again before it began: its successor waited for both
+    else if (!st.shutting_down)
+      begin_run(self);
+    return;
+  }
   for (auto i = st.active.begin(); i != st.active.end(); ++i) {
     if (i->second.handle.address() != dm.source)
       continue;
@@ -140,6 +150,8 @@ void on_down(self_ptr self, const caf::down_msg& dm) {
     st.shut_down->deliver(true);
     st.shut_down.reset();
   }
+  if (st.active.empty() && st.retiring && !st.predecessor)
+    self->quit();
 }
 
 void progress_begun(self_ptr self, const std::string& kind, const std::string& what);
@@ -359,8 +371,9 @@ void catalogues_in(self_ptr self) {
 
 void catalogue_in(self_ptr self, std::uint64_t round, side s, catalogue_result r) {
   auto& st = self->state;
-  if (round != st.check_round || st.check != task_state::check_state::checking)
-    return; // an older round's, or the task was stopped meanwhile
+  if (round != st.check_round || st.check != task_state::check_state::checking
+      || st.shutting_down)
+    return; // an older round's, or the task was stopped (or is ending) meanwhile
   st.catalogues[static_cast<int>(s)] = std::move(r);
   if (st.catalogues[0] && st.catalogues[1])
     catalogues_in(self);
@@ -608,6 +621,8 @@ bool task_state::forget_failure(const issue_ref& key) {
 }
 
 std::string task_state::state_name() const {
+  if (predecessor && !shutting_down)
+    return "restarting";
   if ((shutting_down || run == storage::task_run_state::stopped) && !active.empty())
     return "stopping";
   if (run != storage::task_run_state::stopped && check == check_state::invalid)
@@ -693,12 +708,12 @@ issue_ref task_state::key_of(const issue_ref& changed) {
   return changed;
 }
 
-task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
-                               std::shared_ptr<const task_context> ctx, bool with_pollers) {
+namespace {
+
+// As the operator left the task: stopped, paused (checked, not syncing) or
+// running (checked, then syncing what is queued).
+void begin_run(self_ptr self) {
   auto& st = self->state;
-  st.ctx = std::move(ctx);
-  st.with_pollers = with_pollers;
-  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
   {
     storage::transaction t{st.ctx->store->env(), storage::transaction::read_only};
     st.run = st.ctx->store->run_state(t, st.ctx->name);
@@ -715,6 +730,42 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     case storage::task_run_state::running:
       begin_check(self, true);
       break;
+  }
+}
+
+// Like shutdown, but nobody waits: the actor ends by itself after its last
+// pass (on_down), or now when none is under way.
+void retire_task(self_ptr self) {
+  auto& st = self->state;
+  st.shutting_down = true;
+  st.retiring = true;
+  stop_pollers(self);
+  drop_progress(self);
+  if (st.active.empty()) {
+    if (!st.predecessor) // else once it is down: a successor waits for both
+      self->quit();
+    return;
+  }
+  for (auto& [key, a] : st.active)
+    self->send(a.handle, stop_atom_v);
+}
+
+} // namespace
+
+task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
+                               std::shared_ptr<const task_context> ctx, bool with_pollers,
+                               task_actor predecessor) {
+  auto& st = self->state;
+  st.ctx = std::move(ctx);
+  st.with_pollers = with_pollers;
+  self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  if (predecessor) {
+    // Its down message comes at once if it has already ended.
+    st.predecessor = predecessor.address();
+    self->monitor(predecessor);
+    log(self, log_level::info, "new settings: they apply once the passes under way have ended");
+  } else {
+    begin_run(self);
   }
   return {
     [self](changes_atom, side s, const std::vector<issue_stamp>& stamps) {
@@ -797,6 +848,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
     [self](stop_atom) { return stop(self); },
     [self](start_atom) { return start(self); },
     [self](resync_atom, timestamp since) { return resync(self, since); },
+    [self](retire_atom) { retire_task(self); },
     [self](shutdown_atom) {
       auto& st = self->state;
       st.shutting_down = true;

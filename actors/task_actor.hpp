@@ -122,6 +122,10 @@ struct task_state {
   // As the operator left it (kept in LMDB), and whether the engine is ending.
   storage::task_run_state run = storage::task_run_state::running;
   bool shutting_down = false;
+  bool retiring = false; // ends once no pass is under way (retire_atom)
+  // The actor of the task's earlier settings, while its passes end: this
+  // one starts only after it is down, so no pair has two passes at once.
+  caf::actor_addr predecessor;
   std::optional<caf::typed_response_promise<bool>> shut_down;
 
   std::uint64_t received[2] = {0, 0};
@@ -175,8 +179,10 @@ std::chrono::milliseconds retry_delay(unsigned attempt, double random);
 // outage held back sync when it ends, not a long backoff after.
 std::chrono::milliseconds held_back_delay(std::int64_t reopens_in_ms, double random);
 
-// start_pollers: false in tests that drive the task by hand.
+// start_pollers: false in tests that drive the task by hand. predecessor:
+// the task's actor this one replaces (sent retire_atom), or none.
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
-                               std::shared_ptr<const task_context> ctx, bool start_pollers);
+                               std::shared_ptr<const task_context> ctx, bool start_pollers,
+                               task_actor predecessor);
 
 } // namespace tb

@@ -46,11 +46,12 @@ std::string hook_signature(const std::string& secret, const std::string& body) {
   return out;
 }
 
-void add_hook_routes(router& r, std::vector<hook_task> tasks, hook_sink sink) {
-  auto all = std::make_shared<const std::vector<hook_task>>(std::move(tasks));
+void add_hook_routes(router& r, std::shared_ptr<const live_hooks> tasks, hook_sink sink) {
   r.add("POST", "/hooks/{task}/{side}",
-        answering([all, sink = std::move(sink)](const http_request& req, const route_params& p) {
+        answering([tasks = std::move(tasks), sink = std::move(sink)](const http_request& req,
+                                                                    const route_params& p) {
           only_query(p, {});
+          auto all = tasks->get();
           auto& task = task_named(*all, p.path.at("task"));
           auto s = synced_side(task.name, task.two_way, p.path.at("side"));
           if (!signed_by(task.secret, req))

@@ -5,9 +5,11 @@
 // body>. Nothing of a refused request is acted on.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "api/live.hpp"
 #include "api/router.hpp"
 #include "domain/sync.hpp"
 
@@ -23,7 +25,10 @@ struct hook_task {
 using hook_sink =
   std::function<void(const std::string& task, side s, const std::vector<std::string>& ids)>;
 
-void add_hook_routes(router& r, std::vector<hook_task> tasks, hook_sink sink);
+// The tasks that take webhooks: replaced by a reload.
+using live_hooks = live<std::vector<hook_task>>;
+
+void add_hook_routes(router& r, std::shared_ptr<const live_hooks> tasks, hook_sink sink);
 
 // "sha256=" and the lower-case hex HMAC-SHA256 of body under secret: what a
 // sender puts in X-TrackBridge-Signature.

@@ -141,14 +141,17 @@ std::string render_metrics(const std::vector<std::string>& names,
   return out.take();
 }
 
-void add_metrics_route(router& r, std::vector<std::string> task_names, storage::sync_state& store,
-                       task_reporter status,
+void add_metrics_route(router& r, std::shared_ptr<const live_tasks> tasks,
+                       storage::sync_state& store, task_reporter status,
                        std::map<std::string, std::shared_ptr<http::call_tally>> connections) {
   r.add("GET", "/metrics",
-        answering([names = std::move(task_names), &store, status = std::move(status),
+        answering([tasks = std::move(tasks), &store, status = std::move(status),
                    connections = std::move(connections)](const http_request&,
                                                          const route_params& p) {
           only_query(p, {});
+          std::vector<std::string> names;
+          for (auto& t : *tasks->get())
+            names.push_back(t.name);
           std::map<std::string, task_backlog> backlogs;
           {
             storage::transaction t{store.env(), storage::transaction::read_only};

@@ -34,10 +34,11 @@ std::string render_metrics(const std::vector<std::string>& task_names,
                            const std::map<std::string, task_backlog>& backlogs,
                            const std::map<std::string, connection_report>& connections);
 
-// connections: each tracker connection's tally (connections without HTTP,
-// such as the embedded tracker, have none). store must outlive r.
-void add_metrics_route(router& r, std::vector<std::string> task_names, storage::sync_state& store,
-                       task_reporter status,
+// tasks: the running configuration's. connections: each tracker connection's tally
+// (connections without HTTP, such as the embedded tracker, have none).
+// store must outlive r.
+void add_metrics_route(router& r, std::shared_ptr<const live_tasks> tasks,
+                       storage::sync_state& store, task_reporter status,
                        std::map<std::string, std::shared_ptr<http::call_tally>> connections);
 
 } // namespace tb::api

@@ -15,17 +15,21 @@ using json = nlohmann::json;
 constexpr std::uint64_t default_log_limit = 100;
 constexpr std::uint64_t max_log_limit = 1000;
 
+// The tasks a request sees: the running configuration's when it came.
+using task_list = std::shared_ptr<const std::vector<config::task_config>>;
+
 struct task_routes {
-  std::vector<config::task_config> tasks;
+  std::shared_ptr<const live_tasks> running;
   storage::sync_state& store;
   task_engine engine;
 
-  const config::task_config& task_named(const std::string& name) const {
-    for (auto& t : tasks)
+  // The task by name, kept alive by the list while the request needs it.
+  const config::task_config& task_named(const task_list& tasks, const std::string& name) const {
+    for (auto& t : *tasks)
       if (t.name == name)
         return t;
     std::string known;
-    for (auto& t : tasks)
+    for (auto& t : *tasks)
       known += (known.empty() ? "" : ", ") + t.name;
     throw api_error{404, "task " + name,
                     "no task named " + name + "; configured tasks: " + known};
@@ -107,25 +111,28 @@ struct task_routes {
 
   http_response list(const route_params& p) const {
     only_query(p, {});
+    auto tasks = running->get();
     auto all = engine.status();
     json out = json::array();
-    for (auto& t : tasks)
+    for (auto& t : *tasks)
       out.push_back(task_json(t, all));
     return json_response(200, {{"tasks", out}});
   }
 
   http_response one(const route_params& p) const {
     only_query(p, {});
-    return json_response(200, task_json(task_named(p.path.at("task")), engine.status()));
+    auto tasks = running->get();
+    return json_response(200, task_json(task_named(tasks, p.path.at("task")), engine.status()));
   }
 
   http_response errors(const route_params& p) const {
     only_query(p, {"task"});
+    auto tasks = running->get();
     std::vector<const config::task_config*> which;
     if (auto i = p.query.find("task"); i != p.query.end())
-      which.push_back(&task_named(i->second));
+      which.push_back(&task_named(tasks, i->second));
     else
-      for (auto& t : tasks)
+      for (auto& t : *tasks)
         which.push_back(&t);
     storage::transaction t{store.env(), storage::transaction::read_only};
     json out = json::array();
@@ -138,7 +145,8 @@ struct task_routes {
   // Syncs one issue now, as a webhook would; the issue need not have changed.
   http_response sync_issue(const route_params& p) const {
     only_query(p, {});
-    auto& task = task_named(p.path.at("task"));
+    auto tasks = running->get();
+    auto& task = task_named(tasks, p.path.at("task"));
     auto s = side_of(task, p);
     auto& id = p.path.at("id");
     engine.push(task.name, s, {id});
@@ -148,7 +156,8 @@ struct task_routes {
   // Tries an error item again now, without waiting for its backoff.
   http_response retry(const route_params& p) const {
     only_query(p, {});
-    auto& task = task_named(p.path.at("task"));
+    auto tasks = running->get();
+    auto& task = task_named(tasks, p.path.at("task"));
     auto s = side_of(task, p);
     auto& id = p.path.at("id");
     {
@@ -166,7 +175,8 @@ struct task_routes {
   // Drops an error item and its queued change: not retried until it changes.
   http_response skip_error(const route_params& p) const {
     only_query(p, {});
-    auto& task = task_named(p.path.at("task"));
+    auto tasks = running->get();
+    auto& task = task_named(tasks, p.path.at("task"));
     auto s = side_of(task, p);
     auto& id = p.path.at("id");
     if (!engine.skip(task.name, s, id))
@@ -179,7 +189,8 @@ struct task_routes {
   // why the command does not apply (resuming a stopped task...).
   http_response command(const route_params& p, const std::string& name) const {
     only_query(p, {});
-    auto& task = task_named(p.path.at("task"));
+    auto tasks = running->get();
+    auto& task = task_named(tasks, p.path.at("task"));
     if (auto why = engine.command(task.name, name); !why.empty())
       throw api_error{409, "task " + task.name, "cannot " + name + ": " + why};
     return json_response(200, task_json(task, engine.status()));
@@ -189,7 +200,8 @@ struct task_routes {
   // applied twice (the ledger), so only what is missing is written.
   http_response resync(const http_request& req, const route_params& p) const {
     only_query(p, {});
-    auto& task = task_named(p.path.at("task"));
+    auto tasks = running->get();
+    auto& task = task_named(tasks, p.path.at("task"));
     auto body = parse_body(req, {"since"});
     if (!body.contains("since") || !body["since"].is_string())
       throw api_error{400, where_key("since"),
@@ -212,12 +224,13 @@ struct task_routes {
   // when the filters left this one short.
   http_response log(const route_params& p) const {
     only_query(p, {"after", "limit", "level", "task", "since"});
+    auto tasks = running->get();
     auto after = number_in_query(p, "after", 0, 0, UINT64_MAX);
     auto limit = number_in_query(p, "limit", default_log_limit, 1, max_log_limit);
     auto since = time_in_query(p, "since");
     std::string task;
     if (auto i = p.query.find("task"); i != p.query.end())
-      task = task_named(i->second).name;
+      task = task_named(tasks, i->second).name;
     int min_level = 0;
     if (auto i = p.query.find("level"); i != p.query.end()) {
       static const std::vector<std::string> levels{"info", "warn", "error"};
@@ -258,7 +271,7 @@ struct task_routes {
 
 } // namespace
 
-void add_task_routes(router& r, std::vector<config::task_config> tasks,
+void add_task_routes(router& r, std::shared_ptr<const live_tasks> tasks,
                      storage::sync_state& store, task_engine engine) {
   auto routes =
     std::make_shared<const task_routes>(task_routes{std::move(tasks), store, std::move(engine)});

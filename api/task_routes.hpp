@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "api/live.hpp"
 #include "api/router.hpp"
 #include "config/config.hpp"
 #include "domain/task_status.hpp"
@@ -49,8 +51,11 @@ struct task_engine {
   connection_prober problem; // empty: connections report none
 };
 
-// tasks: the configuration's tasks; store must outlive r.
-void add_task_routes(router& r, std::vector<config::task_config> tasks,
+// The running configuration's tasks: replaced by a reload.
+using live_tasks = live<std::vector<config::task_config>>;
+
+// store must outlive r.
+void add_task_routes(router& r, std::shared_ptr<const live_tasks> tasks,
                      storage::sync_state& store, task_engine engine);
 
 } // namespace tb::api

@@ -26,7 +26,9 @@
 #include "actors/system_config.hpp"
 #include "app/connections.hpp"
 #include "app/explain.hpp"
-#include "config/online_check.hpp"
+#include "app/online.hpp"
+#include "app/reload.hpp"
+#include "api/config_routes.hpp"
 #include "api/http_server.hpp"
 #include "api/hook_routes.hpp"
 #include "api/local_routes.hpp"
@@ -92,35 +94,17 @@ bool usable_files(const tb::config::config& cfg, const std::string& path,
 }
 
 // Each task's rules against what its trackers take, read from them
-// (config/online_check.hpp): every problem and warning, and whether there
-// was no problem. A tracker that cannot be read is a problem at the side.
+// (app/online.hpp): every problem and warning, and whether there was no
+// problem.
 bool online_checks(const tb::config::config& cfg, const std::string& path) {
-  auto catalogues = tb::app::read_catalogues(cfg);
-  std::size_t problems = 0;
-  for (auto& t : cfg.tasks) {
-    auto task_path = tb::checked::member("$.tasks", t.name);
-    auto& source = catalogues.at({t.source.connection, t.source.project});
-    auto& target = catalogues.at({t.target.connection, t.target.project});
-    bool read = true;
-    for (auto [side, c] : {std::pair{"source", &source}, std::pair{"target", &target}})
-      if (!c->ok()) {
-        std::cerr << path << ": " << task_path << "." << side << ": cannot read "
-                  << c->error().where << ": " << c->error().message << "\n";
-        ++problems;
-        read = false;
-      }
-    if (!read)
-      continue;
-    auto report = tb::config::check_online(t, *source, *target);
-    for (auto& p : report.problems)
-      std::cerr << path << ": " << tb::config::format(p) << "\n";
-    for (auto& w : report.warnings)
-      std::cerr << path << ": warning: " << tb::config::format(w) << "\n";
-    problems += report.problems.size();
-  }
-  if (problems > 0)
-    std::cerr << problems << " problem(s) against the trackers\n";
-  return problems == 0;
+  auto findings = tb::app::check_tasks_online(cfg);
+  for (auto& p : findings.problems)
+    std::cerr << path << ": " << tb::config::format(p) << "\n";
+  for (auto& w : findings.warnings)
+    std::cerr << path << ": warning: " << tb::config::format(w) << "\n";
+  if (!findings.problems.empty())
+    std::cerr << findings.problems.size() << " problem(s) against the trackers\n";
+  return findings.problems.empty();
 }
 
 // explain: TASK/SIDE/ID, or "" for none.
@@ -211,7 +195,7 @@ std::optional<token_source> api_token(const tb::config::server_config& s) {
 
 // The signals main() blocks in every thread, so that they reach sigwait
 // only: SIGINT and SIGTERM stop the server, SIGHUP reads its certificate
-// again.
+// and its configuration again.
 sigset_t handled_signals() {
   sigset_t signals;
   sigemptyset(&signals);
@@ -228,11 +212,9 @@ void warn_if_expired(const tb::api::http_server& server) {
                  server.certificate());
 }
 
-void reload_certificate(tb::api::http_server& server, const std::string& path) {
-  if (!server.https()) {
-    spdlog::info("SIGHUP received: nothing to read again (server.tls is not set in {})", path);
+void reload_certificate(tb::api::http_server& server) {
+  if (!server.https())
     return;
-  }
   if (auto problem = server.reload_certificate()) {
     spdlog::error("SIGHUP received: the new certificate is refused, connections keep getting "
                   "the one in use: {} (fix the files, then send SIGHUP again)",
@@ -244,36 +226,19 @@ void reload_certificate(tb::api::http_server& server, const std::string& path) {
   warn_if_expired(server);
 }
 
-// Serves until SIGINT or SIGTERM, which it returns.
-int serve_until_stopped(tb::api::http_server& server, const std::string& path) {
+// Serves until SIGINT or SIGTERM, which it returns. SIGHUP reads the
+// certificate and the configuration again; the reload logs what it did.
+int serve_until_stopped(tb::api::http_server& server, tb::app::reloader& reloader) {
   auto signals = handled_signals();
   for (;;) {
     int sig = 0;
     sigwait(&signals, &sig);
     if (sig != SIGHUP)
       return sig;
-    reload_certificate(server, path);
+    reload_certificate(server);
+    spdlog::info("SIGHUP received: reading the configuration again");
+    reloader.reload();
   }
-}
-
-// The tasks that take webhooks, with their secrets. They are read before
-// anything starts: a missing one is a configuration error, named like the
-// others (and logged).
-std::optional<std::vector<tb::api::hook_task>> webhook_tasks(const tb::config::config& cfg) {
-  std::vector<tb::api::hook_task> hooks;
-  for (auto& t : cfg.tasks) {
-    if (t.webhook_secret_env.empty())
-      continue;
-    const char* secret = std::getenv(t.webhook_secret_env.c_str());
-    if (!secret || !*secret) {
-      spdlog::error("task {}: the environment variable {} (named by tasks.{}.webhook_secret_env) "
-                    "is not set; export the webhook secret in it",
-                    t.name, t.webhook_secret_env, t.name);
-      return std::nullopt;
-    }
-    hooks.push_back({t.name, secret, t.dir == tb::config::direction::two_way});
-  }
-  return hooks;
 }
 
 // What the task routes may ask of the engine, each with its timeout.
@@ -320,8 +285,11 @@ int run(const std::string& path, const std::string& data_dir) {
   if (!token)
     return exit_failure;
 
-  auto hooks = webhook_tasks(*cfg);
-  if (!hooks)
+  std::vector<tb::config::problem> secrets_missing;
+  auto hooks = tb::app::webhook_tasks(*cfg, secrets_missing);
+  for (auto& p : secrets_missing)
+    spdlog::error("{}: {}", path, tb::config::format(p));
+  if (!secrets_missing.empty())
     return exit_failure;
 
   tb::system_config sys_cfg;
@@ -342,16 +310,17 @@ int run(const std::string& path, const std::string& data_dir) {
     auto t = tallies.find(connection);
     return t == tallies.end() ? std::string{} : t->second->problem();
   };
-  std::vector<std::string> task_names;
-  for (auto& t : cfg->tasks)
-    task_names.push_back(t.name);
-  tb::api::add_metrics_route(router, task_names, store, control.status, std::move(tallies));
-  tb::api::add_task_routes(router, cfg->tasks, store, std::move(control));
-  tb::api::add_hook_routes(router, std::move(*hooks),
+  auto tasks = std::make_shared<tb::api::live_tasks>(cfg->tasks);
+  auto hook_tasks = std::make_shared<tb::api::live_hooks>(std::move(hooks));
+  tb::api::add_metrics_route(router, tasks, store, control.status, std::move(tallies));
+  tb::api::add_task_routes(router, tasks, store, std::move(control));
+  tb::api::add_hook_routes(router, hook_tasks,
                            [&engine](const std::string& task, tb::side s,
                                      const std::vector<std::string>& ids) {
                              engine.push(task, s, ids);
                            });
+  tb::app::reloader reloader{path, *cfg, engine, tasks, hook_tasks};
+  tb::api::add_config_routes(router, [&reloader] { return reloader.reload(); });
   tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2,
                               server_tls(cfg->server)};
   try {
@@ -372,7 +341,7 @@ int run(const std::string& path, const std::string& data_dir) {
                server.https() ? "https" : "http", cfg->server.listen, server.port(),
                cfg->tasks.size(), cfg->storage.directory);
 
-  int sig = serve_until_stopped(server, path);
+  int sig = serve_until_stopped(server, reloader);
   spdlog::info("{} received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
   server.stop();
   bool clean = engine.stop(std::chrono::seconds{20});

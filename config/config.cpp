@@ -750,6 +750,9 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
   }
   read_task_rules(r, t, j, path, {t.source, source_project}, {t.target, target_project},
                   variables);
+  t.settings = j.dump();
+  if (t.filter || t.target_filter)
+    t.settings += "\nvariables: " + json(variables).dump();
   return t;
 }
 
@@ -794,6 +797,10 @@ config read_config(report& r, report& w, const json& doc, const std::string& bas
   if (auto* v = find(doc, "variables"))
     c.variables = read_variables(r, *v, "$.variables");
   c.tasks = read_tasks(r, doc, c.connections, c.variables);
+  for (const char* key : {"server", "storage", "connections"}) {
+    auto* v = find(doc, key);
+    c.restart_only[key] = v ? v->dump() : "";
+  }
   return c;
 }
 

@@ -104,6 +104,10 @@ struct task_config {
   // derived from the first when it is one-to-one.
   std::map<std::string, tb::value_mapping> value_mappings;
   std::map<std::string, tb::value_mapping> reverse_value_mappings;
+  // What decides this task, as read: its JSON and, when it has a filter,
+  // the variables a filter may use. A reload (config/reload.hpp) restarts
+  // the task when this differs and leaves it running when it does not.
+  std::string settings;
 };
 
 struct log_config {
@@ -118,6 +122,10 @@ struct config {
   log_config log;
   // ${NAME} in filters: the configuration's own variables.
   std::map<std::string, std::string> variables;
+  // The JSON text of the sections a reload cannot change (server, storage,
+  // connections; "" when absent), by key: the running actors, sockets and
+  // files are made from them.
+  std::map<std::string, std::string> restart_only;
 
   const connection_config* find_connection(const std::string& name) const;
 };

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
+#include "config/reload.hpp"
 #include "config/task_rules.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -1123,4 +1124,73 @@ CAF_TEST(a_two_way_task_derives_one_to_one_reverses_and_asks_for_the_others) {
   auto& back = r.cfg->tasks[0].reverse_value_mappings;
   CAF_CHECK_EQUAL(back.at("Severity").map("Major").value_or("?"), "High");
   CAF_CHECK_EQUAL(back.at("status").map("Open").value_or("?"), "New");
+}
+
+// --- reloads ---------------------------------------------------------------------
+
+namespace {
+
+tb::config::config valid(const json& j) {
+  auto r = parse_json(j);
+  CAF_REQUIRE(is_valid(r));
+  return *r.cfg;
+}
+
+} // namespace
+
+CAF_TEST(a_reload_plan_compares_each_task_by_what_decides_it) {
+  auto running_json = minimal();
+  task(running_json)["filter"] = "priority = ${level}";
+  running_json["variables"] = {{"level", "High"}};
+  running_json["tasks"]["other"] = {{"source", {{"connection", "b"}, {"project", "DEMO"}}},
+                                    {"target", {{"connection", "a"}, {"project", "DEMO"}}}};
+  auto running = valid(running_json);
+
+  // The same text written otherwise (key order, spacing): nothing changed.
+  auto same = parse(R"({"tasks": {"other": {"target": {"project": "DEMO", "connection": "a"},
+                                             "source": {"connection": "b", "project": "DEMO"}},
+                                  "a-to-b": {"filter": "priority = ${level}",
+                                             "target": {"connection": "b", "project": "DEMO"},
+                                             "source": {"connection": "a", "project": "DEMO"}}},
+                        "variables": {"level": "High"},
+                        "connections": {"b": {"projects": [{"key": "DEMO"}], "type": "local"},
+                                        "a": {"type": "local", "projects": [{"key": "DEMO"}]}}})",
+                    "/etc/trackbridge");
+  CAF_REQUIRE(is_valid(same));
+  auto unchanged = plan_reload(running, *same.cfg);
+  CAF_CHECK(unchanged.problems.empty());
+  CAF_CHECK_EQUAL(unchanged.unchanged, (std::vector<std::string>{"a-to-b", "other"}));
+
+  // A variable its filter uses changes the filtered task only; a task
+  // goes, one comes.
+  auto next_json = running_json;
+  next_json["variables"]["level"] = "Low";
+  next_json["tasks"].erase("other");
+  next_json["tasks"]["third"] = {{"source", {{"connection", "a"}, {"project", "DEMO"}}},
+                                 {"target", {{"connection", "b"}, {"project", "DEMO"}}},
+                                 {"poll_interval_ms", 1000}};
+  auto plan = plan_reload(running, valid(next_json));
+  CAF_CHECK(plan.problems.empty());
+  CAF_CHECK_EQUAL(plan.changed, (std::vector<std::string>{"a-to-b"}));
+  CAF_CHECK_EQUAL(plan.added, (std::vector<std::string>{"third"}));
+  CAF_CHECK_EQUAL(plan.removed, (std::vector<std::string>{"other"}));
+  CAF_CHECK(plan.unchanged.empty());
+}
+
+CAF_TEST(a_reload_cannot_change_the_server_the_storage_or_the_connections) {
+  auto running = valid(minimal());
+  auto next = minimal();
+  next["server"] = {{"port", 9091}};
+  next["storage"] = {{"directory", "elsewhere"}};
+  project(next, "b")["custom_fields"] = json::array({{{"name", "Customer"}}});
+  next["log"] = {{"level", "debug"}}; // this one may
+  auto plan = plan_reload(running, valid(next));
+  std::vector<std::string> paths;
+  for (auto& p : plan.problems)
+    paths.push_back(p.path);
+  CAF_CHECK_EQUAL(paths, (std::vector<std::string>{"$.server", "$.storage", "$.connections"}));
+  CAF_REQUIRE(!plan.problems.empty());
+  CAF_CHECK_EQUAL(plan.problems[0].message,
+                  "changed; a reload changes tasks, variables and log only");
+  CAF_CHECK_EQUAL(plan.unchanged, (std::vector<std::string>{"a-to-b"}));
 }

@@ -117,8 +117,8 @@ CAF_TEST(a_webhook_secret_variable_that_is_not_set_stops_the_start_naming_it) {
                                   dir.file("unset.log")};
   CAF_CHECK(!server.wait_ready(port, std::chrono::seconds{30})); // it exits by itself
   CAF_CHECK_EQUAL(server.stop(), 1);
-  CAF_CHECK(server.log().find("TB_TEST_HOOK_SECRET (named by tasks.a-b.webhook_secret_env) is "
-                              "not set")
+  CAF_CHECK(server.log().find("$.tasks.a-b.webhook_secret_env: the environment variable "
+                              "TB_TEST_HOOK_SECRET is not set")
             != std::string::npos);
 }
 

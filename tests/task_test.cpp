@@ -14,14 +14,15 @@ namespace {
 
 struct fixture : actor_fixture {
   task_actor spawn_task(bool two_way) {
-    return sys.spawn(task, std::shared_ptr<const task_context>{make_context(two_way)}, false);
+    return sys.spawn(task, std::shared_ptr<const task_context>{make_context(two_way)}, false,
+                     task_actor{});
   }
 
   // A one-way task that parks a pair after `max_attempts` refused attempts.
   task_actor spawn_task_parking_after(unsigned max_attempts) {
     auto ctx = make_context(false);
     ctx->max_attempts = max_attempts;
-    return sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false);
+    return sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false, task_actor{});
   }
 
   // The failed attempts of the task's one error item (0: none).
@@ -58,7 +59,7 @@ struct fixture : actor_fixture {
   task_actor spawn_polling_task(std::chrono::milliseconds progress_interval = std::chrono::seconds{5}) {
     auto ctx = make_context(false);
     ctx->progress_interval = progress_interval;
-    return sys.spawn(task, std::shared_ptr<const task_context>{ctx}, true);
+    return sys.spawn(task, std::shared_ptr<const task_context>{ctx}, true, task_actor{});
   }
 
   // An operator's command and the task's answer ("" when it holds).
@@ -576,6 +577,114 @@ CAF_TEST(a_pass_under_way_when_its_task_stops_ends_after_its_write_and_start_fin
   storage::transaction txn{env, storage::transaction::read_only};
   CAF_CHECK(store.queued(txn, "t").empty());
   stop(t);
+}
+
+// A reload replaces a task's actor (engine::replace_task): the old one
+// retires, the new one waits for it.
+using task_impl = caf::stateful_actor<task_state, task_actor::base>;
+
+CAF_TEST(a_task_replaced_mid_pass_syncs_with_its_new_actor_only_after_the_old_pass_ended) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
+    a->edit(i.id, "bob", {{"status", status}});
+  auto t = spawn_task(false);
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
+    txn.commit();
+  }
+  report(t, side::source, a->issues.at(i.id));
+  CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+  self->monitor(t);
+  self->send(t, retire_atom_v);
+  auto next = sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false, t);
+  report(next, side::source, a->issues.at(i.id)); // a change reaches the new actor meanwhile
+  auto& st = deref<task_impl>(next).state;
+  bool old_down = false;
+  bool waited = false;
+  while (!old_down) {
+    CAF_REQUIRE(st.active.empty()); // no pass of its own while the old one writes
+    if (st.ctx) { // begun
+      auto shown = st.state_name();
+      CAF_REQUIRE_EQUAL(shown, "restarting");
+      waited = true;
+    }
+    CAF_REQUIRE(sched.try_run_once());
+    self->receive([&](caf::down_msg&) { old_down = true; },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+  }
+  CAF_CHECK(waited);
+  auto updates_by_the_old_pass = b->updates;
+  CAF_CHECK_LESS(updates_by_the_old_pass, 5u); // it ended after the write it was in
+  sched.run();
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK_EQUAL(b->updates, 5u);
+  CAF_CHECK_EQUAL(status_of(next).state, "running");
+  {
+    storage::transaction txn{env, storage::transaction::read_only};
+    CAF_CHECK(store.queued(txn, "t").empty());
+  }
+  stop(next);
+}
+
+CAF_TEST(a_task_replaced_twice_before_its_new_actor_began_waits_for_the_first_actor) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
+    a->edit(i.id, "bob", {{"status", status}});
+  auto first = spawn_task(false);
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
+    txn.commit();
+  }
+  report(first, side::source, a->issues.at(i.id));
+  CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+  self->monitor(first);
+  self->send(first, retire_atom_v);
+  auto second = sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false,
+                          first);
+  self->send(second, retire_atom_v);
+  auto third = sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false,
+                         second);
+  auto& st = deref<task_impl>(third).state;
+  bool first_down = false;
+  while (!first_down) {
+    CAF_REQUIRE(st.active.empty());
+    if (st.ctx) // begun: the second waits for the first before it ends
+      CAF_REQUIRE(st.predecessor);
+    CAF_REQUIRE(sched.try_run_once());
+    self->receive([&](caf::down_msg&) { first_down = true; },
+                  caf::after(std::chrono::seconds(0)) >> [] {});
+  }
+  sched.run();
+  CAF_CHECK(!st.predecessor);
+  CAF_CHECK_EQUAL(b->issues.size(), 1u);
+  CAF_CHECK_EQUAL(b->updates, 5u);
+  CAF_CHECK_EQUAL(status_of(third).state, "running");
+  stop(third);
+}
+
+CAF_TEST(a_removed_task_without_passes_ends_at_once_and_leaves_its_queue_stored) {
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  auto t = spawn_task(false);
+  sched.run();
+  CAF_CHECK_EQUAL(command(t, pause_atom_v), "");
+  report(t, side::source, a->issues.at(i.id));
+  {
+    storage::transaction txn{env, storage::transaction::read_write};
+    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
+    txn.commit();
+  }
+  self->monitor(t);
+  self->send(t, retire_atom_v);
+  sched.run();
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; },
+                caf::after(std::chrono::seconds(0)) >> [] {});
+  CAF_CHECK(down);
+  CAF_CHECK(b->issues.empty());
+  storage::transaction txn{env, storage::transaction::read_only};
+  CAF_CHECK_EQUAL(store.queued(txn, "t").size(), 1u);
 }
 
 CAF_TEST(an_initial_sync_shows_done_and_total_and_logs_its_progress) {
