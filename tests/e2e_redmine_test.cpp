@@ -2189,4 +2189,161 @@ CAF_TEST(a_task_whose_rules_a_redmine_cannot_take_is_invalid_until_fixed_and_the
             != std::string::npos);
 }
 
+// Issue 15's case: two teams' Redmines configured unlike each other (rm3:
+// statuses Working and Done, tracker Defect, Severity Minor/Major/Critical,
+// alicia for alice), synced both ways through the task's mappings, with a
+// filter on each side; then a reload the trackers refuse and one accepted.
+CAF_TEST(redmines_configured_unlike_sync_both_ways_through_mappings_and_filters_and_reload) {
+  redmine_instance rm3{"rm3"};
+  setenv("TB_TEST_RM3_KEY", rm3.api_key().c_str(), 1);
+  auto project = fresh_identifier("unlike");
+  make_project(rm1, project);
+  auto made = rm3.call("POST", "/projects.json",
+                       {{"project",
+                         {{"name", project},
+                          {"identifier", project},
+                          {"enabled_module_names", {"issue_tracking", "time_tracking"}},
+                          {"tracker_ids", {1, 2, 3}}}}});
+  CAF_REQUIRE_EQUAL(made.status, 201);
+  for (auto& login : {"alicia", "bob"})
+    add_member(rm3, project, login, "Developer");
+
+  json task = {{"source", {{"connection", "rm1"}, {"project", project}}},
+               {"target", {{"connection", "rm3"}, {"project", project}}},
+               {"direction", "two-way"},
+               {"poll_interval_ms", 300},
+               {"poll_overlap_ms", 2000},
+               {"sweep_interval_ms", 3000},
+               {"filter", "Customer != \"internal\""},
+               {"target_filter", "tracker != \"Support\""},
+               {"value_mappings",
+                {{"status", {{"In Progress", "Working"}, {"Resolved", "Done"}}},
+                 {"tracker", {{"Bug", "Defect"}}},
+                 {"Severity", {{"Low", "Minor"}, {"Medium", "Major"}, {"High", "Critical"}}}}},
+               {"user_mappings", {{"alice", "alicia"}}}};
+  json cfg = {{"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+              {"storage", {{"directory", dir.file("data")}}},
+              {"connections",
+               {{"rm1", redmine_connection(rm1, "TB_TEST_RM1_KEY")},
+                {"rm3", redmine_connection(rm3, "TB_TEST_RM3_KEY")}}},
+              {"tasks", {{"t", task}}}};
+  auto write = [&] { std::ofstream{dir.file("config.json")} << cfg.dump(2); };
+  write();
+  auto check = tb::test::run_cli("check --online --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(check.exit_code, 0);
+  if (check.exit_code != 0)
+    CAF_MESSAGE("check said:\n" << check.output);
+  start();
+
+  auto cf = [](const redmine_instance& rm, const std::string& name, const std::string& value) {
+    return json{{"id", rm.custom_field_id(name)}, {"value", value}};
+  };
+  auto login = std::to_string(rm1.create_issue(
+    {{"project_id", project}, {"subject", "Login fails"}, {"tracker_id", 1},
+     {"custom_fields", {cf(rm1, "Severity", "High"), cf(rm1, "Customer", "ACME")}}},
+    "alice"));
+  edit(rm1, login, {{"notes", "on it"}, {"status_id", 2}}, "bob");
+  rm1.create_issue({{"project_id", project}, {"subject", "Internal only"},
+                    {"custom_fields", {cf(rm1, "Customer", "internal")}}},
+                   "alice");
+  auto printer = std::to_string(rm3.create_issue(
+    {{"project_id", project}, {"subject", "Printer jams"}, {"tracker_id", 1},
+     {"custom_fields", {cf(rm3, "Severity", "Major")}}},
+    "alicia"));
+  rm3.create_issue({{"project_id", project}, {"subject", "Support only"}, {"tracker_id", 3}},
+                   "alicia");
+
+  std::string login_twin, printer_twin;
+  bool twinned = eventually([&] {
+    login_twin = find_by_subject(rm3, project, "Login fails");
+    printer_twin = find_by_subject(rm1, project, "Printer jams");
+    return !login_twin.empty() && !printer_twin.empty();
+  }, std::chrono::seconds{120}, redmine_poll);
+  if (!twinned)
+    CAF_FAIL("twins missing; server log:\n" << server->log());
+  namer one{rm1}, three{rm3};
+  // What each Redmine shows, in its own names.
+  CAF_CHECK(eventually([&] { return three.of(login_twin).journals.size() == 1; },
+                       std::chrono::seconds{60}, redmine_poll));
+  auto copy = three.of(login_twin);
+  CAF_CHECK_EQUAL(copy.values["tracker"], "Defect");
+  CAF_CHECK_EQUAL(copy.values["status"], "Working");
+  CAF_CHECK_EQUAL(copy.values["Severity"], "Critical");
+  CAF_CHECK_EQUAL(copy.values["Customer"], "ACME");
+  CAF_CHECK_EQUAL(copy.journals, (std::vector<std::string>{"Bob Example: on it | status_id=Working"}));
+  auto copy_author = str(rm3.get_json("/issues/" + login_twin + ".json")["issue"]["author"]["name"]);
+  CAF_CHECK_EQUAL(copy_author, "Alicia Example");
+  auto back = one.of(printer_twin);
+  CAF_CHECK_EQUAL(back.values["tracker"], "Bug");
+  CAF_CHECK_EQUAL(back.values["status"], "New");
+  CAF_CHECK_EQUAL(back.values["Severity"], "Medium");
+  auto back_author = str(rm1.get_json("/issues/" + printer_twin + ".json")["issue"]["author"]["name"]);
+  CAF_CHECK_EQUAL(back_author, "Alice Example");
+
+  // Answered on rm3 in its names: rm1 reads it in its own.
+  edit(rm3, login_twin,
+       {{"notes", "fixed"}, {"status_id", 3},
+        {"custom_fields", {cf(rm3, "Severity", "Minor")}}},
+       "alicia");
+  CAF_CHECK(eventually([&] { return one.of(login).journals.size() == 2; },
+                       std::chrono::seconds{90}, redmine_poll));
+  auto original = one.of(login);
+  CAF_CHECK_EQUAL(original.values["status"], "Resolved");
+  CAF_CHECK_EQUAL(original.values["Severity"], "Low");
+  CAF_CHECK_EQUAL(original.journals,
+                  (std::vector<std::string>{"Bob Example: on it | status_id=In Progress",
+                                            "Alice Example: fixed | Severity=Low status_id=Resolved"}));
+  // Nothing came back as an echo, and the filtered issues stayed home.
+  auto answered = three.of(login_twin);
+  CAF_CHECK_EQUAL(answered.journals,
+                  (std::vector<std::string>{"Bob Example: on it | status_id=Working",
+                                            "Alicia Example: fixed | Severity=Minor status_id=Done"}));
+  CAF_CHECK(find_by_subject(rm3, project, "Internal only").empty());
+  CAF_CHECK(find_by_subject(rm1, project, "Support only").empty());
+  auto listed = rm3.get_json("/issues.json?project_id=" + project + "&status_id=*");
+  CAF_CHECK_EQUAL(listed["total_count"].get<std::size_t>(), 3u);
+
+  // A reload rm3 cannot take (it has no status Solved): refused whole.
+  cfg["tasks"]["t"]["value_mappings"]["status"]["Resolved"] = "Solved";
+  write();
+  auto refused = api_call("POST", "/api/v1/config/reload");
+  CAF_CHECK_EQUAL(refused.status, 422);
+  auto refused_body = refused.json();
+  CAF_REQUIRE_EQUAL(refused_body["problems"].size(), 1u);
+  auto problem = refused_body["problems"][0];
+  CAF_CHECK_EQUAL(str(problem["path"]), "$.tasks.t.value_mappings.status");
+  CAF_CHECK_EQUAL(str(problem["message"]), "\"Resolved\" becomes \"Solved\", but connection rm3, "
+                                           "project " + project + " has no status \"Solved\"");
+  auto view = call("GET", "/api/v1/tasks/t");
+  CAF_CHECK_EQUAL(str(view["state"]), "running");
+  CAF_CHECK_EQUAL(str(view["source"]["filter"]), "Customer != \"internal\"");
+
+  // Accepted: a wider filter; the task restarts with it.
+  cfg["tasks"]["t"]["value_mappings"]["status"]["Resolved"] = "Done";
+  cfg["tasks"]["t"]["filter"] = "Customer not in (\"internal\", \"private\")";
+  write();
+  auto accepted = api_call("POST", "/api/v1/config/reload");
+  CAF_REQUIRE_EQUAL(accepted.status, 200);
+  auto accepted_body = accepted.json();
+  CAF_CHECK_EQUAL(accepted_body["changed"].size(), 1u);
+  CAF_CHECK(eventually([&] { return str(call("GET", "/api/v1/tasks/t")["state"]) == "running"; },
+                       std::chrono::seconds{30}, redmine_poll));
+  rm1.create_issue({{"project_id", project}, {"subject", "Private one"},
+                    {"custom_fields", {cf(rm1, "Customer", "private")}}},
+                   "alice");
+  rm1.create_issue({{"project_id", project}, {"subject", "Public one"}, {"tracker_id", 1},
+                    {"custom_fields", {cf(rm1, "Customer", "Globex")}}},
+                   "bob");
+  std::string public_twin;
+  CAF_CHECK(eventually([&] { return !(public_twin = find_by_subject(rm3, project, "Public one")).empty(); },
+                       std::chrono::seconds{90}, redmine_poll));
+  if (!public_twin.empty())
+    CAF_CHECK_EQUAL(three.of(public_twin).values["tracker"], "Defect");
+  // Its pass ran and left it out (the restarted task counts from zero).
+  CAF_CHECK(eventually([&] { return call("GET", "/api/v1/tasks/t")["left_out"] >= 1; },
+                       std::chrono::seconds{30}, redmine_poll));
+  CAF_CHECK(find_by_subject(rm3, project, "Private one").empty());
+  CAF_CHECK(call("GET", "/api/v1/errors?task=t")["errors"].empty());
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
