@@ -68,8 +68,11 @@ class checker {
     user_mappings();
     closed_status();
     lists_covered(source_, target_, t_.value_mappings, true);
-    if (t_.dir == direction::two_way)
+    fields_of_some_trackers(source_, target_, t_.value_mappings, true);
+    if (t_.dir == direction::two_way) {
       lists_covered(target_, source_, t_.reverse_value_mappings, false);
+      fields_of_some_trackers(target_, source_, t_.reverse_value_mappings, false);
+    }
     for (auto* c : {&source_, &target_})
       for (auto& what : c->unread)
         out_.warnings.push_back({path_, c->where + ": not checked: " + what,
@@ -160,9 +163,29 @@ class checker {
         if (spec.rules[i].to.find('\\') == std::string::npos) // no group: a fixed value
           if (auto p = not_taken(to, to_name, spec.rules[i].to))
             add(checked::element(member(path, "rules"), i) + ".to", *p);
+      made_by_rules(m, from.field(from_name), to, to_name, path);
       if (spec.unmapped == unmapped_value::fallback)
         if (auto p = not_taken(to, to_name, spec.fallback))
           add(member(path, "default"), *p);
+    }
+  }
+
+  // What a rule with groups writes depends on the value: each value the
+  // side it maps from lists, as the rule that takes it turns it.
+  void made_by_rules(const value_mapping& m, const field_catalogue* from_field,
+                     const tracker_catalogue& to, const std::string& to_name,
+                     const std::string& path) {
+    if (!from_field || from_field->what != takes::listed)
+      return;
+    auto& rules = m.spec().rules;
+    for (auto& v : from_field->values) {
+      auto i = m.rule_for(v);
+      if (!i || rules[*i].to.find('\\') == std::string::npos)
+        continue;
+      auto made = m.map(v).value_or("");
+      if (auto p = not_taken(to, to_name, made))
+        add(checked::element(member(path, "rules"), *i) + ".to",
+            {"", quote(v) + " becomes " + quote(made) + ", but " + p->message, p->hint});
     }
   }
 
@@ -207,8 +230,8 @@ class checker {
       auto m = all.find(source_name);
       std::vector<std::string> missing;
       for (auto& v : f.values) {
-        if (m != all.end() && m->second.spec().values.count(v))
-          continue; // an entry of the table: checked by mappings() above
+        if (m != all.end() && (m->second.spec().values.count(v) || m->second.rule_for(v)))
+          continue; // an entry of the table or a rule's: checked by mappings() above
         auto mapped = m == all.end() ? std::optional<std::string>{v} : m->second.map(v);
         if (mapped && !mapped->empty() && !target_field->values.count(*mapped))
           missing.push_back(quote(v) + (*mapped == v ? "" : " (as " + quote(*mapped) + ")"));
@@ -222,6 +245,45 @@ class checker {
            + checked::join(missing) + "; an issue with one of them will be an error item",
          "map them in " + std::string{key} + "." + source_name + " to values of: "
            + some_of(target_field->values) + ", or add them to the tracker"});
+    }
+  }
+
+  // A custom field `to` has on some trackers' issues only: a value of it on
+  // an issue that arrives as another tracker is dropped by the tracker, so
+  // that issue would be an error item.
+  void fields_of_some_trackers(const tracker_catalogue& from, const tracker_catalogue& to,
+                               const std::map<std::string, value_mapping>& all, bool forward) {
+    auto* from_trackers = from.field(core_field::tracker);
+    auto* to_trackers = to.field(core_field::tracker);
+    if (!from.fields || !from_trackers || from_trackers->what != takes::listed || !to_trackers)
+      return;
+    auto tracker_mapping = all.find(core_field::tracker);
+    for (auto& [from_name, f] : *from.fields) {
+      if (is_core_field(from_name) || from_name == "activity")
+        continue;
+      auto to_name = forward ? on_target(from_name) : source_name_of(from_name);
+      auto* target_field = to.field(to_name);
+      if (!target_field || !target_field->trackers)
+        continue;
+      std::set<std::string> missing;
+      for (auto& v : f.trackers ? *f.trackers : from_trackers->values) {
+        auto arrives = tracker_mapping == all.end() ? std::optional<std::string>{v}
+                                                    : tracker_mapping->second.map(v);
+        if (arrives && to_trackers->values.count(*arrives)
+            && !target_field->trackers->count(*arrives))
+          missing.insert(*arrives);
+      }
+      if (missing.empty())
+        continue;
+      out_.warnings.push_back(
+        {at(forward ? "target" : "source"),
+         to.where + " has the field " + quote(to_name) + " on issues of "
+           + (target_field->trackers->empty() ? std::string{"no tracker"}
+                                              : some_of(*target_field->trackers))
+           + " only: an issue that arrives as " + some_of(missing) + " with a value in "
+           + quote(to_name) + " will be an error item",
+         "enable the field for those trackers (Redmine: Administration, Custom fields), or leave "
+         "such issues out with a filter"});
     }
   }
 

@@ -22,6 +22,10 @@ struct field_catalogue {
   };
   takes what = takes::any;
   std::set<std::string> values = {}; // takes::listed
+  // A custom field only some trackers' issues have (Redmine enables each
+  // for chosen trackers): those of the project's trackers that have it;
+  // none: every tracker's issues.
+  std::optional<std::set<std::string>> trackers = std::nullopt;
   friend bool operator==(const field_catalogue&, const field_catalogue&) = default;
 };
 

@@ -66,6 +66,15 @@ std::optional<std::string> value_mapping::map(const std::string& value) const {
   return value;
 }
 
+std::optional<std::size_t> value_mapping::rule_for(const std::string& value) const {
+  if (value.empty() || c_->spec.values.count(value))
+    return std::nullopt;
+  for (std::size_t i = 0; i < c_->rules.size(); ++i)
+    if (re2::RE2::PartialMatch(value, *c_->rules[i]))
+      return i;
+  return std::nullopt;
+}
+
 std::variant<value_mapping, std::string> value_mapping::reverse() const {
   auto& spec = c_->spec;
   if (!spec.rules.empty())

@@ -52,6 +52,9 @@ class value_mapping {
   // What `value` becomes; nullopt when it is refused (unmapped_value::refuse).
   // An empty value (a field cleared) stays empty unless the table maps "".
   std::optional<std::string> map(const std::string& value) const;
+  // The rule that maps `value` (its index in spec().rules); none when the
+  // table maps it, it is empty, or no rule matches it.
+  std::optional<std::size_t> rule_for(const std::string& value) const;
 
   // The mapping of the other direction, when this one is one-to-one: an exact
   // table in which no two values map to the same one, and no rules.

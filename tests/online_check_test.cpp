@@ -252,3 +252,54 @@ CAF_TEST(fields_renamed_by_rules_must_land_on_fields_of_the_other_side) {
                 "renames \"Legacy Region\" to the field \"Region\", which connection rm2, "
                 "project beta does not have"));
 }
+
+CAF_TEST(a_rule_with_groups_is_checked_with_each_value_the_source_lists) {
+  auto t = agreeing();
+  // S1 and S2 become Impact "High1" and "High2" (beta has neither); S3
+  // is taken by the fixed rule after, which beta has.
+  t["value_mappings"]["Severity"] = {
+    {"rules", {{{"match", "^S([12])$"}, {"to", "High\\1"}}, {{"match", "^S3$"}, {"to", "Low"}}}}};
+  t["reverse_value_mappings"]["Severity"] = {{"High", "S1"}, {"Low", "S3"}};
+  auto r = check_online(task_of(t), alpha(), beta());
+  CAF_CHECK(has(r.problems, "$.tasks.t.value_mappings.Severity.rules[0].to",
+                "\"S1\" becomes \"High1\", but connection rm2, project beta has no Impact "
+                "\"High1\""));
+  CAF_CHECK(has(r.problems, "$.tasks.t.value_mappings.Severity.rules[0].to",
+                "\"S2\" becomes \"High2\""));
+  CAF_CHECK_EQUAL(r.problems.size(), 2u);
+  // Reported once, as problems: no warning repeats them.
+  CAF_CHECK_EQUAL(listing(r.warnings), "");
+
+  // A rule with groups that no listed value reaches writes nothing known:
+  // nothing to say (the table maps them all).
+  t["value_mappings"]["Severity"] = {
+    {"values", {{"S1", "High"}, {"S2", "Low"}, {"S3", "Low"}}},
+    {"rules", {{{"match", "^P([0-9])$"}, {"to", "Priority \\1"}}}}};
+  auto fine = check_online(task_of(t), alpha(), beta());
+  CAF_CHECK_EQUAL(listing(fine.problems), "");
+  CAF_CHECK_EQUAL(listing(fine.warnings), "");
+}
+
+CAF_TEST(a_custom_field_some_target_trackers_lack_is_a_warning_naming_them) {
+  auto source = alpha();
+  auto target = beta();
+  (*target.fields)["Impact"].trackers = std::set<std::string>{"Defect"};
+  auto r = check_online(task_of(agreeing()), source, target);
+  CAF_CHECK_EQUAL(listing(r.problems), "");
+  CAF_CHECK(has(r.warnings, "$.tasks.t.target",
+                "connection rm2, project beta has the field \"Impact\" on issues of \"Defect\" "
+                "only: an issue that arrives as \"Feature\" with a value in \"Impact\" will be "
+                "an error item"));
+  CAF_CHECK_EQUAL(r.warnings.size(), 1u);
+  // A source field only Bugs have arrives on Defects only: nothing to say.
+  (*source.fields)["Severity"].trackers = std::set<std::string>{"Bug"};
+  auto fine = check_online(task_of(agreeing()), source, target);
+  CAF_CHECK_EQUAL(listing(fine.warnings), "");
+  // The way back of a two-way task: the source's field for Bugs only, and
+  // a target Feature with an Impact.
+  (*target.fields)["Impact"].trackers.reset();
+  auto back = check_online(task_of(agreeing()), source, target);
+  CAF_CHECK(has(back.warnings, "$.tasks.t.source",
+                "connection rm1, project alpha has the field \"Severity\" on issues of \"Bug\" "
+                "only: an issue that arrives as \"Feature\""));
+}

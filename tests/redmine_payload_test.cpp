@@ -346,7 +346,8 @@ CAF_TEST(what_a_project_takes_reads_from_its_trackers_the_field_formats_and_the_
 
   auto formats = issue_field_formats(parsed(R"({"custom_fields":[
     {"id":2,"name":"Severity","customized_type":"issue","field_format":"list",
-     "possible_values":[{"value":"Low","label":"Low"},{"value":"High","label":"High"}]},
+     "possible_values":[{"value":"Low","label":"Low"},{"value":"High","label":"High"}],
+     "trackers":[{"id":1,"name":"Bug"},{"id":3,"name":"Support"}]},
     {"id":5,"name":"Owner","customized_type":"issue","field_format":"user"},
     {"id":6,"name":"Hours kind","customized_type":"time_entry","field_format":"list",
      "possible_values":[{"value":"x"}]}]})"));
@@ -354,7 +355,9 @@ CAF_TEST(what_a_project_takes_reads_from_its_trackers_the_field_formats_and_the_
   CAF_REQUIRE_EQUAL(formats->size(), 2u); // a time entry's field is not an issue's
   CAF_CHECK_EQUAL(formats->at(0).format, "list");
   CAF_CHECK(formats->at(0).values == (std::vector<std::string>{"Low", "High"}));
+  CAF_CHECK(formats->at(0).trackers == (std::vector<std::string>{"Bug", "Support"}));
   CAF_CHECK_EQUAL(formats->at(1).format, "user");
+  CAF_CHECK(formats->at(1).trackers.empty()); // for no tracker
   auto bad = issue_field_formats(parsed(R"({"custom_fields":[
     {"name":"S","customized_type":"issue","possible_values":[{"value":{"no":1}}]}]})"));
   CAF_REQUIRE(!bad.ok());

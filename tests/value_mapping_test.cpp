@@ -63,6 +63,15 @@ CAF_TEST(rules_apply_in_order_after_the_table_with_their_groups) {
   CAF_CHECK_EQUAL(m.map("P10"), std::optional<std::string>{"never: the rule above wins"});
   CAF_CHECK_EQUAL(m.map("URGENT now"), std::optional<std::string>{"[URGENT]"});
   CAF_CHECK_EQUAL(m.map("Low"), std::optional<std::string>{"Low"});
+  // Which rule decided: none for the table's values, the empty one or a
+  // value no rule takes.
+  using index = std::optional<std::size_t>;
+  CAF_CHECK_EQUAL(m.rule_for("P1"), index{});
+  CAF_CHECK_EQUAL(m.rule_for("P3"), index{0});
+  CAF_CHECK_EQUAL(m.rule_for("P10"), index{1});
+  CAF_CHECK_EQUAL(m.rule_for("URGENT now"), index{2});
+  CAF_CHECK_EQUAL(m.rule_for("Low"), index{});
+  CAF_CHECK_EQUAL(m.rule_for(""), index{});
 }
 
 CAF_TEST(an_unmapped_value_is_refused_or_gets_the_default_when_told) {

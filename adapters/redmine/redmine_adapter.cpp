@@ -258,6 +258,7 @@ result<unit> adapter::read_field_formats(tracker_catalogue& out) {
   using takes = field_catalogue::takes;
   // Every issue field counts as the project's: the API does not tell those
   // enabled for all projects from those of other projects.
+  const auto& project_trackers = out.fields->at(core_field::tracker).values;
   for (auto& f : *formats) {
     if (f.name == alt_id_field_name)
       continue;
@@ -266,6 +267,12 @@ result<unit> adapter::read_field_formats(tracker_catalogue& out) {
       i->second = {takes::listed, {f.values.begin(), f.values.end()}};
     else if (f.format == "user")
       i->second = {takes::users, {}};
+    std::set<std::string> has_it;
+    for (auto& t : f.trackers)
+      if (project_trackers.count(t))
+        has_it.insert(t);
+    if (has_it.size() < project_trackers.size())
+      i->second.trackers = std::move(has_it);
   }
   return unit{};
 }

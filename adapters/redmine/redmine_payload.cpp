@@ -536,9 +536,11 @@ result<std::vector<field_format>> issue_field_formats(const json& answer) {
     for (auto& cf : node{answer, "answer"}["custom_fields"].items()) {
       if (cf["customized_type"].text() != "issue")
         continue;
-      field_format f{cf["name"].text(), cf["field_format"].text(), {}};
+      field_format f{cf["name"].text(), cf["field_format"].text(), {}, {}};
       for (auto& v : cf["possible_values"].items())
         f.values.push_back(v["value"].text());
+      for (auto& t : cf["trackers"].items())
+        f.trackers.push_back(t["name"].text());
       out.push_back(std::move(f));
     }
     return out;

@@ -62,6 +62,7 @@ struct field_format {
   std::string name;
   std::string format;
   std::vector<std::string> values;
+  std::vector<std::string> trackers; // the trackers whose issues have it
 };
 result<std::vector<field_format>> issue_field_formats(const json& answer);
 
