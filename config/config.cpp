@@ -323,8 +323,14 @@ std::string describe(const scope_config& s) {
 
 // Fields of a local project are known, so a mapping can be checked against them.
 void check_mappings_against_fields(report& r, const std::map<std::string, std::string>& mappings,
+                                   const std::optional<tb::value_mapping>& rules,
                                    const std::string& path, task_side source,
                                    task_side target) {
+  // The name a source field no exact entry names syncs under.
+  auto kept_name = [&](const std::string& field) {
+    auto renamed = rules ? rules->map(field) : std::nullopt;
+    return renamed && !renamed->empty() ? *renamed : field;
+  };
   for (const auto& [from, to] : mappings) {
     const std::string at = member(path, from);
     if (source.project && !has_field(*source.project, from))
@@ -333,8 +339,10 @@ void check_mappings_against_fields(report& r, const std::map<std::string, std::s
     if (target.project && !has_field(*target.project, to))
       r.add(at, "maps to " + quote(to) + ", which is not a field of " + describe(target.scope),
             "fields of " + describe(target.scope) + ": " + join(field_names(*target.project)));
-    // An unmapped source field keeps its name, so it lands on `to` as well.
-    if (source.project && to != from && has_field(*source.project, to) && !mappings.count(to))
+    // An unmapped source field keeps its name (unless a rule renames it),
+    // so it lands on `to` as well.
+    if (source.project && to != from && has_field(*source.project, to) && !mappings.count(to)
+        && kept_name(to) == to)
       r.add(at, "maps to " + quote(to) + ", which " + describe(source.scope)
                     + " also has and syncs under its own name",
             "map " + quote(to) + " to another name as well, or choose another target");
@@ -554,10 +562,12 @@ void derive_reverse_mappings(report& r, task_config& t, const json& given,
 void read_field_rules(report& r, task_config& t, json& names, const std::string& path) {
   if (!names.is_object())
     return;
-  auto take = [&](const char* key, std::vector<tb::value_rule>& into) {
+  // How many rules the key gives; none when it is absent.
+  auto take = [&](const char* key,
+                  std::optional<tb::value_mapping>& into) -> std::optional<std::size_t> {
     auto i = names.find(key);
     if (i == names.end() || !i->is_array())
-      return false;
+      return std::nullopt;
     const auto at = member(path, key);
     auto rules = read_value_rules(r, *i, at);
     names.erase(i);
@@ -569,12 +579,13 @@ void read_field_rules(report& r, task_config& t, json& names, const std::string&
     if (auto* problems = std::get_if<std::vector<tb::value_mapping_problem>>(&compiled))
       for (const auto& p : *problems) // p.where: "rules[1].match"
         r.add(at + p.where.substr(std::string_view{"rules"}.size()), p.message, p.hint);
-    into = std::move(rules);
-    return true;
+    else if (!rules.empty())
+      into = std::get<tb::value_mapping>(std::move(compiled));
+    return rules.size();
   };
-  take("rules", t.field_rules);
-  bool reverse = take("reverse_rules", t.reverse_field_rules);
-  if (t.dir == direction::two_way && !t.field_rules.empty() && !reverse)
+  auto forward = take("rules", t.field_rules);
+  auto reverse = take("reverse_rules", t.reverse_field_rules);
+  if (t.dir == direction::two_way && forward.value_or(0) > 0 && !reverse)
     r.add(member(path, "rules"),
           "a two-way task maps target fields back, and rules cannot be inverted",
           "give the way back in " + member(path, "reverse_rules")
@@ -588,15 +599,11 @@ void read_field_rules(report& r, task_config& t, json& names, const std::string&
 // land on a target field, and no two fields on one.
 void check_field_rules_against_fields(report& r, const task_config& t, const std::string& path,
                                       task_side source, task_side target) {
-  auto check = [&](const std::vector<tb::value_rule>& rules, const std::string& at,
+  auto check = [&](const std::optional<tb::value_mapping>& m, const std::string& at,
                    task_side from, task_side to, const std::map<std::string, std::string>& exact,
                    bool inverted) {
-    if (rules.empty() || !from.project)
+    if (!m || !from.project)
       return;
-    auto compiled = tb::value_mapping::compile({{}, rules});
-    auto* m = std::get_if<tb::value_mapping>(&compiled);
-    if (!m)
-      return; // its problems are reported already
     std::map<std::string, std::string> lands; // target name -> the field that lands there
     for (auto& [from_name, to_name] : exact)
       lands[inverted ? from_name : to_name] = inverted ? to_name : from_name;
@@ -736,7 +743,7 @@ task_config read_task(report& r, const std::string& name, const json& j, const s
     read_field_rules(r, t, names, mappings_path);
     t.field_mappings = read_field_mappings(r, names, mappings_path);
     check_mappings_distinct(r, t.field_mappings, mappings_path);
-    check_mappings_against_fields(r, t.field_mappings, mappings_path,
+    check_mappings_against_fields(r, t.field_mappings, t.field_rules, mappings_path,
                                   {t.source, source_project}, {t.target, target_project});
     check_field_rules_against_fields(r, t, mappings_path, {t.source, source_project},
                                      {t.target, target_project});

@@ -76,9 +76,9 @@ struct task_config {
   // field_mappings' "rules": RE2 renames of the source fields no exact entry
   // names (first match wins, a name none matches keeps it); and its
   // "reverse_rules", the same for a two-way task's way back (rules cannot
-  // be inverted). Empty: none.
-  std::vector<tb::value_rule> field_rules;
-  std::vector<tb::value_rule> reverse_field_rules;
+  // be inverted). Compiled when read; none: no rules.
+  std::optional<tb::value_mapping> field_rules;
+  std::optional<tb::value_mapping> reverse_field_rules;
   // source login -> target login; logins not named are written as they are
   std::map<std::string, std::string> user_mappings;
   std::chrono::milliseconds poll_interval{5000};

@@ -7,14 +7,8 @@ std::array<field_rules, 2> rules_of(const task_config& t) {
   out[0].rename = t.field_mappings;
   out[0].users = t.user_mappings;
   out[1] = out[0].inverted();
-  auto rules = [](const std::vector<value_rule>& r) -> std::optional<value_mapping> {
-    if (r.empty())
-      return std::nullopt;
-    // Compiled when the configuration was read: this cannot fail here.
-    return std::get<value_mapping>(value_mapping::compile({{}, r}));
-  };
-  out[0].rename_rules = rules(t.field_rules);
-  out[1].rename_rules = rules(t.reverse_field_rules);
+  out[0].rename_rules = t.field_rules;
+  out[1].rename_rules = t.reverse_field_rules;
   // Value mappings are configured by the source's field names; the way back
   // reads target entries, so it is keyed by the target's names.
   out[0].values = t.value_mappings;

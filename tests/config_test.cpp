@@ -1019,6 +1019,26 @@ CAF_TEST(field_mappings_take_rules_with_captures_beside_exact_names) {
   CAF_CHECK(rules[1].map("rules") == "Customer");
 }
 
+CAF_TEST(a_field_a_rule_renames_does_not_land_where_an_exact_mapping_writes) {
+  // a has Severity and Impact; Severity becomes Impact by name, and a's own
+  // Impact is renamed by a rule: nothing lands on b's Impact twice.
+  auto j = full();
+  task(j)["direction"] = "one-way";
+  project(j, "a")["custom_fields"].push_back({{"name", "Impact"}});
+  project(j, "b")["custom_fields"].push_back({{"name", "Old impact"}});
+  task(j)["field_mappings"] = json::parse(R"x({
+    "Severity": "Impact",
+    "rules": [{"match": "^Impact$", "to": "Old impact"}, {"match": "^Customer$", "to": "Impact2"}]
+  })x");
+  project(j, "b")["custom_fields"].push_back({{"name", "Impact2"}});
+  auto r = parse_json(j);
+  CAF_CHECK(is_valid(r));
+  // Without the rule for Impact, a's Impact keeps its name and lands on
+  // b's Impact beside Severity: a problem.
+  task(j)["field_mappings"]["rules"].erase(0);
+  CAF_CHECK(reports(j, "$.tasks.a-to-b.field_mappings.Severity", "also has and syncs under its own name"));
+}
+
 CAF_TEST(field_mapping_rule_mistakes_are_problems_at_their_place) {
   const std::string at = "$.tasks.a-to-b.field_mappings";
   {

@@ -152,6 +152,15 @@ CAF_TEST(a_filter_naming_a_field_or_value_its_side_lacks_is_a_problem_with_the_c
   for (auto& p : r.problems)
     if (p.path == "$.tasks.t.filter")
       CAF_CHECK(p.hint.find("did you mean \"Severity\"?") != std::string::npos);
+  // A time entry's activity is in the catalogue, but no issue has one.
+  auto source = alpha();
+  (*source.fields)["activity"] = {takes::listed, {"Design"}};
+  t["filter"] = "activity = \"Design\"";
+  t.erase("target_filter");
+  auto activity = check_online(task_of(t), source, beta());
+  CAF_CHECK(has(activity.problems, "$.tasks.t.filter",
+                "the filter names the field \"activity\", which connection rm1, project alpha "
+                "does not have"));
 }
 
 CAF_TEST(a_field_mapping_to_a_field_the_target_lacks_is_a_problem) {
