@@ -21,7 +21,8 @@ http_response answer(const config::reload_result& r) {
   if (!r.applied) {
     auto message = std::to_string(r.problems.size())
                    + " problem(s); nothing was changed, the running configuration stays";
-    return json_response(422, {{"error", {{"status", 422}, {"where", r.file}, {"message", message}}},
+    json error = {{"status", 422}, {"where", r.file}, {"message", message}};
+    return json_response(422, {{"error", error},
                                {"problems", problems_json(r.problems)},
                                {"warnings", problems_json(r.warnings)}});
   }

@@ -11,7 +11,8 @@ online_findings check_tasks_online(const config::config& cfg,
   // wait for every tracker of the others.
   config::config selected = cfg;
   if (!tasks.empty())
-    std::erase_if(selected.tasks, [&](const config::task_config& t) { return !tasks.count(t.name); });
+    std::erase_if(selected.tasks,
+                  [&](const config::task_config& t) { return !tasks.count(t.name); });
   auto catalogues = read_catalogues(selected);
   online_findings out;
   for (auto& t : selected.tasks) {
