@@ -274,6 +274,10 @@ int run(const std::string& path, const std::string& data_dir) {
   if (!data_dir.empty())
     cfg->storage.directory = data_dir;
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
+  if (cfg->notifications)
+    spdlog::warn("{}: $.notifications is read and checked, but this version sends no e-mail "
+                 "yet: errors are in GET /api/v1/errors, the log and /metrics",
+                 path);
 
   tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
   tb::storage::sync_state store{env};

@@ -792,7 +792,8 @@ config read_config(report& r, report& w, const json& doc, const std::string& bas
           "start from config/examples/quickstart.json");
     return c;
   }
-  check_keys(r, doc, "$", {"server", "storage", "log", "connections", "tasks", "variables"});
+  check_keys(r, doc, "$",
+             {"server", "storage", "log", "connections", "tasks", "variables", "notifications"});
   if (auto* v = find(doc, "server"))
     c.server = read_server(r, *v, "$.server", base_dir);
   warn_plain_beyond_loopback(w, c.server);
@@ -804,7 +805,17 @@ config read_config(report& r, report& w, const json& doc, const std::string& bas
   if (auto* v = find(doc, "variables"))
     c.variables = read_variables(r, *v, "$.variables");
   c.tasks = read_tasks(r, doc, c.connections, c.variables);
-  for (const char* key : {"server", "storage", "connections"}) {
+  if (auto* v = find(doc, "notifications")) {
+    connection_types connections;
+    for (auto& conn : c.connections)
+      connections.emplace_back(conn.name, conn.type);
+    std::vector<std::string> tasks;
+    for (auto& t : c.tasks)
+      tasks.push_back(t.name);
+    c.notifications =
+      read_notifications(r, w, *v, "$.notifications", base_dir, connections, tasks);
+  }
+  for (const char* key : {"server", "storage", "connections", "notifications"}) {
     auto* v = find(doc, key);
     c.restart_only[key] = v ? v->dump() : "";
   }

@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "adapters/tracker_types.hpp"
+#include "config/notifications.hpp"
 #include "domain/checked_json.hpp"
 #include "domain/filter.hpp"
 #include "domain/value_mapping.hpp"
@@ -122,8 +123,10 @@ struct config {
   log_config log;
   // ${NAME} in filters: the configuration's own variables.
   std::map<std::string, std::string> variables;
+  // E-mail about errors and other events; none: no mail.
+  std::optional<notifications_config> notifications;
   // The JSON text of the sections a reload cannot change (server, storage,
-  // connections; "" when absent), by key: the running actors, sockets and
+  // connections, notifications; "" when absent), by key: the running actors, sockets and
   // files are made from them.
   std::map<std::string, std::string> restart_only;
 

@@ -21,7 +21,7 @@ std::string value_of(const config& c, const std::string& key) {
 
 reload_plan plan_reload(const config& running, const config& next) {
   reload_plan plan;
-  for (const char* key : {"server", "storage", "connections"})
+  for (const char* key : {"server", "storage", "connections", "notifications"})
     if (value_of(running, key) != value_of(next, key))
       plan.problems.push_back({std::string{"$."} + key,
                                "changed; a reload changes tasks, variables and log only",

@@ -1,9 +1,10 @@
 #pragma once
 // A configuration read again while the server runs (SIGHUP, or POST
 // /api/v1/config/reload): what it changes, compared with the running one.
-// Tasks and variables may change; the server, storage and connections
-// sections are what the running sockets, files and connection actors were
-// made from, so a change to them is refused and needs a restart.
+// Tasks, variables and the log level may change; the server, storage,
+// connections and notifications sections are what the running sockets,
+// files and actors were made from, so a change to them is refused and
+// needs a restart.
 
 #include <string>
 #include <vector>

@@ -1214,3 +1214,92 @@ CAF_TEST(a_reload_cannot_change_the_server_the_storage_or_the_connections) {
                   "changed; a reload changes tasks, variables and log only");
   CAF_CHECK_EQUAL(plan.unchanged, (std::vector<std::string>{"a-to-b"}));
 }
+
+// --- notifications -----------------------------------------------------------------
+
+namespace {
+
+json with_notifications(const json& n) {
+  auto j = minimal();
+  j["connections"]["rm"] = {{"type", "redmine"}, {"url", "http://127.0.0.1:3055"},
+                            {"api_key_env", "TB_RM_KEY"}};
+  j["notifications"] = n;
+  return j;
+}
+
+} // namespace
+
+CAF_TEST(notifications_name_an_smtp_server_and_who_gets_which_events) {
+  auto r = parse_json(with_notifications(json::parse(R"({
+    "smtp": {"host": "mail.example.org", "port": 587, "security": "starttls", "user": "tb",
+             "password_env": "TB_SMTP_PASSWORD", "from": "trackbridge@example.org",
+             "ca_file": "ca.pem"},
+    "interval_s": 60, "max_per_hour": 30, "api_url": "https://sync.example.org:8443/",
+    "rules": [
+      {"events": ["error", "parked"], "tasks": ["a-to-b"],
+       "to": ["ops@example.org", {"connection": "rm", "project": "alpha", "role": "Manager"}]},
+      {"events": ["connection-down", "connection-back"], "to": ["oncall@example.org"]}
+    ]})")));
+  CAF_REQUIRE(is_valid(r));
+  CAF_REQUIRE(r.cfg->notifications.has_value());
+  auto& n = *r.cfg->notifications;
+  CAF_CHECK_EQUAL(n.smtp.host, "mail.example.org");
+  CAF_CHECK_EQUAL(n.smtp.port, 587u);
+  CAF_CHECK(n.smtp.security == smtp_security::starttls);
+  CAF_CHECK_EQUAL(n.smtp.password_env, "TB_SMTP_PASSWORD");
+  CAF_CHECK_EQUAL(n.smtp.ca_file, "/etc/trackbridge/ca.pem");
+  CAF_CHECK_EQUAL(n.interval.count(), 60);
+  CAF_CHECK_EQUAL(n.max_per_hour, 30u);
+  CAF_CHECK_EQUAL(n.api_url, "https://sync.example.org:8443");
+  CAF_REQUIRE_EQUAL(n.rules.size(), 2u);
+  CAF_CHECK(n.rules[0].events == (std::set<tb::notice_kind>{tb::notice_kind::error_item,
+                                                             tb::notice_kind::parked}));
+  CAF_CHECK(n.rules[0].tasks == (std::vector<std::string>{"a-to-b"}));
+  CAF_CHECK(n.rules[0].addresses == (std::vector<std::string>{"ops@example.org"}));
+  CAF_CHECK(n.rules[0].roles == (std::vector<role_recipient>{{"rm", "alpha", "Manager"}}));
+  CAF_CHECK(n.rules[1].tasks.empty()); // every task
+  // Without notifications: none.
+  auto none = parse_json(minimal());
+  CAF_REQUIRE(is_valid(none));
+  CAF_CHECK(!none.cfg->notifications);
+}
+
+CAF_TEST(notification_mistakes_are_problems_at_their_place) {
+  auto r = parse_json(with_notifications(json::parse(R"({
+    "smtp": {"security": "ssl", "user": "tb", "from": "not an address"},
+    "interval_s": 1,
+    "rules": [
+      {"events": ["errors"], "tasks": ["a-to-c"], "to": []},
+      {"events": ["error"], "to": ["ops@example", {"connection": "a", "project": "DEMO", "role": "Manager"},
+                                   {"connection": "nope", "project": "p"}, 7]}
+    ]})")));
+  const std::string at = "$.notifications";
+  CAF_CHECK(reports(r, at + ".smtp.security", "must be"));
+  CAF_CHECK(reports(r, at + ".smtp.password_env", "is required with user"));
+  CAF_CHECK(reports(r, at + ".smtp.from", "\"not an address\" is not an e-mail address"));
+  CAF_CHECK(reports(r, at + ".interval_s"));
+  CAF_CHECK(reports(r, at + ".rules[0].events[0]", "\"errors\" is not an event"));
+  CAF_CHECK(reports(r, at + ".rules[0].tasks[0]", "\"a-to-c\" is not a configured task"));
+  CAF_CHECK(reports(r, at + ".rules[0].to", "must name at least one recipient"));
+  CAF_CHECK(reports(r, at + ".rules[1].to[0]", "\"ops@example\" is not an e-mail address"));
+  CAF_CHECK(reports(r, at + ".rules[1].to[1].connection", "is a local connection, which has no roles"));
+  CAF_CHECK(reports(r, at + ".rules[1].to[2].connection", "names no configured connection"));
+  CAF_CHECK(reports(r, at + ".rules[1].to[2].role", "is required"));
+  CAF_CHECK(reports(r, at + ".rules[1].to[3]", "must be an e-mail address or a role"));
+  for (auto& p : r.problems)
+    if (p.path == at + ".rules[0].events[0]")
+      CAF_CHECK(p.hint.find("did you mean \"error\"?") != std::string::npos);
+}
+
+CAF_TEST(a_password_over_plain_smtp_beyond_this_machine_is_a_warning) {
+  auto r = parse_json(with_notifications(json::parse(R"({
+    "smtp": {"host": "mail.example.org", "security": "none", "user": "tb",
+             "password_env": "TB_SMTP_PASSWORD", "from": "tb@example.org"},
+    "rules": [{"events": ["error"], "to": ["ops@example.org"]}]})")));
+  CAF_REQUIRE(is_valid(r));
+  CAF_REQUIRE_EQUAL(r.warnings.size(), 1u);
+  CAF_CHECK_EQUAL(r.warnings[0].path, "$.notifications.smtp.security");
+  CAF_CHECK(tb::config::is_mail_address("a.b+c@mail.example.org"));
+  CAF_CHECK(!tb::config::is_mail_address("a@b@c.org"));
+  CAF_CHECK(!tb::config::is_mail_address("Ops <ops@example.org>"));
+}
