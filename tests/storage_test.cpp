@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "storage/mail_store.hpp"
 #include "storage/sync_state.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -305,6 +306,97 @@ CAF_TEST(a_directory_whose_data_file_is_not_lmdb_is_a_clear_error) {
     message = err.what();
   }
   CAF_CHECK(message.find("cannot open the storage directory " + other.path()) != std::string::npos);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
+
+// --- the mailer's mailboxes and outbox ---------------------------------------------
+
+CAF_TEST_FIXTURE_SCOPE(mail_store_tests, fixture)
+
+CAF_TEST(a_mailboxs_notices_become_one_queued_message_in_one_transaction) {
+  mail_store mail{env};
+  notice one{notice_kind::error_item, "a-b", "", "source", "4", "refused", 1000};
+  notice two{notice_kind::parked, "a-b", "", "source", "5", "parked", 2000};
+  {
+    auto t = write();
+    mail.add_notice(t, "ops@example.org", one);
+    mail.add_notice(t, "lead@example.org", one);
+    mail.add_notice(t, "ops@example.org", two);
+    t.commit();
+  }
+  {
+    auto t = read();
+    auto box = mail.mailbox_of(t, "ops@example.org");
+    CAF_CHECK(box.pending == (std::vector<notice>{one, two}));
+    CAF_CHECK(box.sent.empty());
+    CAF_CHECK(mail.recipients(t)
+              == (std::vector<std::string>{"lead@example.org", "ops@example.org"}));
+  }
+  outgoing_mail m;
+  m.to = {"ops@example.org"};
+  m.subject = "TrackBridge: 2 events";
+  m.events = {"error", "parked"};
+  m.created = 3000;
+  std::uint64_t id = 0;
+  {
+    auto t = write();
+    id = mail.take_into(t, "ops@example.org", m, 3000);
+    t.commit();
+  }
+  auto t = read();
+  auto box = mail.mailbox_of(t, "ops@example.org");
+  CAF_CHECK(box.pending.empty());
+  CAF_CHECK(box.sent == (std::vector<timestamp>{3000}));
+  CAF_CHECK(mail.recipients(t) == (std::vector<std::string>{"lead@example.org"}));
+  auto queued = mail.queued(t);
+  CAF_REQUIRE_EQUAL(queued.size(), 1u);
+  CAF_CHECK_EQUAL(queued[0].id, id);
+  CAF_CHECK_EQUAL(queued[0].subject, "TrackBridge: 2 events");
+  CAF_CHECK(queued[0].events == (std::vector<std::string>{"error", "parked"}));
+}
+
+CAF_TEST(the_outbox_keeps_each_message_until_and_after_the_server_took_it_newest_first) {
+  mail_store mail{env};
+  {
+    auto t = write();
+    for (int i = 1; i <= 5; ++i) {
+      outgoing_mail m;
+      m.subject = "message " + std::to_string(i);
+      m.created = i;
+      mail.enqueue(t, m);
+    }
+    t.commit();
+  }
+  {
+    auto t = write();
+    auto m = *mail.find(t, 2);
+    m.status = mail_status::sent;
+    m.answer = "250 accepted";
+    mail.update(t, m);
+    auto r = *mail.find(t, 4);
+    r.status = mail_status::refused;
+    mail.update(t, r);
+    t.commit();
+  }
+  // A restart: a new store over the same directory still has them.
+  mail_store again{env};
+  auto t = read();
+  std::vector<std::uint64_t> ids;
+  for (auto& m : again.queued(t))
+    ids.push_back(m.id);
+  CAF_CHECK(ids == (std::vector<std::uint64_t>{1, 3, 5}));
+  ids.clear();
+  for (auto& m : again.newest(t, 0, 2))
+    ids.push_back(m.id);
+  CAF_CHECK(ids == (std::vector<std::uint64_t>{5, 4}));
+  ids.clear();
+  for (auto& m : again.newest(t, 4, 10))
+    ids.push_back(m.id);
+  CAF_CHECK(ids == (std::vector<std::uint64_t>{3, 2, 1}));
+  CAF_CHECK_EQUAL(std::string{to_string(again.find(t, 2)->status)}, "sent");
+  CAF_CHECK_EQUAL(again.find(t, 2)->answer, "250 accepted");
+  CAF_CHECK(!again.find(t, 9));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
