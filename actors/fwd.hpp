@@ -40,6 +40,19 @@ using logger_actor = caf::typed_actor<
   caf::reacts_to<flush_atom>,
   caf::replies_to<flush_atom, bool>::with<bool>>; // flush now and confirm
 
+// Sends one message at a time to the SMTP server (blocking: detached).
+using smtp_actor =
+  caf::typed_actor<caf::replies_to<send_atom, smtp::mail>::with<smtp::send_result>>;
+
+// The mailer: events in, batched messages out (actors/mailer_actor.hpp).
+using mailer_actor = caf::typed_actor<
+  caf::reacts_to<notice_atom, notice>,           // an event, for the rules' recipients
+  caf::reacts_to<mail_atom, std::string>,        // this recipient's mailbox may be due
+  caf::reacts_to<retry_atom, std::uint64_t>,     // this outbox message's wait is over
+  // A test message to these addresses (POST /api/v1/notifications/test):
+  // its outbox id.
+  caf::replies_to<send_atom, std::vector<std::string>>::with<std::uint64_t>>;
+
 // One per sync task. The operator's commands answer "" when the task is (now)
 // in the state asked for, or why it cannot be.
 using task_actor = caf::typed_actor<

@@ -19,9 +19,11 @@
 #include <caf/sec.hpp>
 #include <caf/type_id.hpp>
 
+#include "adapters/smtp/smtp_client.hpp"
 #include "domain/catalogue.hpp"
 #include "domain/filter.hpp"
 #include "domain/model.hpp"
+#include "domain/notice.hpp"
 #include "domain/result.hpp"
 #include "domain/sync.hpp"
 #include "domain/task_status.hpp"
@@ -303,7 +305,27 @@ typename Inspector::result_type inspect(Inspector& f, listing_page& x) {
   return f(caf::meta::type_name("tb::listing_page"), x.from, x.kind, x.stamps, x.last);
 }
 
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, notice& x) {
+  return f(caf::meta::type_name("tb::notice"), x.kind, x.task, x.connection, x.side, x.issue,
+           x.message, x.time);
+}
+
 } // namespace tb
+
+namespace tb::smtp {
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, mail& x) {
+  return f(caf::meta::type_name("tb::smtp::mail"), x.to, x.subject, x.body, x.message_id);
+}
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, send_result& x) {
+  return f(caf::meta::type_name("tb::smtp::send_result"), x.what, x.code, x.answer);
+}
+
+} // namespace tb::smtp
 
 // -- the type-ID block --------------------------------------------------------
 // Atoms have at most 10 characters. New message types go at the end of
@@ -341,6 +363,9 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_ATOM(trackbridge, tb, catalogue_atom, "catalogue") // what a project takes
   CAF_ADD_ATOM(trackbridge, tb, newest_atom, "newest") // a project's newest change
   CAF_ADD_ATOM(trackbridge, tb, retire_atom, "retire") // a reload ends a task's actor
+  CAF_ADD_ATOM(trackbridge, tb, notice_atom, "notice") // an event for the mailer
+  CAF_ADD_ATOM(trackbridge, tb, mail_atom, "mail")     // a mailbox may be due
+  CAF_ADD_ATOM(trackbridge, tb, send_atom, "send")     // one message to the SMTP server
 
   CAF_ADD_TYPE_ID(trackbridge, (tb::side))
   CAF_ADD_TYPE_ID(trackbridge, (tb::issue_ref))
@@ -362,5 +387,8 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(trackbridge, (tb::catalogue_result))
   CAF_ADD_TYPE_ID(trackbridge, (tb::listing_narrowing))
   CAF_ADD_TYPE_ID(trackbridge, (tb::newest_result))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::notice))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::smtp::mail))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::smtp::send_result))
 
 CAF_END_TYPE_ID_BLOCK(trackbridge)

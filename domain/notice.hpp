@@ -34,11 +34,11 @@ const std::vector<std::string>& notice_kind_names();
 
 struct notice {
   notice_kind kind = notice_kind::error_item;
-  std::string task;       // "" for a connection's event
-  std::string connection; // a connection's event: which
-  std::string side;       // "source", "target" or ""
-  std::string issue;      // an issue id, or ""
-  std::string message;    // where and what: "connection rm2, field status: ..."
+  std::string task = {};       // "" for a connection's event
+  std::string connection = {}; // a connection's event: which
+  std::string side = {};       // "source", "target" or ""
+  std::string issue = {};      // an issue id, or ""
+  std::string message = {};    // where and what: "connection rm2, field status: ..."
   timestamp time = 0;
   friend bool operator==(const notice&, const notice&) = default;
 };

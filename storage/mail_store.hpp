@@ -36,6 +36,7 @@ struct outgoing_mail {
 class mail_store {
  public:
   explicit mail_store(environment& env);
+  environment& env() { return env_; }
 
   // --- mailboxes, one per recipient address ---
   void add_notice(transaction& t, const std::string& recipient, const notice& n);

@@ -161,6 +161,20 @@ template <>
 newest_result sample<newest_result>() {
   return timestamp{1764763200000};
 }
+template <>
+notice sample<notice>() {
+  return {notice_kind::parked, "a-b", "rm2", "target", "12", "parked after 10 attempts",
+          1764763200000};
+}
+template <>
+smtp::mail sample<smtp::mail>() {
+  return {{"ops@example.org", "lead@example.org"}, "TrackBridge: 2 events", "body\n",
+          "<tb.1@trackbridge>"};
+}
+template <>
+smtp::send_result sample<smtp::send_result>() {
+  return {smtp::outcome::refused, 550, "550 5.1.1 no such mailbox"};
+}
 
 template <class T>
 T round_trip(caf::actor_system& sys, const T& x) {

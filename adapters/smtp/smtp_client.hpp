@@ -35,6 +35,7 @@ struct mail {
   std::string subject;
   std::string body;       // plain text, UTF-8; lines end in \n or \r\n
   std::string message_id; // "<...@...>": the same for every try of one message
+  friend bool operator==(const mail&, const mail&) = default;
 };
 
 enum class outcome { accepted, deferred, refused };
@@ -43,6 +44,7 @@ struct send_result {
   outcome what = outcome::deferred;
   int code = 0;       // the server's last reply code; 0: none (no connection)
   std::string answer; // the server's reply, or why there was none
+  friend bool operator==(const send_result&, const send_result&) = default;
 };
 
 // The message as it goes over the wire: headers (Date, From, To, Subject,

@@ -1,0 +1,265 @@
+#include "actors/mailer_actor.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include "domain/time.hpp"
+
+namespace tb {
+
+namespace {
+
+using self_ptr = mailer_actor::stateful_pointer<mailer_state>;
+
+void log(self_ptr self, log_level level, std::string message) {
+  self->send(self->state.log, log_atom_v, level, std::string{}, std::move(message));
+}
+
+timestamp now(self_ptr self) {
+  return self->state.settings.clock();
+}
+
+// A Message-ID the same for every try of one message, unique across
+// restarts: the outbox id and a random part.
+std::string message_id_for(timestamp created) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return "<tb." + std::to_string(created) + "." + std::to_string(rng() % 1000000000000ULL)
+         + "@trackbridge>";
+}
+
+void send_next(self_ptr self);
+
+void set_timer(self_ptr self, const std::string& recipient, timestamp due) {
+  auto& timers = self->state.timers;
+  if (auto t = timers.find(recipient); t != timers.end() && t->second <= due)
+    return; // one is set for then or sooner
+  timers[recipient] = due;
+  auto wait = std::max<timestamp>(0, due - now(self));
+  self->delayed_send(self, std::chrono::milliseconds{wait}, mail_atom_v, recipient);
+}
+
+// The events a message tells of, each kind once, in the order they came.
+std::vector<std::string> kinds_in(const std::vector<notice>& notices) {
+  std::vector<std::string> out;
+  for (auto& n : notices)
+    if (std::find(out.begin(), out.end(), to_string(n.kind)) == out.end())
+      out.push_back(to_string(n.kind));
+  return out;
+}
+
+// The mailbox goes out if it is due; else its timer is set for when it is.
+void check_mailbox(self_ptr self, const std::string& recipient) {
+  auto& st = self->state;
+  auto t_now = now(self);
+  storage::transaction t{st.store->env(), storage::transaction::read_write};
+  auto box = st.store->mailbox_of(t, recipient);
+  auto due = due_at(box, st.settings.policy);
+  if (!due)
+    return;
+  if (*due > t_now) {
+    set_timer(self, recipient, *due);
+    return;
+  }
+  auto text = compose(box.pending, st.settings.policy, st.settings.api_base);
+  storage::outgoing_mail m;
+  m.to = {recipient};
+  m.subject = text.subject;
+  m.body = text.body;
+  m.message_id = message_id_for(t_now);
+  m.events = kinds_in(box.pending);
+  m.created = t_now;
+  m.next_try = t_now;
+  auto id = st.store->take_into(t, recipient, std::move(m), t_now);
+  t.commit();
+  st.waiting.push_back(id);
+  send_next(self);
+}
+
+void on_notice(self_ptr self, const notice& n) {
+  auto& st = self->state;
+  auto recipients = recipients_of(st.settings.rules, n);
+  if (recipients.empty())
+    return;
+  {
+    storage::transaction t{st.store->env(), storage::transaction::read_write};
+    for (auto& r : recipients)
+      st.store->add_notice(t, r, n);
+    t.commit();
+  }
+  for (auto& r : recipients)
+    check_mailbox(self, r);
+}
+
+void finished(self_ptr self, storage::outgoing_mail m, const smtp::send_result& r) {
+  auto& st = self->state;
+  auto t_now = now(self);
+  m.answer = r.answer;
+  std::string to;
+  for (auto& x : m.to)
+    to += (to.empty() ? "" : ", ") + x;
+  auto what = "notification " + std::to_string(m.id) + " to " + to;
+  switch (r.what) {
+    case smtp::outcome::accepted:
+      m.status = storage::mail_status::sent;
+      m.finished = t_now;
+      log(self, log_level::info, what + " sent (" + r.answer + "): " + m.subject);
+      break;
+    case smtp::outcome::refused:
+      m.status = storage::mail_status::refused;
+      m.finished = t_now;
+      log(self, log_level::error,
+          what + " refused by the SMTP server, not tried again: " + r.answer
+            + " (check the addresses and notifications.smtp)");
+      break;
+    case smtp::outcome::deferred: {
+      ++m.attempts;
+      auto wait = mail_retry_delay(m.attempts);
+      m.next_try = t_now + wait.count();
+      log(self, log_level::warn,
+          what + " not sent yet (" + r.answer + "); trying again in "
+            + std::to_string(wait.count() / 1000) + " s");
+      self->delayed_send(self, wait, retry_atom_v, m.id);
+      break;
+    }
+  }
+  storage::transaction t{st.store->env(), storage::transaction::read_write};
+  st.store->update(t, m);
+  t.commit();
+}
+
+void send_next(self_ptr self) {
+  auto& st = self->state;
+  if (st.sending || st.waiting.empty())
+    return;
+  auto id = st.waiting.front();
+  st.waiting.pop_front();
+  std::optional<storage::outgoing_mail> m;
+  {
+    storage::transaction t{st.store->env(), storage::transaction::read_only};
+    m = st.store->find(t, id);
+  }
+  if (!m || m->status != storage::mail_status::queued) {
+    send_next(self);
+    return;
+  }
+  st.sending = true;
+  smtp::mail out{m->to, m->subject, m->body, m->message_id};
+  self->request(st.smtp, st.settings.send_timeout, send_atom_v, std::move(out))
+    .then(
+      [self, m = *m](smtp::send_result& r) {
+        self->state.sending = false;
+        finished(self, m, r);
+        send_next(self);
+      },
+      [self, m = *m](caf::error& e) {
+        self->state.sending = false;
+        finished(self, m,
+                 {smtp::outcome::deferred, 0, "no answer from the SMTP worker: "
+                                                + self->system().render(e)});
+        send_next(self);
+      });
+}
+
+// After a restart: what was queued is sent (when its wait is over), and
+// what was pending in mailboxes goes out when due.
+void resume(self_ptr self) {
+  auto& st = self->state;
+  std::vector<storage::outgoing_mail> queued;
+  std::vector<std::string> recipients;
+  {
+    storage::transaction t{st.store->env(), storage::transaction::read_only};
+    queued = st.store->queued(t);
+    recipients = st.store->recipients(t);
+  }
+  auto t_now = now(self);
+  for (auto& m : queued) {
+    if (m.next_try > t_now)
+      self->delayed_send(self, std::chrono::milliseconds{m.next_try - t_now}, retry_atom_v, m.id);
+    else
+      st.waiting.push_back(m.id);
+  }
+  if (!queued.empty())
+    log(self, log_level::info,
+        std::to_string(queued.size()) + " notification(s) not yet accepted by the SMTP server "
+          + "are sent again");
+  send_next(self);
+  for (auto& r : recipients)
+    check_mailbox(self, r);
+}
+
+} // namespace
+
+std::chrono::milliseconds mail_retry_delay(unsigned attempt) {
+  constexpr std::int64_t first_ms = 10'000, most_ms = 15 * 60'000;
+  std::int64_t ms = first_ms;
+  for (unsigned i = 1; i < attempt && ms < most_ms; ++i)
+    ms *= 2;
+  return std::chrono::milliseconds{std::min(ms, most_ms)};
+}
+
+std::vector<std::string> recipients_of(const std::vector<mail_rule>& rules, const notice& n) {
+  std::vector<std::string> out;
+  for (auto& r : rules) {
+    if (!r.events.count(n.kind))
+      continue;
+    if (!r.tasks.empty()
+        && (n.task.empty() || std::find(r.tasks.begin(), r.tasks.end(), n.task) == r.tasks.end()))
+      continue;
+    for (auto& to : r.to)
+      if (std::find(out.begin(), out.end(), to) == out.end())
+        out.push_back(to);
+  }
+  return out;
+}
+
+mailer_actor::behavior_type mailer(mailer_actor::stateful_pointer<mailer_state> self,
+                                   mailer_settings settings, storage::mail_store* store,
+                                   smtp_actor smtp, logger_actor log_to) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  if (!st.settings.clock)
+    st.settings.clock = now_ms;
+  st.store = store;
+  st.smtp = std::move(smtp);
+  st.log = std::move(log_to);
+  resume(self);
+  return {
+    [self](notice_atom, const notice& n) { on_notice(self, n); },
+    [self](mail_atom, const std::string& recipient) {
+      self->state.timers.erase(recipient);
+      check_mailbox(self, recipient);
+    },
+    [self](retry_atom, std::uint64_t id) {
+      self->state.waiting.push_back(id);
+      send_next(self);
+    },
+    [self](send_atom, const std::vector<std::string>& to) {
+      auto& st = self->state;
+      auto t_now = now(self);
+      storage::outgoing_mail m;
+      m.to = to;
+      m.subject = "TrackBridge: a test message";
+      m.body = "This is a test message from TrackBridge (POST /api/v1/notifications/test).\n"
+               "Notifications reach this address.\n";
+      m.message_id = message_id_for(t_now);
+      m.events = {"test"};
+      m.created = m.next_try = t_now;
+      storage::transaction t{st.store->env(), storage::transaction::read_write};
+      auto id = st.store->enqueue(t, std::move(m));
+      t.commit();
+      st.waiting.push_back(id);
+      send_next(self);
+      return id;
+    },
+  };
+}
+
+smtp_actor::behavior_type smtp_worker(smtp_actor::pointer, smtp::server_settings settings) {
+  return {
+    [settings](send_atom, const smtp::mail& m) { return smtp::send(settings, m, now_ms()); },
+  };
+}
+
+} // namespace tb
