@@ -6,6 +6,7 @@
 
 #include "actors/connection_actor.hpp"
 #include "actors/logger_actor.hpp"
+#include "actors/mailer_actor.hpp"
 #include "actors/task_actor.hpp"
 #include "config/task_rules.hpp"
 
@@ -73,6 +74,38 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
     handle = caf::actor_cast<connection_actor>(pool);
   }
   connections_.insert_or_assign(name, handle);
+}
+
+void engine::add_mailer(const config::notifications_config& n,
+                        const smtp::server_settings& smtp, storage::mail_store& store,
+                        const std::string& api_base) {
+  mailer_settings s;
+  s.policy.interval = n.interval;
+  s.policy.max_per_hour = n.max_per_hour;
+  s.api_base = api_base;
+  for (auto& r : n.rules) {
+    s.rules.push_back({r.events, r.tasks, r.addresses});
+    for (auto& a : r.addresses)
+      if (std::find(test_recipients_.begin(), test_recipients_.end(), a) == test_recipients_.end())
+        test_recipients_.push_back(a);
+    for (auto& role : r.roles)
+      log(log_level::warn, "",
+          "notifications: the role " + role.role + " of " + role.connection + "/" + role.project
+            + " gets no mail yet: roles are not resolved to addresses in this version");
+  }
+  // Blocking (libcurl): a thread of its own, as a connection worker has.
+  smtp_ = sys_.spawn<caf::detached>(smtp_worker, smtp);
+  mailer_ = sys_.spawn(mailer, std::move(s), &store, smtp_, logger_);
+}
+
+std::optional<std::uint64_t> engine::send_test_mail(std::chrono::milliseconds timeout) {
+  if (!mailer_)
+    return std::nullopt;
+  std::optional<std::uint64_t> id;
+  caf::scoped_actor self{sys_};
+  self->request(*mailer_, timeout, send_atom_v, test_recipients_)
+    .receive([&](std::uint64_t x) { id = x; }, [](caf::error&) {});
+  return id;
 }
 
 void engine::add_task(const config::task_config& t) {
@@ -153,6 +186,7 @@ task_actor engine::spawn_task(const config::task_config& t, task_actor predecess
   };
   ctx->store = &store_;
   ctx->log = logger_;
+  ctx->mailer = mailer_;
   // Logged before the spawn: the task starts on a scheduler thread and logs
   // at once ("initial sync started", "resuming ..."); a line sent after
   // spawn() returns may reach the logger after those.
@@ -270,6 +304,11 @@ bool engine::stop(std::chrono::milliseconds grace) {
     self->send_exit(t, caf::exit_reason::user_shutdown);
   for (auto& [name, c] : connections_)
     self->send_exit(c, caf::exit_reason::user_shutdown);
+  // Unsent mail stays in the outbox for the next start.
+  if (mailer_)
+    self->send_exit(*mailer_, caf::exit_reason::user_shutdown);
+  if (smtp_)
+    self->send_exit(smtp_, caf::exit_reason::user_shutdown);
   self->send_exit(logger_, caf::exit_reason::user_shutdown);
   connections_.clear();
   return clean;

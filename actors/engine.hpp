@@ -16,6 +16,7 @@
 #include "actors/fwd.hpp"
 #include "adapters/tracker_adapter.hpp"
 #include "config/config.hpp"
+#include "storage/mail_store.hpp"
 #include "storage/sync_state.hpp"
 
 namespace tb {
@@ -29,6 +30,15 @@ class engine {
   // `workers` of them (the connection's requests in flight) share its load.
   using adapter_factory = std::function<std::shared_ptr<tracker_adapter>()>;
   void add_connection(const std::string& name, const adapter_factory& make, unsigned workers);
+  // Notifications: the mailer with its rules, sending through the SMTP
+  // server with these settings; before the tasks are added, which report
+  // their events to it. store must outlive the engine.
+  void add_mailer(const config::notifications_config& n, const smtp::server_settings& smtp,
+                  storage::mail_store& store, const std::string& api_base);
+  // A test message to every address the rules name: its outbox id, or none
+  // without notifications.
+  std::optional<std::uint64_t> send_test_mail(std::chrono::milliseconds timeout);
+
   // The task's connections must have been added.
   void add_task(const config::task_config& t);
   // A reload: the task's actor is replaced by one with these settings. The
@@ -75,6 +85,9 @@ class engine {
     bool narrows_listings = false;
   };
   std::map<std::string, tracker_traits> traits_;
+  std::optional<mailer_actor> mailer_;
+  smtp_actor smtp_;
+  std::vector<std::string> test_recipients_;
   // Reloads change the tasks while API threads ask them: guarded.
   mutable std::mutex tasks_mutex_;
   std::map<std::string, task_actor> tasks_;

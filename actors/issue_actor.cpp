@@ -4,6 +4,7 @@
 #include <limits>
 #include <map>
 
+#include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include "domain/time.hpp"
@@ -465,9 +466,15 @@ bool issue_state::in_filter(side s, const issue& i) const {
 }
 
 void issue_state::record_error(const sync_error& err, bool attempted) {
-  storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
-    ctx->store->record_error(t, ctx->name, key, err.where, err.message, now_ms(), attempted);
+  auto now = now_ms();
+  bool fresh = storage::write_transaction(ctx->store->env(), [&](storage::transaction& t) {
+    return ctx->store->record_error(t, ctx->name, key, err.where, err.message, now, attempted);
   });
+  // A new item is news; its later failures are in the list, not in mail.
+  if (fresh && ctx->mailer)
+    caf::anon_send(*ctx->mailer, notice_atom_v,
+                   notice{notice_kind::error_item, ctx->name, "", to_string(key.where), key.id,
+                          err.where + ": " + err.message, now});
 }
 
 // --- the pass: reads, plan, one write after another ------------------------

@@ -359,6 +359,12 @@ void catalogues_in(self_ptr self) {
     st.check = task_state::check_state::invalid;
     for (auto& p : st.problems)
       log(self, log_level::error, line_of(p));
+    if (st.ctx->mailer)
+      self->send(*st.ctx->mailer, notice_atom_v,
+                 notice{notice_kind::task_invalid, st.ctx->name, "", "", "",
+                        count_of(st.problems.size(), "problem") + " against the trackers, the "
+                          + "first: " + line_of(st.problems.front()),
+                        now_ms()});
     log(self, log_level::error,
         "invalid: " + count_of(st.problems.size(), "problem") + " against the trackers, "
           + "so nothing is synced; fix them (GET /api/v1/tasks/" + st.ctx->name
@@ -559,6 +565,11 @@ void retry_later(self_ptr self, const pass_end& end) {
   } catch (const std::exception& e) {
     log(self, log_level::error, "cannot mark " + to_string(key) + " parked: " + e.what());
   }
+  if (st.ctx->mailer)
+    self->send(*st.ctx->mailer, notice_atom_v,
+               notice{notice_kind::parked, st.ctx->name, "", to_string(key.where), key.id,
+                      "parked after " + std::to_string(count.attempts) + " failed attempts",
+                      now_ms()});
   log(self, log_level::warn,
       to_string(key) + ": parked after " + std::to_string(count.attempts)
         + " failed attempts; it stays in the error list and runs again when it changes or "

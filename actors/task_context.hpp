@@ -59,6 +59,9 @@ struct task_context {
     check = {};
   storage::sync_state* store = nullptr;
   logger_actor log;
+  // Where the task's events go to be mailed (actors/mailer_actor.hpp);
+  // none: no notifications are configured.
+  std::optional<mailer_actor> mailer = {};
 
   const task_side& at(side s) const { return sides[static_cast<int>(s)]; }
 };

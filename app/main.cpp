@@ -29,6 +29,7 @@
 #include "app/online.hpp"
 #include "app/reload.hpp"
 #include "api/config_routes.hpp"
+#include "api/notification_routes.hpp"
 #include "api/http_server.hpp"
 #include "api/hook_routes.hpp"
 #include "api/local_routes.hpp"
@@ -36,6 +37,7 @@
 #include "api/router.hpp"
 #include "api/task_routes.hpp"
 #include "config/config.hpp"
+#include "storage/mail_store.hpp"
 #include "storage/sync_state.hpp"
 
 namespace {
@@ -86,6 +88,13 @@ bool usable_files(const tb::config::config& cfg, const std::string& path,
   }
   for (auto& p : tb::app::check_connection_files(cfg))
     problems.push_back(p);
+  if (cfg.notifications && !cfg.notifications->smtp.ca_file.empty()) {
+    auto& file = cfg.notifications->smtp.ca_file;
+    std::ifstream in{file};
+    if (!in)
+      problems.push_back("$.notifications.smtp.ca_file: cannot use " + file + ": "
+                         + std::strerror(errno));
+  }
   for (auto& p : problems)
     std::cerr << path << ": " << p << "\n";
   if (!problems.empty())
@@ -241,6 +250,45 @@ int serve_until_stopped(tb::api::http_server& server, tb::app::reloader& reloade
   }
 }
 
+// The SMTP server as the mailer reaches it, the password from its
+// variable; none, logged, when that is not set.
+std::optional<tb::smtp::server_settings> smtp_settings(const tb::config::notifications_config& n) {
+  tb::smtp::server_settings s;
+  s.host = n.smtp.host;
+  s.port = n.smtp.port;
+  s.tls = n.smtp.security == tb::config::smtp_security::none ? tb::smtp::security::none
+          : n.smtp.security == tb::config::smtp_security::tls ? tb::smtp::security::tls
+                                                                : tb::smtp::security::starttls;
+  s.user = n.smtp.user;
+  s.from = n.smtp.from;
+  s.ca_file = n.smtp.ca_file;
+  if (!n.smtp.password_env.empty()) {
+    const char* v = std::getenv(n.smtp.password_env.c_str());
+    if (!v || !*v) {
+      spdlog::error("the environment variable {} (named by notifications.smtp.password_env) is "
+                    "not set; export the SMTP password in it",
+                    n.smtp.password_env);
+      return std::nullopt;
+    }
+    s.password = v;
+  }
+  return s;
+}
+
+// Where the messages' API paths point: notifications.api_url, or the
+// server as it listens (a wildcard address as this machine).
+std::string api_base(const tb::config::config& cfg) {
+  if (!cfg.notifications->api_url.empty())
+    return cfg.notifications->api_url;
+  auto host = cfg.server.listen;
+  if (host == "0.0.0.0" || host == "::")
+    host = "127.0.0.1";
+  if (host.find(':') != std::string::npos)
+    host = "[" + host + "]";
+  return std::string{cfg.server.tls ? "https" : "http"} + "://" + host + ":"
+         + std::to_string(cfg.server.port);
+}
+
 // What the task routes may ask of the engine, each with its timeout.
 tb::api::task_engine task_control(tb::engine& engine) {
   tb::api::task_engine control;
@@ -274,10 +322,7 @@ int run(const std::string& path, const std::string& data_dir) {
   if (!data_dir.empty())
     cfg->storage.directory = data_dir;
   spdlog::set_level(spdlog::level::from_str(cfg->log.level));
-  if (cfg->notifications)
-    spdlog::warn("{}: $.notifications is read and checked, but this version sends no e-mail "
-                 "yet: errors are in GET /api/v1/errors, the log and /metrics",
-                 path);
+
 
   tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
   tb::storage::sync_state store{env};
@@ -296,10 +341,23 @@ int run(const std::string& path, const std::string& data_dir) {
   if (!secrets_missing.empty())
     return exit_failure;
 
+  std::optional<tb::smtp::server_settings> smtp;
+  if (cfg->notifications) {
+    smtp = smtp_settings(*cfg->notifications);
+    if (!smtp)
+      return exit_failure;
+  }
+
   tb::system_config sys_cfg;
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
   auto tallies = tb::app::add_connections(engine, *cfg, trackers);
+  tb::storage::mail_store mail{env};
+  if (smtp) {
+    engine.add_mailer(*cfg->notifications, *smtp, mail, api_base(*cfg));
+    spdlog::info("notifications: {} rule(s), sent through {}:{}", cfg->notifications->rules.size(),
+                 smtp->host, smtp->port);
+  }
   for (auto& t : cfg->tasks)
     engine.add_task(t);
 
@@ -323,6 +381,9 @@ int run(const std::string& path, const std::string& data_dir) {
                                      const std::vector<std::string>& ids) {
                              engine.push(task, s, ids);
                            });
+  tb::api::add_notification_routes(router, mail, [&engine] {
+    return engine.send_test_mail(std::chrono::seconds{5});
+  });
   tb::app::reloader reloader{path, *cfg, engine, tasks, hook_tasks};
   tb::api::add_config_routes(router, [&reloader] { return reloader.reload(); });
   tb::api::http_server server{router, cfg->server.listen, cfg->server.port, 2,

@@ -357,13 +357,14 @@ std::size_t sync_state::queue_length(transaction& t, const std::string& task) {
   return n;
 }
 
-void sync_state::record_error(transaction& t, const std::string& task, const issue_ref& r,
+bool sync_state::record_error(transaction& t, const std::string& task, const issue_ref& r,
                               const std::string& where, const std::string& message,
                               timestamp when, bool attempted) {
   auto key = ref_key(task, r);
   std::uint64_t attempts = attempted ? 1 : 0;
   bool parked = false;
-  if (auto v = t.get(errors_, key)) {
+  auto v = t.get(errors_, key);
+  if (v) {
     auto before = decode(*v);
     attempts += before.value("attempts", std::uint64_t{0});
     parked = before.value("parked", false);
@@ -374,6 +375,7 @@ void sync_state::record_error(transaction& t, const std::string& task, const iss
                 {"time", when},
                 {"attempts", attempts},
                 {"parked", parked}}));
+  return !v;
 }
 
 void sync_state::park_error(transaction& t, const std::string& task, const issue_ref& r) {

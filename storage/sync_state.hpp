@@ -175,7 +175,8 @@ class sync_state {
   // --- error list, one item per issue ---
   // `attempted`: the failure was a try of the issue's sync, counted in its
   // attempts (a call the breaker held back reached no tracker, and is not).
-  void record_error(transaction& t, const std::string& task, const issue_ref& r,
+  // True when the issue had no item before: a new one.
+  bool record_error(transaction& t, const std::string& task, const issue_ref& r,
                     const std::string& where, const std::string& message, timestamp when,
                     bool attempted = true);
   bool clear_error(transaction& t, const std::string& task, const issue_ref& r);

@@ -25,6 +25,7 @@ std::string script() {
 } // namespace
 
 smtp_sink::smtp_sink(const std::string& dir, smtp_sink_options o) : mail_dir_(dir + "/mail") {
+  std::filesystem::create_directories(dir);
   std::string last_log;
   for (int attempt = 0; attempt < 3; ++attempt) {
     port_ = o.port ? o.port : free_port();
