@@ -88,8 +88,11 @@ void on_notice(self_ptr self, const notice& n) {
       st.store->add_notice(t, r, n);
     t.commit();
   }
+  // A mailbox with its timer set is due then still: its first notice and
+  // its sends are as they were. A storm costs one check per mailbox.
   for (auto& r : recipients)
-    check_mailbox(self, r);
+    if (!st.timers.count(r))
+      check_mailbox(self, r);
 }
 
 void finished(self_ptr self, storage::outgoing_mail m, const smtp::send_result& r) {
