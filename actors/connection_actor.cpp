@@ -47,6 +47,8 @@ sync_error held_back(const connection_health& h, timestamp now) {
 struct news {
   log_level level = log_level::info;
   std::string line; // "": nothing to log
+  // What it means for people: the connection fails, or answers again.
+  std::optional<notice_kind> event = std::nullopt;
 };
 
 // A call's outcome, under the health's lock: the breaker counts it, and
@@ -59,9 +61,10 @@ news count_outcome(connection_health& h, const sync_error* failure, timestamp no
     if (!h.problem.empty())
       return {log_level::info,
               name + ": calls go through again; the problem is over (it was: "
-                + std::exchange(h.problem, {}) + ")"};
+                + std::exchange(h.problem, {}) + ")",
+              notice_kind::connection_back};
     if (before != circuit_breaker::state::closed)
-      return {log_level::info, name + " answers again"};
+      return {log_level::info, name + " answers again", notice_kind::connection_back};
     return {};
   }
   std::optional<milliseconds> wait;
@@ -72,16 +75,19 @@ news count_outcome(connection_health& h, const sync_error* failure, timestamp no
     if (h.problem == failure->message)
       return {};
     h.problem = failure->message;
-    return {log_level::error, name + ": " + failure->message
-                                + " (calls are tried again at the breaker's pace until it is "
-                                  "fixed; nothing is parked for it)"};
+    return {log_level::error,
+            name + ": " + failure->message
+              + " (calls are tried again at the breaker's pace until it is fixed; nothing is "
+                "parked for it)",
+            notice_kind::connection_down};
   }
   if (before != circuit_breaker::state::open
       && h.breaker.current() == circuit_breaker::state::open)
-    return {log_level::warn, name + ": " + std::to_string(h.breaker.failures_in_a_row())
-                               + " calls in a row failed (last: " + failure->message
-                               + "); calls to it fail at once until "
-                               + to_rfc3339(h.breaker.open_until())};
+    return {log_level::warn,
+            name + ": " + std::to_string(h.breaker.failures_in_a_row())
+              + " calls in a row failed (last: " + failure->message
+              + "); calls to it fail at once until " + to_rfc3339(h.breaker.open_until()),
+            notice_kind::connection_down};
   return {};
 }
 
@@ -101,12 +107,18 @@ auto through_breaker(self_ptr self, const std::string& doing, F call) -> decltyp
   }
   auto r = guarded(*st.adapter, doing, call);
   news n;
+  std::optional<mailer_actor> mailer;
+  timestamp at = 0;
   {
     std::lock_guard<std::mutex> lock{h.mutex};
-    n = count_outcome(h, r ? nullptr : &r.error(), now());
+    at = now();
+    n = count_outcome(h, r ? nullptr : &r.error(), at);
+    mailer = h.mailer;
   }
   if (!n.line.empty())
     self->send(st.log, log_atom_v, n.level, std::string{}, n.line);
+  if (n.event && mailer)
+    self->send(*mailer, notice_atom_v, notice{*n.event, "", h.connection, "", "", n.line, at});
   return r;
 }
 

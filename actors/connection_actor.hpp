@@ -30,6 +30,9 @@ struct connection_health {
   // logged when it starts and when it ends: "" while there is none.
   std::string problem;
   std::function<timestamp()> clock; // empty: the wall clock (tests set their own)
+  // Where its failing and its answering again are reported to be mailed
+  // (set once notifications are configured; read under the mutex).
+  std::optional<mailer_actor> mailer;
 };
 
 struct connection_state {

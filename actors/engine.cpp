@@ -52,6 +52,7 @@ void engine::add_connection(const std::string& name, const adapter_factory& make
                             unsigned workers) {
   // Five unavailable calls in a row open the breaker for ten seconds.
   auto health = std::make_shared<connection_health>(name, 5, std::chrono::seconds{10});
+  healths_[name] = health;
   // The first adapter also tells what the tracker records (add_task).
   auto first = make();
   traits_[name] = {first->records_children(), first->has_watchers(),
@@ -96,6 +97,10 @@ void engine::add_mailer(const config::notifications_config& n,
   // Blocking (libcurl): a thread of its own, as a connection worker has.
   smtp_ = sys_.spawn<caf::detached>(smtp_worker, smtp);
   mailer_ = sys_.spawn(mailer, std::move(s), &store, smtp_, logger_);
+  for (auto& [name, health] : healths_) {
+    std::lock_guard lock{health->mutex};
+    health->mailer = mailer_;
+  }
 }
 
 std::optional<std::uint64_t> engine::send_test_mail(std::chrono::milliseconds timeout) {

@@ -21,6 +21,8 @@
 
 namespace tb {
 
+struct connection_health;
+
 class engine {
  public:
   engine(caf::actor_system& sys, storage::sync_state& store);
@@ -85,6 +87,7 @@ class engine {
     bool narrows_listings = false;
   };
   std::map<std::string, tracker_traits> traits_;
+  std::map<std::string, std::shared_ptr<connection_health>> healths_;
   std::optional<mailer_actor> mailer_;
   smtp_actor smtp_;
   std::vector<std::string> test_recipients_;

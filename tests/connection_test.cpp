@@ -190,3 +190,47 @@ CAF_TEST(time_entries_are_read_and_written_through_the_breaker_like_every_call) 
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
+
+// What the mailer gets: a stand-in that keeps the notices.
+namespace {
+
+mailer_actor::behavior_type notices_to(mailer_actor::pointer, std::vector<notice>* got) {
+  return {
+    [got](notice_atom, const notice& n) { got->push_back(n); },
+    [](mail_atom, const std::string&) {},
+    [](retry_atom, std::uint64_t) {},
+    [](send_atom, const std::vector<std::string>&) { return std::uint64_t{0}; },
+  };
+}
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(connection_notice_tests, fixture)
+
+CAF_TEST(the_breaker_opening_and_the_tracker_answering_again_are_reported_to_the_mailer_once) {
+  std::vector<notice> got;
+  health_a->mailer = sys.spawn(notices_to, &got);
+  auto& i = a->add("P", "alice", {{"subject", "S"}});
+  a->fail_reads = sync_error{error_kind::unavailable, "connection a", "answered 503"};
+  for (int k = 0; k < 7; ++k)
+    read(i.id); // five open it, two are held back
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].kind == notice_kind::connection_down);
+  CAF_CHECK_EQUAL(got[0].connection, "a");
+  CAF_CHECK(got[0].task.empty());
+  CAF_CHECK(got[0].message.find("5 calls in a row failed (last: answered 503)")
+            != std::string::npos);
+  now += 10000;
+  a->fail_reads.reset();
+  read(i.id);
+  read(i.id);
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK(got[1].kind == notice_kind::connection_back);
+  CAF_CHECK_EQUAL(got[1].message, "connection a answers again");
+  anon_send_exit(*health_a->mailer, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
