@@ -1286,6 +1286,10 @@ void unlink_gone(self_ptr self, side gone) {
             + ") and unlinked, and no longer synced (on_deleted: close-twin)";
   else
     what += describe_issue(st, kept) + " is unlinked and no longer synced (on_deleted: unlink)";
+  if (st.twin_id && st.ctx->mailer)
+    self->send(*st.ctx->mailer, notice_atom_v,
+               notice{notice_kind::deleted, st.ctx->name, "", to_string(gone), st.id_at(gone),
+                      what, now_ms()});
   unlink_pair(self, what);
 }
 

@@ -587,6 +587,55 @@ CAF_TEST(a_deleted_source_issue_unlinks_its_twin_once_without_an_error_or_retry)
   CAF_CHECK(logged);
 }
 
+namespace {
+
+// Keeps the notices a mailer would get.
+mailer_actor::behavior_type notices_to(mailer_actor::pointer, std::vector<notice>* got) {
+  return {
+    [got](notice_atom, const notice& n) { got->push_back(n); },
+    [](mail_atom, const std::string&) {},
+    [](retry_atom, std::uint64_t) {},
+    [](send_atom, const std::vector<std::string>&) { return std::uint64_t{0}; },
+  };
+}
+
+} // namespace
+
+CAF_TEST(a_failure_that_makes_a_new_error_item_and_a_deleted_pair_are_told_to_the_mailer_once) {
+  std::vector<notice> got;
+  auto mailer = sys.spawn(notices_to, &got);
+  auto ctx = make_context(false);
+  ctx->mailer = mailer;
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto src_id = src.id;
+  b->fail_writes = sync_error{error_kind::invalid, "connection b, field subject", "refused"};
+  auto worker = spawn_worker(ctx, {side::source, src_id});
+  for (int k = 0; k < 2; ++k) { // the second failure adds to the item: no news
+    wake(worker, {side::source, src_id});
+    CAF_CHECK(!run_pass().second);
+  }
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].kind == notice_kind::error_item);
+  CAF_CHECK_EQUAL(got[0].task, "t");
+  CAF_CHECK_EQUAL(got[0].side, "source");
+  CAF_CHECK_EQUAL(got[0].issue, src_id);
+  CAF_CHECK_EQUAL(got[0].message, "connection b, field subject: refused");
+  b->fail_writes.reset();
+  wake(worker, {side::source, src_id});
+  CAF_CHECK(run_pass().second);
+  a->issues.erase(src_id);
+  wake(worker, {side::source, src_id});
+  CAF_CHECK(run_pass().second);
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK(got[1].kind == notice_kind::deleted);
+  CAF_CHECK_EQUAL(got[1].issue, src_id);
+  CAF_CHECK(got[1].message.find("was deleted or left the project") != std::string::npos);
+  anon_send_exit(mailer, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
 CAF_TEST(close_twin_closes_the_survivor_with_a_comment_and_later_changes_are_not_synced) {
   auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
   auto ctx = make_context(true);
