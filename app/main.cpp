@@ -326,6 +326,8 @@ int run(const std::string& path, const std::string& data_dir) {
 
   tb::storage::environment env{{cfg->storage.directory, cfg->storage.map_size_mb << 20, 32}};
   tb::storage::sync_state store{env};
+  // Before the actor system: the mailer uses it until the system has ended.
+  tb::storage::mail_store mail{env};
   auto trackers = tb::app::open_local_trackers(*cfg, env);
 
   if (cfg->server.auth_token_env.empty() && cfg->server.auth_token_file.empty())
@@ -352,7 +354,6 @@ int run(const std::string& path, const std::string& data_dir) {
   caf::actor_system sys{sys_cfg};
   tb::engine engine{sys, store};
   auto tallies = tb::app::add_connections(engine, *cfg, trackers);
-  tb::storage::mail_store mail{env};
   if (smtp) {
     engine.add_mailer(*cfg->notifications, *smtp, mail, api_base(*cfg));
     spdlog::info("notifications: {} rule(s), sent through {}:{}", cfg->notifications->rules.size(),
