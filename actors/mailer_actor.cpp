@@ -21,8 +21,8 @@ timestamp now(self_ptr self) {
   return self->state.settings.clock();
 }
 
-// A Message-ID the same for every try of one message, unique across
-// restarts: the outbox id and a random part.
+// A Message-ID the same for every try of one message (it is stored with
+// it), unique across restarts: the time it was made and a random part.
 std::string message_id_for(timestamp created) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return "<tb." + std::to_string(created) + "." + std::to_string(rng() % 1000000000000ULL)

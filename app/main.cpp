@@ -256,9 +256,7 @@ std::optional<tb::smtp::server_settings> smtp_settings(const tb::config::notific
   tb::smtp::server_settings s;
   s.host = n.smtp.host;
   s.port = n.smtp.port;
-  s.tls = n.smtp.security == tb::config::smtp_security::none ? tb::smtp::security::none
-          : n.smtp.security == tb::config::smtp_security::tls ? tb::smtp::security::tls
-                                                                : tb::smtp::security::starttls;
+  s.tls = n.smtp.security;
   s.user = n.smtp.user;
   s.from = n.smtp.from;
   s.ca_file = n.smtp.ca_file;

@@ -12,12 +12,15 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "adapters/smtp/smtp_client.hpp"
 #include "domain/checked_json.hpp"
 #include "domain/notice.hpp"
 
 namespace tb::config {
 
-enum class smtp_security { none, starttls, tls };
+// How the connection to the SMTP server is secured: the SMTP client's own
+// choices (none, starttls, tls), in that order.
+using smtp_security = smtp::security;
 
 struct smtp_config {
   std::string host = "127.0.0.1";

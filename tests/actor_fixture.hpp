@@ -13,6 +13,21 @@
 #include "tests/support/memory_adapter.hpp"
 #include "tests/support/temp_dir.hpp"
 
+namespace tb::test {
+
+// A mailer stand-in that keeps the notices it gets, for the actors that
+// report events (tasks, issues, connections).
+inline mailer_actor::behavior_type notices_to(mailer_actor::pointer, std::vector<notice>* got) {
+  return {
+    [got](notice_atom, const notice& n) { got->push_back(n); },
+    [](mail_atom, const std::string&) {},
+    [](retry_atom, std::uint64_t) {},
+    [](send_atom, const std::vector<std::string>&) { return std::uint64_t{0}; },
+  };
+}
+
+} // namespace tb::test
+
 struct actor_fixture : test_coordinator_fixture<tb::system_config> {
   tb::test::temp_dir dir;
   tb::storage::environment env{{dir.path(), std::uint64_t{64} << 20, 32}};

@@ -189,27 +189,9 @@ CAF_TEST(time_entries_are_read_and_written_through_the_breaker_like_every_call) 
   CAF_CHECK(fast.error().message.find("the tracker failed 5 calls in a row") == 0);
 }
 
-CAF_TEST_FIXTURE_SCOPE_END()
-
-// What the mailer gets: a stand-in that keeps the notices.
-namespace {
-
-mailer_actor::behavior_type notices_to(mailer_actor::pointer, std::vector<notice>* got) {
-  return {
-    [got](notice_atom, const notice& n) { got->push_back(n); },
-    [](mail_atom, const std::string&) {},
-    [](retry_atom, std::uint64_t) {},
-    [](send_atom, const std::vector<std::string>&) { return std::uint64_t{0}; },
-  };
-}
-
-} // namespace
-
-CAF_TEST_FIXTURE_SCOPE(connection_notice_tests, fixture)
-
 CAF_TEST(the_breaker_opening_and_the_tracker_answering_again_are_reported_to_the_mailer_once) {
   std::vector<notice> got;
-  health_a->mailer = sys.spawn(notices_to, &got);
+  health_a->mailer = sys.spawn(tb::test::notices_to, &got);
   auto& i = a->add("P", "alice", {{"subject", "S"}});
   a->fail_reads = sync_error{error_kind::unavailable, "connection a", "answered 503"};
   for (int k = 0; k < 7; ++k)

@@ -81,6 +81,24 @@ struct e2e_fixture {
     std::ofstream{dir.file("config.json")} << cfg.dump(2);
   }
 
+  // Trackers a (DEMO with a Customer field) and b (DEMO without it) and a
+  // one-way task a-b: an issue with a Customer is an error item.
+  json config_with_a_missing_field() {
+    auto field = [](const char* name) { return json{{"name", name}, {"type", "string"}}; };
+    return {
+      {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
+      {"storage", {{"directory", dir.file("data")}}},
+      {"connections",
+       {{"a", {{"type", "local"},
+               {"projects", {{{"key", "DEMO"}, {"custom_fields", {field("Customer")}}}}}}},
+        {"b", {{"type", "local"}, {"projects", {{{"key", "DEMO"}}}}}}}},
+      {"tasks",
+       {{"a-b",
+         {{"source", {{"connection", "a"}, {"project", "DEMO"}}},
+          {"target", {{"connection", "b"}, {"project", "DEMO"}}},
+          {"poll_interval_ms", 200}}}}}};
+  }
+
   void start() {
     auto log = dir.file("server-" + std::to_string(++starts) + ".log");
     server = std::make_unique<tb::test::server_process>(

@@ -14,26 +14,14 @@
 namespace {
 
 struct fixture : e2e_fixture {
-  // b has no Customer field: an issue with one is an error item.
+  // b has no Customer field: an issue with one is an error item, mailed.
   void write_config_mailing(std::uint16_t smtp_port) {
-    auto field = [](const char* name) { return json{{"name", name}, {"type", "string"}}; };
-    json cfg = {
-      {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
-      {"storage", {{"directory", dir.file("data")}}},
-      {"connections",
-       {{"a", {{"type", "local"},
-               {"projects", {{{"key", "DEMO"}, {"custom_fields", {field("Customer")}}}}}}},
-        {"b", {{"type", "local"}, {"projects", {{{"key", "DEMO"}}}}}}}},
-      {"tasks",
-       {{"a-b",
-         {{"source", {{"connection", "a"}, {"project", "DEMO"}}},
-          {"target", {{"connection", "b"}, {"project", "DEMO"}}},
-          {"poll_interval_ms", 200}}}}},
-      {"notifications",
-       {{"smtp", {{"host", "127.0.0.1"}, {"port", smtp_port}, {"security", "none"},
-                  {"from", "trackbridge@example.org"}}},
-        {"interval_s", 10},
-        {"rules", {{{"events", {"error", "parked"}}, {"to", {"ops@example.org"}}}}}}}};
+    auto cfg = config_with_a_missing_field();
+    cfg["notifications"] = {
+      {"smtp", {{"host", "127.0.0.1"}, {"port", smtp_port}, {"security", "none"},
+                {"from", "trackbridge@example.org"}}},
+      {"interval_s", 10},
+      {"rules", {{{"events", {"error", "parked"}}, {"to", {"ops@example.org"}}}}}};
     std::ofstream{dir.file("config.json")} << cfg.dump(2);
   }
 

@@ -11,20 +11,7 @@ struct fixture : e2e_fixture {
   // Like the usual config, but b's project lacks a's field Customer: an
   // issue that sets it cannot be written to b.
   void write_config_with_a_missing_field() {
-    auto field = [](const char* name) { return json{{"name", name}, {"type", "string"}}; };
-    json cfg = {
-      {"server", {{"listen", "127.0.0.1"}, {"port", port}}},
-      {"storage", {{"directory", dir.file("data")}}},
-      {"connections",
-       {{"a", {{"type", "local"},
-               {"projects", {{{"key", "DEMO"}, {"custom_fields", {field("Customer")}}}}}}},
-        {"b", {{"type", "local"}, {"projects", {{{"key", "DEMO"}}}}}}}},
-      {"tasks",
-       {{"a-b",
-         {{"source", {{"connection", "a"}, {"project", "DEMO"}}},
-          {"target", {{"connection", "b"}, {"project", "DEMO"}}},
-          {"poll_interval_ms", 200}}}}}};
-    std::ofstream{dir.file("config.json")} << cfg.dump(2);
+    std::ofstream{dir.file("config.json")} << config_with_a_missing_field().dump(2);
   }
 
   tb::test::http_reply api(const std::string& target) {

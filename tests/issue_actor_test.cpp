@@ -587,23 +587,9 @@ CAF_TEST(a_deleted_source_issue_unlinks_its_twin_once_without_an_error_or_retry)
   CAF_CHECK(logged);
 }
 
-namespace {
-
-// Keeps the notices a mailer would get.
-mailer_actor::behavior_type notices_to(mailer_actor::pointer, std::vector<notice>* got) {
-  return {
-    [got](notice_atom, const notice& n) { got->push_back(n); },
-    [](mail_atom, const std::string&) {},
-    [](retry_atom, std::uint64_t) {},
-    [](send_atom, const std::vector<std::string>&) { return std::uint64_t{0}; },
-  };
-}
-
-} // namespace
-
 CAF_TEST(a_failure_that_makes_a_new_error_item_and_a_deleted_pair_are_told_to_the_mailer_once) {
   std::vector<notice> got;
-  auto mailer = sys.spawn(notices_to, &got);
+  auto mailer = sys.spawn(tb::test::notices_to, &got);
   auto ctx = make_context(false);
   ctx->mailer = mailer;
   auto& src = a->add("P", "alice", {{"subject", "S"}});

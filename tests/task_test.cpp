@@ -55,6 +55,29 @@ struct fixture : actor_fixture {
     sched.run();
   }
 
+  // A one-way task whose pass is under way: an issue with five edits,
+  // queued and reported, run until its twin is created; the updates remain.
+  std::pair<task_actor, std::string> task_mid_pass() {
+    auto& i = a->add("P", "alice", {{"subject", "S"}});
+    for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
+      a->edit(i.id, "bob", {{"status", status}});
+    auto t = spawn_task(false);
+    {
+      storage::transaction txn{env, storage::transaction::read_write};
+      store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
+      txn.commit();
+    }
+    report(t, side::source, a->issues.at(i.id));
+    CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+    return {t, i.id};
+  }
+
+  // The task's actor with new settings, after `predecessor` (engine::replace_task).
+  task_actor spawn_successor(const task_actor& predecessor) {
+    return sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false,
+                     predecessor);
+  }
+
   // A task with its pollers, as the server runs it.
   task_actor spawn_polling_task(std::chrono::milliseconds progress_interval = std::chrono::seconds{5}) {
     auto ctx = make_context(false);
@@ -551,19 +574,9 @@ CAF_TEST(a_stopped_task_neither_polls_nor_syncs_until_it_is_started_even_across_
 }
 
 CAF_TEST(a_pass_under_way_when_its_task_stops_ends_after_its_write_and_start_finishes_it) {
-  auto& i = a->add("P", "alice", {{"subject", "S"}});
-  for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
-    a->edit(i.id, "bob", {{"status", status}});
-  auto t = spawn_task(false);
-  {
-    storage::transaction txn{env, storage::transaction::read_write};
-    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
-    txn.commit();
-  }
-  report(t, side::source, a->issues.at(i.id));
   // Run until the create is written, then stop: the pass ends after the
   // write it is in, and the rest of the history is left for later.
-  CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+  auto t = task_mid_pass().first;
   CAF_CHECK_EQUAL(command(t, stop_atom_v), "");
   CAF_CHECK_LESS(b->updates, 5u);
   {
@@ -584,21 +597,11 @@ CAF_TEST(a_pass_under_way_when_its_task_stops_ends_after_its_write_and_start_fin
 using task_impl = caf::stateful_actor<task_state, task_actor::base>;
 
 CAF_TEST(a_task_replaced_mid_pass_syncs_with_its_new_actor_only_after_the_old_pass_ended) {
-  auto& i = a->add("P", "alice", {{"subject", "S"}});
-  for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
-    a->edit(i.id, "bob", {{"status", status}});
-  auto t = spawn_task(false);
-  {
-    storage::transaction txn{env, storage::transaction::read_write};
-    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
-    txn.commit();
-  }
-  report(t, side::source, a->issues.at(i.id));
-  CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+  auto [t, id] = task_mid_pass();
   self->monitor(t);
   self->send(t, retire_atom_v);
-  auto next = sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false, t);
-  report(next, side::source, a->issues.at(i.id)); // a change reaches the new actor meanwhile
+  auto next = spawn_successor(t);
+  report(next, side::source, a->issues.at(id)); // a change reaches the new actor meanwhile
   auto& st = deref<task_impl>(next).state;
   bool old_down = false;
   bool waited = false;
@@ -628,24 +631,12 @@ CAF_TEST(a_task_replaced_mid_pass_syncs_with_its_new_actor_only_after_the_old_pa
 }
 
 CAF_TEST(a_task_replaced_twice_before_its_new_actor_began_waits_for_the_first_actor) {
-  auto& i = a->add("P", "alice", {{"subject", "S"}});
-  for (auto status : {"Open", "Doing", "Review", "Done", "Closed"})
-    a->edit(i.id, "bob", {{"status", status}});
-  auto first = spawn_task(false);
-  {
-    storage::transaction txn{env, storage::transaction::read_write};
-    store.enqueue(txn, "t", {issue_ref{side::source, i.id}, a->issues.at(i.id).updated});
-    txn.commit();
-  }
-  report(first, side::source, a->issues.at(i.id));
-  CAF_REQUIRE(run_until([&] { return b->issues.size() == 1; }));
+  auto first = task_mid_pass().first;
   self->monitor(first);
   self->send(first, retire_atom_v);
-  auto second = sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false,
-                          first);
+  auto second = spawn_successor(first);
   self->send(second, retire_atom_v);
-  auto third = sys.spawn(task, std::shared_ptr<const task_context>{make_context(false)}, false,
-                         second);
+  auto third = spawn_successor(second);
   auto& st = deref<task_impl>(third).state;
   bool first_down = false;
   while (!first_down) {
