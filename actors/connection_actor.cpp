@@ -181,6 +181,10 @@ connection(connection_actor::stateful_pointer<connection_state> self,
       return through_breaker(self, "reading what project " + project + " takes",
                              [&] { return a.read_catalogue(project); });
     },
+    [self, &a](members_atom, const std::string& project, const std::string& role) {
+      return through_breaker(self, "reading who has the role " + role + " in project " + project,
+                             [&] { return a.members_with_role(project, role); });
+    },
   };
 }
 

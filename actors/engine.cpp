@@ -85,15 +85,21 @@ void engine::add_mailer(const config::notifications_config& n,
   s.policy.max_per_hour = n.max_per_hour;
   s.api_base = api_base;
   for (auto& r : n.rules) {
-    s.rules.push_back({r.events, r.tasks, r.addresses});
-    for (auto& a : r.addresses)
-      if (std::find(test_recipients_.begin(), test_recipients_.end(), a) == test_recipients_.end())
-        test_recipients_.push_back(a);
-    for (auto& role : r.roles)
-      log(log_level::warn, "",
-          "notifications: the role " + role.role + " of " + role.connection + "/" + role.project
-            + " gets no mail yet: roles are not resolved to addresses in this version");
+    mail_rule rule{r.events, r.tasks, r.addresses};
+    for (auto& role : r.roles) {
+      auto mailbox = role_mailbox(role.connection, role.project, role.role);
+      rule.to.push_back(mailbox);
+      if (std::none_of(s.roles.begin(), s.roles.end(),
+                       [&](const mail_role& x) { return x.mailbox == mailbox; }))
+        s.roles.push_back(
+          {mailbox, role.connection, role.project, role.role, connections_.at(role.connection)});
+    }
+    for (auto& to : rule.to)
+      if (std::find(test_recipients_.begin(), test_recipients_.end(), to) == test_recipients_.end())
+        test_recipients_.push_back(to);
+    s.rules.push_back(std::move(rule));
   }
+  mail_rules_ = s.rules;
   // Blocking (libcurl): a thread of its own, as a connection worker has.
   smtp_ = sys_.spawn<caf::detached>(smtp_worker, smtp);
   mailer_ = sys_.spawn(mailer, std::move(s), &store, smtp_, logger_);
@@ -192,6 +198,7 @@ task_actor engine::spawn_task(const config::task_config& t, task_actor predecess
   ctx->store = &store_;
   ctx->log = logger_;
   ctx->mailer = mailer_;
+  ctx->mails_synced = !recipients_of(mail_rules_, notice{notice_kind::synced, t.name}).empty();
   // Logged before the spawn: the task starts on a scheduler thread and logs
   // at once ("initial sync started", "resuming ..."); a line sent after
   // spawn() returns may reach the logger after those.

@@ -14,6 +14,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/mailer_actor.hpp"
 #include "adapters/tracker_adapter.hpp"
 #include "config/config.hpp"
 #include "storage/mail_store.hpp"
@@ -37,8 +38,9 @@ class engine {
   // their events to it. store must outlive the engine.
   void add_mailer(const config::notifications_config& n, const smtp::server_settings& smtp,
                   storage::mail_store& store, const std::string& api_base);
-  // A test message to every address the rules name: its outbox id, or none
-  // without notifications.
+  // A test message to every address the rules name and every member of
+  // their roles: its outbox id, 0 when none of them has an address yet, or
+  // none without notifications.
   std::optional<std::uint64_t> send_test_mail(std::chrono::milliseconds timeout);
 
   // The task's connections must have been added.
@@ -89,6 +91,7 @@ class engine {
   std::map<std::string, tracker_traits> traits_;
   std::map<std::string, std::shared_ptr<connection_health>> healths_;
   std::optional<mailer_actor> mailer_;
+  std::vector<mail_rule> mail_rules_; // which tasks' synced events someone wants
   smtp_actor smtp_;
   std::vector<std::string> test_recipients_;
   // Reloads change the tasks while API threads ask them: guarded.

@@ -32,7 +32,9 @@ using connection_actor = caf::typed_actor<
   caf::replies_to<time_atom, std::string, std::string, time_entry_write>::with<
     time_entry_result>,
   // project: what it takes, for live validation
-  caf::replies_to<catalogue_atom, std::string>::with<catalogue_result>>;
+  caf::replies_to<catalogue_atom, std::string>::with<catalogue_result>,
+  // project, role: its members, for notifications to the role
+  caf::replies_to<members_atom, std::string, std::string>::with<members_result>>;
 
 // The system log: spdlog and the LMDB log, written in batches.
 using logger_actor = caf::typed_actor<
@@ -49,8 +51,9 @@ using mailer_actor = caf::typed_actor<
   caf::reacts_to<notice_atom, notice>,           // an event, for the rules' recipients
   caf::reacts_to<mail_atom, std::string>,        // this recipient's mailbox may be due
   caf::reacts_to<retry_atom, std::uint64_t>,     // this outbox message's wait is over
-  // A test message to these addresses (POST /api/v1/notifications/test):
-  // its outbox id.
+  caf::reacts_to<members_atom, std::string>,     // time to ask who has this role (mailbox)
+  // A test message to these recipients (POST /api/v1/notifications/test):
+  // its outbox id; 0 when none has an address yet (roles not known).
   caf::replies_to<send_atom, std::vector<std::string>>::with<std::uint64_t>>;
 
 // One per sync task. The operator's commands answer "" when the task is (now)

@@ -221,8 +221,11 @@ void issue_state::commit_partial(const replay_step& step, const write_result& pr
   });
   // Only what it made is progress: a field the target drops on every retry
   // must still count toward parking.
-  if (!produced.entry_ids.empty() || step.creation)
+  if (!produced.entry_ids.empty() || step.creation) {
     progressed = true;
+    ++writes;
+    created_twin = created_twin || step.creation;
+  }
 }
 
 void issue_state::commit_step(const replay_step& step, const write_result* produced) {
@@ -247,6 +250,10 @@ void issue_state::commit_step(const replay_step& step, const write_result* produ
     return ends_intent;
   });
   progressed = true;
+  if (produced) {
+    ++writes;
+    created_twin = created_twin || step.creation;
+  }
   if (intended)
     intent.reset();
 }
@@ -449,6 +456,8 @@ void issue_state::commit_time_entry(const time_entry_op& op, const time_entry* w
       ctx->store->clear_time_entry_intent(t, ctx->name, key);
   });
   progressed = true;
+  if (op.to && written)
+    ++writes;
 }
 
 void issue_state::commit_pass_done() {
@@ -523,6 +532,12 @@ void finish_pass(self_ptr self, bool ok) {
                  : st.held_back          ? pass_outcome::held_back
                  : st.failed_unavailable ? pass_outcome::unavailable
                                          : pass_outcome::failed;
+  if (ok && st.writes > 0 && st.ctx->mails_synced && st.ctx->mailer)
+    self->send(*st.ctx->mailer, notice_atom_v,
+               notice{notice_kind::synced, st.ctx->name, "", to_string(st.key.where), st.key.id,
+                      st.created_twin ? "twin created" : "changes written", now_ms()});
+  st.writes = 0;
+  st.created_twin = false;
   self->send(st.task, done_atom_v,
              pass_end{st.key, st.wakes, outcome, st.progressed, ok ? -1 : st.retry_after_ms});
   st.progressed = false;

@@ -30,6 +30,10 @@ struct issue_state {
   bool left_out = false; // the pass found the origin outside its side's filter
   // A write or step was recorded since the last pass_end (see pass_end).
   bool progressed = false;
+  // What the pass wrote to the trackers (not the steps it only recorded):
+  // for the synced event.
+  std::size_t writes = 0;
+  bool created_twin = false;
 
   // The pass under way.
   std::optional<std::string> twin_id;

@@ -49,9 +49,29 @@ std::vector<std::string> kinds_in(const std::vector<notice>& notices) {
   return out;
 }
 
+const mail_role* role_of(self_ptr self, const std::string& mailbox) {
+  for (auto& r : self->state.settings.roles)
+    if (r.mailbox == mailbox)
+      return &r;
+  return nullptr;
+}
+
+// Where a mailbox's messages go: the address, or the role's members; none
+// while a role's members are not known or none has an address (and for a
+// role the configuration no longer names).
+std::vector<std::string> addresses_of(self_ptr self, const std::string& mailbox) {
+  if (!mailbox.starts_with("role:"))
+    return {mailbox};
+  auto m = self->state.members.find(mailbox);
+  return m == self->state.members.end() ? std::vector<std::string>{} : m->second;
+}
+
 // The mailbox goes out if it is due; else its timer is set for when it is.
 void check_mailbox(self_ptr self, const std::string& recipient) {
   auto& st = self->state;
+  auto to = addresses_of(self, recipient);
+  if (to.empty())
+    return; // the role's events wait for someone to send them to
   auto t_now = now(self);
   storage::transaction t{st.store->env(), storage::transaction::read_write};
   auto box = st.store->mailbox_of(t, recipient);
@@ -64,7 +84,7 @@ void check_mailbox(self_ptr self, const std::string& recipient) {
   }
   auto text = compose(box.pending, st.settings.policy, st.settings.api_base);
   storage::outgoing_mail m;
-  m.to = {recipient};
+  m.to = std::move(to);
   m.subject = text.subject;
   m.body = text.body;
   m.message_id = message_id_for(t_now);
@@ -165,6 +185,72 @@ void send_next(self_ptr self) {
       });
 }
 
+std::string role_named(const mail_role& r) {
+  return "the role " + r.role + " in " + r.connection + "/" + r.project;
+}
+
+void ask_members(self_ptr self, const mail_role& r);
+
+// What the tracker said of a role: its members' addresses from now on,
+// logged when they change, and the role's events sent if any are due.
+void on_members(self_ptr self, const std::string& mailbox, const members_result& m) {
+  auto& st = self->state;
+  auto* r = role_of(self, mailbox);
+  if (!r)
+    return;
+  auto wait = st.settings.role_refresh;
+  auto level = log_level::info;
+  std::string news;
+  if (m) {
+    std::vector<std::string> to, unread;
+    for (auto& p : *m)
+      (p.mail.empty() ? unread : to).push_back(p.mail.empty() ? p.login : p.mail);
+    std::string list;
+    for (auto& a : to)
+      list += (list.empty() ? "" : ", ") + a;
+    if (to.empty()) {
+      level = log_level::warn;
+      news = "notifications: " + role_named(*r) + " has nobody with an address: its events "
+             "wait until someone has the role (give it to someone in the tracker)";
+    } else {
+      news = "notifications: " + role_named(*r) + " goes to " + list;
+    }
+    if (!unread.empty()) {
+      std::string names;
+      for (auto& n : unread)
+        names += (names.empty() ? "" : ", ") + n;
+      level = log_level::warn;
+      news += "; the addresses of " + names + " cannot be read (the connection's key must be "
+              "an administrator's)";
+    }
+    st.members[mailbox] = std::move(to);
+  } else {
+    level = log_level::warn;
+    bool known = st.members.count(mailbox) > 0;
+    news = "notifications: cannot read who has " + role_named(*r) + ": " + m.error().where
+           + ": " + m.error().message
+           + (known ? "; its events go to the members it had" : "; its events wait until it can");
+    wait = std::min(wait, st.settings.role_retry);
+  }
+  if (st.role_news[mailbox] != news) {
+    st.role_news[mailbox] = news;
+    log(self, level, news);
+  }
+  self->delayed_send(self, wait, members_atom_v, mailbox);
+  check_mailbox(self, mailbox);
+}
+
+void ask_members(self_ptr self, const mail_role& r) {
+  auto mailbox = r.mailbox;
+  self->request(r.conn, std::chrono::minutes{5}, members_atom_v, r.project, r.role)
+    .then([self, mailbox](members_result& m) { on_members(self, mailbox, m); },
+          [self, mailbox](caf::error& e) {
+            on_members(self, mailbox,
+                       sync_error{error_kind::unavailable, "its connection",
+                                  "no answer: " + self->system().render(e)});
+          });
+}
+
 // After a restart: what was queued is sent (when its wait is over), and
 // what was pending in mailboxes goes out when due.
 void resume(self_ptr self) {
@@ -188,11 +274,23 @@ void resume(self_ptr self) {
         std::to_string(queued.size()) + " notification(s) not yet accepted by the SMTP server "
           + "are sent again");
   send_next(self);
-  for (auto& r : recipients)
+  for (auto& r : recipients) {
+    if (r.starts_with("role:") && !role_of(self, r))
+      log(self, log_level::warn,
+          "notifications: events wait in the mailbox of " + r.substr(5)
+            + ", a role the configuration no longer names; they are kept");
     check_mailbox(self, r);
+  }
+  for (auto& r : st.settings.roles)
+    ask_members(self, r);
 }
 
 } // namespace
+
+std::string role_mailbox(const std::string& connection, const std::string& project,
+                         const std::string& role) {
+  return "role:" + connection + "/" + project + "/" + role;
+}
 
 std::chrono::milliseconds mail_retry_delay(unsigned attempt) {
   constexpr std::int64_t first_ms = 10'000, most_ms = 15 * 60'000;
@@ -238,11 +336,22 @@ mailer_actor::behavior_type mailer(mailer_actor::stateful_pointer<mailer_state> 
       self->state.waiting.push_back(id);
       send_next(self);
     },
-    [self](send_atom, const std::vector<std::string>& to) {
+    [self](members_atom, const std::string& mailbox) {
+      if (auto* r = role_of(self, mailbox))
+        ask_members(self, *r);
+    },
+    [self](send_atom, const std::vector<std::string>& recipients) {
       auto& st = self->state;
       auto t_now = now(self);
       storage::outgoing_mail m;
-      m.to = to;
+      // A role's members as they are known now; a role not known yet has
+      // nobody to send to.
+      for (auto& r : recipients)
+        for (auto& a : addresses_of(self, r))
+          if (std::find(m.to.begin(), m.to.end(), a) == m.to.end())
+            m.to.push_back(a);
+      if (m.to.empty())
+        return std::uint64_t{0};
       m.subject = "TrackBridge: a test message";
       m.body = "This is a test message from TrackBridge (POST /api/v1/notifications/test).\n"
                "Notifications reach this address.\n";

@@ -23,13 +23,30 @@
 
 namespace tb {
 
-// Which events go to whom: a rule of the configuration's notifications,
-// its recipients resolved to addresses.
+// Which events go to whom: a rule of the configuration's notifications.
 struct mail_rule {
   std::set<notice_kind> events;
   std::vector<std::string> tasks; // empty: every task and every connection
-  std::vector<std::string> to;
+  std::vector<std::string> to;    // addresses, and roles' mailboxes (role_mailbox)
 };
+
+// The members of a tracker project with a role, as one recipient: its
+// mailbox gathers what is sent to the role, and each of its messages goes
+// to the members' addresses as the tracker last told them. They are asked
+// of the connection when the mailer starts and again every role_refresh;
+// until the first answer the role's events wait in its mailbox, as they do
+// while nobody with an address has the role.
+struct mail_role {
+  std::string mailbox; // role_mailbox(connection, project, role)
+  std::string connection;
+  std::string project;
+  std::string role;
+  connection_actor conn;
+};
+
+// "role:rm1/alpha/Manager": never an address (no @ before the slash).
+std::string role_mailbox(const std::string& connection, const std::string& project,
+                         const std::string& role);
 
 struct mailer_settings {
   batch_policy policy;
@@ -37,6 +54,10 @@ struct mailer_settings {
   std::vector<mail_rule> rules;
   std::function<timestamp()> clock; // the time now (ms); set by the caller
   std::chrono::milliseconds send_timeout{std::chrono::seconds{90}};
+  std::vector<mail_role> roles;
+  std::chrono::milliseconds role_refresh{std::chrono::minutes{10}};
+  // Asked again this soon when the tracker could not say.
+  std::chrono::milliseconds role_retry{std::chrono::minutes{1}};
 };
 
 // The wait before try number `attempt` + 1 of a deferred message: 10 s,
@@ -56,6 +77,10 @@ struct mailer_state {
   // The time each recipient's timer is set for: one timer per mailbox, not
   // one per notice.
   std::map<std::string, timestamp> timers;
+  // Each role's members' addresses, by its mailbox; absent until the
+  // tracker first told them.
+  std::map<std::string, std::vector<std::string>> members;
+  std::map<std::string, std::string> role_news; // the last line logged of each role
 
   static inline const char* name = "mailer";
 };

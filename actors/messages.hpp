@@ -39,6 +39,7 @@ using time_entries_result = result<std::vector<time_entry>>;
 using time_entry_result = result<time_entry>;
 using catalogue_result = result<tracker_catalogue>;
 using newest_result = result<timestamp>; // a project's newest change
+using members_result = result<std::vector<project_member>>; // a role's members
 
 enum class log_level : std::uint8_t { debug, info, warn, error };
 const char* to_string(log_level l);
@@ -306,6 +307,11 @@ typename Inspector::result_type inspect(Inspector& f, listing_page& x) {
 }
 
 template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, project_member& x) {
+  return f(caf::meta::type_name("tb::project_member"), x.login, x.mail);
+}
+
+template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, notice& x) {
   return f(caf::meta::type_name("tb::notice"), x.kind, x.task, x.connection, x.side, x.issue,
            x.message, x.time);
@@ -366,6 +372,7 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_ATOM(trackbridge, tb, notice_atom, "notice") // an event for the mailer
   CAF_ADD_ATOM(trackbridge, tb, mail_atom, "mail")     // a mailbox may be due
   CAF_ADD_ATOM(trackbridge, tb, send_atom, "send")     // one message to the SMTP server
+  CAF_ADD_ATOM(trackbridge, tb, members_atom, "members") // who has a role in a project
 
   CAF_ADD_TYPE_ID(trackbridge, (tb::side))
   CAF_ADD_TYPE_ID(trackbridge, (tb::issue_ref))
@@ -390,5 +397,6 @@ CAF_BEGIN_TYPE_ID_BLOCK(trackbridge, caf::first_custom_type_id)
   CAF_ADD_TYPE_ID(trackbridge, (tb::notice))
   CAF_ADD_TYPE_ID(trackbridge, (tb::smtp::mail))
   CAF_ADD_TYPE_ID(trackbridge, (tb::smtp::send_result))
+  CAF_ADD_TYPE_ID(trackbridge, (tb::members_result))
 
 CAF_END_TYPE_ID_BLOCK(trackbridge)

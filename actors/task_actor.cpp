@@ -763,6 +763,27 @@ void retire_task(self_ptr self) {
 
 } // namespace
 
+namespace {
+
+// An end other than a retirement or the engine's shutdown (an exception,
+// say LMDB's map full) leaves the task without its actor until TrackBridge
+// restarts: the log and the mailer hear of it, as the actor can no longer.
+void report_stop_by_error(self_ptr self) {
+  self->attach_functor([ctx = self->state.ctx, sys = &self->system()](const caf::error& reason) {
+    if (!reason || reason == caf::exit_reason::normal
+        || reason == caf::exit_reason::user_shutdown)
+      return;
+    auto message = "stopped by an error: " + sys->render(reason)
+                   + "; it syncs nothing until TrackBridge is restarted";
+    caf::anon_send(ctx->log, log_atom_v, log_level::error, ctx->name, message);
+    if (ctx->mailer)
+      caf::anon_send(*ctx->mailer, notice_atom_v,
+                     notice{notice_kind::task_stopped, ctx->name, "", "", "", message, now_ms()});
+  });
+}
+
+} // namespace
+
 task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
                                std::shared_ptr<const task_context> ctx, bool with_pollers,
                                task_actor predecessor) {
@@ -770,6 +791,7 @@ task_actor::behavior_type task(task_actor::stateful_pointer<task_state> self,
   st.ctx = std::move(ctx);
   st.with_pollers = with_pollers;
   self->set_down_handler([self](caf::down_msg& dm) { on_down(self, dm); });
+  report_stop_by_error(self);
   if (predecessor) {
     // Its down message comes at once if it has already ended.
     st.predecessor = predecessor.address();

@@ -62,6 +62,9 @@ struct task_context {
   // Where the task's events go to be mailed (actors/mailer_actor.hpp);
   // none: no notifications are configured.
   std::optional<mailer_actor> mailer = {};
+  // A rule wants this task's synced events (the success digest): each pass
+  // that wrote something is then one notice.
+  bool mails_synced = false;
 
   const task_side& at(side s) const { return sides[static_cast<int>(s)]; }
 };

@@ -92,6 +92,16 @@ class tracker_adapter {
     return no_time_entries(project, issue_id);
   }
 
+  // The project's members who have the role (by its name), each once,
+  // whether they have it themselves or through a group: who gets the
+  // notifications sent to that role. not_found when the tracker has no
+  // such project; the default has no roles.
+  virtual result<std::vector<project_member>> members_with_role(const std::string& project,
+                                                                const std::string& role) {
+    return sync_error{error_kind::internal, "connection " + connection() + ", project " + project,
+                      "this tracker has no roles (role " + role + ")"};
+  }
+
   // The project's issue stamped with this alt_id: how a retried create finds
   // the issue it already made.
   virtual result<std::optional<std::string>> find_by_alt_id(const std::string& project,

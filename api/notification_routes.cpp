@@ -58,6 +58,10 @@ void add_notification_routes(router& r, storage::mail_store& store, test_mailer 
             throw api_error{409, "notifications",
                             "no notifications are configured: add a notifications section "
                             "with smtp and rules to the configuration"};
+          if (*id == 0)
+            throw api_error{409, "notifications",
+                            "nobody to send to yet: the rules name roles only, and no member "
+                            "with an address is known of them (the log says why)"};
           return json_response(202, {{"queued", *id}});
         }));
 }

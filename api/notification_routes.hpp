@@ -14,7 +14,8 @@
 
 namespace tb::api {
 
-// Queues a test message to the rules' addresses: its id, or none when no
+// Queues a test message to the rules' recipients: its id, 0 when none has
+// an address yet (roles whose members are not known), none when no
 // notifications are configured.
 using test_mailer = std::function<std::optional<std::uint64_t>()>;
 

@@ -102,11 +102,14 @@ bool usable_files(const tb::config::config& cfg, const std::string& path,
   return problems.empty();
 }
 
-// Each task's rules against what its trackers take, read from them
-// (app/online.hpp): every problem and warning, and whether there was no
-// problem.
+// Each task's rules against what its trackers take, and the roles
+// notifications go to, read from the trackers (app/online.hpp): every
+// problem and warning, and whether there was no problem.
 bool online_checks(const tb::config::config& cfg, const std::string& path) {
   auto findings = tb::app::check_tasks_online(cfg);
+  auto roles = tb::app::check_roles_online(cfg);
+  findings.problems.insert(findings.problems.end(), roles.problems.begin(), roles.problems.end());
+  findings.warnings.insert(findings.warnings.end(), roles.warnings.begin(), roles.warnings.end());
   for (auto& p : findings.problems)
     std::cerr << path << ": " << tb::config::format(p) << "\n";
   for (auto& w : findings.warnings)

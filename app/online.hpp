@@ -21,4 +21,9 @@ struct online_findings {
 online_findings check_tasks_online(const config::config& cfg,
                                    const std::set<std::string>& tasks = {});
 
+// The roles notifications go to, asked of their trackers as the mailer
+// asks: one nobody with an address has is a warning at its path (its
+// events would wait), one that cannot be read a problem.
+online_findings check_roles_online(const config::config& cfg);
+
 } // namespace tb::app

@@ -119,6 +119,7 @@ void read_recipients(report& r, const json& j, const std::string& path, notifica
     }
     check_keys(r, j[i], at, {"connection", "project", "role"});
     role_recipient role;
+    role.path = at;
     for (auto [key, into] : {std::pair{"connection", &role.connection},
                              std::pair{"project", &role.project}, std::pair{"role", &role.role}}) {
       if (auto* v = find(j[i], key)) {

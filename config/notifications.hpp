@@ -37,6 +37,7 @@ struct role_recipient {
   std::string connection;
   std::string project;
   std::string role;
+  std::string path; // where the configuration names it, for check --online
   friend bool operator==(const role_recipient&, const role_recipient&) = default;
 };
 

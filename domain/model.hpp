@@ -279,6 +279,14 @@ struct sync_error {
   friend bool operator==(const sync_error&, const sync_error&) = default;
 };
 
+// A member of a tracker project who has a role: where notifications to
+// that role go. mail is empty when the connection's key may not read it.
+struct project_member {
+  std::string login;
+  std::string mail;
+  friend bool operator==(const project_member&, const project_member&) = default;
+};
+
 // JSON forms, as the HTTP API and the LMDB records show them.
 void to_json(nlohmann::json& j, const attachment& a);
 void from_json(const nlohmann::json& j, attachment& a);

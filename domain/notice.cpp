@@ -73,7 +73,8 @@ std::string advice(const notice& first, const std::string& base) {
       return "GET " + base + "/api/v1/tasks/" + first.task + " lists its problems; fix them, "
              "then POST " + base + "/api/v1/tasks/" + first.task + "/start";
     case notice_kind::task_stopped:
-      return "when the cause is fixed, POST " + base + "/api/v1/tasks/" + first.task + "/start";
+      return "GET " + base + "/api/v1/log?task=" + first.task + " has the error; fix its "
+             "cause, then restart TrackBridge, which resumes the task where it stopped";
     case notice_kind::deleted:
       return "nothing to do; GET " + base + "/api/v1/log?task=" + first.task + " has each";
   }

@@ -22,6 +22,7 @@ inline mailer_actor::behavior_type notices_to(mailer_actor::pointer, std::vector
     [got](notice_atom, const notice& n) { got->push_back(n); },
     [](mail_atom, const std::string&) {},
     [](retry_atom, std::uint64_t) {},
+    [](members_atom, const std::string&) {},
     [](send_atom, const std::vector<std::string>&) { return std::uint64_t{0}; },
   };
 }

@@ -1256,7 +1256,8 @@ CAF_TEST(notifications_name_an_smtp_server_and_who_gets_which_events) {
                                                              tb::notice_kind::parked}));
   CAF_CHECK(n.rules[0].tasks == (std::vector<std::string>{"a-to-b"}));
   CAF_CHECK(n.rules[0].addresses == (std::vector<std::string>{"ops@example.org"}));
-  CAF_CHECK(n.rules[0].roles == (std::vector<role_recipient>{{"rm", "alpha", "Manager"}}));
+  CAF_CHECK(n.rules[0].roles == (std::vector<role_recipient>{{"rm", "alpha", "Manager",
+                                                        "$.notifications.rules[0].to[1]"}}));
   CAF_CHECK(n.rules[1].tasks.empty()); // every task
   // Without notifications: none.
   auto none = parse_json(minimal());

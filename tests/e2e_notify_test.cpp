@@ -39,6 +39,14 @@ bool has(const std::string& s, const std::string& part) {
   return false;
 }
 
+// The opposite of has, for text that must not be there.
+bool has_not(const std::string& s, const std::string& part) {
+  if (s.find(part) == std::string::npos)
+    return true;
+  CAF_MESSAGE("'" << part << "' in:\n" << s);
+  return false;
+}
+
 } // namespace
 
 CAF_TEST_FIXTURE_SCOPE(e2e_notify_tests, fixture)
@@ -93,6 +101,29 @@ CAF_TEST(an_error_item_is_mailed_and_mail_waits_for_a_server_that_is_down_across
   auto log = server->log();
   CAF_CHECK(has(log, "not yet accepted by the SMTP server are sent again"));
   CAF_CHECK_EQUAL(stop(), 0);
+}
+
+CAF_TEST(a_storm_of_errors_after_the_first_is_one_digest_with_the_right_counts) {
+  tb::test::smtp_sink sink{dir.file("smtp")};
+  write_config_mailing(sink.port()); // interval_s 10
+  start();
+  auto first = create("a", "alice", {{"subject", "First"}, {"Customer", "ACME"}});
+  CAF_REQUIRE(eventually([&] { return sink.messages().size() == 1; }));
+  // 30 more within the interval: held back, then one message.
+  for (int i = 0; i < 30; ++i)
+    create("a", "bob", {{"subject", "Storm " + std::to_string(i)}, {"Customer", "Initech"}});
+  CAF_REQUIRE(eventually([&] { return sink.messages().size() == 2; }, std::chrono::seconds{40}));
+  auto digest = sink.messages()[1];
+  CAF_CHECK(has(digest.data, "Subject: TrackBridge: 30 events: task a-b: 30 new error items\r\n"));
+  CAF_CHECK(has(digest.data, "task a-b: 30 new error items: connection b, project DEMO, field "
+                             "Customer: unknown field Customer"));
+  CAF_CHECK(has(digest.data, "  ... and 25 more"));
+  CAF_CHECK(has_not(digest.data, "source issue " + first + " ("));
+  // Every error is in one of the two: the list has 31 items, nothing waits.
+  auto errors = call("GET", "/api/v1/errors?task=a-b");
+  CAF_CHECK_EQUAL(errors["errors"].size(), 31u);
+  auto listed = notifications();
+  CAF_CHECK_EQUAL(listed.size(), 2u);
 }
 
 CAF_TEST(a_test_message_without_notifications_is_a_409) {

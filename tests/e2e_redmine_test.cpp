@@ -16,6 +16,7 @@
 #include "tests/support/fault_proxy.hpp"
 #include "tests/support/forward_proxy.hpp"
 #include "tests/support/redmine_instance.hpp"
+#include "tests/support/smtp_sink.hpp"
 #include "tests/support/test_pki.hpp"
 #include "tests/support/tls_terminator.hpp"
 
@@ -2116,6 +2117,77 @@ CAF_TEST(check_online_reports_every_rule_the_redmines_cannot_take_at_its_path) {
                    + " does not have: \"Support\""));
   if (r.exit_code != 0)
     CAF_MESSAGE("check said:\n" << r.output);
+}
+
+CAF_TEST(an_error_item_reaches_the_members_of_a_redmine_role_and_a_role_nobody_has_is_a_warning) {
+  auto project = fresh_identifier("roles");
+  make_project(rm1, project); // alice and bob: Developers
+  // carol is a Reporter through a group, as an administrator would set up
+  // a night shift; nobody is a Manager.
+  int carol = 0;
+  auto users = rm1.get_json("/users.json?name=carol");
+  for (auto& u : users["users"])
+    carol = u["id"].get<int>();
+  auto group = rm1.call("POST", "/groups.json",
+                        {{"group", {{"name", "night " + project}, {"user_ids", {carol}}}}});
+  CAF_REQUIRE_EQUAL(group.status, 201);
+  auto shift = rm1.call(
+    "POST", "/projects/" + project + "/memberships.json",
+    {{"membership",
+      {{"user_id", group.json()["group"]["id"]}, {"role_ids", {role_id(rm1, "Reporter")}}}}});
+  CAF_REQUIRE_EQUAL(shift.status, 201);
+
+  tb::test::smtp_sink sink{dir.file("smtp")};
+  write_redmine_config({{"connection", "a"}, {"project", "DEMO"}},
+                       {{"connection", "rm1"}, {"project", project}}, "one-way");
+  auto cfg = nlohmann::json::parse(std::ifstream{dir.file("config.json")});
+  // The embedded project allows a Severity that Redmine's list does not have.
+  cfg["connections"]["a"]["projects"][0]["custom_fields"][0]["values"] = {"Low", "Huge"};
+  auto role = [&](const char* name) {
+    return json{{"connection", "rm1"}, {"project", project}, {"role", name}};
+  };
+  cfg["notifications"] = {
+    {"smtp", {{"host", "127.0.0.1"}, {"port", sink.port()}, {"security", "none"},
+              {"from", "trackbridge@example.org"}}},
+    {"rules",
+     {{{"events", {"error"}}, {"to", {role("Developer"), role("Reporter"), role("Manager")}}}}}};
+  std::ofstream{dir.file("config.json")} << cfg.dump(2);
+
+  // check --online asks Redmine as the mailer will: Manager reaches nobody.
+  auto checked = tb::test::run_cli("check --online --config " + dir.file("config.json"));
+  CAF_CHECK_EQUAL(checked.exit_code, 0);
+  auto manager = lines_at(checked.output, "$.notifications.rules[0].to[2]");
+  CAF_CHECK(said(manager, "the role Manager in rm1/" + project + " has nobody with an address"));
+  CAF_CHECK(lines_at(checked.output, "$.notifications.rules[0].to[0]").empty());
+  CAF_CHECK(lines_at(checked.output, "$.notifications.rules[0].to[1]").empty());
+
+  start();
+  auto id = create("a", "alice", {{"subject", "Too severe"}, {"Severity", "Huge"}});
+  using addresses = std::vector<std::string>;
+  auto to = [&](const addresses& wanted) -> std::optional<tb::test::received_mail> {
+    for (auto& m : sink.messages()) {
+      auto got = m.rcpt_tos;
+      std::sort(got.begin(), got.end());
+      if (got == wanted)
+        return m;
+    }
+    return std::nullopt;
+  };
+  CAF_REQUIRE(eventually([&] {
+    return to({"alice@example.invalid", "bob@example.invalid"}) && to({"carol@example.invalid"});
+  }, std::chrono::seconds{90}, redmine_poll));
+  for (auto& m : sink.messages()) {
+    CAF_CHECK(m.data.find("Subject: TrackBridge: task t: new error item, source issue " + id
+                          + "\r\n")
+              != std::string::npos);
+    CAF_CHECK(m.data.find("Severity") != std::string::npos);
+  }
+  CAF_CHECK_EQUAL(sink.messages().size(), 2u); // one per role, none for Manager
+  auto log = server->log();
+  CAF_CHECK(log.find("the role Manager in rm1/" + project + " has nobody with an address")
+            != std::string::npos);
+  CAF_CHECK(log.find("the role Reporter in rm1/" + project + " goes to carol@example.invalid")
+            != std::string::npos);
 }
 
 CAF_TEST(a_task_whose_rules_a_redmine_cannot_take_is_invalid_until_fixed_and_the_others_sync) {

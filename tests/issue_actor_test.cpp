@@ -622,6 +622,51 @@ CAF_TEST(a_failure_that_makes_a_new_error_item_and_a_deleted_pair_are_told_to_th
   sched.run();
 }
 
+CAF_TEST(a_pass_that_wrote_is_one_synced_notice_when_a_rule_wants_them_and_one_that_wrote_nothing_none) {
+  std::vector<notice> got;
+  auto mailer = sys.spawn(tb::test::notices_to, &got);
+  auto ctx = make_context(true);
+  ctx->mailer = mailer;
+  ctx->mails_synced = true;
+  auto& src = a->add("P", "alice", {{"subject", "S"}});
+  auto src_id = src.id;
+  auto worker = spawn_worker(ctx, {side::source, src_id});
+  wake(worker, {side::source, src_id});
+  CAF_CHECK(run_pass().second);
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].kind == notice_kind::synced);
+  CAF_CHECK_EQUAL(got[0].side, "source");
+  CAF_CHECK_EQUAL(got[0].issue, src_id);
+  CAF_CHECK_EQUAL(got[0].message, "twin created");
+  // Nothing new: the pass writes nothing (its own writes are not synced back).
+  wake(worker, {side::source, src_id});
+  CAF_CHECK(run_pass().second);
+  auto twin_id = twin_in_b().id;
+  wake(worker, {side::target, twin_id});
+  CAF_CHECK(run_pass().second);
+  sched.run();
+  CAF_CHECK_EQUAL(got.size(), 1u);
+  // A person's edit on the twin: written to the original.
+  b->edit(twin_id, "bob", {{"status", "Doing"}}, "on it");
+  wake(worker, {side::target, twin_id});
+  CAF_CHECK(run_pass().second);
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK_EQUAL(got[1].message, "changes written");
+  CAF_CHECK_EQUAL(a->issues.at(src_id).fields.at("status"), "Doing");
+  // Without a rule for synced events: none.
+  ctx->mails_synced = false;
+  auto other_id = a->add("P", "alice", {{"subject", "T"}}).id;
+  auto quiet = spawn_worker(ctx, {side::source, other_id});
+  wake(quiet, {side::source, other_id});
+  CAF_CHECK(run_pass().second);
+  sched.run();
+  CAF_CHECK_EQUAL(got.size(), 2u);
+  anon_send_exit(mailer, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
 CAF_TEST(close_twin_closes_the_survivor_with_a_comment_and_later_changes_are_not_synced) {
   auto& src = a->add("P", "alice", {{"subject", "S"}, {"status", "New"}});
   auto ctx = make_context(true);

@@ -5,10 +5,12 @@
 
 #include <deque>
 
+#include "actors/connection_actor.hpp"
 #include "actors/logger_actor.hpp"
 #include "actors/mailer_actor.hpp"
 #include "actors/system_config.hpp"
 #include "storage/mail_store.hpp"
+#include "tests/support/memory_adapter.hpp"
 #include "tests/support/temp_dir.hpp"
 
 // The mailer on the test coordinator, its clock moved by hand, against an
@@ -48,6 +50,17 @@ struct fixture : test_coordinator_fixture<system_config> {
   std::deque<smtp::send_result> script;
   smtp_actor smtp = sys.spawn(scripted_smtp, &got, &script);
   timestamp now = t0;
+  // A tracker whose project alpha has members with roles, behind a real
+  // connection actor.
+  std::shared_ptr<test::memory_adapter> rm = std::make_shared<test::memory_adapter>("rm");
+  std::shared_ptr<connection_health> health = [this] {
+    auto h = std::make_shared<connection_health>("rm", 5, std::chrono::seconds{10});
+    h->clock = [this] { return now; };
+    return h;
+  }();
+  connection_actor conn = sys.spawn(connection, rm, health, log);
+
+  std::vector<mailer_actor> mailers; // ended before the store they write to
 
   mailer_settings settings(std::chrono::minutes interval = std::chrono::minutes{5},
                            unsigned per_hour = 12) {
@@ -61,8 +74,28 @@ struct fixture : test_coordinator_fixture<system_config> {
     return s;
   }
 
+  // Errors to ops and to the Managers of rm's project alpha.
+  mailer_settings role_settings() {
+    auto s = settings();
+    auto managers = role_mailbox("rm", "alpha", "Manager");
+    s.rules = {{{notice_kind::error_item}, {}, {"ops@example.org", managers}}};
+    s.roles = {{managers, "rm", "alpha", "Manager", conn}};
+    return s;
+  }
+
+  std::string log_text() {
+    self->send(log, flush_atom_v);
+    sched.run();
+    storage::transaction t{env, storage::transaction::read_only};
+    std::string out;
+    for (auto& r : state.log(t, 0, 1000))
+      out += r.level + " " + r.message + "\n";
+    return out;
+  }
+
   mailer_actor spawn_mailer(mailer_settings s) {
     auto m = sys.spawn(mailer, std::move(s), &store, smtp, log);
+    mailers.push_back(m);
     sched.run();
     return m;
   }
@@ -89,7 +122,11 @@ struct fixture : test_coordinator_fixture<system_config> {
   }
 
   ~fixture() {
-    for (auto h : {caf::actor_cast<caf::actor>(log), caf::actor_cast<caf::actor>(smtp)})
+    for (auto& m : mailers)
+      anon_send_exit(m, caf::exit_reason::user_shutdown);
+    sched.run();
+    for (auto h : {caf::actor_cast<caf::actor>(log), caf::actor_cast<caf::actor>(smtp),
+                   caf::actor_cast<caf::actor>(conn)})
       anon_send_exit(h, caf::exit_reason::user_shutdown);
     sched.run();
   }
@@ -98,6 +135,15 @@ struct fixture : test_coordinator_fixture<system_config> {
 std::string status_of(const storage::outgoing_mail& m) {
   return storage::to_string(m.status);
 }
+
+bool has(const std::string& s, const std::string& part) {
+  if (s.find(part) != std::string::npos)
+    return true;
+  CAF_MESSAGE("no '" << part << "' in:\n" << s);
+  return false;
+}
+
+using addresses = std::vector<std::string>;
 
 } // namespace
 
@@ -240,6 +286,57 @@ CAF_TEST(a_test_message_goes_to_the_addresses_asked_for) {
   auto sent = outbox();
   CAF_REQUIRE_EQUAL(sent.size(), 1u);
   CAF_CHECK(sent[0].events == (std::vector<std::string>{"test"}));
+}
+
+CAF_TEST(a_roles_events_go_to_its_members_as_the_tracker_tells_them_and_wait_while_nobody_has_it) {
+  rm->fail_members = sync_error{error_kind::unavailable, "connection rm", "connection refused"};
+  auto m = spawn_mailer(role_settings());
+  tell(m, error("1"));
+  // ops gets it at once; who has the role is not known yet, so its mail waits.
+  CAF_REQUIRE_EQUAL(got.size(), 1u);
+  CAF_CHECK(got[0].to == (addresses{"ops@example.org"}));
+  CAF_CHECK(has(log_text(), "warn notifications: cannot read who has the role Manager in "
+                            "rm/alpha: connection rm: connection refused; its events wait "
+                            "until it can"));
+  // The tracker answers a minute later: the waiting event goes to the members.
+  rm->fail_members.reset();
+  rm->members[{"alpha", "Manager"}] = {{"carol", "carol@example.org"},
+                                       {"dave", "dave@example.org"}};
+  advance(minute);
+  CAF_REQUIRE_EQUAL(got.size(), 2u);
+  CAF_CHECK(got[1].to == (addresses{"carol@example.org", "dave@example.org"}));
+  CAF_CHECK(has(got[1].subject, "source issue 1"));
+  CAF_CHECK(has(log_text(), "info notifications: the role Manager in rm/alpha goes to "
+                            "carol@example.org, dave@example.org"));
+
+  // dave leaves the role, erin gets it but the key cannot read her address:
+  // the next refresh (10 minutes after the last) knows.
+  rm->members[{"alpha", "Manager"}] = {{"carol", "carol@example.org"}, {"erin", ""}};
+  advance(10 * minute);
+  tell(m, error("2"));
+  CAF_REQUIRE_EQUAL(got.size(), 4u); // ops's and the role's, each due
+  CAF_CHECK(got[2].to == (addresses{"ops@example.org"}));
+  CAF_CHECK(got[3].to == (addresses{"carol@example.org"}));
+  CAF_CHECK(has(log_text(), "the addresses of erin cannot be read (the connection's key must "
+                            "be an administrator's)"));
+
+  // Nobody has it: a warning, and its events wait for someone who does.
+  rm->members[{"alpha", "Manager"}] = {};
+  advance(10 * minute);
+  CAF_CHECK(has(log_text(), "warn notifications: the role Manager in rm/alpha has nobody with "
+                            "an address: its events wait until someone has the role"));
+  tell(m, error("3"));
+  CAF_REQUIRE_EQUAL(got.size(), 5u); // ops only
+  rm->members[{"alpha", "Manager"}] = {{"frank", "frank@example.org"}};
+  advance(10 * minute);
+  CAF_REQUIRE_EQUAL(got.size(), 6u);
+  CAF_CHECK(got[5].to == (addresses{"frank@example.org"}));
+  CAF_CHECK(has(got[5].subject, "source issue 3"));
+  // A test message reaches the role's members as they are now.
+  self->send(m, send_atom_v, addresses{"ops@example.org", role_mailbox("rm", "alpha", "Manager")});
+  sched.run();
+  CAF_REQUIRE_EQUAL(got.size(), 7u);
+  CAF_CHECK(got[6].to == (addresses{"ops@example.org", "frank@example.org"}));
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -176,6 +176,11 @@ smtp::send_result sample<smtp::send_result>() {
   return {smtp::outcome::refused, 550, "550 5.1.1 no such mailbox"};
 }
 
+template <>
+members_result sample<members_result>() {
+  return std::vector<project_member>{{"alice", "alice@example.invalid"}, {"carol", ""}};
+}
+
 template <class T>
 T round_trip(caf::actor_system& sys, const T& x) {
   std::vector<char> buf;

@@ -425,3 +425,48 @@ CAF_TEST(time_entries_read_as_an_issues_own_rows_by_login_with_hours_as_redmine_
   CAF_CHECK_EQUAL(one->user, "bob");
   CAF_CHECK_EQUAL(one->hours, "0.5");
 }
+
+CAF_TEST(who_has_a_role_reads_from_memberships_groups_and_users) {
+  // As Redmine 5 lists a group's membership: the group with its role, and
+  // each of its users again with the role inherited.
+  auto page = memberships_of(parsed(R"({"memberships":[
+    {"id":5,"project":{"id":3,"name":"p"},"user":{"id":5,"name":"Alice Example"},
+     "roles":[{"id":4,"name":"Developer"}]},
+    {"id":7,"project":{"id":3,"name":"p"},"group":{"id":8,"name":"night"},
+     "roles":[{"id":5,"name":"Reporter"},{"id":4,"name":"Developer"}]},
+    {"id":8,"project":{"id":3,"name":"p"},"user":{"id":7,"name":"Carol Example"},
+     "roles":[{"id":5,"name":"Reporter","inherited":true}]}],
+    "total_count":4,"offset":0,"limit":3})"));
+  CAF_REQUIRE(page.ok());
+  CAF_CHECK_EQUAL(page->listed, 3u);
+  CAF_CHECK_EQUAL(page->total, 4u);
+  CAF_REQUIRE_EQUAL(page->members.size(), 3u);
+  CAF_CHECK(!page->members[0].group);
+  CAF_CHECK_EQUAL(page->members[0].principal, 5);
+  CAF_CHECK(page->members[1].group);
+  CAF_CHECK_EQUAL(page->members[1].principal, 8);
+  CAF_CHECK(page->members[1].roles == (std::vector<std::string>{"Reporter", "Developer"}));
+  CAF_CHECK(!memberships_of(parsed(R"({"memberships":[{"user":{"name":"no id"}}]})")).ok());
+
+  auto admin_view = member_of(parsed(R"({"user":{"id":5,"login":"alice","firstname":"Alice",
+    "lastname":"Example","mail":"alice@example.invalid","status":1}})"));
+  CAF_REQUIRE(admin_view.ok());
+  CAF_CHECK_EQUAL(admin_view->member.login, "alice");
+  CAF_CHECK_EQUAL(admin_view->member.mail, "alice@example.invalid");
+  CAF_CHECK(!admin_view->locked);
+  // Without an administrator's key: no login, no status, the address only
+  // if the user shows it.
+  auto user_view = member_of(parsed(R"({"user":{"id":6,"firstname":"Bob","lastname":"Example"}})"));
+  CAF_REQUIRE(user_view.ok());
+  CAF_CHECK_EQUAL(user_view->member.login, "Bob Example");
+  CAF_CHECK_EQUAL(user_view->member.mail, "");
+  auto locked = member_of(parsed(R"({"user":{"id":7,"login":"carol","status":3}})"));
+  CAF_REQUIRE(locked.ok());
+  CAF_CHECK(locked->locked);
+  CAF_CHECK(!member_of(parsed(R"({"group":{}})")).ok());
+
+  auto group = group_users_of(parsed(R"({"group":{"id":8,"name":"night",
+    "users":[{"id":7,"name":"Carol Example"},{"id":9,"name":"Dan"}]}})"));
+  CAF_REQUIRE(group.ok());
+  CAF_CHECK(*group == (std::vector<long>{7, 9}));
+}

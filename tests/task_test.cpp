@@ -678,6 +678,37 @@ CAF_TEST(a_removed_task_without_passes_ends_at_once_and_leaves_its_queue_stored)
   CAF_CHECK_EQUAL(store.queued(txn, "t").size(), 1u);
 }
 
+CAF_TEST(a_task_that_ends_by_an_error_is_logged_and_mailed_once_and_one_retired_or_shut_down_is_not) {
+  std::vector<notice> notices;
+  auto mailer = sys.spawn(test::notices_to, &notices);
+  auto spawn_mailing = [&] {
+    auto ctx = make_context(false);
+    ctx->mailer = mailer;
+    auto t = sys.spawn(task, std::shared_ptr<const task_context>{ctx}, false, task_actor{});
+    sched.run();
+    return t;
+  };
+  // As CAF ends an actor whose handler threw (an LMDB error, say).
+  auto failing = spawn_mailing();
+  self->send_exit(failing, caf::make_error(caf::sec::runtime_error, "MDB_MAP_FULL"));
+  sched.run();
+  CAF_REQUIRE_EQUAL(notices.size(), 1u);
+  CAF_CHECK(notices[0].kind == notice_kind::task_stopped);
+  CAF_CHECK_EQUAL(notices[0].task, "t");
+  CAF_CHECK(notices[0].message.find("stopped by an error: ") == 0);
+  CAF_CHECK(notices[0].message.find("MDB_MAP_FULL") != std::string::npos);
+  auto lines = log_lines();
+  CAF_CHECK(std::find(lines.begin(), lines.end(), notices[0].message) != lines.end());
+  // A reload's retirement and the engine's shutdown are no such news.
+  auto retired = spawn_mailing();
+  self->send(retired, retire_atom_v);
+  sched.run();
+  stop(spawn_mailing());
+  CAF_CHECK_EQUAL(notices.size(), 1u);
+  anon_send_exit(mailer, caf::exit_reason::user_shutdown);
+  sched.run();
+}
+
 CAF_TEST(an_initial_sync_shows_done_and_total_and_logs_its_progress) {
   for (auto subject : {"one", "two", "three"})
     a->add("P", "alice", {{"subject", subject}});

@@ -1324,6 +1324,103 @@ result<write_result> adapter::update_issue(const std::string& project, const std
   return out;
 }
 
+// --- the members of a role (notifications) --------------------------------------
+
+namespace {
+
+// What an administrator's key is needed for, added to a refusal's message.
+sync_error needs_admin(sync_error err, const std::string& where, const std::string& what) {
+  err.where = where;
+  if (err.kind != error_kind::unavailable && err.kind != error_kind::bad_answer)
+    err.message += " (" + what + " needs an administrator's API key)";
+  return err;
+}
+
+} // namespace
+
+result<std::vector<project_member>> adapter::members_with_role(const std::string& project,
+                                                               const std::string& role) {
+  auto ids = users_with_role(project, role);
+  if (!ids)
+    return ids.error();
+  std::vector<project_member> out;
+  for (auto id : *ids) {
+    auto user = active_user(project, id);
+    if (!user)
+      return user.error();
+    if (*user)
+      out.push_back(std::move(**user));
+  }
+  return out;
+}
+
+result<std::vector<long>> adapter::users_with_role(const std::string& project,
+                                                   const std::string& role) {
+  std::vector<long> out;
+  std::set<long> seen;
+  auto add = [&](long id) {
+    if (seen.insert(id).second)
+      out.push_back(id);
+  };
+  // Bounded: pages of 100 (Redmine's most), up to 100,000 memberships; a
+  // page with nothing on it ends the loop whatever the total says.
+  constexpr std::size_t page = 100, most_pages = 1000;
+  std::size_t offset = 0;
+  for (std::size_t n = 0; n < most_pages; ++n) {
+    auto target = "/projects/" + encode(project) + "/memberships.json?limit="
+                  + std::to_string(page) + "&offset=" + std::to_string(offset);
+    auto answer = call("GET", target);
+    if (!answer) {
+      auto err = answer.error();
+      err.where = where(project);
+      return err;
+    }
+    auto listed = located(memberships_of(*answer), where(project), request_named("GET", target));
+    if (!listed)
+      return listed.error();
+    for (auto& m : listed->members) {
+      if (std::find(m.roles.begin(), m.roles.end(), role) == m.roles.end())
+        continue;
+      if (!m.group) {
+        add(m.principal);
+        continue;
+      }
+      // Redmine lists a group's users as members of their own too (the
+      // role inherited); the group's own list is read as well, so a user
+      // reaches the role through the group whichever way Redmine lists it.
+      auto group = "/groups/" + std::to_string(m.principal) + ".json?include=users";
+      auto users = call("GET", group);
+      if (!users)
+        return needs_admin(users.error(), where(project), "reading the users of a group");
+      auto ids = located(group_users_of(*users), where(project), request_named("GET", group));
+      if (!ids)
+        return ids.error();
+      for (auto id : *ids)
+        add(id);
+    }
+    offset += listed->listed;
+    if (listed->listed == 0 || offset >= listed->total)
+      return out;
+  }
+  return sync_error{error_kind::internal, where(project),
+                    "more than " + std::to_string(page * most_pages) + " memberships"};
+}
+
+result<std::optional<project_member>> adapter::active_user(const std::string& project, long id) {
+  auto target = "/users/" + std::to_string(id) + ".json";
+  auto answer = call("GET", target);
+  if (!answer && answer.error().kind == error_kind::not_found)
+    return std::optional<project_member>{}; // deleted since it was listed
+  if (!answer)
+    return needs_admin(answer.error(), where(project), "reading a user's address");
+  auto user = located(member_of(*answer), where(project), request_named("GET", target));
+  if (!user)
+    return user.error();
+  if (user->locked)
+    return std::optional<project_member>{};
+  return std::optional<project_member>{std::move(user->member)};
+}
+
 result<std::optional<std::string>> adapter::find_by_alt_id(const std::string& project,
                                                            const std::string& alt_id) {
   auto pid = project_id(project);

@@ -65,6 +65,10 @@ class adapter : public tracker_adapter {
                                                     const std::string& issue_id) override;
   result<time_entry> write_time_entry(const std::string& project, const std::string& issue_id,
                                       const time_entry_write& w) override;
+  // The project's memberships with the role, groups through their users;
+  // the addresses need an administrator's key. Locked accounts are left out.
+  result<std::vector<project_member>> members_with_role(const std::string& project,
+                                                        const std::string& role) override;
 
  private:
   using json = nlohmann::json;
@@ -111,6 +115,10 @@ class adapter : public tracker_adapter {
   result<unit> read_field_formats(tracker_catalogue& out);
   result<unit> read_users(tracker_catalogue& out);
   result<long> alt_id_field(const std::string& project);
+  // members_with_role's parts: the ids of the users with the role (each
+  // once, in the listing's order), and one user's login and address.
+  result<std::vector<long>> users_with_role(const std::string& project, const std::string& role);
+  result<std::optional<project_member>> active_user(const std::string& project, long id);
 
   result<json> to_redmine_fields(const replica_write& w, const std::string& project,
                                  const std::string& issue_id);

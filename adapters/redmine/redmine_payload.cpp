@@ -559,6 +559,57 @@ result<user_page> users_of(const json& answer) {
   });
 }
 
+result<membership_page> memberships_of(const json& answer) {
+  return reading([&] {
+    node a{answer, "answer"};
+    membership_page out;
+    for (auto& m : a["memberships"].items()) {
+      ++out.listed;
+      membership x;
+      auto user = m["user"];
+      auto group = m["group"];
+      if (user.absent() && group.absent())
+        continue; // neither: nothing to mail
+      x.group = user.absent();
+      x.principal = (x.group ? group : user)["id"].number();
+      for (auto& r : m["roles"].items())
+        x.roles.push_back(r["name"].text());
+      out.members.push_back(std::move(x));
+    }
+    auto total = a["total_count"].number_or(0);
+    out.total = total < 0 ? 0 : static_cast<std::size_t>(total);
+    return out;
+  });
+}
+
+result<user_answer> member_of(const json& answer) {
+  return reading([&] {
+    auto u = node{answer, "answer"}["user"];
+    if (u.absent())
+      throw bad_value{"answer.user is missing"};
+    user_answer out;
+    out.member.login = u["login"].text();
+    if (out.member.login.empty())
+      out.member.login = u["firstname"].text() + " " + u["lastname"].text();
+    out.member.mail = u["mail"].text();
+    constexpr long locked_status = 3; // Redmine's User::STATUS_LOCKED
+    out.locked = u["status"].number_or(1) == locked_status;
+    return out;
+  });
+}
+
+result<std::vector<long>> group_users_of(const json& answer) {
+  return reading([&] {
+    auto g = node{answer, "answer"}["group"];
+    if (g.absent())
+      throw bad_value{"answer.group is missing"};
+    std::vector<long> out;
+    for (auto& u : g["users"].items())
+      out.push_back(u["id"].number());
+    return out;
+  });
+}
+
 result<listing_page> listing_of(const json& answer) {
   return reading([&] {
     node a{answer, "answer"};

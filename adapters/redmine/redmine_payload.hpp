@@ -73,6 +73,31 @@ struct user_page {
 };
 result<user_page> users_of(const json& answer);
 
+// /projects/X/memberships.json: one page of who has which roles, users
+// and groups apart (a group's users also show as members of their own,
+// their roles marked inherited).
+struct membership {
+  long principal = 0;
+  bool group = false;
+  std::vector<std::string> roles;
+};
+struct membership_page {
+  std::vector<membership> members;
+  std::size_t listed = 0;
+  std::size_t total = 0;
+};
+result<membership_page> memberships_of(const json& answer);
+// /users/N.json: the login (for an administrator's key; else the name) and
+// the address (an administrator's key, or a user who shows it; else ""),
+// and whether the account is locked (which only an administrator sees).
+struct user_answer {
+  project_member member;
+  bool locked = false;
+};
+result<user_answer> member_of(const json& answer);
+// /groups/N.json?include=users: the ids of its users.
+result<std::vector<long>> group_users_of(const json& answer);
+
 // /issues.json: one page of a listing, and how many the listing has in all.
 struct listing_page {
   std::vector<issue_stamp> issues;

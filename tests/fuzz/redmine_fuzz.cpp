@@ -58,6 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(project_of(j));
   check(issue_field_formats(j));
   check(users_of(j));
+  check(memberships_of(j));
+  check(member_of(j));
+  check(group_users_of(j));
   check(text_in(j, "user", "login"));
   check(id_in(j, "version"));
   (void) refusals_of(j);

@@ -88,6 +88,20 @@ class memory_adapter : public tracker_adapter {
                                                           const listing_narrowing& only) override;
   result<timestamp> newest_change(const std::string& project) override;
 
+  // Who has which role in which project ({project, role}); while
+  // fail_members is set, asking fails with it.
+  std::map<std::pair<std::string, std::string>, std::vector<project_member>> members;
+  std::optional<sync_error> fail_members;
+  std::size_t members_asked = 0;
+  result<std::vector<project_member>> members_with_role(const std::string& project,
+                                                        const std::string& role) override {
+    ++members_asked;
+    if (fail_members)
+      return *fail_members;
+    auto m = members.find({project, role});
+    return m == members.end() ? std::vector<project_member>{} : m->second;
+  }
+
   const std::string& connection() const override { return name_; }
   result<std::vector<issue_stamp>> changed_since(const std::string& project, timestamp since,
                                                  std::size_t limit) override;
