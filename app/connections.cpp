@@ -82,7 +82,10 @@ struct adapter_maker {
 
   made operator()(const local::connection_settings&) const {
     auto* t = local.at(name).get();
-    return {[t] { return std::make_shared<local::adapter>(*t); }, 1};
+    // Several writes in flight: LMDB takes one at a time, but those that
+    // come together share one commit and one sync to disk.
+    constexpr unsigned local_workers = 4;
+    return {[t] { return std::make_shared<local::adapter>(*t); }, local_workers};
   }
 
   made operator()(const redmine::connection_settings& c) const {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <utility>
 
 namespace tb::storage {
 
@@ -186,12 +187,78 @@ transaction::transaction(environment& env, mode m) : env_(env) {
   }
 }
 
+transaction::transaction(transaction& parent) : env_(parent.env_) {
+  ++open_transactions;
+  if (int rc = mdb_txn_begin(env_.handle(), parent.txn_, 0, &txn_); rc != 0) {
+    --open_transactions;
+    fail("cannot begin a storage transaction in " + env_.directory(), rc);
+  }
+}
+
+bool transaction::open_here() {
+  return open_transactions > 0;
+}
+
 transaction::~transaction() {
   if (txn_)
     mdb_txn_abort(txn_);
   --open_transactions;
   if (outermost_)
     env_.gate_.leave();
+}
+
+void environment::commit_in_group(group_work& w) {
+  std::unique_lock<std::mutex> lock{group_mutex_};
+  group_queue_.push_back(&w);
+  while (!w.done) {
+    if (group_leading_) {
+      group_done_.wait(lock);
+      continue;
+    }
+    group_leading_ = true;
+    auto batch = std::exchange(group_queue_, {});
+    lock.unlock();
+    run_group(batch);
+    lock.lock();
+    for (auto* x : batch)
+      x->done = true;
+    group_leading_ = false;
+    group_done_.notify_all();
+  }
+  if (w.error)
+    std::rethrow_exception(w.error);
+}
+
+std::size_t environment::waiting_for_group() {
+  std::lock_guard<std::mutex> lock{group_mutex_};
+  return group_queue_.size();
+}
+
+void environment::run_group(const std::vector<group_work*>& batch) {
+  try {
+    transaction group{*this, transaction::read_write};
+    if (batch.size() == 1) { // alone: no child needed
+      if (batch[0]->run(group))
+        group.commit();
+      return;
+    }
+    for (auto* w : batch) {
+      try {
+        transaction part{group};
+        if (w->run(part))
+          part.commit();
+      } catch (...) {
+        w->error = std::current_exception();
+      }
+    }
+    group.commit();
+  } catch (...) {
+    // Nothing of the group was written: each part that had not failed by
+    // itself fails with this.
+    for (auto* w : batch)
+      if (!w->error)
+        w->error = std::current_exception();
+  }
 }
 
 void transaction::failed_write(const std::string& what, int rc) {

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include <lmdb.h>
 
@@ -42,6 +44,16 @@ class resize_gate {
   bool resizing_ = false;
 };
 
+class transaction;
+
+// One caller's part of a group commit (write_transaction): its writes, run
+// by whichever thread leads the group, and how they ended.
+struct group_work {
+  std::function<bool(transaction&)> run; // false: its writes are dropped
+  std::exception_ptr error = nullptr;
+  bool done = false;
+};
+
 struct environment_options {
   std::string directory;
   // The initial map size; the map doubles whenever half of it is used.
@@ -68,8 +80,18 @@ class environment {
   // The map's current size in bytes.
   std::uint64_t map_size() const;
 
+  // Runs w's writes in the next group commit and returns once that is on
+  // disk; rethrows what w threw (its writes then are not kept, the others'
+  // are). Callers on several threads share one transaction and one sync to
+  // disk: the first to come leads and commits what queued meanwhile, each
+  // part in a child transaction of its own.
+  void commit_in_group(group_work& w);
+  // Parts queued for the next group commit (for tests).
+  std::size_t waiting_for_group();
+
  private:
   friend class transaction;
+  void run_group(const std::vector<group_work*>& batch);
   void take_directory_lock();
   // Before a write transaction: doubles the map while half or more of it is
   // used (or a write found it full), so a write of up to half the map never
@@ -83,12 +105,19 @@ class environment {
   int lock_fd_ = -1; // held while open: one server per directory
   std::mutex dbi_mutex_;
   std::unordered_map<std::string, MDB_dbi> dbis_;
+  std::mutex group_mutex_;
+  std::condition_variable group_done_;
+  std::vector<group_work*> group_queue_;
+  bool group_leading_ = false;
 };
 
 class transaction {
  public:
   enum mode { read_only, read_write };
   transaction(environment& env, mode m);
+  // A child of a read-write transaction (LMDB's nested transactions): its
+  // writes join the parent's when it commits, and vanish when it aborts.
+  explicit transaction(transaction& parent);
   ~transaction();
   transaction(const transaction&) = delete;
   transaction& operator=(const transaction&) = delete;
@@ -107,6 +136,9 @@ class transaction {
 
   void commit();
   environment& env() { return env_; }
+  // Whether this thread has a transaction open: a write transaction begun
+  // inside it cannot wait for a group commit.
+  static bool open_here();
 
  private:
   [[noreturn]] void failed_write(const std::string& what, int rc);
@@ -115,19 +147,38 @@ class transaction {
   bool outermost_ = false; // of this thread's transactions: it holds the gate
 };
 
-// f(t) in one read-write transaction, committed when f returns, and what f
-// returns; when f throws, nothing of it is written. The shape of every
-// durable step.
+// f(t) in a read-write transaction, committed when f returns and keep(its
+// result) holds, and what f returns; when f throws or keep does not hold,
+// nothing of it is written. Writes of several threads share one commit
+// (environment::commit_in_group): it returns once its writes are on disk.
+// The shape of every durable step.
+template <class F, class Keep>
+auto write_transaction_when(environment& env, F&& f, Keep&& keep)
+  -> std::invoke_result_t<F&, transaction&> {
+  using R = std::invoke_result_t<F&, transaction&>;
+  if (transaction::open_here()) { // nested: a group would wait for its own thread
+    transaction t{env, transaction::read_write};
+    auto out = f(t);
+    if (keep(out))
+      t.commit();
+    return out;
+  }
+  std::optional<R> out;
+  group_work w{[&](transaction& t) {
+    out.emplace(f(t));
+    return static_cast<bool>(keep(*out));
+  }};
+  env.commit_in_group(w);
+  return std::move(*out);
+}
+
 template <class F>
 auto write_transaction(environment& env, F&& f) -> std::invoke_result_t<F&, transaction&> {
-  transaction t{env, transaction::read_write};
   if constexpr (std::is_void_v<std::invoke_result_t<F&, transaction&>>) {
-    f(t);
-    t.commit();
+    write_transaction_when(
+      env, [&](transaction& t) { f(t); return true; }, [](bool) { return true; });
   } else {
-    auto out = f(t);
-    t.commit();
-    return out;
+    return write_transaction_when(env, std::forward<F>(f), [](const auto&) { return true; });
   }
 }
 

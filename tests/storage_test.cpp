@@ -60,6 +60,57 @@ CAF_TEST(an_aborted_transaction_leaves_nothing_behind) {
   CAF_CHECK(state.handled(t, "task1", issue_ref{side::source, "1"}).empty());
 }
 
+CAF_TEST(writes_of_several_threads_share_a_commit_and_each_part_fails_or_is_dropped_alone) {
+  auto db = env.database("group_test");
+  auto has = [&](const char* key) {
+    auto t = read();
+    return t.get(db, key).has_value();
+  };
+  std::atomic<bool> leading{false};
+  // The first holds its group open until three more wait: they are the
+  // next group, together.
+  std::thread first{[&] {
+    write_transaction(env, [&](transaction& t) {
+      t.put(db, "a", "1");
+      leading = true;
+      while (env.waiting_for_group() < 3)
+        std::this_thread::yield();
+    });
+  }};
+  while (!leading)
+    std::this_thread::yield();
+  std::atomic<int> thrown{0};
+  std::thread ok{[&] { write_transaction(env, [&](transaction& t) { t.put(db, "b", "2"); }); }};
+  std::thread throws{[&] {
+    try {
+      write_transaction(env, [&](transaction& t) {
+        t.put(db, "c", "3");
+        throw std::runtime_error("refused");
+      });
+    } catch (const std::runtime_error& e) {
+      if (std::string{e.what()} == "refused")
+        ++thrown;
+    }
+  }};
+  std::thread dropped{[&] {
+    auto r = write_transaction_when(
+      env, [&](transaction& t) { t.put(db, "d", "4"); return 7; }, [](int) { return false; });
+    if (r != 7)
+      ++thrown;
+  }};
+  for (auto* t : {&first, &ok, &throws, &dropped})
+    t->join();
+  CAF_CHECK_EQUAL(thrown.load(), 1);
+  CAF_CHECK(has("a"));
+  CAF_CHECK(has("b"));
+  CAF_CHECK(!has("c")); // its part failed: the others' writes are kept
+  CAF_CHECK(!has("d")); // kept only when keep says so
+  // Inside a transaction of this thread a write does not wait for a group.
+  auto reading = read();
+  write_transaction(env, [&](transaction& t) { t.put(db, "e", "5"); });
+  CAF_CHECK(has("e"));
+}
+
 CAF_TEST(the_ledger_accumulates_handled_entry_ids_per_issue_and_side) {
   {
     auto t = write();

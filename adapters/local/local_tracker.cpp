@@ -294,18 +294,17 @@ result<project> tracker::ensure_project(const project& wanted) {
     seen.push_back(f.name);
   }
   return guarded(where, [&]() -> result<project> {
-    transaction t{env_, transaction::read_write};
-    auto existing = load_project(t, wanted.key);
-    bool created = !existing;
-    project p = existing ? *existing : project{wanted.key, {}};
-    auto changed = merge_project(p, wanted, where);
-    if (!changed)
-      return changed.error();
-    if (created || *changed) {
-      save_project(t, p);
-      t.commit();
-    }
-    return p;
+    return storage::write_transaction_when(env_, [&](transaction& t) -> result<project> {
+      auto existing = load_project(t, wanted.key);
+      bool created = !existing;
+      project p = existing ? *existing : project{wanted.key, {}};
+      auto changed = merge_project(p, wanted, where);
+      if (!changed)
+        return changed.error();
+      if (created || *changed)
+        save_project(t, p);
+      return p;
+    }, [](const result<project>& r) { return r.ok(); });
   });
 }
 
@@ -336,56 +335,56 @@ result<issue> tracker::create_issue(const std::string& project_key, const new_is
                                     list_values lv) {
   auto where = in_project(name_, project_key);
   return guarded(where, [&]() -> result<issue> {
-    transaction t{env_, transaction::read_write};
-    auto p = load_project(t, project_key);
-    if (!p)
-      return refused(error_kind::not_found, where,
-                     "project " + project_key + " does not exist in connection " + name_);
-    bool project_changed = false;
-    for (auto& [field, value] : n.fields)
-      if (auto err = check_value(*p, field, value, lv, where, project_changed))
+    return storage::write_transaction_when(env_, [&](transaction& t) -> result<issue> {
+      auto p = load_project(t, project_key);
+      if (!p)
+        return refused(error_kind::not_found, where,
+                       "project " + project_key + " does not exist in connection " + name_);
+      bool project_changed = false;
+      for (auto& [field, value] : n.fields)
+        if (auto err = check_value(*p, field, value, lv, where, project_changed))
+          return *err;
+      if (auto s = n.fields.find(core_field::subject); s == n.fields.end() || s->second.empty())
+        return refused(error_kind::invalid, where + ", field subject",
+                       "an issue needs a non-empty subject");
+      auto alt_key = key_of({name_, project_key, n.alt_id});
+      if (!n.alt_id.empty())
+        if (auto existing = t.get(by_alt_id_, alt_key))
+          return refused(error_kind::conflict, where,
+                         "issue " + std::string{*existing} + " already carries alt_id " + n.alt_id);
+
+      issue i;
+      i.id = std::to_string(next_number(t, "issue"));
+      i.project = project_key;
+      i.alt_id = n.alt_id;
+      i.created = i.updated = next_write_time(t);
+      history_entry e;
+      e.id = std::to_string(next_number(t, "entry"));
+      e.author = n.author;
+      e.time = i.created;
+      e.comment = n.comment;
+      e.is_creation = true;
+      for (auto& [field, value] : n.fields)
+        if (!value.empty()) {
+          i.fields[field] = value;
+          e.changes.push_back({field, "", value});
+        }
+      for (auto& a : n.attachments)
+        if (!a.added)
+          return refused(error_kind::invalid, where, "a new issue has no files to remove");
+      if (auto err = apply_files(t, i, e, n.attachments, where))
         return *err;
-    if (auto s = n.fields.find(core_field::subject); s == n.fields.end() || s->second.empty())
-      return refused(error_kind::invalid, where + ", field subject",
-                     "an issue needs a non-empty subject");
-    auto alt_key = key_of({name_, project_key, n.alt_id});
-    if (!n.alt_id.empty())
-      if (auto existing = t.get(by_alt_id_, alt_key))
-        return refused(error_kind::conflict, where,
-                       "issue " + std::string{*existing} + " already carries alt_id " + n.alt_id);
 
-    issue i;
-    i.id = std::to_string(next_number(t, "issue"));
-    i.project = project_key;
-    i.alt_id = n.alt_id;
-    i.created = i.updated = next_write_time(t);
-    history_entry e;
-    e.id = std::to_string(next_number(t, "entry"));
-    e.author = n.author;
-    e.time = i.created;
-    e.comment = n.comment;
-    e.is_creation = true;
-    for (auto& [field, value] : n.fields)
-      if (!value.empty()) {
-        i.fields[field] = value;
-        e.changes.push_back({field, "", value});
-      }
-    for (auto& a : n.attachments)
-      if (!a.added)
-        return refused(error_kind::invalid, where, "a new issue has no files to remove");
-    if (auto err = apply_files(t, i, e, n.attachments, where))
-      return *err;
-
-    if (project_changed)
-      save_project(t, *p);
-    save_issue(t, i);
-    save_entry(t, i.id, e);
-    t.put(by_updated_, key_of({name_, i.project, be64(as_key_time(i.updated)), i.id}), "");
-    if (!i.alt_id.empty())
-      t.put(by_alt_id_, alt_key, i.id);
-    t.commit();
-    i.history.push_back(std::move(e));
-    return i;
+      if (project_changed)
+        save_project(t, *p);
+      save_issue(t, i);
+      save_entry(t, i.id, e);
+      t.put(by_updated_, key_of({name_, i.project, be64(as_key_time(i.updated)), i.id}), "");
+      if (!i.alt_id.empty())
+        t.put(by_alt_id_, alt_key, i.id);
+      i.history.push_back(std::move(e));
+      return i;
+    }, [](const result<issue>& r) { return r.ok(); });
   });
 }
 
@@ -393,56 +392,56 @@ result<issue> tracker::update_issue(const std::string& id, const issue_update& u
                                     list_values lv, std::vector<entry_ref>* mirrored) {
   auto where = in_issue(name_, id);
   return guarded(where, [&]() -> result<issue> {
-    transaction t{env_, transaction::read_write};
-    auto i = load_issue(t, id);
-    if (!i)
-      return refused(error_kind::not_found, where,
-                     "issue " + id + " does not exist in connection " + name_);
-    auto p = load_project(t, i->project);
-    if (!p)
-      return refused(error_kind::internal, where,
-                     "the issue's project " + i->project + " is missing from the store");
-    bool project_changed = false;
-    history_entry e;
-    for (auto& [field, value] : u.fields) {
-      if (auto err = check_value(*p, field, value, lv, where, project_changed))
+    return storage::write_transaction_when(env_, [&](transaction& t) -> result<issue> {
+      auto i = load_issue(t, id);
+      if (!i)
+        return refused(error_kind::not_found, where,
+                       "issue " + id + " does not exist in connection " + name_);
+      auto p = load_project(t, i->project);
+      if (!p)
+        return refused(error_kind::internal, where,
+                       "the issue's project " + i->project + " is missing from the store");
+      bool project_changed = false;
+      history_entry e;
+      for (auto& [field, value] : u.fields) {
+        if (auto err = check_value(*p, field, value, lv, where, project_changed))
+          return *err;
+        if (field == core_field::subject && value.empty())
+          return refused(error_kind::invalid, where + ", field subject",
+                         "the subject cannot be cleared");
+        auto old = i->fields.count(field) ? i->fields.at(field) : std::string{};
+        if (old != value)
+          e.changes.push_back({field, old, value});
+      }
+      if (e.changes.empty() && u.comment.empty() && u.attachments.empty() && u.relations.empty())
+        return refused(error_kind::invalid, where,
+                       u.fields.empty()
+                         ? "nothing to change: give fields to set, a comment, files or relations"
+                         : "nothing would change: every field given already has that value and "
+                           "there is no comment");
+
+      auto previous = i->updated;
+      e.id = std::to_string(next_number(t, "entry"));
+      e.author = u.author;
+      e.time = i->updated = next_write_time(t);
+      e.comment = u.comment;
+      for (auto& c : e.changes)
+        if (c.new_value.empty())
+          i->fields.erase(c.field);
+        else
+          i->fields[c.field] = c.new_value;
+      if (auto err = apply_files(t, *i, e, u.attachments, where))
         return *err;
-      if (field == core_field::subject && value.empty())
-        return refused(error_kind::invalid, where + ", field subject",
-                       "the subject cannot be cleared");
-      auto old = i->fields.count(field) ? i->fields.at(field) : std::string{};
-      if (old != value)
-        e.changes.push_back({field, old, value});
-    }
-    if (e.changes.empty() && u.comment.empty() && u.attachments.empty() && u.relations.empty())
-      return refused(error_kind::invalid, where,
-                     u.fields.empty()
-                       ? "nothing to change: give fields to set, a comment, files or relations"
-                       : "nothing would change: every field given already has that value and "
-                         "there is no comment");
+      if (auto err = apply_relations(t, *i, e, u.relations, where, mirrored))
+        return *err;
 
-    auto previous = i->updated;
-    e.id = std::to_string(next_number(t, "entry"));
-    e.author = u.author;
-    e.time = i->updated = next_write_time(t);
-    e.comment = u.comment;
-    for (auto& c : e.changes)
-      if (c.new_value.empty())
-        i->fields.erase(c.field);
-      else
-        i->fields[c.field] = c.new_value;
-    if (auto err = apply_files(t, *i, e, u.attachments, where))
-      return *err;
-    if (auto err = apply_relations(t, *i, e, u.relations, where, mirrored))
-      return *err;
-
-    if (project_changed)
-      save_project(t, *p);
-    touch(t, *i, previous);
-    save_entry(t, i->id, e);
-    i->history = load_history(t, i->id);
-    t.commit();
-    return std::move(*i);
+      if (project_changed)
+        save_project(t, *p);
+      touch(t, *i, previous);
+      save_entry(t, i->id, e);
+      i->history = load_history(t, i->id);
+      return std::move(*i);
+    }, [](const result<issue>& r) { return r.ok(); });
   });
 }
 
