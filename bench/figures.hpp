@@ -7,6 +7,7 @@
 // goal is the figure the issue sets ("" when it has none), verdict "met",
 // "not met" or "" (no goal).
 
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -23,7 +24,13 @@ inline void figure(const std::string& bench, const std::string& name, double val
     goal_text = g;
     verdict = (b == better::higher ? value >= goal : value <= goal) ? "met" : "not met";
   }
-  std::printf("figure\t%s\t%s\t%.4g\t%s\t%s\t%s\n", bench.c_str(), name.c_str(), value,
+  // Counts whole, rates and times to four digits.
+  char shown[64];
+  if (value == std::floor(value) && std::fabs(value) < 1e15)
+    std::snprintf(shown, sizeof shown, "%.0f", value);
+  else
+    std::snprintf(shown, sizeof shown, "%.4g", value);
+  std::printf("figure\t%s\t%s\t%s\t%s\t%s\t%s\n", bench.c_str(), name.c_str(), shown,
               unit.c_str(), goal_text.c_str(), verdict.c_str());
   std::fflush(stdout);
 }

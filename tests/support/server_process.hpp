@@ -40,6 +40,7 @@ class server_process {
   // Sends sig (SIGHUP: read the certificate again).
   void signal(int sig);
   bool running();
+  pid_t pid() const { return pid_; }
 
   // What the child wrote so far, for failure messages.
   std::string log() const;
