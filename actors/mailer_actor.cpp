@@ -13,6 +13,12 @@ namespace {
 
 using self_ptr = mailer_actor::stateful_pointer<mailer_state>;
 
+constexpr std::string_view role_prefix = "role:"; // of a role's mailbox (role_mailbox)
+
+bool is_role_mailbox(const std::string& mailbox) {
+  return mailbox.starts_with(role_prefix);
+}
+
 void log(self_ptr self, log_level level, std::string message) {
   self->send(self->state.log, log_atom_v, level, std::string{}, std::move(message));
 }
@@ -60,7 +66,7 @@ const mail_role* role_of(self_ptr self, const std::string& mailbox) {
 // while a role's members are not known or none has an address (and for a
 // role the configuration no longer names).
 std::vector<std::string> addresses_of(self_ptr self, const std::string& mailbox) {
-  if (!mailbox.starts_with("role:"))
+  if (!is_role_mailbox(mailbox))
     return {mailbox};
   auto m = self->state.members.find(mailbox);
   return m == self->state.members.end() ? std::vector<std::string>{} : m->second;
@@ -191,6 +197,28 @@ std::string role_named(const mail_role& r) {
 
 void ask_members(self_ptr self, const mail_role& r);
 
+std::string joined(const std::vector<std::string>& xs) {
+  std::string out;
+  for (auto& x : xs)
+    out += (out.empty() ? "" : ", ") + x;
+  return out;
+}
+
+// The line the log gets about a role's members as the tracker told them.
+std::pair<log_level, std::string> members_news(const mail_role& r,
+                                               const std::vector<std::string>& to,
+                                               const std::vector<std::string>& unread) {
+  auto level = to.empty() || !unread.empty() ? log_level::warn : log_level::info;
+  auto news = to.empty() ? "notifications: " + role_named(r)
+                             + " has nobody with an address: its events wait until someone "
+                               "has the role (give it to someone in the tracker)"
+                         : "notifications: " + role_named(r) + " goes to " + joined(to);
+  if (!unread.empty())
+    news += "; the addresses of " + joined(unread)
+            + " cannot be read (the connection's key must be an administrator's)";
+  return {level, news};
+}
+
 // What the tracker said of a role: its members' addresses from now on,
 // logged when they change, and the role's events sent if any are due.
 void on_members(self_ptr self, const std::string& mailbox, const members_result& m) {
@@ -199,42 +227,28 @@ void on_members(self_ptr self, const std::string& mailbox, const members_result&
   if (!r)
     return;
   auto wait = st.settings.role_refresh;
-  auto level = log_level::info;
-  std::string news;
+  std::pair<log_level, std::string> news;
   if (m) {
     std::vector<std::string> to, unread;
     for (auto& p : *m)
-      (p.mail.empty() ? unread : to).push_back(p.mail.empty() ? p.login : p.mail);
-    std::string list;
-    for (auto& a : to)
-      list += (list.empty() ? "" : ", ") + a;
-    if (to.empty()) {
-      level = log_level::warn;
-      news = "notifications: " + role_named(*r) + " has nobody with an address: its events "
-             "wait until someone has the role (give it to someone in the tracker)";
-    } else {
-      news = "notifications: " + role_named(*r) + " goes to " + list;
-    }
-    if (!unread.empty()) {
-      std::string names;
-      for (auto& n : unread)
-        names += (names.empty() ? "" : ", ") + n;
-      level = log_level::warn;
-      news += "; the addresses of " + names + " cannot be read (the connection's key must be "
-              "an administrator's)";
-    }
+      if (p.mail.empty())
+        unread.push_back(p.login);
+      else
+        to.push_back(p.mail);
+    news = members_news(*r, to, unread);
     st.members[mailbox] = std::move(to);
   } else {
-    level = log_level::warn;
     bool known = st.members.count(mailbox) > 0;
-    news = "notifications: cannot read who has " + role_named(*r) + ": " + m.error().where
-           + ": " + m.error().message
-           + (known ? "; its events go to the members it had" : "; its events wait until it can");
+    news = {log_level::warn,
+            "notifications: cannot read who has " + role_named(*r) + ": " + m.error().where + ": "
+              + m.error().message
+              + (known ? "; its events go to the members it had"
+                       : "; its events wait until it can")};
     wait = std::min(wait, st.settings.role_retry);
   }
-  if (st.role_news[mailbox] != news) {
-    st.role_news[mailbox] = news;
-    log(self, level, news);
+  if (st.role_news[mailbox] != news.second) {
+    st.role_news[mailbox] = news.second;
+    log(self, news.first, news.second);
   }
   self->delayed_send(self, wait, members_atom_v, mailbox);
   check_mailbox(self, mailbox);
@@ -275,9 +289,9 @@ void resume(self_ptr self) {
           + "are sent again");
   send_next(self);
   for (auto& r : recipients) {
-    if (r.starts_with("role:") && !role_of(self, r))
+    if (is_role_mailbox(r) && !role_of(self, r))
       log(self, log_level::warn,
-          "notifications: events wait in the mailbox of " + r.substr(5)
+          "notifications: events wait in the mailbox of " + r.substr(role_prefix.size())
             + ", a role the configuration no longer names; they are kept");
     check_mailbox(self, r);
   }
@@ -289,7 +303,7 @@ void resume(self_ptr self) {
 
 std::string role_mailbox(const std::string& connection, const std::string& project,
                          const std::string& role) {
-  return "role:" + connection + "/" + project + "/" + role;
+  return std::string{role_prefix} + connection + "/" + project + "/" + role;
 }
 
 std::chrono::milliseconds mail_retry_delay(unsigned attempt) {
