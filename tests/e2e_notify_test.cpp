@@ -57,7 +57,10 @@ CAF_TEST(an_error_item_is_mailed_and_mail_waits_for_a_server_that_is_down_across
   write_config_mailing(smtp_port);
   start();
   auto first = create("a", "alice", {{"subject", "Has a customer"}, {"Customer", "ACME"}});
-  CAF_REQUIRE(eventually([&] { return sink->messages().size() == 1; }));
+  if (!eventually([&] { return sink->messages().size() == 1; }))
+    CAF_FAIL(sink->messages().size() << " messages; the server's log:\n"
+                                     << server->log() << "\nthe SMTP server's:\n"
+                                     << sink->log());
   auto mail = sink->messages()[0];
   CAF_CHECK(mail.rcpt_tos == (std::vector<std::string>{"ops@example.org"}));
   CAF_CHECK(has(mail.data, "Subject: TrackBridge: task a-b: new error item, source issue "
