@@ -761,10 +761,6 @@ void retire_task(self_ptr self) {
     self->send(a.handle, stop_atom_v);
 }
 
-} // namespace
-
-namespace {
-
 // An end other than a retirement or the engine's shutdown (an exception,
 // say LMDB's map full) leaves the task without its actor until TrackBridge
 // restarts: the log and the mailer hear of it, as the actor can no longer.
